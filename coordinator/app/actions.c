@@ -1,0 +1,381 @@
+/* coordinator/app/actions.c -- see actions.h. */
+#include "coordinator/app/actions.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/snap_fs.h"
+#include "common/snap_log.h"
+#include "coordinator/app/virt.h"
+#include "coordinator/coord_domxml.h"
+
+bool
+app_catalog(app_ctx *ctx, snap_error *err)
+{
+    if (!ctx->catalog)
+        ctx->catalog = coord_catalog_open(ctx->conf.catalog_dir, err);
+    return ctx->catalog != NULL;
+}
+
+bool
+app_connect(app_ctx *ctx, snap_error *err)
+{
+    if (!ctx->conn)
+        ctx->conn = virt_open(ctx->conf.libvirt_uri, err);
+    return ctx->conn != NULL;
+}
+
+void
+app_ctx_release(app_ctx *ctx)
+{
+    coord_catalog_free(ctx->catalog);
+    if (ctx->conn)
+        virConnectClose(ctx->conn);
+    coord_conf_release(&ctx->conf);
+    memset(ctx, 0, sizeof(*ctx));
+}
+
+/* The start time of process @pid in clock ticks since boot (field 22 of
+ * /proc/PID/stat), or -1. Together with the pid it names one process:
+ * a recycled pid has another start time. */
+static int64_t
+proc_start(long pid)
+{
+    char path[64], buf[1024], *p;
+    unsigned long long start = 0;
+    FILE *f;
+    int field;
+    size_t n;
+
+    snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
+    f = fopen(path, "re");
+    if (!f)
+        return -1;
+    n = fread(buf, 1, sizeof(buf) - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    p = strrchr(buf, ')'); /* the command name may hold spaces */
+    if (!p)
+        return -1;
+    for (field = 2; field < 22 && p; field++)
+        p = strchr(p + 1, ' ');
+    if (!p || sscanf(p + 1, "%llu", &start) != 1)
+        return -1;
+    return (int64_t)start;
+}
+
+bool
+app_owner_alive(const coord_journal *j)
+{
+    if (j->owner_pid <= 0)
+        return false;
+    if (kill((pid_t)j->owner_pid, 0) < 0 && errno == ESRCH)
+        return false;
+    return proc_start(j->owner_pid) == j->owner_start;
+}
+
+static bool
+journal_save(void *impl, const coord_set *set, snap_error *err)
+{
+    return coord_catalog_save(impl, set, err);
+}
+
+static const coord_journal_ops catalog_journal_ops = {.save = journal_save};
+
+static void
+job_wire(app_ctx *ctx, coord_job *job, coord_set *set, virt_guest *guest,
+         virt_disks *disks)
+{
+    memset(job, 0, sizeof(*job));
+    coord_job_opts_init(&job->opts);
+    job->opts.quiesce = ctx->conf.quiesce;
+    job->opts.pause = ctx->conf.pause;
+    job->opts.agent_timeout_ms = ctx->conf.agent_timeout_ms;
+    job->opts.frozen_timeout_ms = ctx->conf.frozen_timeout_ms;
+    job->opts.copy_timeout_ms = ctx->conf.copy_timeout_ms;
+    job->opts.thaw_attempts = ctx->conf.thaw_attempts;
+    job->opts.app_hooks = ctx->conf.app_hooks;
+    job->set = set;
+    job->guest = guest ? &virt_guest_ops : NULL;
+    job->guest_impl = guest;
+    job->disks = &virt_disk_ops;
+    job->disks_impl = disks;
+    job->journal = &catalog_journal_ops;
+    job->journal_impl = ctx->catalog;
+}
+
+/* Recovers one set left by a dead process; the caller holds the domain
+ * lock. */
+static bool
+recover_set(app_ctx *ctx, coord_set *set, virDomainPtr dom, snap_error *err)
+{
+    coord_job job;
+    virt_guest guest = {0};
+    virt_disks disks = {0};
+    char why[128];
+    bool ok;
+
+    snprintf(why, sizeof(why),
+             "interrupted: snapset process %ld died while making the set",
+             set->journal.owner_pid);
+    if (dom && !virt_guest_init(&guest, dom, err))
+        return false;
+    disks.dom = dom;
+    disks.copy_format = ctx->conf.copy_format;
+    job_wire(ctx, &job, set, dom ? &guest : NULL, &disks);
+    /* A backup job of the dead process may still be copying into the set's
+     * directory: stop it before its files are removed. */
+    if (dom && set->dir && !virt_backup_abort_into(dom, set->dir, err)) {
+        virt_guest_release(&guest);
+        return false;
+    }
+    snap_warn("recovering set %s of domain '%s' (%s)", set->uuid,
+              set->domain_name, why);
+    ok = coord_job_recover(&job, why, err);
+    virt_guest_release(&guest);
+    return ok;
+}
+
+/* Recovers the dead sets of one domain; the caller holds its lock. */
+static bool
+recover_domain(app_ctx *ctx, virDomainPtr dom, const char *domain_uuid,
+               int *n, snap_error *err)
+{
+    coord_set **sets = NULL;
+    size_t nsets = 0, i;
+    bool ok = true;
+
+    if (!coord_catalog_list(ctx->catalog, &sets, &nsets, err))
+        return false;
+    for (i = 0; i < nsets; i++) {
+        coord_set *set = sets[i];
+
+        if (strcmp(set->domain_uuid, domain_uuid) != 0 ||
+            (set->state != COORD_SET_CREATING &&
+             set->state != COORD_SET_DELETING) ||
+            app_owner_alive(&set->journal))
+            continue;
+        if (set->state == COORD_SET_DELETING)
+            continue; /* a delete that died: `snapset delete` finishes it */
+        if (!recover_set(ctx, set, dom, err))
+            ok = false;
+        else if (n)
+            (*n)++;
+    }
+    coord_catalog_list_free(sets, nsets);
+    return ok;
+}
+
+bool
+app_recover(app_ctx *ctx, const char *domain, int *nrecovered,
+            snap_error *err)
+{
+    coord_set **sets = NULL;
+    size_t nsets = 0, i, k;
+    char (*done)[SNAP_UUID_LEN] = NULL;
+    size_t ndone = 0;
+    bool ok = true;
+
+    if (nrecovered)
+        *nrecovered = 0;
+    if (!app_catalog(ctx, err) || !app_connect(ctx, err))
+        return false;
+    if (!coord_catalog_list(ctx->catalog, &sets, &nsets, err))
+        return false;
+    done = calloc(nsets + 1, sizeof(*done));
+    if (!done) {
+        coord_catalog_list_free(sets, nsets);
+        return snap_error_set(err, SNAP_E_NOMEM, "out of memory");
+    }
+    for (i = 0; i < nsets; i++) {
+        coord_set *set = sets[i];
+        virDomainPtr dom = NULL;
+        int fd;
+
+        if (set->state != COORD_SET_CREATING ||
+            app_owner_alive(&set->journal))
+            continue;
+        if (domain && strcmp(domain, set->domain_name) != 0 &&
+            strcmp(domain, set->domain_uuid) != 0)
+            continue;
+        for (k = 0; k < ndone; k++) {
+            if (strcmp(done[k], set->domain_uuid) == 0)
+                break;
+        }
+        if (k < ndone)
+            continue;
+        memcpy(done[ndone++], set->domain_uuid, SNAP_UUID_LEN);
+        fd = coord_catalog_lock(ctx->catalog, set->domain_uuid,
+                                ctx->conf.lock_timeout_ms, err);
+        if (fd < 0) {
+            ok = false;
+            continue;
+        }
+        dom = virDomainLookupByUUIDString(ctx->conn, set->domain_uuid);
+        if (!recover_domain(ctx, dom, set->domain_uuid, nrecovered, err))
+            ok = false;
+        if (dom)
+            virDomainFree(dom);
+        coord_catalog_unlock(fd);
+    }
+    free(done);
+    coord_catalog_list_free(sets, nsets);
+    return ok;
+}
+
+bool
+app_create(app_ctx *ctx, const char *domain, const app_create_opts *o,
+           coord_set **out, snap_error *err)
+{
+    virDomainPtr dom = NULL;
+    coord_domain_info info = {0};
+    coord_set *set = NULL;
+    coord_job job;
+    virt_guest guest = {0};
+    virt_disks disks = {0};
+    char *xml = NULL;
+    int state = 0, reason = 0, lock = -1;
+    bool ok = false;
+
+    *out = NULL;
+    if (!app_catalog(ctx, err) || !app_connect(ctx, err))
+        return false;
+    dom = virt_domain_lookup(ctx->conn, domain, err);
+    if (!dom)
+        goto cleanup;
+    if (virDomainGetState(dom, &state, &reason, 0) < 0) {
+        virt_error(err, SNAP_E_VIRT, "cannot read the domain's state");
+        goto cleanup;
+    }
+    xml = virDomainGetXMLDesc(dom, 0);
+    if (!xml) {
+        virt_error(err, SNAP_E_VIRT, "cannot read the domain XML");
+        goto cleanup;
+    }
+    set = coord_set_new(err);
+    if (!set || !coord_domxml_parse(xml, &info, set, err))
+        goto cleanup;
+    lock = coord_catalog_lock(ctx->catalog, info.uuid,
+                              ctx->conf.lock_timeout_ms, err);
+    if (lock < 0)
+        goto cleanup;
+    if (!recover_domain(ctx, dom, info.uuid, NULL, err))
+        goto cleanup;
+    if (state != VIR_DOMAIN_RUNNING) {
+        snap_error_set(err, SNAP_E_STATE,
+                       "domain '%s' is not running (state %d): snapset "
+                       "snapshots running domains",
+                       info.name, state);
+        goto cleanup;
+    }
+    if (!coord_str_set(&set->domain_name, info.name, err) ||
+        !coord_str_set(&set->name, o->name, err) ||
+        !coord_str_set(&set->backup_type, o->backup_type, err))
+        goto cleanup;
+    memcpy(set->domain_uuid, info.uuid, SNAP_UUID_LEN);
+    set->rotation = o->rotation;
+    set->dir = coord_catalog_set_dir(ctx->catalog, set->uuid, err);
+    if (!set->dir)
+        goto cleanup;
+    set->journal.owner_pid = (long)getpid();
+    set->journal.owner_start = proc_start((long)getpid());
+
+    if (!virt_guest_init(&guest, dom, err))
+        goto cleanup;
+    disks.dom = dom;
+    disks.copy_format = ctx->conf.copy_format;
+    job_wire(ctx, &job, set, &guest, &disks);
+    job.opts.quiesce = o->quiesce;
+    job.opts.pause = o->pause;
+    job.opts.mounts = o->mounts;
+    job.opts.nmounts = o->nmounts;
+    ok = coord_job_run(&job, err);
+    snap_info("set %s: freeze %lld ms, requests %lld ms, wait %lld ms, thaw "
+              "%lld ms",
+              set->uuid, (long long)job.t_freeze, (long long)job.t_request,
+              (long long)job.t_wait, (long long)job.t_thaw);
+    *out = set;
+    set = NULL;
+
+ cleanup:
+    virt_guest_release(&guest);
+    coord_catalog_unlock(lock);
+    coord_set_free(set);
+    coord_domain_info_release(&info);
+    free(xml);
+    if (dom)
+        virDomainFree(dom);
+    return ok;
+}
+
+bool
+app_delete(app_ctx *ctx, const char *set_id, snap_error *err)
+{
+    coord_set *set = NULL;
+    virDomainPtr dom = NULL;
+    int lock = -1;
+    size_t i;
+    bool ok = false;
+
+    if (!app_catalog(ctx, err))
+        return false;
+    set = coord_catalog_load(ctx->catalog, set_id, err);
+    if (!set)
+        return false;
+    lock = coord_catalog_lock(ctx->catalog, set->domain_uuid,
+                              ctx->conf.lock_timeout_ms, err);
+    if (lock < 0)
+        goto cleanup;
+    /* Reload under the lock: the set may have changed meanwhile. */
+    coord_set_free(set);
+    set = coord_catalog_load(ctx->catalog, set_id, err);
+    if (!set)
+        goto cleanup;
+    if (set->state == COORD_SET_CREATING) {
+        /* We hold the lock, so its maker is gone: recover it first. */
+        if (!app_connect(ctx, err))
+            goto cleanup;
+        dom = virDomainLookupByUUIDString(ctx->conn, set->domain_uuid);
+        if (!recover_set(ctx, set, dom, err))
+            goto cleanup;
+    }
+    set->state = COORD_SET_DELETING;
+    if (!coord_catalog_save(ctx->catalog, set, err))
+        goto cleanup;
+    for (i = 0; i < set->nmembers; i++) {
+        coord_member *m = &set->members[i];
+
+        if (m->state == COORD_MEMBER_DELETED || !m->location)
+            continue;
+        if (m->kind == COORD_MEMBER_CINDER) {
+            snap_error_set(err, SNAP_E_STATE,
+                           "set %s has Cinder member '%s' but this snapset "
+                           "has no Cinder client configured",
+                           set->uuid, m->target);
+            goto cleanup;
+        }
+        if (!snap_path_remove(m->location, err))
+            goto cleanup;
+        m->state = COORD_MEMBER_DELETED;
+    }
+    if (set->dir && rmdir(set->dir) < 0 && errno != ENOENT) {
+        snap_error_set_errno(err, errno, "cannot remove '%s'", set->dir);
+        goto cleanup;
+    }
+    if (!coord_catalog_remove(ctx->catalog, set->uuid, err))
+        goto cleanup;
+    ok = true;
+
+ cleanup:
+    if (!ok && set && set->state == COORD_SET_DELETING)
+        (void)coord_catalog_save(ctx->catalog, set, NULL); /* what is left */
+    if (dom)
+        virDomainFree(dom);
+    coord_catalog_unlock(lock);
+    coord_set_free(set);
+    return ok;
+}

@@ -1,0 +1,54 @@
+/* coordinator/app/actions.h -- what snapset does, shared by the CLI, the
+ * HTTP API and policies: each action takes the per-domain lock, recovers
+ * what a dead process left on that domain, and records every step. */
+#ifndef APP_ACTIONS_H
+#define APP_ACTIONS_H
+
+#include <libvirt/libvirt.h>
+#include <stdbool.h>
+
+#include "common/snap_error.h"
+#include "coordinator/coord_catalog.h"
+#include "coordinator/coord_conf.h"
+#include "coordinator/coord_job.h"
+
+typedef struct app_ctx {
+    coord_conf conf;
+    coord_catalog *catalog; /* opened on first use */
+    virConnectPtr conn;     /* opened on first use */
+} app_ctx;
+
+typedef struct app_create_opts {
+    coord_quiesce quiesce;
+    bool pause;
+    const char *const *mounts;
+    size_t nmounts;
+    const char *name;        /* label, may be NULL */
+    const char *backup_type; /* may be NULL */
+    int rotation;
+} app_create_opts;
+
+bool app_catalog(app_ctx *ctx, snap_error *err);
+bool app_connect(app_ctx *ctx, snap_error *err);
+void app_ctx_release(app_ctx *ctx);
+
+/* Makes a set of @domain. Returns the set (new; coord_set_free()) also on
+ * failure, when one was recorded, so the caller can show it; NULL when
+ * nothing was recorded. */
+bool app_create(app_ctx *ctx, const char *domain, const app_create_opts *o,
+                coord_set **out, snap_error *err);
+
+/* Deletes a set and every member. A set still being made by a live process
+ * is waited for (lock timeout); one left by a dead process is recovered
+ * first. */
+bool app_delete(app_ctx *ctx, const char *set_id, snap_error *err);
+
+/* Recovers every set left CREATING by a dead process (all domains when
+ * @domain is NULL). *@nrecovered counts them. */
+bool app_recover(app_ctx *ctx, const char *domain, int *nrecovered,
+                 snap_error *err);
+
+/* True when the process recorded in @j is still alive. */
+bool app_owner_alive(const coord_journal *j);
+
+#endif

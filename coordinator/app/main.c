@@ -1,0 +1,466 @@
+/* coordinator/app/main.c -- the snapset command line. */
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/snap_log.h"
+#include "common/snap_time.h"
+#include "coordinator/app/actions.h"
+#include "coordinator/coord_catalog.h"
+
+#define EXIT_USAGE 2
+#define MAX_MOUNTS 64
+
+static const char usage_text[] =
+    "usage: snapset [-v] [-c FILE] [--uri URI] [--catalog-dir DIR] COMMAND ...\n"
+    "\n"
+    "commands:\n"
+    "  create DOMAIN [--quiesce=required|preferred|off] [--pause|--no-pause]\n"
+    "         [--mountpoint PATH]... [--name NAME] [--json]\n"
+    "  list [DOMAIN] [--json]\n"
+    "  show SET [--json]\n"
+    "  delete SET\n"
+    "  recover [DOMAIN]\n"
+    "  check-config\n"
+    "\n"
+    "global options:\n"
+    "  -c, --config FILE      configuration (default /etc/snapset/snapset.conf\n"
+    "                         when it exists, or $SNAPSET_CONF)\n"
+    "      --uri URI          libvirt URI (libvirt_uri)\n"
+    "      --catalog-dir DIR  catalog directory (catalog_dir)\n"
+    "      --agent-timeout MS, --frozen-timeout MS, --copy-timeout MS,\n"
+    "      --lock-timeout MS  override timeouts.*\n"
+    "  -v, --verbose          more output (twice: debug)\n"
+    "  -h, --help             this text\n"
+    "\n"
+    "exit status: 0 ok, 1 failure, 2 usage error\n";
+
+static int usage_error(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2)));
+
+static int
+usage_error(const char *fmt, ...)
+{
+    va_list ap;
+
+    fprintf(stderr, "snapset: ");
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "\n(see 'snapset --help')\n");
+    return EXIT_USAGE;
+}
+
+static int
+fail(const snap_error *err)
+{
+    fprintf(stderr, "snapset: %s\n", err->msg[0] ? err->msg : "failed");
+    return EXIT_FAILURE;
+}
+
+static bool
+parse_ms(const char *s, int64_t min, int64_t *out)
+{
+    char *end;
+    long long v;
+
+    if (!s || !*s)
+        return false;
+    v = strtoll(s, &end, 10);
+    if (*end || v < min || v > 7LL * 86400000)
+        return false;
+    *out = v;
+    return true;
+}
+
+/* ---- output -------------------------------------------------------------- */
+
+static const char *
+opt_str(const char *s)
+{
+    return s ? s : "-";
+}
+
+static void
+fmt_ms(char *buf, size_t size, int64_t ms)
+{
+    if (ms < 0)
+        snprintf(buf, size, "-");
+    else
+        snprintf(buf, size, "%lld", (long long)ms);
+}
+
+static bool
+print_json(const coord_set *set, snap_error *err)
+{
+    char *text = coord_set_to_json(set, err);
+
+    if (!text)
+        return false;
+    printf("%s\n", text);
+    free(text);
+    return true;
+}
+
+static void
+print_set(const coord_set *set)
+{
+    char created[40], finished[40], fw[24], pw[24];
+    size_t i;
+
+    snap_iso8601(set->created_ms, created, sizeof(created));
+    if (set->finished_ms > 0)
+        snap_iso8601(set->finished_ms, finished, sizeof(finished));
+    else
+        snprintf(finished, sizeof(finished), "-");
+    fmt_ms(fw, sizeof(fw), set->freeze_ms);
+    fmt_ms(pw, sizeof(pw), set->pause_ms);
+    printf("set:           %s\n", set->uuid);
+    if (set->name)
+        printf("name:          %s\n", set->name);
+    printf("domain:        %s (%s)\n", set->domain_name, set->domain_uuid);
+    printf("state:         %s\n", coord_set_state_name(set->state));
+    if (set->error)
+        printf("error:         %s\n", set->error);
+    printf("consistency:   %s\n", coord_consistency_name(set->consistency));
+    printf("quiesce:       %s%s\n", coord_quiesce_name(set->quiesce),
+           set->pause_requested ? ", paused" : "");
+    printf("created:       %s\n", created);
+    printf("finished:      %s\n", finished);
+    printf("freeze window: %s ms (%lld filesystems)\n", fw,
+           (long long)set->frozen_count);
+    printf("pause window:  %s ms\n", pw);
+    if (set->backup_type)
+        printf("backup type:   %s (rotation %d)\n", set->backup_type,
+               set->rotation);
+    printf("members:\n");
+    printf("  %-8s %-7s %-10s %-12s %s\n", "TARGET", "KIND", "STATE", "SERIAL",
+           "LOCATION");
+    for (i = 0; i < set->nmembers; i++) {
+        const coord_member *m = &set->members[i];
+
+        printf("  %-8s %-7s %-10s %-12s %s\n", m->target,
+               coord_member_kind_name(m->kind),
+               coord_member_state_name(m->state), opt_str(m->serial),
+               opt_str(m->location));
+    }
+}
+
+/* ---- commands ------------------------------------------------------------ */
+
+static int
+cmd_create(app_ctx *ctx, int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"quiesce", required_argument, NULL, 'q'},
+        {"pause", no_argument, NULL, 'p'},
+        {"no-pause", no_argument, NULL, 'P'},
+        {"mountpoint", required_argument, NULL, 'm'},
+        {"name", required_argument, NULL, 'n'},
+        {"json", no_argument, NULL, 'j'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *mounts[MAX_MOUNTS];
+    app_create_opts o = {0};
+    coord_set *set = NULL;
+    snap_error err = {0};
+    bool json = false, ok;
+    int c, q;
+
+    o.quiesce = ctx->conf.quiesce;
+    o.pause = ctx->conf.pause;
+    o.mounts = mounts;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+        switch (c) {
+        case 'q':
+            q = coord_quiesce_parse(optarg);
+            if (q < 0)
+                return usage_error("bad --quiesce '%s': use required, "
+                                   "preferred or off",
+                                   optarg);
+            o.quiesce = q;
+            break;
+        case 'p':
+            o.pause = true;
+            break;
+        case 'P':
+            o.pause = false;
+            break;
+        case 'm':
+            if (o.nmounts == MAX_MOUNTS)
+                return usage_error("too many --mountpoint options");
+            if (optarg[0] != '/')
+                return usage_error("--mountpoint '%s' is not an absolute path",
+                                   optarg);
+            mounts[o.nmounts++] = optarg;
+            break;
+        case 'n':
+            o.name = optarg;
+            break;
+        case 'j':
+            json = true;
+            break;
+        default:
+            return usage_error("bad option for 'create'");
+        }
+    }
+    if (optind != argc - 1)
+        return usage_error("'create' takes one DOMAIN");
+    ok = app_create(ctx, argv[optind], &o, &set, &err);
+    if (set) {
+        if (json)
+            print_json(set, NULL);
+        else
+            print_set(set);
+    }
+    coord_set_free(set);
+    return ok ? EXIT_SUCCESS : fail(&err);
+}
+
+static int
+cmd_list(app_ctx *ctx, int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"json", no_argument, NULL, 'j'},
+        {NULL, 0, NULL, 0},
+    };
+    coord_set **sets = NULL;
+    size_t nsets = 0, i, shown = 0;
+    const char *domain = NULL;
+    snap_error err = {0};
+    bool json = false;
+    int c;
+
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+        if (c != 'j')
+            return usage_error("bad option for 'list'");
+        json = true;
+    }
+    if (argc - optind > 1)
+        return usage_error("'list' takes at most one DOMAIN");
+    if (optind < argc)
+        domain = argv[optind];
+    if (!app_catalog(ctx, &err) ||
+        !coord_catalog_list(ctx->catalog, &sets, &nsets, &err))
+        return fail(&err);
+    if (json)
+        printf("[");
+    else
+        printf("%-36s  %-16s  %-24s  %-9s  %-11s  %7s  %6s\n", "SET", "DOMAIN",
+               "CREATED", "STATE", "CONSISTENCY", "MEMBERS", "FROZEN");
+    for (i = 0; i < nsets; i++) {
+        const coord_set *set = sets[i];
+        char created[40], fw[24];
+
+        if (domain && strcmp(domain, set->domain_name) != 0 &&
+            strcmp(domain, set->domain_uuid) != 0)
+            continue;
+        if (json) {
+            char *text = coord_set_to_json(set, &err);
+
+            if (!text)
+                break;
+            printf("%s%s", shown ? ",\n" : "\n", text);
+            free(text);
+        } else {
+            snap_iso8601(set->created_ms, created, sizeof(created));
+            fmt_ms(fw, sizeof(fw), set->freeze_ms);
+            printf("%-36s  %-16s  %-24s  %-9s  %-11s  %7zu  %6s\n", set->uuid,
+                   set->domain_name, created, coord_set_state_name(set->state),
+                   coord_consistency_name(set->consistency), set->nmembers,
+                   fw);
+        }
+        shown++;
+    }
+    if (json)
+        printf("%s]\n", shown ? "\n" : "");
+    coord_catalog_list_free(sets, nsets);
+    return snap_error_isset(&err) ? fail(&err) : EXIT_SUCCESS;
+}
+
+static int
+cmd_show(app_ctx *ctx, int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"json", no_argument, NULL, 'j'},
+        {NULL, 0, NULL, 0},
+    };
+    coord_set *set;
+    snap_error err = {0};
+    bool json = false;
+    int c;
+
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+        if (c != 'j')
+            return usage_error("bad option for 'show'");
+        json = true;
+    }
+    if (optind != argc - 1)
+        return usage_error("'show' takes one SET");
+    if (!app_catalog(ctx, &err))
+        return fail(&err);
+    set = coord_catalog_load(ctx->catalog, argv[optind], &err);
+    if (!set)
+        return fail(&err);
+    if (json)
+        print_json(set, &err);
+    else
+        print_set(set);
+    coord_set_free(set);
+    return snap_error_isset(&err) ? fail(&err) : EXIT_SUCCESS;
+}
+
+static int
+cmd_delete(app_ctx *ctx, int argc, char **argv)
+{
+    snap_error err = {0};
+
+    if (argc != 2 || argv[1][0] == '-')
+        return usage_error("'delete' takes one SET");
+    if (!app_delete(ctx, argv[1], &err))
+        return fail(&err);
+    printf("deleted set %s\n", argv[1]);
+    return EXIT_SUCCESS;
+}
+
+static int
+cmd_recover(app_ctx *ctx, int argc, char **argv)
+{
+    snap_error err = {0};
+    int n = 0;
+
+    if (argc > 2 || (argc == 2 && argv[1][0] == '-'))
+        return usage_error("'recover' takes at most one DOMAIN");
+    if (!app_recover(ctx, argc == 2 ? argv[1] : NULL, &n, &err))
+        return fail(&err);
+    printf("recovered %d set%s\n", n, n == 1 ? "" : "s");
+    return EXIT_SUCCESS;
+}
+
+int
+main(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"config", required_argument, NULL, 'c'},
+        {"uri", required_argument, NULL, 'U'},
+        {"catalog-dir", required_argument, NULL, 'C'},
+        {"agent-timeout", required_argument, NULL, 'A'},
+        {"frozen-timeout", required_argument, NULL, 'F'},
+        {"copy-timeout", required_argument, NULL, 'Y'},
+        {"lock-timeout", required_argument, NULL, 'L'},
+        {"verbose", no_argument, NULL, 'v'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *config = getenv("SNAPSET_CONF");
+    const char *uri = NULL, *catalog = NULL;
+    int64_t agent = -1, frozen = -1, copy = -1, lock = -1;
+    app_ctx ctx;
+    snap_error err = {0};
+    const char *cmd;
+    int c, rc, verbose = 0;
+
+    memset(&ctx, 0, sizeof(ctx));
+    while ((c = getopt_long(argc, argv, "+c:vh", opts, NULL)) != -1) {
+        switch (c) {
+        case 'c':
+            config = optarg;
+            break;
+        case 'U':
+            uri = optarg;
+            break;
+        case 'C':
+            if (optarg[0] != '/')
+                return usage_error("--catalog-dir '%s' is not an absolute "
+                                   "path",
+                                   optarg);
+            catalog = optarg;
+            break;
+        case 'A':
+            if (!parse_ms(optarg, 100, &agent))
+                return usage_error("bad --agent-timeout '%s'", optarg);
+            break;
+        case 'F':
+            if (!parse_ms(optarg, 100, &frozen))
+                return usage_error("bad --frozen-timeout '%s'", optarg);
+            break;
+        case 'Y':
+            if (!parse_ms(optarg, 1000, &copy))
+                return usage_error("bad --copy-timeout '%s'", optarg);
+            break;
+        case 'L':
+            if (!parse_ms(optarg, 0, &lock))
+                return usage_error("bad --lock-timeout '%s'", optarg);
+            break;
+        case 'v':
+            verbose++;
+            break;
+        case 'h':
+            fputs(usage_text, stdout);
+            return EXIT_SUCCESS;
+        default:
+            return usage_error("unknown option");
+        }
+    }
+    if (optind >= argc)
+        return usage_error("no command given");
+    cmd = argv[optind];
+    snap_log_set_level(verbose >= 2   ? SNAP_LOG_DEBUG
+                       : verbose == 1 ? SNAP_LOG_INFO
+                                      : SNAP_LOG_WARN);
+
+    if (!coord_conf_init(&ctx.conf, &err))
+        return fail(&err);
+    if (!config && access("/etc/snapset/snapset.conf", F_OK) == 0)
+        config = "/etc/snapset/snapset.conf";
+    if (config && !coord_conf_load(&ctx.conf, config, &err)) {
+        rc = fail(&err);
+        goto out;
+    }
+    if ((uri && !coord_str_set(&ctx.conf.libvirt_uri, uri, &err)) ||
+        (catalog && !coord_str_set(&ctx.conf.catalog_dir, catalog, &err))) {
+        rc = fail(&err);
+        goto out;
+    }
+    if (agent >= 0)
+        ctx.conf.agent_timeout_ms = agent;
+    if (frozen >= 0)
+        ctx.conf.frozen_timeout_ms = frozen;
+    if (copy >= 0)
+        ctx.conf.copy_timeout_ms = copy;
+    if (lock >= 0)
+        ctx.conf.lock_timeout_ms = lock;
+
+    argc -= optind;
+    argv += optind;
+    if (strcmp(cmd, "create") == 0) {
+        rc = cmd_create(&ctx, argc, argv);
+    } else if (strcmp(cmd, "list") == 0) {
+        rc = cmd_list(&ctx, argc, argv);
+    } else if (strcmp(cmd, "show") == 0) {
+        rc = cmd_show(&ctx, argc, argv);
+    } else if (strcmp(cmd, "delete") == 0) {
+        rc = cmd_delete(&ctx, argc, argv);
+    } else if (strcmp(cmd, "recover") == 0) {
+        rc = cmd_recover(&ctx, argc, argv);
+    } else if (strcmp(cmd, "check-config") == 0) {
+        if (argc != 1) {
+            rc = usage_error("'check-config' takes no argument");
+        } else {
+            printf("configuration OK\n");
+            rc = EXIT_SUCCESS;
+        }
+    } else {
+        rc = usage_error("unknown command '%s'", cmd);
+    }
+
+ out:
+    app_ctx_release(&ctx);
+    return rc;
+}

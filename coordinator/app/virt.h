@@ -1,0 +1,47 @@
+/* coordinator/app/virt.h -- libvirt behind the coordinator's ops tables. */
+#ifndef APP_VIRT_H
+#define APP_VIRT_H
+
+#include <libvirt/libvirt.h>
+#include <stdbool.h>
+
+#include "common/snap_error.h"
+#include "coordinator/coord_job.h"
+#include "qga/qga.h"
+
+/* Opens @uri; libvirt's default error printing is silenced (errors are
+ * reported through snap_error). */
+virConnectPtr virt_open(const char *uri, snap_error *err);
+
+/* Looks a domain up by name or UUID. */
+virDomainPtr virt_domain_lookup(virConnectPtr conn, const char *id,
+                                snap_error *err);
+
+/* Records libvirt's last error as "@what: <libvirt message>". */
+bool virt_error(snap_error *err, snap_code code, const char *what);
+
+/* The guest ops (agent through qga/, pause/resume through libvirt). */
+typedef struct virt_guest {
+    virDomainPtr dom;  /* borrowed */
+    qga_agent *agent;  /* owned */
+} virt_guest;
+
+extern const coord_guest_ops virt_guest_ops;
+bool virt_guest_init(virt_guest *g, virDomainPtr dom, snap_error *err);
+void virt_guest_release(virt_guest *g);
+
+/* Local disks through libvirt's backup job (push mode). */
+typedef struct virt_disks {
+    virDomainPtr dom;      /* borrowed */
+    const char *copy_format;
+    bool job_started;
+} virt_disks;
+
+extern const coord_disk_ops virt_disk_ops;
+
+/* Aborts the domain's backup job if it writes into @set_dir (used by
+ * recovery and delete); true when no such job remains. */
+bool virt_backup_abort_into(virDomainPtr dom, const char *set_dir,
+                            snap_error *err);
+
+#endif

@@ -1,0 +1,376 @@
+/* coordinator/coord_job.c -- see coord_job.h. */
+#include "coordinator/coord_job.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/snap_log.h"
+#include "common/snap_time.h"
+
+void
+coord_job_opts_init(coord_job_opts *opts)
+{
+    memset(opts, 0, sizeof(*opts));
+    opts->quiesce = COORD_QUIESCE_PREFERRED;
+    opts->agent_timeout_ms = 10000;
+    opts->frozen_timeout_ms = 60000;
+    opts->copy_timeout_ms = 3600000;
+    opts->thaw_attempts = 3;
+}
+
+static bool
+journal_save(coord_job *job, snap_error *err)
+{
+    return job->journal->save(job->journal_impl, job->set, err);
+}
+
+static void
+members_mark(coord_set *set, const size_t *idx, size_t n,
+             coord_member_state from, coord_member_state to)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        coord_member *m = &set->members[idx[i]];
+
+        if (m->state == from)
+            m->state = to;
+    }
+}
+
+/* Resumes the vCPUs if we paused them. A failed resume is retried: a guest
+ * left paused is worse than a slow error path. */
+static void
+resume_guest(coord_job *job, int64_t pause_start, snap_error *err)
+{
+    coord_set *set = job->set;
+    int attempt;
+
+    for (attempt = 0; attempt < job->opts.thaw_attempts; attempt++) {
+        if (job->guest->resume(job->guest_impl, err)) {
+            set->journal.resumed = true;
+            break;
+        }
+        snap_warn("domain '%s': resume attempt %d failed", set->domain_name,
+                  attempt + 1);
+    }
+    set->pause_ms = snap_now_ms() - pause_start;
+}
+
+/* Thaws and confirms with guest-fsfreeze-status. Thaw whenever a freeze
+ * was attempted: a freeze that timed out may have frozen some filesystems,
+ * and thawing a thawed guest is harmless (qga ignores FITHAW errors). */
+static void
+thaw_guest(coord_job *job, int64_t freeze_start, snap_error *err)
+{
+    coord_set *set = job->set;
+    int64_t t0 = snap_now_ms();
+    int attempt, state;
+
+    for (attempt = 0; attempt < job->opts.thaw_attempts; attempt++) {
+        if (job->guest->thaw(job->guest_impl, job->opts.agent_timeout_ms,
+                             err) < 0) {
+            snap_warn("domain '%s': thaw attempt %d failed", set->domain_name,
+                      attempt + 1);
+            continue;
+        }
+        set->freeze_ms = snap_now_ms() - freeze_start;
+        state = job->guest->frozen(job->guest_impl, job->opts.agent_timeout_ms,
+                                   err);
+        if (state == 0) {
+            set->journal.thawed = true;
+            break;
+        }
+        if (state > 0)
+            snap_error_set(err, SNAP_E_AGENT,
+                           "guest agent of domain '%s' still reports frozen "
+                           "after thaw",
+                           set->domain_name);
+    }
+    if (set->freeze_ms < 0)
+        set->freeze_ms = snap_now_ms() - freeze_start;
+    job->t_thaw = snap_now_ms() - t0;
+}
+
+/* Undoes what a failed job made; what cannot be removed stays recorded in
+ * the set (state FAILED with its location) so it is never forgotten. */
+static void
+rollback(coord_job *job, const size_t *local, size_t nlocal,
+         const size_t *cinder, size_t ncinder, bool local_begun)
+{
+    coord_set *set = job->set;
+    snap_error e = {0};
+    size_t i;
+
+    if (local_begun) {
+        if (job->disks->cancel(job->disks_impl, set, local, nlocal, &e)) {
+            for (i = 0; i < nlocal; i++)
+                set->members[local[i]].state = COORD_MEMBER_DELETED;
+        } else {
+            snap_warn("set %s: cannot remove local copies: %s", set->uuid,
+                      e.msg);
+            members_mark(set, local, nlocal, COORD_MEMBER_REQUESTED,
+                         COORD_MEMBER_FAILED);
+            members_mark(set, local, nlocal, COORD_MEMBER_TAKEN,
+                         COORD_MEMBER_FAILED);
+        }
+    }
+    for (i = 0; i < ncinder; i++) {
+        coord_member *m = &set->members[cinder[i]];
+
+        if (!m->location) {
+            if (m->state != COORD_MEMBER_PENDING)
+                m->state = COORD_MEMBER_FAILED;
+            continue;
+        }
+        snap_error_clear(&e);
+        if (job->volumes->remove(job->volumes_impl, set, m, &e)) {
+            m->state = COORD_MEMBER_DELETED;
+        } else {
+            snap_warn("set %s: cannot delete snapshot '%s' of volume '%s': %s",
+                      set->uuid, m->location, m->volume_id, e.msg);
+            m->state = COORD_MEMBER_FAILED;
+        }
+    }
+}
+
+bool
+coord_job_run(coord_job *job, snap_error *err)
+{
+    coord_set *set = job->set;
+    size_t *local = NULL, *cinder = NULL;
+    size_t nlocal = 0, ncinder = 0, i;
+    bool want_freeze, want_pause, froze = false;
+    bool local_begun = false, fixed = false, ok = false;
+    int64_t freeze_start = -1, pause_start = -1, deadline, t0;
+    snap_error ping_err = {0}, own_err = {0};
+    int n;
+
+    if (!err)
+        err = &own_err; /* the job itself needs to know what failed */
+    job->t_freeze = job->t_request = job->t_wait = job->t_thaw = -1;
+    local = calloc(set->nmembers + 1, sizeof(*local));
+    cinder = calloc(set->nmembers + 1, sizeof(*cinder));
+    if (!local || !cinder) {
+        snap_error_set(err, SNAP_E_NOMEM, "out of memory");
+        goto cleanup;
+    }
+    for (i = 0; i < set->nmembers; i++) {
+        if (set->members[i].kind == COORD_MEMBER_CINDER)
+            cinder[ncinder++] = i;
+        else
+            local[nlocal++] = i;
+    }
+    if (set->nmembers == 0) {
+        snap_error_set(err, SNAP_E_INVALID, "domain '%s' has no disk to snapshot",
+                       set->domain_name);
+        goto cleanup;
+    }
+    if ((nlocal && !job->disks) || (ncinder && !job->volumes)) {
+        snap_error_set(err, SNAP_E_INVALID,
+                       "domain '%s' has %s disks but no %s is configured",
+                       set->domain_name, nlocal && !job->disks ? "local" : "Cinder",
+                       nlocal && !job->disks ? "local disk backend" : "Cinder client");
+        goto cleanup;
+    }
+    set->quiesce = job->opts.quiesce;
+    set->pause_requested = job->opts.pause;
+
+    /* The intent, durable before the guest is touched. */
+    if (!journal_save(job, err))
+        goto cleanup;
+
+    want_freeze = job->opts.quiesce != COORD_QUIESCE_OFF;
+    want_pause = job->opts.pause;
+    if (want_freeze && !job->guest->ping(job->guest_impl, &ping_err)) {
+        if (job->opts.quiesce == COORD_QUIESCE_REQUIRED) {
+            snap_error_set(err, ping_err.code ? ping_err.code : SNAP_E_AGENT,
+                           "quiesce required but the guest agent of domain "
+                           "'%s' does not answer: %s",
+                           set->domain_name, ping_err.msg);
+            goto record;
+        }
+        /* Without an agent the best point is a crash-consistent one, and
+         * pausing makes every disk's point the same instant. */
+        snap_warn("domain '%s': guest agent does not answer (%s); taking a "
+                  "crash-consistent set with the vCPUs paused",
+                  set->domain_name, ping_err.msg);
+        want_freeze = false;
+        want_pause = true;
+    }
+
+    if (want_freeze) {
+        set->journal.freeze_attempted = true;
+        if (!journal_save(job, err)) {
+            set->journal.freeze_attempted = false;
+            goto record;
+        }
+        freeze_start = snap_now_ms();
+        n = job->guest->freeze(job->guest_impl, job->opts.mounts,
+                               job->opts.nmounts, job->opts.agent_timeout_ms,
+                               err);
+        job->t_freeze = snap_now_ms() - freeze_start;
+        if (n < 0)
+            goto unfreeze;
+        /* Our own deadline, also when libvirt's timeout did not fire. */
+        if (job->t_freeze > job->opts.agent_timeout_ms) {
+            snap_error_set(err, SNAP_E_TIMEOUT,
+                           "guest agent of domain '%s' took %lld ms to freeze "
+                           "(limit %lld ms)",
+                           set->domain_name, (long long)job->t_freeze,
+                           (long long)job->opts.agent_timeout_ms);
+            goto unfreeze;
+        }
+        set->frozen_count = n;
+        froze = n > 0;
+    }
+    deadline = (freeze_start >= 0 ? freeze_start : snap_now_ms()) +
+               job->opts.frozen_timeout_ms;
+
+    if (want_pause) {
+        set->journal.pause_attempted = true;
+        if (!journal_save(job, err)) {
+            set->journal.pause_attempted = false;
+            goto unfreeze;
+        }
+        pause_start = snap_now_ms();
+        if (!job->guest->pause(job->guest_impl, err))
+            goto unfreeze;
+    }
+
+    /* Fix every point in time: all requests first, then one wait. */
+    t0 = snap_now_ms();
+    members_mark(set, cinder, ncinder, COORD_MEMBER_PENDING,
+                 COORD_MEMBER_REQUESTED);
+    members_mark(set, local, nlocal, COORD_MEMBER_PENDING,
+                 COORD_MEMBER_REQUESTED);
+    if (!journal_save(job, err))
+        goto unfreeze;
+    if (ncinder) {
+        bool requested = job->volumes->request(job->volumes_impl, set, cinder,
+                                               ncinder, err);
+
+        /* Record the snapshot ids made so far, even on failure. */
+        if (!journal_save(job, err) || !requested)
+            goto unfreeze;
+    }
+    if (nlocal) {
+        local_begun = true;
+        if (!job->disks->begin(job->disks_impl, set, local, nlocal, err))
+            goto unfreeze;
+        members_mark(set, local, nlocal, COORD_MEMBER_REQUESTED,
+                     COORD_MEMBER_TAKEN);
+    }
+    job->t_request = snap_now_ms() - t0;
+    if (ncinder) {
+        t0 = snap_now_ms();
+        if (!job->volumes->wait_taken(job->volumes_impl, set, cinder, ncinder,
+                                      snap_ms_left(deadline), err))
+            goto unfreeze;
+        members_mark(set, cinder, ncinder, COORD_MEMBER_REQUESTED,
+                     COORD_MEMBER_TAKEN);
+        job->t_wait = snap_now_ms() - t0;
+    }
+    fixed = true;
+
+ unfreeze:
+    /* Resume first, thaw last: a paused guest cannot answer its agent. */
+    if (set->journal.pause_attempted)
+        resume_guest(job, pause_start, err);
+    if (set->journal.freeze_attempted)
+        thaw_guest(job, freeze_start, err);
+    if (!fixed || snap_error_isset(err))
+        goto record;
+
+    /* The guest runs again; now the copies may take their time. */
+    if (nlocal && !job->disks->finish(job->disks_impl, set, local, nlocal,
+                                      job->opts.copy_timeout_ms, err))
+        goto record;
+    members_mark(set, local, nlocal, COORD_MEMBER_TAKEN,
+                 COORD_MEMBER_AVAILABLE);
+    members_mark(set, cinder, ncinder, COORD_MEMBER_TAKEN,
+                 COORD_MEMBER_AVAILABLE);
+    if (!froze)
+        set->consistency = COORD_CONSISTENCY_CRASH;
+    else if (job->opts.app_hooks)
+        set->consistency = COORD_CONSISTENCY_APPLICATION;
+    else
+        set->consistency = COORD_CONSISTENCY_FILESYSTEM;
+    set->state = COORD_SET_AVAILABLE;
+    set->finished_ms = snap_wall_ms();
+    if (journal_save(job, err)) {
+        ok = true;
+        goto cleanup;
+    }
+
+ record:
+    rollback(job, local, nlocal, cinder, ncinder, local_begun);
+    set->state = COORD_SET_ERROR;
+    set->consistency = COORD_CONSISTENCY_NONE;
+    set->finished_ms = snap_wall_ms();
+    (void)coord_str_set(&set->error, err && err->msg[0] ? err->msg
+                                                        : "unknown error",
+                        NULL);
+    /* Best effort: the first error is what the caller must see. */
+    (void)journal_save(job, NULL);
+
+ cleanup:
+    free(local);
+    free(cinder);
+    return ok;
+}
+
+bool
+coord_job_recover(coord_job *job, const char *why, snap_error *err)
+{
+    coord_set *set = job->set;
+    size_t *local = NULL, *cinder = NULL, nlocal = 0, ncinder = 0, i;
+    bool local_begun = false, ok = false;
+    snap_error own_err = {0};
+
+    if (!err)
+        err = &own_err;
+    local = calloc(set->nmembers + 1, sizeof(*local));
+    cinder = calloc(set->nmembers + 1, sizeof(*cinder));
+    if (!local || !cinder) {
+        snap_error_set(err, SNAP_E_NOMEM, "out of memory");
+        goto cleanup;
+    }
+    if (job->guest) {
+        /* Keep the windows the dead process measured, if any. */
+        int64_t freeze_ms = set->freeze_ms, pause_ms = set->pause_ms;
+
+        if (set->journal.pause_attempted && !set->journal.resumed)
+            resume_guest(job, snap_now_ms(), err);
+        if (set->journal.freeze_attempted && !set->journal.thawed)
+            thaw_guest(job, snap_now_ms(), err);
+        set->freeze_ms = freeze_ms;
+        set->pause_ms = pause_ms;
+    }
+    for (i = 0; i < set->nmembers; i++) {
+        coord_member *m = &set->members[i];
+
+        if (m->state == COORD_MEMBER_PENDING ||
+            m->state == COORD_MEMBER_DELETED)
+            continue;
+        if (m->kind == COORD_MEMBER_CINDER) {
+            if (job->volumes)
+                cinder[ncinder++] = i;
+        } else if (job->disks) {
+            local[nlocal++] = i;
+            local_begun = true;
+        }
+    }
+    rollback(job, local, nlocal, cinder, ncinder, local_begun);
+    set->state = COORD_SET_ERROR;
+    set->consistency = COORD_CONSISTENCY_NONE;
+    if (!set->error)
+        (void)coord_str_set(&set->error, why, NULL);
+    set->finished_ms = snap_wall_ms();
+    ok = journal_save(job, err) && !snap_error_isset(err);
+
+ cleanup:
+    free(local);
+    free(cinder);
+    return ok;
+}

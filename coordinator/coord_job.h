@@ -1,0 +1,120 @@
+/* coordinator/coord_job.h -- the snapshot-set state machine.
+ *
+ * The job sees the outside world only through the tables below: the guest
+ * (agent freeze/thaw, vCPU pause/resume), local disks (libvirt backup job),
+ * Cinder volumes, and the journal. app/ wires the real implementations; the
+ * unit tests script fakes, so every failure path can be driven.
+ *
+ * Order of operations (a paused guest cannot answer its agent):
+ *   journal intent -> freeze -> pause -> request every snapshot at once ->
+ *   wait until every backend has fixed its point (one deadline) ->
+ *   resume -> thaw -> confirm thawed -> finish local copies -> record.
+ * Every path out of FREEZING/FROZEN resumes and thaws; the first error wins.
+ */
+#ifndef COORD_JOB_H
+#define COORD_JOB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/snap_error.h"
+#include "coordinator/coord_set.h"
+
+typedef struct coord_guest_ops {
+    /* True when the guest agent answers (guest-ping). */
+    bool (*ping)(void *impl, snap_error *err);
+    /* Freezes the guest's filesystems (all when @nmounts is 0) within
+     * @timeout_ms. Returns how many were frozen, or -1. After -1 some
+     * filesystems may still be frozen: the caller thaws anyway. */
+    int (*freeze)(void *impl, const char *const *mounts, size_t nmounts,
+                  int64_t timeout_ms, snap_error *err);
+    /* Thaws every frozen filesystem. Returns how many, or -1. */
+    int (*thaw)(void *impl, int64_t timeout_ms, snap_error *err);
+    /* 1 when the agent reports frozen, 0 when thawed, -1 on error. */
+    int (*frozen)(void *impl, int64_t timeout_ms, snap_error *err);
+    bool (*pause)(void *impl, snap_error *err);
+    bool (*resume)(void *impl, snap_error *err);
+} coord_guest_ops;
+
+/* Local disks. begin() fixes the point in time of every listed member at
+ * once and returns; the copies complete afterwards, outside the frozen
+ * window, in finish(). cancel() stops an unfinished copy and removes what
+ * begin() created; it is safe after a failed begin(). */
+typedef struct coord_disk_ops {
+    bool (*begin)(void *impl, coord_set *set, const size_t *idx, size_t n,
+                  snap_error *err);
+    bool (*finish)(void *impl, coord_set *set, const size_t *idx, size_t n,
+                   int64_t timeout_ms, snap_error *err);
+    bool (*cancel)(void *impl, coord_set *set, const size_t *idx, size_t n,
+                   snap_error *err);
+} coord_disk_ops;
+
+/* Cinder volumes. request() sends every snapshot request at once and
+ * stores each snapshot id in member->location as soon as it is known (also
+ * when another request fails, so nothing is forgotten); a member whose
+ * request failed is marked COORD_MEMBER_FAILED. wait_taken() waits, under
+ * one deadline, until every requested snapshot has left 'creating'.
+ * remove() deletes one member's snapshot (rollback, delete). */
+typedef struct coord_volume_ops {
+    bool (*request)(void *impl, coord_set *set, const size_t *idx, size_t n,
+                    snap_error *err);
+    bool (*wait_taken)(void *impl, coord_set *set, const size_t *idx,
+                       size_t n, int64_t timeout_ms, snap_error *err);
+    bool (*remove)(void *impl, coord_set *set, coord_member *member,
+                   snap_error *err);
+} coord_volume_ops;
+
+/* Durable record of the set: called before every step that changes the
+ * guest or creates something outside, and after it. */
+typedef struct coord_journal_ops {
+    bool (*save)(void *impl, const coord_set *set, snap_error *err);
+} coord_journal_ops;
+
+typedef struct coord_job_opts {
+    coord_quiesce quiesce;
+    bool pause;                   /* pause the vCPUs inside the freeze */
+    const char *const *mounts;    /* freeze only these (NULL: all) */
+    size_t nmounts;
+    int64_t agent_timeout_ms;     /* each agent call */
+    int64_t frozen_timeout_ms;    /* the whole frozen/paused window */
+    int64_t copy_timeout_ms;      /* local copies, after the thaw */
+    int thaw_attempts;            /* >= 1 */
+    bool app_hooks;               /* the guest's fsfreeze hooks quiesce apps */
+} coord_job_opts;
+
+typedef struct coord_job {
+    coord_set *set;               /* borrowed; filled in by the job */
+    coord_job_opts opts;
+    const coord_guest_ops *guest;
+    void *guest_impl;
+    const coord_disk_ops *disks;  /* may be NULL when there are none */
+    void *disks_impl;
+    const coord_volume_ops *volumes; /* may be NULL when there are none */
+    void *volumes_impl;
+    const coord_journal_ops *journal;
+    void *journal_impl;
+    /* Timings of the last run, ms; -1 when the step did not happen. */
+    int64_t t_freeze, t_request, t_wait, t_thaw;
+} coord_job;
+
+/* Sets @opts to the defaults (quiesce preferred, no pause, 10 s agent,
+ * 60 s frozen, 1 h copy, 3 thaw attempts). */
+void coord_job_opts_init(coord_job_opts *opts);
+
+/* Makes the set described by job->set (members filled in, state CREATING).
+ * On success the set is AVAILABLE with its consistency and windows; on
+ * failure it is ERROR with the reason, everything made on the way has been
+ * removed (or is recorded with what remains), and @err holds the first
+ * error. In both cases the guest has been resumed and thawed, unless that
+ * failed too, which the journal then records for `snapset recover`. */
+bool coord_job_run(coord_job *job, snap_error *err);
+
+#endif
+
+/* Finishes what a dead process left of job->set (state CREATING or
+ * DELETING is not required; the journal says what may be left): resumes
+ * the guest if it may be paused by us, thaws it if it may be frozen, then
+ * removes every member that was made and marks the set ERROR with @why.
+ * Idempotent. job->guest may be NULL when the domain is gone. */
+bool coord_job_recover(coord_job *job, const char *why, snap_error *err);

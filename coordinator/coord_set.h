@@ -1,0 +1,133 @@
+/* coordinator/coord_set.h -- a snapshot set: what was taken, of what, how.
+ *
+ * A set is one point in time for every disk of a domain. Its members are the
+ * disks; each is either a local disk (copied by libvirt into the set's
+ * directory) or a Cinder volume (snapshotted by Cinder). While a set is being
+ * made its catalog document doubles as its journal: every step that touches
+ * the guest or creates something outside is recorded before it is done.
+ *
+ * Plain data, no external dependencies; the catalog (coord_catalog.h) turns
+ * it into JSON and back.
+ */
+#ifndef COORD_SET_H
+#define COORD_SET_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/snap_error.h"
+#include "common/snap_uuid.h"
+
+typedef enum coord_member_kind {
+    COORD_MEMBER_LOCAL = 0, /* a disk libvirt copies into the set directory */
+    COORD_MEMBER_CINDER,    /* a Cinder volume, snapshotted by Cinder */
+    COORD_MEMBER_KIND_LAST
+} coord_member_kind;
+
+typedef enum coord_member_state {
+    COORD_MEMBER_PENDING = 0, /* nothing done yet */
+    COORD_MEMBER_REQUESTED,   /* asked for; may exist outside */
+    COORD_MEMBER_TAKEN,       /* its point in time is fixed */
+    COORD_MEMBER_AVAILABLE,   /* complete and usable */
+    COORD_MEMBER_FAILED,      /* failed; location says what may remain */
+    COORD_MEMBER_DELETED,     /* removed again (rollback or delete) */
+    COORD_MEMBER_STATE_LAST
+} coord_member_state;
+
+typedef enum coord_consistency {
+    COORD_CONSISTENCY_NONE = 0, /* not reached (failed set) */
+    COORD_CONSISTENCY_CRASH,
+    COORD_CONSISTENCY_FILESYSTEM,
+    COORD_CONSISTENCY_APPLICATION,
+    COORD_CONSISTENCY_LAST
+} coord_consistency;
+
+typedef enum coord_set_state {
+    COORD_SET_CREATING = 0,
+    COORD_SET_AVAILABLE,
+    COORD_SET_ERROR,
+    COORD_SET_DELETING,
+    COORD_SET_LAST
+} coord_set_state;
+
+typedef enum coord_quiesce {
+    COORD_QUIESCE_REQUIRED = 0, /* no agent: fail, leave nothing behind */
+    COORD_QUIESCE_PREFERRED,    /* no agent: pause instead, record 'crash' */
+    COORD_QUIESCE_OFF,          /* never freeze */
+    COORD_QUIESCE_LAST
+} coord_quiesce;
+
+typedef struct coord_member {
+    char *target;      /* "vda" */
+    char *serial;      /* <serial>, or NULL */
+    coord_member_kind kind;
+    char *source_type; /* "file", "block", "network" */
+    char *source;      /* path, device or network name ("pool/image") */
+    char *format;      /* driver type of the source: "qcow2", "raw" */
+    char *volume_id;   /* Cinder volume id (COORD_MEMBER_CINDER) */
+    char *location;    /* the copy's path, or the Cinder snapshot id */
+    char *copy_format; /* format of the copy ("qcow2"), local only */
+    uint64_t size;     /* virtual size in bytes, 0 when unknown */
+    coord_member_state state;
+} coord_member;
+
+/* The journal: facts a restarted process needs to undo or finish the job. */
+typedef struct coord_journal {
+    bool freeze_attempted; /* the guest may be frozen */
+    bool thawed;           /* ... and was thawed again (confirmed) */
+    bool pause_attempted;  /* the vCPUs may be paused by us */
+    bool resumed;          /* ... and were resumed again */
+    long owner_pid;        /* the process making the set */
+    int64_t owner_start;   /* its start time (clock ticks since boot) */
+} coord_journal;
+
+typedef struct coord_set {
+    char uuid[SNAP_UUID_LEN];
+    char *name;            /* optional label */
+    char *domain_name;
+    char domain_uuid[SNAP_UUID_LEN];
+    char *dir;             /* directory holding the local copies */
+    char *backup_type;     /* "daily", ... (API/policies), or NULL */
+    int rotation;          /* 0: no rotation */
+    int64_t created_ms;    /* wall clock */
+    int64_t finished_ms;   /* wall clock, 0 while creating */
+    coord_set_state state;
+    coord_consistency consistency;
+    coord_quiesce quiesce;
+    bool pause_requested;
+    char *error;           /* why it failed, for COORD_SET_ERROR */
+    int64_t freeze_ms;     /* frozen window, -1 when never frozen */
+    int64_t pause_ms;      /* paused window, -1 when never paused */
+    int64_t frozen_count;  /* filesystems frozen */
+    coord_member *members;
+    size_t nmembers;
+    coord_journal journal;
+} coord_set;
+
+/* Returns a new, empty set with a fresh UUID, state CREATING and no windows.
+ * Free with coord_set_free(). */
+coord_set *coord_set_new(snap_error *err);
+
+/* Releases @set and everything it owns; NULL is fine. */
+void coord_set_free(coord_set *set);
+
+/* Appends a zeroed member and returns it (owned by @set), or NULL. */
+coord_member *coord_set_add_member(coord_set *set, snap_error *err);
+
+/* Replaces *@field by a copy of @value (NULL clears it). */
+bool coord_str_set(char **field, const char *value, snap_error *err);
+
+/* Names, for output and the catalog; *_parse return -1 on unknown names. */
+const char *coord_member_kind_name(coord_member_kind kind);
+int coord_member_kind_parse(const char *s);
+const char *coord_member_state_name(coord_member_state state);
+int coord_member_state_parse(const char *s);
+const char *coord_consistency_name(coord_consistency c);
+int coord_consistency_parse(const char *s);
+const char *coord_set_state_name(coord_set_state state);
+int coord_set_state_parse(const char *s);
+const char *coord_quiesce_name(coord_quiesce q);
+int coord_quiesce_parse(const char *s);
+
+#endif

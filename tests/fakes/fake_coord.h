@@ -1,0 +1,77 @@
+/* tests/fakes/fake_coord.h -- a scripted guest, local disks, Cinder and
+ * journal behind the coordinator's ops tables.
+ *
+ * The fake guest behaves like QEMU + qemu-ga where it matters: a paused
+ * guest cannot answer its agent (freeze/thaw/status fail with "domain is
+ * not running"), a timed-out freeze may leave the guest frozen, and thawing
+ * a thawed guest is harmless. Every call is appended to a log so tests can
+ * check the order of operations.
+ */
+#ifndef FAKE_COORD_H
+#define FAKE_COORD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "coordinator/coord_job.h"
+
+#define FAKE_MAX_SNAPS 16
+
+typedef enum fake_freeze_mode {
+    FAKE_FREEZE_OK = 0,
+    FAKE_FREEZE_FAIL,     /* the agent refuses; nothing frozen */
+    FAKE_FREEZE_TIMEOUT,  /* no answer in time, but the guest froze */
+} fake_freeze_mode;
+
+typedef struct fake_world {
+    /* the guest */
+    bool agent;           /* qemu-ga answers */
+    bool frozen;
+    bool paused;
+    int nfs;              /* filesystems the guest has */
+    fake_freeze_mode freeze_mode;
+    bool pause_fails;
+    int resume_failures;  /* that many resume calls fail first */
+    int thaw_failures;    /* that many thaw calls fail first */
+    bool status_lies;     /* status reports frozen once after a thaw */
+    /* local disks (one backup job) */
+    bool begin_fails;
+    bool finish_fails;
+    bool cancel_fails;
+    bool job_running;
+    int local_copies;     /* copies that exist */
+    /* Cinder */
+    int request_fail_k;   /* the k-th requested snapshot fails (1-based) */
+    bool wait_fails;
+    bool wait_times_out;
+    bool remove_fails;
+    int64_t wait_timeout_seen;
+    char *snaps[FAKE_MAX_SNAPS]; /* live snapshot ids */
+    int nsnaps_made;
+    /* journal */
+    int saves;
+    int fail_save_at;     /* the n-th save fails (1-based), 0: never */
+    coord_journal last_journal;
+    coord_set_state last_state;
+    /* what happened, "ping freeze pause request ..." */
+    char log[2048];
+} fake_world;
+
+extern const coord_guest_ops fake_guest_ops;
+extern const coord_disk_ops fake_disk_ops;
+extern const coord_volume_ops fake_volume_ops;
+extern const coord_journal_ops fake_journal_ops;
+
+void fake_world_init(fake_world *w);
+void fake_world_release(fake_world *w);
+
+/* Live Cinder snapshots in the fake cloud. */
+int fake_live_snapshots(const fake_world *w);
+
+/* A set of @nlocal local disks and @ncinder Cinder volumes. */
+coord_set *fake_set_new(int nlocal, int ncinder);
+
+/* A job on @w for @set with default options. */
+void fake_job_init(coord_job *job, fake_world *w, coord_set *set);
+
+#endif

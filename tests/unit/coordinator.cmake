@@ -1,0 +1,10 @@
+# Unit tests of coordinator/: the state machine through fakes, the catalog,
+# the configuration and the domain XML reader.
+add_library(snap_fake_coord STATIC ${PROJECT_SOURCE_DIR}/tests/fakes/fake_coord.c)
+target_include_directories(snap_fake_coord PUBLIC ${PROJECT_SOURCE_DIR}/tests)
+target_link_libraries(snap_fake_coord PUBLIC snap_coord PRIVATE snap_build_flags)
+
+snap_add_test(test_coord_job snap_fake_coord snap_coord)
+snap_add_test(test_coord_catalog snap_catalog)
+snap_add_test(test_coord_conf snap_conf)
+snap_add_test(test_coord_domxml snap_domxml)
