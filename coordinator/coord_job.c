@@ -182,7 +182,9 @@ coord_job_run(coord_job *job, snap_error *err)
 
     want_freeze = job->opts.quiesce != COORD_QUIESCE_OFF;
     want_pause = job->opts.pause;
-    if (want_freeze && !job->guest->ping(job->guest_impl, &ping_err)) {
+    if (want_freeze && !job->guest->ping(job->guest_impl,
+                                          job->opts.agent_timeout_ms,
+                                          &ping_err)) {
         if (job->opts.quiesce == COORD_QUIESCE_REQUIRED) {
             snap_error_set(err, ping_err.code ? ping_err.code : SNAP_E_AGENT,
                            "quiesce required but the guest agent of domain "

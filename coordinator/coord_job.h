@@ -22,8 +22,8 @@
 #include "coordinator/coord_set.h"
 
 typedef struct coord_guest_ops {
-    /* True when the guest agent answers (guest-ping). */
-    bool (*ping)(void *impl, snap_error *err);
+    /* True when the guest agent answers (guest-ping) within @timeout_ms. */
+    bool (*ping)(void *impl, int64_t timeout_ms, snap_error *err);
     /* Freezes the guest's filesystems (all when @nmounts is 0) within
      * @timeout_ms. Returns how many were frozen, or -1. After -1 some
      * filesystems may still be frozen: the caller thaws anyway. */

@@ -173,8 +173,8 @@ cmd_create(app_ctx *ctx, int argc, char **argv)
     o.quiesce = ctx->conf.quiesce;
     o.pause = ctx->conf.pause;
     o.mounts = mounts;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+    optind = 0; /* 0: GNU getopt reinitialises, permuting again */
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (c) {
         case 'q':
             q = coord_quiesce_parse(optarg);
@@ -235,8 +235,8 @@ cmd_list(app_ctx *ctx, int argc, char **argv)
     bool json = false;
     int c;
 
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+    optind = 0; /* 0: GNU getopt reinitialises, permuting again */
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         if (c != 'j')
             return usage_error("bad option for 'list'");
         json = true;
@@ -295,8 +295,8 @@ cmd_show(app_ctx *ctx, int argc, char **argv)
     bool json = false;
     int c;
 
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+    optind = 0; /* 0: GNU getopt reinitialises, permuting again */
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         if (c != 'j')
             return usage_error("bad option for 'show'");
         json = true;

@@ -77,11 +77,11 @@ virt_guest_release(virt_guest *g)
 }
 
 static bool
-g_ping(void *impl, snap_error *err)
+g_ping(void *impl, int64_t timeout_ms, snap_error *err)
 {
     virt_guest *g = impl;
 
-    return qga_agent_ping(g->agent, 5000, err);
+    return qga_agent_ping(g->agent, timeout_ms, err);
 }
 
 static int

@@ -53,10 +53,11 @@ not_running(fake_world *w, snap_error *err)
 }
 
 static bool
-f_ping(void *impl, snap_error *err)
+f_ping(void *impl, int64_t timeout_ms, snap_error *err)
 {
     fake_world *w = impl;
 
+    (void)timeout_ms;
     note(w, "ping");
     if (w->paused)
         return not_running(w, err);
