@@ -314,7 +314,7 @@ coord_set_from_json(const char *text, snap_error *err)
     json_t *root = NULL, *dom, *members, *jr, *v;
     coord_set *set = NULL, *ret = NULL;
     char *uuid = NULL, *duuid = NULL;
-    int64_t version, rotation, pid, start, frozen;
+    int64_t version = -1, rotation = 0, pid = 0, start = 0, frozen = 0;
     int state, consistency, quiesce;
     size_t i;
 
