@@ -2,6 +2,7 @@
 #include "coordinator/coord_conf.h"
 
 #include <libconfig.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,6 +17,11 @@ coord_conf_init(coord_conf *conf, snap_error *err)
     conf->lock_timeout_ms = 0;
     conf->shutdown_timeout_ms = 60000;
     conf->thaw_attempts = 3;
+    conf->openstack.use_env = true;
+    conf->openstack.request_timeout_ms = 30000;
+    conf->openstack.poll_min_ms = 10;
+    conf->openstack.poll_max_ms = 250;
+    conf->openstack.delete_timeout_ms = 120000;
     if (!coord_str_set(&conf->libvirt_uri, "qemu:///system", err) ||
         !coord_str_set(&conf->catalog_dir, "/var/lib/snapset", err) ||
         !coord_str_set(&conf->copy_format, "qcow2", err)) {
@@ -25,9 +31,28 @@ coord_conf_init(coord_conf *conf, snap_error *err)
     return true;
 }
 
+static void
+openstack_release(coord_openstack_conf *o)
+{
+    char **strs[] = {&o->auth_type, &o->auth_url, &o->username, &o->password,
+                     &o->user_domain_name, &o->project_name,
+                     &o->project_domain_name, &o->project_id,
+                     &o->application_credential_id,
+                     &o->application_credential_secret, &o->region,
+                     &o->interface, &o->cacert, &o->volume_endpoint,
+                     &o->image_endpoint};
+    size_t i;
+
+    for (i = 0; i < sizeof(strs) / sizeof(strs[0]); i++) {
+        free(*strs[i]);
+        *strs[i] = NULL;
+    }
+}
+
 void
 coord_conf_release(coord_conf *conf)
 {
+    openstack_release(&conf->openstack);
     free(conf->libvirt_uri);
     free(conf->catalog_dir);
     free(conf->copy_format);
@@ -139,6 +164,67 @@ load_timeouts(conf_ctx *c, coord_conf *conf, const config_setting_t *g)
     return true;
 }
 
+static bool
+load_openstack(conf_ctx *c, coord_openstack_conf *o, const config_setting_t *g)
+{
+    static const struct {
+        const char *name;
+        size_t offset;
+    } strings[] = {
+#define S(f) {#f, offsetof(coord_openstack_conf, f)}
+        S(auth_type), S(auth_url), S(username), S(password),
+        S(user_domain_name), S(project_name), S(project_domain_name),
+        S(project_id), S(application_credential_id),
+        S(application_credential_secret), S(region), S(interface), S(cacert),
+        S(volume_endpoint), S(image_endpoint),
+#undef S
+    };
+    int i, n = config_setting_length(g);
+    size_t k;
+
+    if (!config_setting_is_group(g))
+        return bad(c, g, "must be", "a group { ... }");
+    for (i = 0; i < n; i++) {
+        const config_setting_t *s = config_setting_get_elem(g, (unsigned)i);
+        const char *name = config_setting_name(s);
+
+        for (k = 0; k < sizeof(strings) / sizeof(strings[0]); k++) {
+            if (strcmp(name, strings[k].name) == 0)
+                break;
+        }
+        if (k < sizeof(strings) / sizeof(strings[0])) {
+            if (!get_string(c, s, (char **)((char *)o + strings[k].offset)))
+                return false;
+        } else if (strcmp(name, "enabled") == 0) {
+            if (!get_bool(c, s, &o->enabled))
+                return false;
+        } else if (strcmp(name, "use_env") == 0) {
+            if (!get_bool(c, s, &o->use_env))
+                return false;
+        } else if (strcmp(name, "insecure") == 0) {
+            if (!get_bool(c, s, &o->insecure))
+                return false;
+        } else if (strcmp(name, "request_timeout_ms") == 0) {
+            if (!get_ms(c, s, 100, 3600000, &o->request_timeout_ms))
+                return false;
+        } else if (strcmp(name, "poll_min_ms") == 0) {
+            if (!get_ms(c, s, 1, 10000, &o->poll_min_ms))
+                return false;
+        } else if (strcmp(name, "poll_max_ms") == 0) {
+            if (!get_ms(c, s, 1, 60000, &o->poll_max_ms))
+                return false;
+        } else if (strcmp(name, "delete_timeout_ms") == 0) {
+            if (!get_ms(c, s, 1000, 86400000, &o->delete_timeout_ms))
+                return false;
+        } else {
+            return bad(c, s, "is", "not a known setting");
+        }
+    }
+    if (o->poll_min_ms > o->poll_max_ms)
+        return bad(c, g, "has", "poll_min_ms above poll_max_ms");
+    return true;
+}
+
 bool
 coord_conf_load(coord_conf *conf, const char *path, snap_error *err)
 {
@@ -200,6 +286,9 @@ coord_conf_load(coord_conf *conf, const char *path, snap_error *err)
             }
         } else if (strcmp(name, "timeouts") == 0) {
             if (!load_timeouts(&c, conf, s))
+                goto cleanup;
+        } else if (strcmp(name, "openstack") == 0) {
+            if (!load_openstack(&c, &conf->openstack, s))
                 goto cleanup;
         } else {
             bad(&c, s, "is", "not a known setting");

@@ -13,6 +13,34 @@
 #include "common/snap_error.h"
 #include "coordinator/coord_set.h"
 
+/* OpenStack: Keystone credentials and what snapset does with Cinder and
+ * Glance. Unset strings are NULL; with use_env the usual OS_* variables
+ * fill what the file leaves unset. */
+typedef struct coord_openstack_conf {
+    bool enabled;             /* Cinder members and Glance exports */
+    bool use_env;             /* OS_* variables fill unset settings */
+    char *auth_type;          /* "password", "v3applicationcredential", "noauth" */
+    char *auth_url;
+    char *username;
+    char *password;
+    char *user_domain_name;
+    char *project_name;
+    char *project_domain_name;
+    char *project_id;
+    char *application_credential_id;
+    char *application_credential_secret;
+    char *region;
+    char *interface;          /* "public", "internal", "admin" */
+    char *cacert;
+    bool insecure;
+    char *volume_endpoint;    /* overrides the catalog (noauth) */
+    char *image_endpoint;
+    int64_t request_timeout_ms;
+    int64_t poll_min_ms;      /* Cinder status polling, adaptive */
+    int64_t poll_max_ms;
+    int64_t delete_timeout_ms;/* waiting for deleted snapshots to go */
+} coord_openstack_conf;
+
 typedef struct coord_conf {
     char *libvirt_uri;        /* "qemu:///system" */
     char *catalog_dir;        /* "/var/lib/snapset" */
@@ -26,6 +54,7 @@ typedef struct coord_conf {
     int64_t lock_timeout_ms;  /* waiting for another operation on a domain */
     int64_t shutdown_timeout_ms; /* restore: a guest shutting down */
     int thaw_attempts;
+    coord_openstack_conf openstack;
 } coord_conf;
 
 /* Fills @conf with the built-in defaults. */
