@@ -227,6 +227,13 @@ app_recover(app_ctx *ctx, const char *domain, int *nrecovered,
     return ok;
 }
 
+void
+app_create_opts_init(app_create_opts *o)
+{
+    memset(o, 0, sizeof(*o));
+    o->lock_fd = -1;
+}
+
 bool
 app_create(app_ctx *ctx, const char *domain, const app_create_opts *o,
            coord_set **out, snap_error *err)
@@ -238,7 +245,7 @@ app_create(app_ctx *ctx, const char *domain, const app_create_opts *o,
     virt_guest guest = {0};
     virt_disks disks = {0};
     char *xml = NULL;
-    int state = 0, reason = 0, lock = -1;
+    int state = 0, reason = 0, lock = o->lock_fd;
     bool ok = false;
 
     *out = NULL;
@@ -259,10 +266,19 @@ app_create(app_ctx *ctx, const char *domain, const app_create_opts *o,
     set = coord_set_new(err);
     if (!set || !coord_domxml_parse(xml, &info, set, err))
         goto cleanup;
-    lock = coord_catalog_lock(ctx->catalog, info.uuid,
-                              ctx->conf.lock_timeout_ms, err);
+    if (lock < 0)
+        lock = coord_catalog_lock(ctx->catalog, info.uuid,
+                                  ctx->conf.lock_timeout_ms, err);
     if (lock < 0)
         goto cleanup;
+    if (o->set_uuid) {
+        if (!snap_uuid_valid(o->set_uuid)) {
+            snap_error_set(err, SNAP_E_INVALID, "bad set uuid '%s'",
+                           o->set_uuid);
+            goto cleanup;
+        }
+        memcpy(set->uuid, o->set_uuid, SNAP_UUID_LEN);
+    }
     if (!recover_domain(ctx, dom, info.uuid, NULL, err))
         goto cleanup;
     if (state != VIR_DOMAIN_RUNNING) {

@@ -26,7 +26,17 @@ typedef struct app_create_opts {
     const char *name;        /* label, may be NULL */
     const char *backup_type; /* may be NULL */
     int rotation;
+    /* The set's UUID, when the caller must name it before the set exists
+     * (the HTTP API's Location header); NULL: a new one. */
+    const char *set_uuid;
+    /* >= 0: the caller already holds this domain's lock (taken with
+     * coord_catalog_lock() to answer 409 at once); app_create() releases
+     * it. -1: app_create() takes the lock itself. */
+    int lock_fd;
 } app_create_opts;
+
+/* Zeroes @o and sets lock_fd to -1. */
+void app_create_opts_init(app_create_opts *o);
 
 bool app_catalog(app_ctx *ctx, snap_error *err);
 bool app_connect(app_ctx *ctx, snap_error *err);

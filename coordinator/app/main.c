@@ -164,12 +164,13 @@ cmd_create(app_ctx *ctx, int argc, char **argv)
         {NULL, 0, NULL, 0},
     };
     const char *mounts[MAX_MOUNTS];
-    app_create_opts o = {0};
+    app_create_opts o;
     coord_set *set = NULL;
     snap_error err = {0};
     bool json = false, ok;
     int c, q;
 
+    app_create_opts_init(&o);
     o.quiesce = ctx->conf.quiesce;
     o.pause = ctx->conf.pause;
     o.mounts = mounts;
