@@ -298,6 +298,9 @@ coord_job_run(coord_job *job, snap_error *err)
         set->consistency = COORD_CONSISTENCY_APPLICATION;
     else
         set->consistency = COORD_CONSISTENCY_FILESYSTEM;
+    if (ncinder && job->volumes->finish &&
+        !job->volumes->finish(job->volumes_impl, set, cinder, ncinder, err))
+        goto record;
     set->state = COORD_SET_AVAILABLE;
     set->finished_ms = snap_wall_ms();
     if (journal_save(job, err)) {

@@ -55,12 +55,16 @@ typedef struct coord_disk_ops {
  * when another request fails, so nothing is forgotten); a member whose
  * request failed is marked COORD_MEMBER_FAILED. wait_taken() waits, under
  * one deadline, until every requested snapshot has left 'creating'.
+ * finish() runs after the thaw, once the set's consistency is known (it
+ * records it with the snapshots); may be NULL.
  * remove() deletes one member's snapshot (rollback, delete). */
 typedef struct coord_volume_ops {
     bool (*request)(void *impl, coord_set *set, const size_t *idx, size_t n,
                     snap_error *err);
     bool (*wait_taken)(void *impl, coord_set *set, const size_t *idx,
                        size_t n, int64_t timeout_ms, snap_error *err);
+    bool (*finish)(void *impl, coord_set *set, const size_t *idx, size_t n,
+                   snap_error *err);
     bool (*remove)(void *impl, coord_set *set, coord_member *member,
                    snap_error *err);
 } coord_volume_ops;

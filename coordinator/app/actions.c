@@ -29,9 +29,41 @@ app_connect(app_ctx *ctx, snap_error *err)
     return ctx->conn != NULL;
 }
 
+bool
+app_openstack(app_ctx *ctx, snap_error *err)
+{
+    if (ctx->os_open)
+        return true;
+    if (!ctx->conf.openstack.enabled)
+        return snap_error_set(err, SNAP_E_STATE,
+                              "OpenStack is not configured (openstack.enabled "
+                              "in snapset.conf)");
+    if (!app_os_open(&ctx->os, &ctx->conf.openstack, err))
+        return false;
+    ctx->os_open = true;
+    return true;
+}
+
+/* True when @set has a Cinder member that still exists. */
+static bool
+has_cinder(const coord_set *set)
+{
+    size_t i;
+
+    for (i = 0; i < set->nmembers; i++) {
+        if (set->members[i].kind == COORD_MEMBER_CINDER &&
+            set->members[i].location &&
+            set->members[i].state != COORD_MEMBER_DELETED)
+            return true;
+    }
+    return false;
+}
+
 void
 app_ctx_release(app_ctx *ctx)
 {
+    if (ctx->os_open)
+        app_os_close(&ctx->os);
     coord_catalog_free(ctx->catalog);
     if (ctx->conn)
         virConnectClose(ctx->conn);
@@ -104,6 +136,10 @@ job_wire(app_ctx *ctx, coord_job *job, coord_set *set, virt_guest *guest,
     job->guest_impl = guest;
     job->disks = &virt_disk_ops;
     job->disks_impl = disks;
+    if (ctx->os_open) {
+        job->volumes = &app_os_volume_ops;
+        job->volumes_impl = &ctx->os;
+    }
     job->journal = &catalog_journal_ops;
     job->journal_impl = ctx->catalog;
 }
@@ -122,6 +158,8 @@ recover_set(app_ctx *ctx, coord_set *set, virDomainPtr dom, snap_error *err)
     snprintf(why, sizeof(why),
              "interrupted: snapset process %ld died while making the set",
              set->journal.owner_pid);
+    if (has_cinder(set) && !app_openstack(ctx, err))
+        return false;
     if (dom && !virt_guest_init(&guest, dom, err))
         return false;
     disks.dom = dom;
@@ -288,6 +326,10 @@ app_create(app_ctx *ctx, const char *domain, const app_create_opts *o,
                        info.name, state);
         goto cleanup;
     }
+    if (ctx->conf.openstack.enabled &&
+        (!app_openstack(ctx, err) ||
+         !app_os_classify(&ctx->os, set, info.uuid, err)))
+        goto cleanup;
     if (!coord_str_set(&set->domain_name, info.name, err) ||
         !coord_str_set(&set->name, o->name, err) ||
         !coord_str_set(&set->backup_type, o->backup_type, err))
@@ -368,14 +410,12 @@ app_delete(app_ctx *ctx, const char *set_id, snap_error *err)
         if (m->state == COORD_MEMBER_DELETED || !m->location)
             continue;
         if (m->kind == COORD_MEMBER_CINDER) {
-            snap_error_set(err, SNAP_E_STATE,
-                           "set %s has Cinder member '%s' but this snapset "
-                           "has no Cinder client configured",
-                           set->uuid, m->target);
+            if (!app_openstack(ctx, err) ||
+                !app_os_snapshot_remove(&ctx->os, m->location, err))
+                goto cleanup;
+        } else if (!snap_path_remove(m->location, err)) {
             goto cleanup;
         }
-        if (!snap_path_remove(m->location, err))
-            goto cleanup;
         m->state = COORD_MEMBER_DELETED;
     }
     if (set->dir && rmdir(set->dir) < 0 && errno != ENOENT) {

@@ -11,11 +11,14 @@
 #include "coordinator/coord_catalog.h"
 #include "coordinator/coord_conf.h"
 #include "coordinator/coord_job.h"
+#include "coordinator/app/openstack.h"
 
 typedef struct app_ctx {
     coord_conf conf;
     coord_catalog *catalog; /* opened on first use */
     virConnectPtr conn;     /* opened on first use */
+    app_os os;              /* opened on first use, if enabled */
+    bool os_open;
 } app_ctx;
 
 typedef struct app_create_opts {
@@ -41,6 +44,10 @@ void app_create_opts_init(app_create_opts *o);
 bool app_catalog(app_ctx *ctx, snap_error *err);
 bool app_connect(app_ctx *ctx, snap_error *err);
 void app_ctx_release(app_ctx *ctx);
+
+/* Opens the OpenStack session and Cinder client (openstack.enabled must be
+ * set). */
+bool app_openstack(app_ctx *ctx, snap_error *err);
 
 /* Makes a set of @domain. Returns the set (new; coord_set_free()) also on
  * failure, when one was recorded, so the caller can show it; NULL when

@@ -1,5 +1,6 @@
 /* coordinator/app/main.c -- the snapset command line. */
 #include <getopt.h>
+#include <jansson.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,7 +21,7 @@ static const char usage_text[] =
     "commands:\n"
     "  create DOMAIN [--quiesce=required|preferred|off] [--pause|--no-pause]\n"
     "         [--mountpoint PATH]... [--name NAME] [--json]\n"
-    "  list [DOMAIN] [--json]\n"
+    "  list [DOMAIN] [--source catalog|cinder] [--json]\n"
     "  show SET [--json]\n"
     "  delete SET\n"
     "  recover [DOMAIN]\n"
@@ -222,13 +223,102 @@ cmd_create(app_ctx *ctx, int argc, char **argv)
     return ok ? EXIT_SUCCESS : fail(&err);
 }
 
+/* Rebuilds sets from Cinder's snapshot metadata alone: a lost catalog is
+ * not a lost backup. */
+static int
+list_from_cinder(app_ctx *ctx, const char *domain, bool json)
+{
+    cinder_snapshot **snaps = NULL;
+    size_t nsnaps = 0, i, k;
+    snap_error err = {0};
+    json_t *out = json_array();
+    bool *done = NULL;
+    int rc = EXIT_FAILURE;
+
+    if (!app_openstack(ctx, &err) ||
+        !cinder_snapshot_list(ctx->os.cinder, NULL, 0, &snaps, &nsnaps, &err))
+        goto cleanup;
+    done = calloc(nsnaps + 1, sizeof(*done));
+    if (!done || !out) {
+        snap_error_set(&err, SNAP_E_NOMEM, "out of memory");
+        goto cleanup;
+    }
+    for (i = 0; i < nsnaps; i++) {
+        const cinder_kv *md = snaps[i]->metadata;
+        size_t nmd = snaps[i]->nmetadata;
+        const char *set = cinder_kv_get(md, nmd, "snapset_set");
+        const char *dom = cinder_kv_get(md, nmd, "snapset_domain");
+        const char *cons = cinder_kv_get(md, nmd, "snapset_consistency");
+        json_t *members = json_array();
+
+        if (done[i] || !set || (domain && (!dom || strcmp(domain, dom) != 0))) {
+            json_decref(members);
+            continue;
+        }
+        for (k = i; k < nsnaps; k++) {
+            const char *s2 = cinder_kv_get(snaps[k]->metadata,
+                                           snaps[k]->nmetadata, "snapset_set");
+            const char *tgt = cinder_kv_get(snaps[k]->metadata,
+                                            snaps[k]->nmetadata,
+                                            "snapset_target");
+
+            if (!s2 || strcmp(s2, set) != 0)
+                continue;
+            done[k] = true;
+            json_array_append_new(
+                members, json_pack("{s:s?, s:s, s:s?, s:s?}", "target", tgt,
+                                   "id", snaps[k]->id, "volume_id",
+                                   snaps[k]->volume_id, "status",
+                                   snaps[k]->status));
+        }
+        json_array_append_new(
+            out, json_pack("{s:s, s:s?, s:s, s:s?, s:o}", "set", set, "domain",
+                           dom, "consistency", cons ? cons : "unknown",
+                           "created", snaps[i]->created_at, "snapshots",
+                           members));
+    }
+    if (json) {
+        char *text = json_dumps(out, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+
+        printf("%s\n", text ? text : "[]");
+        free(text);
+    } else {
+        json_t *e, *m;
+
+        printf("%-36s  %-16s  %-11s  %-26s  %s\n", "SET", "DOMAIN",
+               "CONSISTENCY", "CREATED", "SNAPSHOTS (target:id:status)");
+        json_array_foreach(out, i, e) {
+            printf("%-36s  %-16s  %-11s  %-26s ",
+                   json_string_value(json_object_get(e, "set")),
+                   opt_str(json_string_value(json_object_get(e, "domain"))),
+                   json_string_value(json_object_get(e, "consistency")),
+                   opt_str(json_string_value(json_object_get(e, "created"))));
+            json_array_foreach(json_object_get(e, "snapshots"), k, m)
+                printf(" %s:%s:%s",
+                       opt_str(json_string_value(json_object_get(m, "target"))),
+                       json_string_value(json_object_get(m, "id")),
+                       opt_str(json_string_value(json_object_get(m, "status"))));
+            printf("\n");
+        }
+    }
+    rc = EXIT_SUCCESS;
+
+ cleanup:
+    free(done);
+    json_decref(out);
+    cinder_snapshots_free(snaps, nsnaps);
+    return rc == EXIT_SUCCESS ? rc : fail(&err);
+}
+
 static int
 cmd_list(app_ctx *ctx, int argc, char **argv)
 {
     static const struct option opts[] = {
         {"json", no_argument, NULL, 'j'},
+        {"source", required_argument, NULL, 's'},
         {NULL, 0, NULL, 0},
     };
+    bool from_cinder = false;
     coord_set **sets = NULL;
     size_t nsets = 0, i, shown = 0;
     const char *domain = NULL;
@@ -238,14 +328,25 @@ cmd_list(app_ctx *ctx, int argc, char **argv)
 
     optind = 0; /* 0: GNU getopt reinitialises, permuting again */
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        if (c != 'j')
+        if (c == 'j') {
+            json = true;
+        } else if (c == 's' && strcmp(optarg, "cinder") == 0) {
+            from_cinder = true;
+        } else if (c == 's' && strcmp(optarg, "catalog") == 0) {
+            from_cinder = false;
+        } else if (c == 's') {
+            return usage_error("bad --source '%s': use catalog or cinder",
+                               optarg);
+        } else {
             return usage_error("bad option for 'list'");
-        json = true;
+        }
     }
     if (argc - optind > 1)
         return usage_error("'list' takes at most one DOMAIN");
     if (optind < argc)
         domain = argv[optind];
+    if (from_cinder)
+        return list_from_cinder(ctx, domain, json);
     if (!app_catalog(ctx, &err) ||
         !coord_catalog_list(ctx->catalog, &sets, &nsets, &err))
         return fail(&err);

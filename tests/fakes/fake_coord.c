@@ -282,6 +282,22 @@ f_wait(void *impl, coord_set *set, const size_t *idx, size_t n,
 }
 
 static bool
+f_vfinish(void *impl, coord_set *set, const size_t *idx, size_t n,
+          snap_error *err)
+{
+    fake_world *w = impl;
+
+    (void)idx;
+    (void)n;
+    note(w, "vfinish");
+    if (w->vfinish_fails)
+        return snap_error_set_http(err, 500, "cannot update metadata");
+    snprintf(w->consistency_recorded, sizeof(w->consistency_recorded), "%s",
+             coord_consistency_name(set->consistency));
+    return true;
+}
+
+static bool
 f_remove(void *impl, coord_set *set, coord_member *m, snap_error *err)
 {
     fake_world *w = impl;
@@ -305,6 +321,7 @@ f_remove(void *impl, coord_set *set, coord_member *m, snap_error *err)
 const coord_volume_ops fake_volume_ops = {
     .request = f_request,
     .wait_taken = f_wait,
+    .finish = f_vfinish,
     .remove = f_remove,
 };
 

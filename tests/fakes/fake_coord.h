@@ -45,6 +45,8 @@ typedef struct fake_world {
     bool wait_fails;
     bool wait_times_out;
     bool remove_fails;
+    bool vfinish_fails;   /* recording the consistency fails */
+    char consistency_recorded[32];
     int64_t wait_timeout_seen;
     char *snaps[FAKE_MAX_SNAPS]; /* live snapshot ids */
     int nsnaps_made;

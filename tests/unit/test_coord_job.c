@@ -95,7 +95,7 @@ the_happy_path_freezes_snapshots_everything_and_thaws(void **state)
 
     assert_true(coord_job_run(&f->job, &f->err));
     assert_string_equal(f->w.log, "ping freeze request begin wait thaw "
-                                  "status finish");
+                                  "status finish vfinish");
     assert_int_equal(f->set->state, COORD_SET_AVAILABLE);
     assert_int_equal(f->set->consistency, COORD_CONSISTENCY_FILESYSTEM);
     assert_int_equal(f->set->frozen_count, 3);
@@ -103,6 +103,7 @@ the_happy_path_freezes_snapshots_everything_and_thaws(void **state)
     assert_int_equal(f->set->pause_ms, -1);
     assert_int_equal(fake_live_snapshots(&f->w), 2);
     assert_int_equal(f->w.last_state, COORD_SET_AVAILABLE);
+    assert_string_equal(f->w.consistency_recorded, "filesystem");
     assert_true(f->w.last_journal.thawed);
     assert_guest_released(f);
 }
@@ -115,7 +116,7 @@ pausing_happens_after_the_freeze_and_resume_before_the_thaw(void **state)
     f->job.opts.pause = true;
     assert_true(coord_job_run(&f->job, &f->err));
     assert_string_equal(f->w.log, "ping freeze pause request begin wait "
-                                  "resume thaw status finish");
+                                  "resume thaw status finish vfinish");
     assert_true(f->set->pause_ms >= 0);
     assert_true(f->w.last_journal.resumed);
     assert_guest_released(f);
@@ -148,7 +149,7 @@ an_absent_agent_gives_a_paused_crash_consistent_set_when_preferred(
     f->job.opts.quiesce = COORD_QUIESCE_PREFERRED;
     assert_true(coord_job_run(&f->job, &f->err));
     assert_string_equal(f->w.log, "ping pause request begin wait resume "
-                                  "finish");
+                                  "finish vfinish");
     assert_int_equal(f->set->consistency, COORD_CONSISTENCY_CRASH);
     assert_int_equal(f->set->freeze_ms, -1);
     assert_true(f->set->pause_ms >= 0);
@@ -162,7 +163,7 @@ quiesce_off_never_asks_the_agent(void **state)
 
     f->job.opts.quiesce = COORD_QUIESCE_OFF;
     assert_true(coord_job_run(&f->job, &f->err));
-    assert_string_equal(f->w.log, "request begin wait finish");
+    assert_string_equal(f->w.log, "request begin wait finish vfinish");
     assert_int_equal(f->set->consistency, COORD_CONSISTENCY_CRASH);
 }
 
@@ -390,6 +391,19 @@ a_copy_failing_after_the_thaw_rolls_everything_back(void **state)
 }
 
 static void
+a_consistency_that_cannot_be_recorded_fails_the_set(void **state)
+{
+    fixture *f = *state;
+
+    f->w.vfinish_fails = true;
+    assert_false(coord_job_run(&f->job, &f->err));
+    assert_string_equal(f->err.msg, "cannot update metadata");
+    assert_int_equal(fake_live_snapshots(&f->w), 0);
+    assert_guest_released(f);
+    assert_nothing_left_unrecorded(f);
+}
+
+static void
 recovery_resumes_and_thaws_a_guest_left_by_a_dead_process(void **state)
 {
     fixture *f = *state;
@@ -467,6 +481,7 @@ main(void)
         T(a_journal_failure_inside_the_freeze_thaws, setup_2_2),
         T(an_undeletable_snapshot_stays_recorded_with_its_id, setup_1_3),
         T(a_copy_failing_after_the_thaw_rolls_everything_back, setup_2_2),
+        T(a_consistency_that_cannot_be_recorded_fails_the_set, setup_2_2),
         T(recovery_resumes_and_thaws_a_guest_left_by_a_dead_process,
           setup_2_2),
         cmocka_unit_test(a_set_without_disks_is_refused),

@@ -1,0 +1,308 @@
+/* coordinator/app/openstack.c -- see openstack.h. */
+#include "coordinator/app/openstack.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/snap_log.h"
+#include "common/snap_time.h"
+
+static const char *
+pick(const char *file_value, const char *env_value)
+{
+    return file_value ? file_value : env_value;
+}
+
+bool
+app_os_open(app_os *os, const coord_openstack_conf *c, snap_error *err)
+{
+    cinder_auth_opts env, o;
+    cinder_client_opts copts;
+    snap_error env_err = {0};
+    const char *iface;
+
+    memset(os, 0, sizeof(*os));
+    memset(&env, 0, sizeof(env));
+    memset(&o, 0, sizeof(o));
+    if (c->use_env)
+        (void)cinder_auth_opts_from_env(&env, &env_err); /* fills what it can */
+    o = env;
+    if (c->auth_type) {
+        if (strcmp(c->auth_type, "password") == 0)
+            o.auth_type = CINDER_AUTH_PASSWORD;
+        else if (strcmp(c->auth_type, "v3applicationcredential") == 0)
+            o.auth_type = CINDER_AUTH_APPLICATION_CREDENTIAL;
+        else if (strcmp(c->auth_type, "noauth") == 0)
+            o.auth_type = CINDER_AUTH_NOAUTH;
+        else
+            return snap_error_set(err, SNAP_E_INVALID,
+                                  "openstack.auth_type '%s' is not password, "
+                                  "v3applicationcredential or noauth",
+                                  c->auth_type);
+    }
+    o.auth_url = pick(c->auth_url, env.auth_url);
+    o.username = pick(c->username, env.username);
+    o.password = pick(c->password, env.password);
+    o.user_domain_name = pick(c->user_domain_name, env.user_domain_name);
+    o.project_name = pick(c->project_name, env.project_name);
+    o.project_domain_name = pick(c->project_domain_name,
+                                 env.project_domain_name);
+    o.project_id = pick(c->project_id, env.project_id);
+    o.application_credential_id = pick(c->application_credential_id,
+                                       env.application_credential_id);
+    o.application_credential_secret = pick(c->application_credential_secret,
+                                           env.application_credential_secret);
+    o.region = pick(c->region, env.region);
+    o.cacert = pick(c->cacert, env.cacert);
+    o.insecure = c->insecure || env.insecure;
+    o.volume_endpoint = pick(c->volume_endpoint, env.volume_endpoint);
+    o.image_endpoint = pick(c->image_endpoint, env.image_endpoint);
+    o.timeout_ms = c->request_timeout_ms;
+    iface = c->interface;
+    if (iface) {
+        if (strcmp(iface, "public") == 0)
+            o.interface = CINDER_INTERFACE_PUBLIC;
+        else if (strcmp(iface, "internal") == 0)
+            o.interface = CINDER_INTERFACE_INTERNAL;
+        else if (strcmp(iface, "admin") == 0)
+            o.interface = CINDER_INTERFACE_ADMIN;
+        else
+            return snap_error_set(err, SNAP_E_INVALID,
+                                  "openstack.interface '%s' is not public, "
+                                  "internal or admin",
+                                  iface);
+    }
+    if (!o.auth_url && o.auth_type != CINDER_AUTH_NOAUTH)
+        return snap_error_set(err, SNAP_E_INVALID,
+                              "openstack is enabled but no auth_url is set "
+                              "(openstack.auth_url or OS_AUTH_URL)");
+    os->session = cinder_session_new(&o, err);
+    if (!os->session)
+        return false;
+    memset(&copts, 0, sizeof(copts));
+    copts.poll_min_ms = c->poll_min_ms;
+    copts.poll_max_ms = c->poll_max_ms;
+    copts.request_timeout_ms = c->request_timeout_ms;
+    os->cinder = cinder_client_new(os->session, &copts, err);
+    if (!os->cinder) {
+        app_os_close(os);
+        return false;
+    }
+    os->delete_timeout_ms = c->delete_timeout_ms;
+    return true;
+}
+
+void
+app_os_close(app_os *os)
+{
+    cinder_client_free(os->cinder);
+    cinder_session_free(os->session);
+    memset(os, 0, sizeof(*os));
+}
+
+/* A serial can name a volume: a UUID, or its first 20 characters as a
+ * virtio disk reports it (VIRTIO_BLK_ID_BYTES); Nova writes the full id. */
+static bool
+looks_like_volume_id(const char *s)
+{
+    size_t len = s ? strlen(s) : 0;
+
+    return len == 36 && strspn(s, "0123456789abcdef-") == len;
+}
+
+bool
+app_os_classify(app_os *os, coord_set *set, const char *domain_uuid,
+                snap_error *err)
+{
+    cinder_limits limits;
+    size_t i, k, ncinder = 0;
+
+    for (i = 0; i < set->nmembers; i++) {
+        coord_member *m = &set->members[i];
+        cinder_volume *vol;
+        snap_error e = {0};
+        bool attached = false;
+
+        if (!looks_like_volume_id(m->serial))
+            continue;
+        vol = cinder_volume_show(os->cinder, m->serial, &e);
+        if (!vol) {
+            if (e.code == SNAP_E_NOTFOUND)
+                continue; /* a serial that happens to look like an id */
+            return snap_error_set(err, e.code, "%s", e.msg);
+        }
+        for (k = 0; k < vol->nattachments; k++) {
+            if (vol->attachments[k].server_id &&
+                strcmp(vol->attachments[k].server_id, domain_uuid) == 0)
+                attached = true;
+        }
+        if (!attached) {
+            snap_warn("disk '%s': Cinder volume %s is not attached to this "
+                      "domain in Cinder; treating it as a local disk",
+                      m->target, vol->id);
+        } else {
+            m->kind = COORD_MEMBER_CINDER;
+            if (!coord_str_set(&m->volume_id, vol->id, err)) {
+                cinder_volume_free(vol);
+                return false;
+            }
+            m->size = (uint64_t)vol->size_gb << 30;
+            ncinder++;
+        }
+        cinder_volume_free(vol);
+    }
+    if (ncinder == 0)
+        return true;
+    if (!cinder_limits_show(os->cinder, &limits, err))
+        return false;
+    if (limits.max_total_snapshots >= 0 &&
+        limits.total_snapshots_used + (int64_t)ncinder >
+            limits.max_total_snapshots)
+        return snap_error_set(err, SNAP_E_STATE,
+                              "snapshot quota: %lld of %lld used, the set "
+                              "needs %zu more",
+                              (long long)limits.total_snapshots_used,
+                              (long long)limits.max_total_snapshots, ncinder);
+    return true;
+}
+
+bool
+app_os_snapshot_remove(app_os *os, const char *snapshot_id, snap_error *err)
+{
+    int64_t deadline = snap_now_ms() + os->delete_timeout_ms;
+    const char *ids[1] = {snapshot_id};
+    snap_error e = {0};
+
+    if (!cinder_snapshot_delete(os->cinder, snapshot_id, &e)) {
+        if (e.code == SNAP_E_NOTFOUND)
+            return true;
+        if (e.code != SNAP_E_HTTP || e.http_status != 400)
+            return snap_error_set(err, e.code, "%s", e.msg);
+        /* Most likely still creating: Cinder deletes only available or
+         * error snapshots. Wait for it to settle, then ask again. */
+        snap_error_clear(&e);
+        if (!cinder_snapshots_wait(os->cinder, ids, 1, NULL, deadline, NULL,
+                                   &e) &&
+            e.code != SNAP_E_STATE) {
+            if (e.code == SNAP_E_NOTFOUND)
+                return true;
+            return snap_error_set(err, e.code, "%s", e.msg);
+        }
+        snap_error_clear(&e);
+        if (!cinder_snapshot_delete(os->cinder, snapshot_id, &e) &&
+            e.code != SNAP_E_NOTFOUND)
+            return snap_error_set(err, e.code, "%s", e.msg);
+    }
+    return cinder_snapshots_wait_deleted(os->cinder, ids, 1, deadline, err);
+}
+
+/* ---- volume ops ------------------------------------------------------------ */
+
+static bool
+v_request(void *impl, coord_set *set, const size_t *idx, size_t n,
+          snap_error *err)
+{
+    app_os *os = impl;
+    cinder_snapshot_req *reqs = NULL;
+    cinder_snapshot **out = NULL;
+    cinder_kv *md = NULL;
+    char (*names)[96] = NULL;
+    size_t i;
+    bool ok = false;
+
+    reqs = calloc(n, sizeof(*reqs));
+    out = calloc(n, sizeof(*out));
+    md = calloc(n * 3, sizeof(*md));
+    names = calloc(n, sizeof(*names));
+    if (!reqs || !out || !md || !names) {
+        snap_error_set(err, SNAP_E_NOMEM, "out of memory");
+        goto cleanup;
+    }
+    for (i = 0; i < n; i++) {
+        coord_member *m = &set->members[idx[i]];
+
+        snprintf(names[i], sizeof(names[i]), "snapset-%.8s-%s", set->uuid,
+                 m->target);
+        /* Enough to rebuild the set from Cinder alone (list --source
+         * cinder); the consistency is added once it is known. */
+        md[3 * i] = (cinder_kv){"snapset_set", set->uuid};
+        md[3 * i + 1] = (cinder_kv){"snapset_domain", set->domain_name};
+        md[3 * i + 2] = (cinder_kv){"snapset_target", m->target};
+        reqs[i].volume_id = m->volume_id;
+        reqs[i].name = names[i];
+        reqs[i].description = "snapset consistent snapshot set member";
+        reqs[i].metadata = &md[3 * i];
+        reqs[i].nmetadata = 3;
+    }
+    ok = cinder_snapshots_create_many(os->cinder, reqs, n, out, NULL, err);
+    for (i = 0; i < n; i++) {
+        coord_member *m = &set->members[idx[i]];
+
+        if (out[i]) {
+            if (!coord_str_set(&m->location, out[i]->id, err))
+                ok = false;
+        } else {
+            m->state = COORD_MEMBER_FAILED;
+        }
+    }
+
+ cleanup:
+    if (out)
+        cinder_snapshots_free(out, n);
+    free(reqs);
+    free(md);
+    free(names);
+    return ok;
+}
+
+static bool
+v_wait(void *impl, coord_set *set, const size_t *idx, size_t n,
+       int64_t timeout_ms, snap_error *err)
+{
+    app_os *os = impl;
+    const char **ids = calloc(n, sizeof(*ids));
+    cinder_kv filter = {"snapset_set", set->uuid};
+    size_t i;
+    bool ok;
+
+    if (!ids)
+        return snap_error_set(err, SNAP_E_NOMEM, "out of memory");
+    for (i = 0; i < n; i++)
+        ids[i] = set->members[idx[i]].location;
+    ok = cinder_snapshots_wait(os->cinder, ids, n, &filter,
+                               snap_now_ms() + timeout_ms, NULL, err);
+    free(ids);
+    return ok;
+}
+
+static bool
+v_finish(void *impl, coord_set *set, const size_t *idx, size_t n,
+         snap_error *err)
+{
+    app_os *os = impl;
+    cinder_kv kv = {"snapset_consistency",
+                    coord_consistency_name(set->consistency)};
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        if (!cinder_snapshot_metadata_update(
+                os->cinder, set->members[idx[i]].location, &kv, 1, false, err))
+            return false;
+    }
+    return true;
+}
+
+static bool
+v_remove(void *impl, coord_set *set, coord_member *m, snap_error *err)
+{
+    (void)set;
+    return app_os_snapshot_remove(impl, m->location, err);
+}
+
+const coord_volume_ops app_os_volume_ops = {
+    .request = v_request,
+    .wait_taken = v_wait,
+    .finish = v_finish,
+    .remove = v_remove,
+};
