@@ -1,6 +1,8 @@
 /* common/snap_fs.c -- see snap_fs.h. */
 #include "common/snap_fs.h"
+#include "common/snap_fault.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -84,6 +86,7 @@ snap_file_write_atomic(const char *path, const void *data, size_t len,
         unlink(tmp);
         return snap_error_set_errno(err, saved, "cannot write '%s'", tmp);
     }
+    snap_fault("during-catalog-write");
     if (rename(tmp, path) < 0) {
         saved = errno;
         unlink(tmp);
@@ -178,6 +181,36 @@ snap_path_remove(const char *path, snap_error *err)
     if (remove(path) < 0 && errno != ENOENT)
         return snap_error_set_errno(err, errno, "cannot remove '%s'", path);
     return true;
+}
+
+bool
+snap_dir_remove_files(const char *path, snap_error *err)
+{
+    DIR *d = opendir(path);
+    struct dirent *de;
+    char *file;
+    bool ok = true;
+
+    if (!d) {
+        if (errno == ENOENT)
+            return true;
+        return snap_error_set_errno(err, errno, "cannot open '%s'", path);
+    }
+    while ((de = readdir(d))) {
+        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+            continue;
+        file = snap_path_join(path, de->d_name, err);
+        if (!file || unlink(file) < 0) {
+            if (file)
+                snap_error_set_errno(err, errno, "cannot remove '%s'", file);
+            ok = false;
+        }
+        free(file);
+    }
+    closedir(d);
+    if (ok && rmdir(path) < 0 && errno != ENOENT)
+        ok = snap_error_set_errno(err, errno, "cannot remove '%s'", path);
+    return ok;
 }
 
 char *

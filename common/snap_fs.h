@@ -25,6 +25,11 @@ bool snap_dir_make(const char *path, int mode, snap_error *err);
 /* Removes @path if it exists (a file or an empty directory). */
 bool snap_path_remove(const char *path, snap_error *err);
 
+/* Removes the files in directory @path, then the directory; a missing
+ * directory is success. Subdirectories are not descended into: a set's
+ * directory holds files only, and anything else there is an error. */
+bool snap_dir_remove_files(const char *path, snap_error *err);
+
 /* Returns a new string "@a/@b" (free()), or NULL with @err set. */
 char *snap_path_join(const char *a, const char *b, snap_error *err);
 

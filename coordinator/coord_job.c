@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/snap_fault.h"
 #include "common/snap_log.h"
 #include "common/snap_time.h"
 
@@ -141,7 +142,7 @@ coord_job_run(coord_job *job, snap_error *err)
     size_t *local = NULL, *cinder = NULL;
     size_t nlocal = 0, ncinder = 0, i;
     bool want_freeze, want_pause, froze = false;
-    bool local_begun = false, fixed = false, ok = false;
+    bool local_begun = false, fixed = false, ok = false, armed = false;
     int64_t freeze_start = -1, pause_start = -1, deadline, t0;
     snap_error ping_err = {0}, own_err = {0};
     int n;
@@ -179,6 +180,7 @@ coord_job_run(coord_job *job, snap_error *err)
     /* The intent, durable before the guest is touched. */
     if (!journal_save(job, err))
         goto cleanup;
+    snap_fault("after-journal");
 
     want_freeze = job->opts.quiesce != COORD_QUIESCE_OFF;
     want_pause = job->opts.pause;
@@ -201,6 +203,12 @@ coord_job_run(coord_job *job, snap_error *err)
         want_pause = true;
     }
 
+    if ((want_freeze || want_pause) && job->watchdog) {
+        if (!job->watchdog->arm(job->watchdog_impl,
+                                job->opts.frozen_timeout_ms, err))
+            goto record;
+        armed = true;
+    }
     if (want_freeze) {
         set->journal.freeze_attempted = true;
         if (!journal_save(job, err)) {
@@ -225,6 +233,7 @@ coord_job_run(coord_job *job, snap_error *err)
         }
         set->frozen_count = n;
         froze = n > 0;
+        snap_fault("after-freeze");
     }
     deadline = (freeze_start >= 0 ? freeze_start : snap_now_ms()) +
                job->opts.frozen_timeout_ms;
@@ -236,8 +245,11 @@ coord_job_run(coord_job *job, snap_error *err)
             goto unfreeze;
         }
         pause_start = snap_now_ms();
+        if (armed)
+            job->watchdog->paused(job->watchdog_impl);
         if (!job->guest->pause(job->guest_impl, err))
             goto unfreeze;
+        snap_fault("after-pause");
     }
 
     /* Fix every point in time: all requests first, then one wait. */
@@ -255,6 +267,7 @@ coord_job_run(coord_job *job, snap_error *err)
         /* Record the snapshot ids made so far, even on failure. */
         if (!journal_save(job, err) || !requested)
             goto unfreeze;
+        snap_fault("after-request");
     }
     if (nlocal) {
         local_begun = true;
@@ -262,10 +275,12 @@ coord_job_run(coord_job *job, snap_error *err)
             goto unfreeze;
         members_mark(set, local, nlocal, COORD_MEMBER_REQUESTED,
                      COORD_MEMBER_TAKEN);
+        snap_fault("after-backup-begin");
     }
     job->t_request = snap_now_ms() - t0;
     if (ncinder) {
         t0 = snap_now_ms();
+        snap_fault("during-wait");
         if (!job->volumes->wait_taken(job->volumes_impl, set, cinder, ncinder,
                                       snap_ms_left(deadline), err))
             goto unfreeze;
@@ -277,10 +292,23 @@ coord_job_run(coord_job *job, snap_error *err)
 
  unfreeze:
     /* Resume first, thaw last: a paused guest cannot answer its agent. */
-    if (set->journal.pause_attempted)
+    if (set->journal.pause_attempted) {
         resume_guest(job, pause_start, err);
-    if (set->journal.freeze_attempted)
+        snap_fault("after-resume");
+    }
+    if (set->journal.freeze_attempted) {
         thaw_guest(job, freeze_start, err);
+        snap_fault("after-thaw");
+    }
+    if (armed) {
+        bool fired = false;
+
+        if (job->watchdog->disarm(job->watchdog_impl, &fired, err) && fired)
+            snap_error_set(err, SNAP_E_TIMEOUT,
+                           "the freeze watchdog fired after %lld ms and "
+                           "released the guest",
+                           (long long)job->opts.frozen_timeout_ms);
+    }
     if (!fixed || snap_error_isset(err))
         goto record;
 

@@ -75,6 +75,17 @@ typedef struct coord_journal_ops {
     bool (*save)(void *impl, const coord_set *set, snap_error *err);
 } coord_journal_ops;
 
+/* A watchdog that cannot be blocked by a stuck call of this process: armed
+ * before the freeze with the frozen window's deadline, told when the vCPUs
+ * may be paused, and disarmed after the thaw. If the deadline passes, or
+ * this process dies, it resumes and thaws the guest by itself. disarm()
+ * reports whether it fired; the set then fails. */
+typedef struct coord_watchdog_ops {
+    bool (*arm)(void *impl, int64_t timeout_ms, snap_error *err);
+    void (*paused)(void *impl);
+    bool (*disarm)(void *impl, bool *fired, snap_error *err);
+} coord_watchdog_ops;
+
 typedef struct coord_job_opts {
     coord_quiesce quiesce;
     bool pause;                   /* pause the vCPUs inside the freeze */
@@ -98,6 +109,8 @@ typedef struct coord_job {
     void *volumes_impl;
     const coord_journal_ops *journal;
     void *journal_impl;
+    const coord_watchdog_ops *watchdog; /* may be NULL */
+    void *watchdog_impl;
     /* Timings of the last run, ms; -1 when the step did not happen. */
     int64_t t_freeze, t_request, t_wait, t_thaw;
 } coord_job;

@@ -11,6 +11,7 @@
 #include "common/snap_fs.h"
 #include "common/snap_log.h"
 #include "coordinator/app/virt.h"
+#include "coordinator/app/watchdog.h"
 #include "coordinator/coord_domxml.h"
 
 bool
@@ -282,6 +283,7 @@ app_create(app_ctx *ctx, const char *domain, const app_create_opts *o,
     coord_job job;
     virt_guest guest = {0};
     virt_disks disks = {0};
+    app_watchdog wd;
     char *xml = NULL;
     int state = 0, reason = 0, lock = o->lock_fd;
     bool ok = false;
@@ -351,6 +353,10 @@ app_create(app_ctx *ctx, const char *domain, const app_create_opts *o,
     job.opts.pause = o->pause;
     job.opts.mounts = o->mounts;
     job.opts.nmounts = o->nmounts;
+    app_watchdog_init(&wd, ctx->conf.libvirt_uri, info.uuid,
+                      ctx->conf.agent_timeout_ms);
+    job.watchdog = &app_watchdog_ops;
+    job.watchdog_impl = &wd;
     ok = coord_job_run(&job, err);
     snap_info("set %s: freeze %lld ms, requests %lld ms, wait %lld ms, thaw "
               "%lld ms",

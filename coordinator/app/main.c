@@ -1,6 +1,7 @@
 /* coordinator/app/main.c -- the snapset command line. */
 #include <getopt.h>
 #include <jansson.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +11,7 @@
 #include "common/snap_log.h"
 #include "common/snap_time.h"
 #include "coordinator/app/actions.h"
+#include "coordinator/app/watchdog.h"
 #include "coordinator/coord_catalog.h"
 
 #define EXIT_USAGE 2
@@ -469,6 +471,10 @@ main(int argc, char **argv)
     int c, rc, verbose = 0;
 
     memset(&ctx, 0, sizeof(ctx));
+    /* A peer that went away (the watchdog) is an error return, not death. */
+    signal(SIGPIPE, SIG_IGN);
+    if (argc > 1 && strcmp(argv[1], "__watchdog") == 0)
+        return app_watchdog_main(argc - 1, argv + 1);
     while ((c = getopt_long(argc, argv, "+c:vh", opts, NULL)) != -1) {
         switch (c) {
         case 'c':

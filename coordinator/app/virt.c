@@ -383,9 +383,10 @@ d_cancel(void *impl, coord_set *set, const size_t *idx, size_t n,
         if (m->location && !snap_path_remove(m->location, err))
             ok = false;
     }
-    if (ok && set->dir && rmdir(set->dir) < 0 && errno != ENOENT &&
-        errno != ENOTEMPTY)
-        ok = snap_error_set_errno(err, errno, "cannot remove '%s'", set->dir);
+    /* The directory is the set's alone: a copy a crash left unrecorded
+     * (killed between the job's start and the journal write) goes too. */
+    if (ok && set->dir && !snap_dir_remove_files(set->dir, err))
+        ok = false;
     return ok;
 }
 

@@ -342,6 +342,44 @@ f_save(void *impl, const coord_set *set, snap_error *err)
 
 const coord_journal_ops fake_journal_ops = {.save = f_save};
 
+/* ---- watchdog ------------------------------------------------------------- */
+
+static bool
+f_arm(void *impl, int64_t timeout_ms, snap_error *err)
+{
+    fake_world *w = impl;
+
+    (void)timeout_ms;
+    (void)err;
+    note(w, "arm");
+    w->watchdog_armed = true;
+    return true;
+}
+
+static void
+f_wpaused(void *impl)
+{
+    note(impl, "wpause");
+}
+
+static bool
+f_disarm(void *impl, bool *fired, snap_error *err)
+{
+    fake_world *w = impl;
+
+    (void)err;
+    note(w, "disarm");
+    w->watchdog_armed = false;
+    *fired = w->watchdog_fires;
+    return true;
+}
+
+const coord_watchdog_ops fake_watchdog_ops = {
+    .arm = f_arm,
+    .paused = f_wpaused,
+    .disarm = f_disarm,
+};
+
 /* ---- helpers -------------------------------------------------------------- */
 
 coord_set *

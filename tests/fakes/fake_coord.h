@@ -50,6 +50,9 @@ typedef struct fake_world {
     int64_t wait_timeout_seen;
     char *snaps[FAKE_MAX_SNAPS]; /* live snapshot ids */
     int nsnaps_made;
+    /* watchdog */
+    bool watchdog_fires;  /* the deadline passes: it resumes and thaws */
+    bool watchdog_armed;
     /* journal */
     int saves;
     int fail_save_at;     /* the n-th save fails (1-based), 0: never */
@@ -63,6 +66,7 @@ extern const coord_guest_ops fake_guest_ops;
 extern const coord_disk_ops fake_disk_ops;
 extern const coord_volume_ops fake_volume_ops;
 extern const coord_journal_ops fake_journal_ops;
+extern const coord_watchdog_ops fake_watchdog_ops;
 
 void fake_world_init(fake_world *w);
 void fake_world_release(fake_world *w);

@@ -8,7 +8,7 @@ STOP_S=${STOP_S:-20}
 begin "agent stopped"
 # Stop the agent from a background shell in the guest, so the guest-exec
 # that starts it is answered first; it continues by itself after STOP_S.
-"$G/gexec" "$DOM" "p=\$(cat /run/qemu-ga.pid); \
+"$G/gexec" "$DOM" "p=\$(pidof qemu-ga); \
 (sleep 1; kill -STOP \$p; sleep $STOP_S; kill -CONT \$p) >/dev/null 2>&1 &" >/dev/null
 sleep 2
 before=$(ls "$SNAP_CATALOG/sets" 2>/dev/null | wc -l)

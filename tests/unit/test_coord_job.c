@@ -404,6 +404,38 @@ a_consistency_that_cannot_be_recorded_fails_the_set(void **state)
 }
 
 static void
+the_watchdog_is_armed_before_the_freeze_and_disarmed_after_the_thaw(
+    void **state)
+{
+    fixture *f = *state;
+
+    f->job.watchdog = &fake_watchdog_ops;
+    f->job.watchdog_impl = &f->w;
+    f->job.opts.pause = true;
+    assert_true(coord_job_run(&f->job, &f->err));
+    assert_string_equal(f->w.log, "ping arm freeze wpause pause request begin "
+                                  "wait resume thaw status disarm finish "
+                                  "vfinish");
+    assert_false(f->w.watchdog_armed);
+}
+
+static void
+a_fired_watchdog_fails_the_set(void **state)
+{
+    fixture *f = *state;
+
+    f->job.watchdog = &fake_watchdog_ops;
+    f->job.watchdog_impl = &f->w;
+    f->w.watchdog_fires = true;
+    assert_false(coord_job_run(&f->job, &f->err));
+    assert_int_equal(f->err.code, SNAP_E_TIMEOUT);
+    assert_non_null(strstr(f->err.msg, "freeze watchdog fired"));
+    assert_int_equal(fake_live_snapshots(&f->w), 0);
+    assert_guest_released(f);
+    assert_nothing_left_unrecorded(f);
+}
+
+static void
 recovery_resumes_and_thaws_a_guest_left_by_a_dead_process(void **state)
 {
     fixture *f = *state;
@@ -482,6 +514,9 @@ main(void)
         T(an_undeletable_snapshot_stays_recorded_with_its_id, setup_1_3),
         T(a_copy_failing_after_the_thaw_rolls_everything_back, setup_2_2),
         T(a_consistency_that_cannot_be_recorded_fails_the_set, setup_2_2),
+        T(the_watchdog_is_armed_before_the_freeze_and_disarmed_after_the_thaw,
+          setup_2_2),
+        T(a_fired_watchdog_fails_the_set, setup_2_2),
         T(recovery_resumes_and_thaws_a_guest_left_by_a_dead_process,
           setup_2_2),
         cmocka_unit_test(a_set_without_disks_is_refused),

@@ -1,0 +1,18 @@
+/* common/snap_fault.h -- fault injection points for the fault-matrix tests.
+ *
+ * Only in builds configured with -DSNAP_FAULTS=ON (the test build); in any
+ * other build snap_fault() compiles to nothing. At a point named @point,
+ * SNAPSET_FAULT="<point>:kill" makes the process SIGKILL itself and
+ * "<point>:hang" makes it sleep (until killed), as a call stuck inside
+ * libvirt or an HTTP request would.
+ */
+#ifndef SNAP_FAULT_H
+#define SNAP_FAULT_H
+
+#ifdef SNAP_FAULTS
+void snap_fault(const char *point);
+#else
+#define snap_fault(point) ((void)0)
+#endif
+
+#endif

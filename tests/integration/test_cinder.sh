@@ -1,0 +1,124 @@
+#!/bin/sh
+# tests/integration/test_cinder.sh -- Cinder members in the same freeze, on
+# the real guest and the real test cloud (Keystone + Cinder with the RBD
+# driver on a single-node Ceph, tests/cloud/setup). Two volumes are attached
+# the way Nova does it; the set mixes them with the three local disks.
+set -u
+. "$(dirname "$0")/lib.sh"
+
+OS_STATE=${OS_STATE:-/var/lib/snapset-cloud}
+CEPH_CONF=$OS_STATE/ceph/ceph.conf
+C=$repo/tests/cloud
+if [ ! -r "$OS_STATE/openrc-demo" ]; then
+    begin "cloud"; bad "no test cloud: run tests/cloud/setup"; summary; exit 1
+fi
+. "$OS_STATE/openrc-demo"
+conf=$SNAP_ITMP/snapset.conf
+cat >"$conf" <<CONF
+openstack = { enabled = true; delete_timeout_ms = 20000; };
+CONF
+sso() { ss -c "$conf" "$@"; }
+vols=""
+detach_all() {
+    for v in $vols; do
+        p=$(echo "$v" | cut -c1-20)
+        "$G/gexec" "$DOM" "umount /vol/$p" >/dev/null 2>&1 || :
+        "$C/detach-volume" "$DOM" "$v" --delete >/dev/null 2>&1 || echo "cannot detach $v"
+    done
+}
+trap 'detach_all; cleanup_tmp' EXIT
+
+begin "attach two volumes like Nova"
+for i in 1 2; do
+    v=$("$C/attach-volume" "$DOM" 1 "snapset-it-$i" 2>"$SNAP_ITMP/attach.err" | tail -n1)
+    if [ -z "$v" ]; then cat "$SNAP_ITMP/attach.err"; bad "attach volume $i"; summary; exit 1; fi
+    vols="$vols $v"
+done
+ok "attached$vols"
+# The guest formats and mounts new disks on /vol/<serial as the guest sees
+# it: the first 20 characters of the volume id.
+i=0
+while [ $i -lt 60 ]; do
+    n=0
+    for v in $vols; do
+        p=$(echo "$v" | cut -c1-20)
+        "$G/gexec" "$DOM" "test -s /vol/$p/writer.log" >/dev/null 2>&1 && n=$((n + 1))
+    done
+    [ $n -eq 2 ] && break
+    sleep 1; i=$((i + 1))
+done
+check_num "the guest writes to both volumes" "$n" -eq 2
+
+begin "a mixed set in one freeze"
+mark="MARK-$$-$(date +%s%N)"
+"$G/gexec" "$DOM" "for d in / /vol/*; do echo $mark > \$d/marker; done" >/dev/null
+order=$("$G/gexec" "$DOM" 'ls /vol')
+sso create "$DOM" --json >"$SNAP_ITMP/set.json" 2>"$SNAP_ITMP/create.err"
+rc=$?
+check_num "create exits 0" $rc -eq 0
+[ $rc -eq 0 ] || { cat "$SNAP_ITMP/create.err"; summary; exit 1; }
+set_id=$(jq -r .uuid "$SNAP_ITMP/set.json")
+check "set is available" test "$(jq -r .state "$SNAP_ITMP/set.json")" = available
+check "consistency is filesystem" test "$(jq -r .consistency "$SNAP_ITMP/set.json")" = filesystem
+check "two Cinder members" test "$(jq '[.members[] | select(.kind == "cinder")] | length' "$SNAP_ITMP/set.json")" = 2
+check "three local members" test "$(jq '[.members[] | select(.kind == "local")] | length' "$SNAP_ITMP/set.json")" = 3
+check "agent reports thawed" test "$(agent_status)" = thawed
+check "domain is running" test "$(domstate)" = running
+echo "     freeze window $(jq .freeze_window_ms "$SNAP_ITMP/set.json") ms"
+
+begin "the Cinder snapshots"
+logs=""
+for d in $order; do
+    case $d in
+    data*)
+        t=$(jq -r --arg s "$d" '.members[] | select(.serial == $s) | .location' "$SNAP_ITMP/set.json")
+        "$G/image-cat" "$t" /writer.log >"$SNAP_ITMP/$d.log"
+        ;;
+    *)
+        m=$(jq -c --arg p "$d" '.members[] | select(.kind == "cinder" and (.volume_id | startswith($p)))' "$SNAP_ITMP/set.json")
+        sid=$(echo "$m" | jq -r .location)
+        vid=$(echo "$m" | jq -r .volume_id)
+        snap=$("$C/os" cinder GET "/snapshots/$sid")
+        check "$d: snapshot is available" test "$(echo "$snap" | jq -r .snapshot.status)" = available
+        check "$d: tagged with the set" test "$(echo "$snap" | jq -r .snapshot.metadata.snapset_set)" = "$set_id"
+        check "$d: tagged with the consistency" test "$(echo "$snap" | jq -r .snapshot.metadata.snapset_consistency)" = filesystem
+        # Read the RBD snapshot itself, straight from Ceph.
+        qemu-img convert -f raw -O raw \
+            "rbd:volumes/volume-$vid@snapshot-$sid:id=admin:conf=$CEPH_CONF" "$SNAP_ITMP/$d.raw"
+        check "$d: snapshot is fsck-clean without journal replay" "$G/image-fsck" "$SNAP_ITMP/$d.raw" raw
+        check "$d: snapshot holds the unsynced marker" \
+            test "$("$G/image-cat" "$SNAP_ITMP/$d.raw" /marker raw)" = "$mark"
+        "$G/image-cat" "$SNAP_ITMP/$d.raw" /writer.log raw >"$SNAP_ITMP/$d.log"
+        rm -f "$SNAP_ITMP/$d.raw"
+        ;;
+    esac
+    logs="$logs $SNAP_ITMP/$d.log"
+done
+# shellcheck disable=SC2086
+check "local disks and Cinder volumes form one consistent cut" "$G/check-cut" $logs
+
+begin "list --source cinder"
+sso list --source cinder --json >"$SNAP_ITMP/fromcinder.json"
+check "the set is rebuilt from Cinder alone" \
+    test "$(jq --arg s "$set_id" '[.[] | select(.set == $s) | .snapshots[]] | length' "$SNAP_ITMP/fromcinder.json")" = 2
+
+begin "delete"
+check "delete exits 0" sso delete "$set_id"
+left=$("$C/os" cinder GET /snapshots/detail | jq --arg s "$set_id" '[.snapshots[] | select(.metadata.snapset_set == $s)] | length')
+check_num "no snapshot of the set is left in Cinder" "$left" -eq 0
+
+begin "quota checked before the freeze"
+project=$(jq -r .projects.demo "$OS_STATE/ids.json")
+used=$("$C/os" cinder GET /limits | jq .limits.absolute.totalSnapshotsUsed)
+"$C/os" --admin cinder PUT "/os-quota-sets/$project" \
+    "{\"quota_set\": {\"snapshots\": $((used + 1))}}" >/dev/null
+sso create "$DOM" --json >"$SNAP_ITMP/q.json" 2>"$SNAP_ITMP/q.err"
+check_num "a set over the snapshot quota fails" $? -eq 1
+check "the error names the quota" grep -q "snapshot quota" "$SNAP_ITMP/q.err"
+check "the guest was never frozen" test "$(jq -r .frozen_filesystems "$SNAP_ITMP/q.json" 2>/dev/null || echo 0)" != 4
+after=$("$C/os" cinder GET /limits | jq .limits.absolute.totalSnapshotsUsed)
+check_num "no snapshot was made" "$after" -eq "$used"
+"$C/os" --admin cinder PUT "/os-quota-sets/$project" '{"quota_set": {"snapshots": -1}}' >/dev/null
+check "agent reports thawed" test "$(agent_status)" = thawed
+
+summary
