@@ -25,7 +25,7 @@ typedef struct expectation {
     char *body;
     cinder_http_header *headers;
     size_t nheaders;
-    snap_code fail_code;        /* SNAP_OK: reply normally */
+    snap_code fail_code; /* SNAP_OK: reply normally */
     char *fail_msg;
     bool repeat;
     size_t used;
@@ -34,7 +34,7 @@ typedef struct expectation {
 typedef struct fake_http {
     expectation *exps;
     size_t nexps;
-    size_t next;                /* first unconsumed expectation */
+    size_t next; /* first unconsumed expectation */
     fake_http_record *recs;
     size_t nrecs;
     size_t batches;
@@ -64,12 +64,12 @@ fake_http_data(const char *file)
 {
     const char *dir = getenv("SNAP_TEST_DATA");
     char path[1024];
-    snap_error err = { 0 };
+    snap_error err = {0};
     size_t len;
     char *data;
 
-    snprintf(path, sizeof(path), "%s/cinder/%s", dir && dir[0] ? dir : FAKE_HTTP_DATA_DIR,
-             file);
+    snprintf(path, sizeof(path), "%s/cinder/%s",
+             dir && dir[0] ? dir : FAKE_HTTP_DATA_DIR, file);
     data = snap_file_read(path, 1 << 20, &len, &err);
     if (!data)
         fail_msg("cannot read test data: %s", err.msg);
@@ -118,7 +118,8 @@ impl_of(cinder_http *h)
 }
 
 static expectation *
-add_expectation(cinder_http *h, const char *method, const char *url_part, long status)
+add_expectation(cinder_http *h, const char *method, const char *url_part,
+                long status)
 {
     fake_http *f = impl_of(h);
     expectation *grown, *e;
@@ -135,8 +136,8 @@ add_expectation(cinder_http *h, const char *method, const char *url_part, long s
 }
 
 void
-fake_http_expect(cinder_http *h, const char *method, const char *url_part, long status,
-                 const char *file)
+fake_http_expect(cinder_http *h, const char *method, const char *url_part,
+                 long status, const char *file)
 {
     expectation *e = add_expectation(h, method, url_part, status);
 
@@ -227,10 +228,11 @@ find(fake_http *f, const char *method, const char *url)
 }
 
 static void
-record(fake_http *f, const cinder_http_request *req, size_t batch, size_t batch_size)
+record(fake_http *f, const cinder_http_request *req, size_t batch,
+       size_t batch_size)
 {
     fake_http_record *grown, *r;
-    snap_error err = { 0 };
+    snap_error err = {0};
     size_t i, cap = 0;
     char *grown_body;
     ssize_t n;
@@ -284,11 +286,13 @@ answer(fake_http *f, const cinder_http_request *req, cinder_http_response *resp,
     e = find(f, method, req->url);
     if (!e) {
         f->unexpected++;
-        fprintf(stderr, "fake_http: unexpected %s %s (next expected: %s %s)\n", method,
-                req->url, f->next < f->nexps ? f->exps[f->next].method : "nothing",
+        fprintf(stderr, "fake_http: unexpected %s %s (next expected: %s %s)\n",
+                method, req->url,
+                f->next < f->nexps ? f->exps[f->next].method : "nothing",
                 f->next < f->nexps ? f->exps[f->next].url_part : "");
         resp->body = xstrdup("");
-        return snap_error_set(err, SNAP_E_HTTP, "fake_http: unexpected %s", method);
+        return snap_error_set(err, SNAP_E_HTTP, "fake_http: unexpected %s",
+                              method);
     }
     if (e->fail_code != SNAP_OK) {
         resp->body = xstrdup("");
@@ -310,8 +314,8 @@ answer(fake_http *f, const cinder_http_request *req, cinder_http_response *resp,
 }
 
 static bool
-fake_perform(void *impl, const cinder_http_request *req, cinder_http_response *resp,
-             snap_error *err)
+fake_perform(void *impl, const cinder_http_request *req,
+             cinder_http_response *resp, snap_error *err)
 {
     fake_http *f = impl;
 
@@ -322,8 +326,8 @@ fake_perform(void *impl, const cinder_http_request *req, cinder_http_response *r
 
 static bool
 fake_perform_many(void *impl, const cinder_http_request *reqs,
-                  cinder_http_response *resps, snap_error *errs, bool *oks, size_t n,
-                  snap_error *err)
+                  cinder_http_response *resps, snap_error *errs, bool *oks,
+                  size_t n, snap_error *err)
 {
     fake_http *f = impl;
     size_t i;
@@ -376,7 +380,8 @@ fake_http_record_header(const fake_http_record *r, const char *name)
     const char *v;
 
     for (i = 0; i < r->nheaders; i++) {
-        if (strncasecmp(r->headers[i], name, len) == 0 && r->headers[i][len] == ':') {
+        if (strncasecmp(r->headers[i], name, len) == 0 &&
+            r->headers[i][len] == ':') {
             v = r->headers[i] + len + 1;
             while (*v == ' ')
                 v++;
@@ -387,13 +392,15 @@ fake_http_record_header(const fake_http_record *r, const char *name)
 }
 
 size_t
-fake_http_count_matching(cinder_http *h, const char *method, const char *url_part)
+fake_http_count_matching(cinder_http *h, const char *method,
+                         const char *url_part)
 {
     fake_http *f = impl_of(h);
     size_t i, count = 0;
 
     for (i = 0; i < f->nrecs; i++) {
-        if (strcmp(f->recs[i].method, method) == 0 && strstr(f->recs[i].url, url_part))
+        if (strcmp(f->recs[i].method, method) == 0 &&
+            strstr(f->recs[i].url, url_part))
             count++;
     }
     return count;
@@ -408,7 +415,7 @@ fake_http_verify(cinder_http *h)
     assert_int_equal(f->unexpected, 0);
     for (i = 0; i < f->nexps; i++) {
         if (f->exps[i].used == 0)
-            fail_msg("fake_http: expected %s %s was never requested", f->exps[i].method,
-                     f->exps[i].url_part);
+            fail_msg("fake_http: expected %s %s was never requested",
+                     f->exps[i].method, f->exps[i].url_part);
     }
 }

@@ -5,12 +5,11 @@
  * reply; the fake answers them and records what was sent:
  *
  *     cinder_http *h = fake_http_new();
- *     fake_http_expect(h, "POST", "/v3/auth/tokens", 201, "token_password.json");
- *     fake_http_add_header(h, "X-Subject-Token", "tok-1");
- *     fake_http_expect(h, "GET", "/snapshots/s1", 200, "snapshot_creating.json");
- *     fake_http_repeat(h);                 // answers any number of polls
+ *     fake_http_expect_token(h, "keystone_token_password.json", "tok-1");
+ *     fake_http_expect(h, "GET", "/snapshots/s1", 200, "s1_creating.json");
+ *     fake_http_repeat(h);          // answers any number of polls
  *     ...
- *     fake_http_verify(h);                 // everything consumed, nothing odd
+ *     fake_http_verify(h);          // everything consumed, nothing odd
  *     cinder_http_free(h);
  *
  * A request matches the next expectation when its method is equal and its
@@ -35,12 +34,12 @@
 typedef struct fake_http_record {
     char *method;
     char *url;
-    char *body;              /* in-memory or streamed body; "" if none */
+    char *body; /* in-memory or streamed body; "" if none */
     size_t body_len;
-    char **headers;          /* "Name: value" */
+    char **headers; /* "Name: value" */
     size_t nheaders;
-    size_t batch;            /* which perform/perform_many call (from 1) */
-    size_t batch_size;       /* how many requests that call carried */
+    size_t batch;      /* which perform/perform_many call (from 1) */
+    size_t batch_size; /* how many requests that call carried */
     int64_t timeout_ms;
 } fake_http_record;
 
@@ -55,8 +54,7 @@ void fake_http_expect(cinder_http *h, const char *method, const char *url_part,
 
 /* Like fake_http_expect() with the literal body @body (NULL: empty). */
 void fake_http_expect_body(cinder_http *h, const char *method,
-                           const char *url_part, long status,
-                           const char *body);
+                           const char *url_part, long status, const char *body);
 
 /* Expects the request and fails it at the transport level with @code
  * ("connection refused", a timeout...). */
@@ -66,7 +64,8 @@ void fake_http_expect_fail(cinder_http *h, const char *method,
 
 /* Expects a Keystone token request and answers 201 with the token body in
  * @file and "X-Subject-Token: @token". */
-void fake_http_expect_token(cinder_http *h, const char *file, const char *token);
+void fake_http_expect_token(cinder_http *h, const char *file,
+                            const char *token);
 
 /* Adds a response header to the last expectation. */
 void fake_http_add_header(cinder_http *h, const char *name, const char *value);

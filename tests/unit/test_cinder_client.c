@@ -1,0 +1,815 @@
+/* tests/unit/test_cinder_client.c -- the Cinder client through fake_http:
+ * microversion negotiation, the force rule, metadata lists, volumes,
+ * limits, groups, error bodies and malformed replies. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+
+#include "cinder/cinder.h"
+#include "cinder/cinder_priv.h"
+#include "fakes/fake_http.h"
+
+#define PROJECT "0123456789abcdef0123456789abcdef"
+#define ENDPOINT "http://cinder.test:8776/v3/" PROJECT
+#define VOL_A "aaaaaaaa-0000-4000-8000-000000000001"
+#define VOL_B "aaaaaaaa-0000-4000-8000-000000000002"
+#define VOL_C "aaaaaaaa-0000-4000-8000-000000000003"
+#define SNAP_A "5a5a5a5a-0000-4000-8000-00000000000a"
+#define SNAP_B "5a5a5a5a-0000-4000-8000-00000000000b"
+#define SNAP_C "5a5a5a5a-0000-4000-8000-00000000000c"
+#define SET "c0c0c0c0-1111-4222-8333-444455556666"
+#define GROUP "60606060-0000-4000-8000-000000000001"
+#define GTYPE "67676767-0000-4000-8000-000000000001"
+#define GSNAP "9e9e9e9e-0000-4000-8000-000000000001"
+
+typedef struct fixture {
+    cinder_http *h;
+    cinder_session *s;
+    cinder_client *c;
+} fixture;
+
+static void
+fixture_open(fixture *f, const char *token_file, const char *versions_file,
+             int cap)
+{
+    cinder_auth_opts o;
+    cinder_client_opts co;
+    snap_error err = {0};
+
+    memset(&o, 0, sizeof(o));
+    memset(&co, 0, sizeof(co));
+    o.auth_url = "http://keystone.test:5000/v3";
+    o.username = "demo";
+    o.password = "demopass";
+    o.project_name = "demo";
+    co.max_microversion = cap;
+    f->h = fake_http_new();
+    fake_http_expect_token(f->h, token_file, "tok");
+    fake_http_expect(f->h, "GET", "http://cinder.test:8776/v3/", 200,
+                     versions_file);
+    f->s = cinder_session_new_with_http(f->h, &o, &err);
+    assert_non_null(f->s);
+    f->c = cinder_client_new(f->s, &co, &err);
+    if (!f->c)
+        fail_msg("cinder_client_new: %s", err.msg);
+}
+
+static void
+fixture_close(fixture *f)
+{
+    fake_http_verify(f->h);
+    cinder_client_free(f->c);
+    cinder_session_free(f->s);
+    cinder_http_free(f->h);
+}
+
+static json_t *
+request_json(cinder_http *h, size_t i)
+{
+    json_t *j = json_loads(fake_http_request(h, i)->body, 0, NULL);
+
+    assert_non_null(j);
+    return j;
+}
+
+static const fake_http_record *
+last_request(cinder_http *h)
+{
+    return fake_http_request(h, fake_http_count(h) - 1);
+}
+
+/* ---- microversions --------------------------------------------------------
+ */
+
+static void
+test_microversion_is_the_lower_of_server_and_ours(void **state)
+{
+    static const struct {
+        const char *file;
+        int cap;
+        int want;
+        const char *header;
+    } cases[] = {
+        {"cinder_versions.json", 0, CINDER_MV(3, 70), "volume 3.70"},
+        {"cinder_versions_3_71.json", 0, CINDER_MV(3, 70), "volume 3.70"},
+        {"cinder_versions_3_60.json", 0, CINDER_MV(3, 60), "volume 3.60"},
+        {"cinder_versions_no_mv.json", 0, CINDER_MV(3, 0), "volume 3.0"},
+        {"cinder_versions.json", CINDER_MV(3, 21), CINDER_MV(3, 21),
+         "volume 3.21"},
+        {"cinder_versions.json", CINDER_MV(3, 99), CINDER_MV(3, 70),
+         "volume 3.70"},
+    };
+    cinder_limits lim;
+    snap_error err = {0};
+    fixture f;
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        fixture_open(&f, "keystone_token_password.json", cases[i].file,
+                     cases[i].cap);
+        assert_int_equal(cinder_client_microversion(f.c), cases[i].want);
+        assert_string_equal(cinder_client_endpoint(f.c), ENDPOINT);
+        assert_string_equal(fake_http_request(f.h, 1)->url,
+                            "http://cinder.test:8776/v3/");
+        fake_http_expect(f.h, "GET", ENDPOINT "/limits", 200, "limits.json");
+        assert_true(cinder_limits_show(f.c, &lim, &err));
+        assert_string_equal(
+            fake_http_record_header(last_request(f.h), "OpenStack-API-Version"),
+            cases[i].header);
+        assert_string_equal(
+            fake_http_record_header(last_request(f.h), "X-Auth-Token"), "tok");
+        fixture_close(&f);
+    }
+}
+
+static void
+test_server_minimum_above_ours_is_refused(void **state)
+{
+    cinder_auth_opts o;
+    snap_error err = {0};
+    cinder_http *h = fake_http_new();
+    cinder_session *s;
+
+    (void)state;
+    memset(&o, 0, sizeof(o));
+    o.auth_url = "http://keystone.test:5000/v3";
+    o.username = "demo";
+    o.password = "demopass";
+    o.project_name = "demo";
+    fake_http_expect_token(h, "keystone_token_password.json", "tok");
+    fake_http_expect(h, "GET", "/v3/", 200,
+                     "cinder_versions_min_too_high.json");
+    s = cinder_session_new_with_http(h, &o, &err);
+    assert_null(cinder_client_new(s, NULL, &err));
+    assert_int_equal(err.code, SNAP_E_STATE);
+    assert_non_null(strstr(err.msg, "needs microversion 4.1 or later"));
+    cinder_session_free(s);
+    cinder_http_free(h);
+}
+
+static void
+test_version_document_falls_back_to_the_root(void **state)
+{
+    cinder_auth_opts o;
+    snap_error err = {0};
+    cinder_http *h = fake_http_new();
+    cinder_session *s;
+    cinder_client *c;
+
+    (void)state;
+    memset(&o, 0, sizeof(o));
+    o.auth_url = "http://keystone.test:5000/v3";
+    o.username = "demo";
+    o.password = "demopass";
+    o.project_name = "demo";
+    fake_http_expect_token(h, "keystone_token_unversioned.json", "tok");
+    fake_http_expect(h, "GET", "http://cinder.test:8776/v3/", 404, NULL);
+    fake_http_expect(h, "GET", "http://cinder.test:8776/", 300,
+                     "cinder_versions_3_60.json");
+    s = cinder_session_new_with_http(h, &o, &err);
+    c = cinder_client_new(s, NULL, &err);
+    assert_non_null(c);
+    /* The catalog listed "http://cinder.test:8776/": the project is added. */
+    assert_string_equal(cinder_client_endpoint(c), ENDPOINT);
+    assert_string_equal(fake_http_request(h, 2)->url,
+                        "http://cinder.test:8776/");
+    assert_int_equal(cinder_client_microversion(c), CINDER_MV(3, 60));
+    fake_http_verify(h);
+    cinder_client_free(c);
+    cinder_session_free(s);
+    cinder_http_free(h);
+}
+
+static void
+test_microversion_helpers(void **state)
+{
+    char buf[16], *url;
+
+    (void)state;
+    assert_int_equal(cinder_microversion_parse("3.70"), 3070);
+    assert_int_equal(cinder_microversion_parse("3.0"), 3000);
+    assert_int_equal(cinder_microversion_parse(""), 0);
+    assert_int_equal(cinder_microversion_parse("3"), -1);
+    assert_int_equal(cinder_microversion_parse("3.x"), -1);
+    assert_int_equal(cinder_microversion_parse("3.70b"), -1);
+    assert_string_equal(
+        cinder_microversion_str(CINDER_MV(3, 7), buf, sizeof(buf)), "3.7");
+    url = cinder_version_url("https://h/volume/v3/abc");
+    assert_string_equal(url, "https://h/volume/v3/");
+    free(url);
+    url = cinder_version_url("http://h:8776/v3");
+    assert_string_equal(url, "http://h:8776/v3/");
+    free(url);
+    assert_null(cinder_version_url("http://v3host:8776/"));
+    assert_null(cinder_version_url("http://h:8776/v30/x"));
+}
+
+/* ---- snapshots ------------------------------------------------------------
+ */
+
+static void
+test_force_is_true_below_3_66_and_never_sent_from_3_66(void **state)
+{
+    cinder_kv meta[] = {{"snapset:set", SET}, {"snapset:index", "0"}};
+    cinder_snapshot_req req = {0};
+    snap_error err = {0};
+    cinder_snapshot *snap;
+    json_t *body, *inner;
+    fixture f;
+
+    (void)state;
+    req.volume_id = VOL_A;
+    req.name = "snapset-a";
+    req.description = "set " SET;
+    req.metadata = meta;
+    req.nmetadata = 2;
+
+    fixture_open(&f, "keystone_token_password.json",
+                 "cinder_versions_3_60.json", 0);
+    fake_http_expect(f.h, "POST", ENDPOINT "/snapshots", 202,
+                     "snapshot_a_create.json");
+    snap = cinder_snapshot_create(f.c, &req, &err);
+    assert_non_null(snap);
+    assert_string_equal(snap->id, SNAP_A);
+    assert_string_equal(snap->status, "creating");
+    assert_string_equal(
+        cinder_kv_get(snap->metadata, snap->nmetadata, "snapset:set"), SET);
+    cinder_snapshot_free(snap);
+    body = request_json(f.h, 2);
+    inner = json_object_get(body, "snapshot");
+    assert_true(json_is_true(json_object_get(inner, "force")));
+    assert_string_equal(json_string_value(json_object_get(inner, "volume_id")),
+                        VOL_A);
+    assert_string_equal(json_string_value(json_object_get(inner, "name")),
+                        "snapset-a");
+    assert_string_equal(json_string_value(json_object_get(
+                            json_object_get(inner, "metadata"), "snapset:set")),
+                        SET);
+    json_decref(body);
+    fixture_close(&f);
+
+    fixture_open(&f, "keystone_token_password.json", "cinder_versions.json", 0);
+    fake_http_expect(f.h, "POST", ENDPOINT "/snapshots", 202,
+                     "snapshot_a_create.json");
+    snap = cinder_snapshot_create(f.c, &req, &err);
+    assert_non_null(snap);
+    cinder_snapshot_free(snap);
+    body = request_json(f.h, 2);
+    assert_null(json_object_get(json_object_get(body, "snapshot"), "force"));
+    json_decref(body);
+    fixture_close(&f);
+}
+
+static void
+test_create_error_names_the_volume_on_one_line(void **state)
+{
+    cinder_snapshot_req req = {0};
+    snap_error err = {0};
+    fixture f;
+
+    (void)state;
+    req.volume_id = VOL_B;
+    fixture_open(&f, "keystone_token_password.json",
+                 "cinder_versions_3_60.json", 0);
+    fake_http_expect(f.h, "POST", "/snapshots", 400, "error_in_use.json");
+    assert_null(cinder_snapshot_create(f.c, &req, &err));
+    assert_int_equal(err.code, SNAP_E_HTTP);
+    assert_int_equal(err.http_status, 400);
+    assert_string_equal(err.msg, "cannot create snapshot of volume '" VOL_B
+                                 "': HTTP 400: Invalid "
+                                 "volume: Volume " VOL_B
+                                 " status must be available, but current "
+                                 "status is: in-use.");
+    fixture_close(&f);
+}
+
+static void
+test_metadata_list_is_refused_below_3_22(void **state)
+{
+    cinder_kv filter = {"snapset:set", SET};
+    cinder_snapshot **snaps = NULL;
+    cinder_volume **vols = NULL;
+    snap_error err = {0};
+    size_t n = 0, before;
+    fixture f;
+
+    (void)state;
+    fixture_open(&f, "keystone_token_password.json",
+                 "cinder_versions_3_21.json", 0);
+    before = fake_http_count(f.h);
+    assert_false(cinder_snapshot_list(f.c, &filter, 1, &snaps, &n, &err));
+    assert_int_equal(err.code, SNAP_E_STATE);
+    assert_string_equal(err.msg,
+                        "cannot list snapshots by metadata: needs Cinder API "
+                        "microversion 3.22, but only 3.21 was negotiated");
+    assert_null(snaps);
+    snap_error_clear(&err);
+    assert_false(cinder_volume_list(f.c, &filter, 1, &vols, &n, &err));
+    assert_int_equal(err.code, SNAP_E_STATE);
+    assert_int_equal(fake_http_count(f.h), before); /* nothing was sent */
+
+    /* Without a filter the list is fine at any microversion. */
+    snap_error_clear(&err);
+    fake_http_expect(f.h, "GET", "/snapshots/detail", 200,
+                     "snapshots_detail_all_available.json");
+    assert_true(cinder_snapshot_list(f.c, NULL, 0, &snaps, &n, &err));
+    assert_int_equal(n, 3);
+    cinder_snapshots_free(snaps, n);
+    fixture_close(&f);
+}
+
+static void
+test_metadata_list_sends_the_filter_and_follows_pages_on_our_endpoint(
+    void **state)
+{
+    cinder_kv filter = {"snapset:set", SET};
+    cinder_snapshot **snaps = NULL;
+    snap_error err = {0};
+    size_t n = 0;
+    fixture f;
+
+    (void)state;
+    fixture_open(&f, "keystone_token_password.json", "cinder_versions.json", 0);
+    fake_http_expect(f.h, "GET", "/snapshots/detail?metadata=", 200,
+                     "snapshots_detail_page1.json");
+    fake_http_expect(f.h, "GET", "/snapshots/detail?limit=2&marker=" SNAP_B,
+                     200, "snapshots_detail_page2.json");
+    assert_true(cinder_snapshot_list(f.c, &filter, 1, &snaps, &n, &err));
+    assert_int_equal(n, 3);
+    assert_string_equal(snaps[0]->id, SNAP_A);
+    assert_string_equal(snaps[2]->id, SNAP_C);
+    assert_string_equal(snaps[1]->status, "available");
+    assert_string_equal(snaps[0]->progress, "100%");
+    /* JSON {"snapset:set":"<uuid>"}, URL-encoded. */
+    assert_string_equal(
+        fake_http_request(f.h, 2)->url, ENDPOINT
+        "/snapshots/detail?metadata=%7B%22snapset%3Aset%22%3A%22" SET "%22%7D");
+    /* The next link pointed at elsewhere.test: we stay on our endpoint. */
+    assert_string_equal(fake_http_request(f.h, 3)->url,
+                        ENDPOINT "/snapshots/detail?limit=2&marker=" SNAP_B);
+    cinder_snapshots_free(snaps, n);
+    fixture_close(&f);
+}
+
+static void
+test_snapshot_show_delete_and_metadata_update(void **state)
+{
+    cinder_kv kv[] = {{"snapset:state", "complete"}};
+    snap_error err = {0};
+    cinder_snapshot *snap;
+    json_t *body;
+    fixture f;
+
+    (void)state;
+    fixture_open(&f, "keystone_token_password.json", "cinder_versions.json", 0);
+    fake_http_expect(f.h, "GET", ENDPOINT "/snapshots/" SNAP_B, 200,
+                     "snapshot_b_available.json");
+    fake_http_expect(f.h, "POST", ENDPOINT "/snapshots/" SNAP_B "/metadata",
+                     200, "snapshot_metadata.json");
+    fake_http_expect(f.h, "PUT", ENDPOINT "/snapshots/" SNAP_B "/metadata", 200,
+                     "snapshot_metadata.json");
+    fake_http_expect(f.h, "DELETE", ENDPOINT "/snapshots/" SNAP_B, 202, NULL);
+    fake_http_expect(f.h, "DELETE", ENDPOINT "/snapshots/" SNAP_A, 404,
+                     "error_item_not_found.json");
+    snap = cinder_snapshot_show(f.c, SNAP_B, &err);
+    assert_non_null(snap);
+    assert_string_equal(snap->volume_id, VOL_B);
+    assert_int_equal(snap->size_gb, 1);
+    assert_null(snap->group_snapshot_id);
+    assert_string_equal(
+        cinder_kv_get(snap->metadata, snap->nmetadata, "snapset:index"), "1");
+    cinder_snapshot_free(snap);
+    assert_true(
+        cinder_snapshot_metadata_update(f.c, SNAP_B, kv, 1, false, &err));
+    body = request_json(f.h, 3);
+    assert_string_equal(
+        json_string_value(json_object_get(json_object_get(body, "metadata"),
+                                          "snapset:state")),
+        "complete");
+    json_decref(body);
+    assert_true(
+        cinder_snapshot_metadata_update(f.c, SNAP_B, kv, 1, true, &err));
+    assert_true(cinder_snapshot_delete(f.c, SNAP_B, &err));
+    assert_false(cinder_snapshot_delete(f.c, SNAP_A, &err));
+    assert_int_equal(err.code, SNAP_E_NOTFOUND);
+    assert_string_equal(err.msg,
+                        "cannot delete snapshot '" SNAP_A
+                        "': HTTP 404: Snapshot " SNAP_A " could not be found.");
+    fixture_close(&f);
+}
+
+/* ---- volumes and limits -------------------------------------------------- */
+
+static void
+test_limits_are_read(void **state)
+{
+    cinder_limits lim;
+    snap_error err = {0};
+    fixture f;
+
+    (void)state;
+    fixture_open(&f, "keystone_token_password.json", "cinder_versions.json", 0);
+    fake_http_expect(f.h, "GET", "/limits", 200, "limits.json");
+    fake_http_expect(f.h, "GET", "/limits", 200, "limits_unlimited.json");
+    fake_http_expect(f.h, "GET", "/limits", 200, "malformed_array.json");
+    assert_true(cinder_limits_show(f.c, &lim, &err));
+    assert_int_equal(lim.max_total_snapshots, 10);
+    assert_int_equal(lim.total_snapshots_used, 3);
+    assert_int_equal(lim.max_total_volumes, 10);
+    assert_int_equal(lim.total_volumes_used, 4);
+    assert_int_equal(lim.max_total_volume_gigabytes, 1000);
+    assert_int_equal(lim.total_gigabytes_used, 7);
+    assert_true(cinder_limits_show(f.c, &lim, &err));
+    assert_int_equal(lim.max_total_snapshots, -1);
+    assert_int_equal(lim.max_total_volume_gigabytes, -1);
+    assert_false(cinder_limits_show(f.c, &lim, &err));
+    assert_int_equal(err.code, SNAP_E_INVALID);
+    assert_string_equal(
+        err.msg,
+        "cannot read Cinder limits: malformed reply: not a JSON object");
+    fixture_close(&f);
+}
+
+static void
+test_volume_show_reads_attachments_group_and_bootable(void **state)
+{
+    cinder_volume **vols = NULL;
+    snap_error err = {0};
+    cinder_volume *vol;
+    size_t n = 0;
+    fixture f;
+
+    (void)state;
+    fixture_open(&f, "keystone_token_password.json", "cinder_versions.json", 0);
+    fake_http_expect(f.h, "GET", "/volumes/" VOL_A, 200,
+                     "volume_a_in_use.json");
+    fake_http_expect(f.h, "GET", "/volumes/detail", 200, "volumes_detail.json");
+    vol = cinder_volume_show(f.c, VOL_A, &err);
+    assert_non_null(vol);
+    assert_string_equal(vol->status, "in-use");
+    assert_int_equal(vol->size_gb, 1);
+    assert_true(vol->bootable);
+    assert_false(vol->multiattach);
+    assert_string_equal(vol->volume_type, "demo-type");
+    assert_string_equal(vol->group_id, GROUP);
+    assert_int_equal(vol->nattachments, 1);
+    assert_string_equal(vol->attachments[0].server_id,
+                        "5e5e5e5e-0000-4000-8000-000000000001");
+    assert_string_equal(vol->attachments[0].device, "/dev/vdb");
+    assert_string_equal(vol->attachments[0].host_name, "compute-1");
+    assert_string_equal(cinder_kv_get(vol->metadata, vol->nmetadata, "role"),
+                        "data");
+    cinder_volume_free(vol);
+
+    assert_true(cinder_volume_list(f.c, NULL, 0, &vols, &n, &err));
+    assert_int_equal(n, 3);
+    assert_false(vols[1]->bootable);
+    assert_null(vols[2]->group_id);
+    assert_int_equal(vols[2]->nattachments, 0);
+    assert_string_equal(vols[2]->status, "available");
+    cinder_volumes_free(vols, n);
+    fixture_close(&f);
+}
+
+static void
+test_volume_create_delete_and_revert(void **state)
+{
+    cinder_volume_req req = {0};
+    snap_error err = {0};
+    cinder_volume *vol;
+    json_t *body;
+    fixture f;
+
+    (void)state;
+    fixture_open(&f, "keystone_token_password.json", "cinder_versions.json", 0);
+    fake_http_expect(f.h, "POST", ENDPOINT "/volumes", 202,
+                     "volume_create.json");
+    fake_http_expect(f.h, "POST", ENDPOINT "/volumes/" VOL_C "/action", 202,
+                     NULL);
+    fake_http_expect(f.h, "DELETE", ENDPOINT "/volumes/" VOL_C "?cascade=true",
+                     202, NULL);
+    req.snapshot_id = SNAP_C;
+    req.name = "restore-c";
+    req.size_gb = 3;
+    vol = cinder_volume_create(f.c, &req, &err);
+    assert_non_null(vol);
+    assert_string_equal(vol->status, "creating");
+    cinder_volume_free(vol);
+    body = request_json(f.h, 2);
+    assert_string_equal(json_string_value(json_object_get(
+                            json_object_get(body, "volume"), "snapshot_id")),
+                        SNAP_C);
+    assert_int_equal(json_integer_value(json_object_get(
+                         json_object_get(body, "volume"), "size")),
+                     3);
+    json_decref(body);
+    assert_true(cinder_volume_revert(f.c, VOL_C, SNAP_C, &err));
+    body = request_json(f.h, 3);
+    assert_string_equal(json_string_value(json_object_get(
+                            json_object_get(body, "revert"), "snapshot_id")),
+                        SNAP_C);
+    json_decref(body);
+    assert_true(cinder_volume_delete(f.c, VOL_C, true, &err));
+    fixture_close(&f);
+
+    /* revert needs 3.40 */
+    fixture_open(&f, "keystone_token_password.json", "cinder_versions.json",
+                 CINDER_MV(3, 39));
+    assert_false(cinder_volume_revert(f.c, VOL_C, SNAP_C, &err));
+    assert_int_equal(err.code, SNAP_E_STATE);
+    assert_non_null(strstr(err.msg, "needs Cinder API microversion 3.40"));
+    fixture_close(&f);
+}
+
+/* ---- groups -----------------------------------------------------------------
+ */
+
+static void
+test_groups_group_types_and_group_snapshots(void **state)
+{
+    cinder_group_snapshot *gs;
+    cinder_snapshot **members = NULL;
+    cinder_group_type *gt;
+    snap_error err = {0};
+    cinder_group *g;
+    size_t n = 0;
+    fixture f;
+
+    (void)state;
+    fixture_open(&f, "keystone_token_password.json", "cinder_versions.json", 0);
+    fake_http_expect(f.h, "GET", "/groups/" GROUP "?list_volume=True", 200,
+                     "group.json");
+    fake_http_expect(f.h, "GET", "/group_types/" GTYPE, 200,
+                     "group_type_admin.json");
+    fake_http_expect(f.h, "GET", "/group_types/" GTYPE, 200,
+                     "group_type_member.json");
+    fake_http_expect(f.h, "GET", "/group_types/" GTYPE, 200,
+                     "group_type_no_cg.json");
+    fake_http_expect(f.h, "POST", "/group_snapshots", 202,
+                     "group_snapshot_create.json");
+    fake_http_expect(f.h, "GET", "/group_snapshots/" GSNAP, 200,
+                     "group_snapshot_available.json");
+    fake_http_expect(f.h, "GET", "/snapshots/detail", 200,
+                     "snapshots_detail_group.json");
+    fake_http_expect(f.h, "DELETE", "/group_snapshots/" GSNAP, 202, NULL);
+
+    g = cinder_group_show(f.c, GROUP, &err);
+    assert_non_null(g);
+    assert_string_equal(g->group_type, GTYPE);
+    assert_int_equal(g->nvolumes, 2);
+    assert_string_equal(g->volumes[1], VOL_B);
+    assert_int_equal(g->nvolume_types, 1);
+    cinder_group_free(g);
+
+    gt = cinder_group_type_show(f.c, GTYPE, &err);
+    assert_int_equal(gt->consistent_snapshots, CINDER_CG_YES);
+    assert_true(gt->specs_visible);
+    cinder_group_type_free(gt);
+    gt = cinder_group_type_show(f.c, GTYPE, &err); /* a member sees no specs */
+    assert_int_equal(gt->consistent_snapshots, CINDER_CG_UNKNOWN);
+    assert_string_equal(cinder_cg_support_name(gt->consistent_snapshots),
+                        "unknown");
+    assert_false(gt->specs_visible);
+    cinder_group_type_free(gt);
+    gt = cinder_group_type_show(f.c, GTYPE, &err);
+    assert_int_equal(gt->consistent_snapshots, CINDER_CG_NO);
+    cinder_group_type_free(gt);
+
+    gs = cinder_group_snapshot_create(f.c, GROUP, "gs", NULL, &err);
+    assert_non_null(gs);
+    assert_string_equal(gs->id, GSNAP);
+    assert_string_equal(gs->group_id, GROUP);
+    cinder_group_snapshot_free(gs);
+    gs = cinder_group_snapshot_show(f.c, GSNAP, &err);
+    assert_string_equal(gs->status, "available");
+    cinder_group_snapshot_free(gs);
+    assert_true(cinder_group_snapshot_members(f.c, GSNAP, &members, &n, &err));
+    assert_int_equal(n, 2);
+    assert_string_equal(members[0]->id, SNAP_A);
+    assert_string_equal(members[1]->id, SNAP_C);
+    cinder_snapshots_free(members, n);
+    assert_true(cinder_group_snapshot_delete(f.c, GSNAP, &err));
+    assert_false(snap_error_isset(&err));
+    fixture_close(&f);
+
+    /* groups need 3.13, group snapshots 3.14 */
+    fixture_open(&f, "keystone_token_password.json", "cinder_versions.json",
+                 CINDER_MV(3, 12));
+    assert_null(cinder_group_show(f.c, GROUP, &err));
+    assert_int_equal(err.code, SNAP_E_STATE);
+    snap_error_clear(&err);
+    assert_null(cinder_group_snapshot_create(f.c, GROUP, "gs", NULL, &err));
+    assert_int_equal(err.code, SNAP_E_STATE);
+    fixture_close(&f);
+}
+
+/* ---- errors ---------------------------------------------------------------
+ */
+
+static void
+test_error_bodies_become_one_line_messages(void **state)
+{
+    snap_error err = {0};
+    fixture f;
+
+    (void)state;
+    fixture_open(&f, "keystone_token_password.json", "cinder_versions.json", 0);
+    fake_http_expect(f.h, "GET", "/snapshots/" SNAP_A, 404,
+                     "error_item_not_found.json");
+    fake_http_expect(f.h, "GET", "/snapshots/" SNAP_A, 413,
+                     "error_over_limit.json");
+    fake_http_add_header(f.h, "Retry-After", "0");
+    fake_http_expect(f.h, "GET", "/snapshots/" SNAP_A, 500,
+                     "error_server.json");
+    fake_http_expect(f.h, "GET", "/snapshots/" SNAP_A, 502,
+                     "malformed_html.json");
+    fake_http_expect(f.h, "GET", "/snapshots/" SNAP_A, 503, NULL);
+
+    assert_null(cinder_snapshot_show(f.c, SNAP_A, &err));
+    assert_int_equal(err.code, SNAP_E_NOTFOUND);
+    assert_string_equal(err.msg,
+                        "cannot show snapshot '" SNAP_A
+                        "': HTTP 404: Snapshot " SNAP_A " could not be found.");
+    snap_error_clear(&err);
+    assert_null(cinder_snapshot_show(f.c, SNAP_A, &err));
+    assert_int_equal(err.code, SNAP_E_HTTP);
+    assert_int_equal(err.http_status, 413);
+    assert_string_equal(
+        err.msg, "cannot show snapshot '" SNAP_A "': over limit (HTTP 413, "
+                 "retry after 0 s): SnapshotLimitExceeded: Maximum number of "
+                 "snapshots allowed (10) exceeded");
+    snap_error_clear(&err);
+    assert_null(cinder_snapshot_show(f.c, SNAP_A, &err));
+    assert_int_equal(err.http_status, 500);
+    assert_non_null(strstr(err.msg, "HTTP 500: The server has either erred"));
+    snap_error_clear(&err);
+    assert_null(cinder_snapshot_show(f.c, SNAP_A, &err));
+    assert_string_equal(err.msg, "cannot show snapshot '" SNAP_A "': HTTP 502");
+    snap_error_clear(&err);
+    assert_null(cinder_snapshot_show(f.c, SNAP_A, &err));
+    assert_string_equal(err.msg, "cannot show snapshot '" SNAP_A "': HTTP 503");
+    fixture_close(&f);
+}
+
+static void
+test_error_message_extraction(void **state)
+{
+    char buf[64];
+    static const char *body =
+        "{\"badRequest\":{\"message\":\"a\\n  b\",\"code\":400}}";
+
+    (void)state;
+    assert_true(cinder_error_message(body, strlen(body), buf, sizeof(buf)));
+    assert_string_equal(buf, "a b");
+    assert_true(
+        cinder_error_message("{\"message\":\"top\"}", 17, buf, sizeof(buf)));
+    assert_string_equal(buf, "top");
+    assert_true(
+        cinder_error_message("Service Unavailable\r\n", 21, buf, sizeof(buf)));
+    assert_string_equal(buf, "Service Unavailable");
+    assert_false(cinder_error_message("{\"x\":1}", 7, buf, sizeof(buf)));
+    assert_false(cinder_error_message("<html>", 6, buf, sizeof(buf)));
+    assert_false(cinder_error_message("", 0, buf, sizeof(buf)));
+}
+
+static void
+test_malformed_replies_give_clear_errors_without_crashing(void **state)
+{
+    static const struct {
+        const char *file;
+        const char *msg;
+    } cases[] = {
+        {"malformed_truncated.json",
+         "cannot show snapshot '" SNAP_A
+         "': malformed reply: premature end of input "
+         "near '\"cre' at line 1 column 74"},
+        {"malformed_array.json", "cannot show snapshot '" SNAP_A
+                                 "': malformed reply: not a JSON object"},
+        {"malformed_html.json", NULL},
+        {"malformed_no_status.json",
+         "cannot show snapshot '" SNAP_A "': malformed reply: no 'status'"},
+        {"malformed_wrong_types.json",
+         "cannot show snapshot '" SNAP_A
+         "': malformed reply: 'status' is not a string"},
+        {"limits.json",
+         "cannot show snapshot '" SNAP_A "': malformed reply: no snapshot"},
+    };
+    snap_error err;
+    fixture f;
+    size_t i;
+
+    (void)state;
+    fixture_open(&f, "keystone_token_password.json", "cinder_versions.json", 0);
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+        fake_http_expect(f.h, "GET", "/snapshots/" SNAP_A, 200, cases[i].file);
+    fake_http_expect_body(f.h, "GET", "/snapshots/" SNAP_A, 200, "");
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        memset(&err, 0, sizeof(err));
+        assert_null(cinder_snapshot_show(f.c, SNAP_A, &err));
+        assert_int_equal(err.code, SNAP_E_INVALID);
+        if (cases[i].msg)
+            assert_string_equal(err.msg, cases[i].msg);
+        else
+            assert_non_null(strstr(err.msg, "malformed reply"));
+        assert_null(strchr(err.msg, '\n'));
+    }
+    memset(&err, 0, sizeof(err));
+    assert_null(cinder_snapshot_show(f.c, SNAP_A, &err));
+    assert_string_equal(err.msg, "cannot show snapshot '" SNAP_A
+                                 "': malformed reply: no snapshot");
+    fixture_close(&f);
+}
+
+static void
+test_bad_ids_are_refused_before_any_request(void **state)
+{
+    static const char *const bad[] = {"",    "../x", "a/b", "a?b",
+                                      "a b", "%2e",  ".."};
+    cinder_snapshot_req req = {0};
+    snap_error err;
+    fixture f;
+    size_t i, before;
+
+    (void)state;
+    fixture_open(&f, "keystone_token_password.json", "cinder_versions.json", 0);
+    before = fake_http_count(f.h);
+    for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        memset(&err, 0, sizeof(err));
+        assert_null(cinder_snapshot_show(f.c, bad[i], &err));
+        assert_int_equal(err.code, SNAP_E_INVALID);
+        memset(&err, 0, sizeof(err));
+        req.volume_id = bad[i];
+        assert_null(cinder_snapshot_create(f.c, &req, &err));
+        assert_int_equal(err.code, SNAP_E_INVALID);
+        assert_false(cinder_volume_delete(f.c, bad[i], false, &err));
+    }
+    memset(&err, 0, sizeof(err));
+    assert_null(cinder_snapshot_show(f.c, NULL, &err));
+    assert_string_equal(err.msg, "invalid snapshot id '(null)'");
+    assert_int_equal(fake_http_count(f.h), before);
+    fixture_close(&f);
+}
+
+static void
+test_transport_failure_names_the_object(void **state)
+{
+    snap_error err = {0};
+    fixture f;
+
+    (void)state;
+    fixture_open(&f, "keystone_token_password.json", "cinder_versions.json", 0);
+    fake_http_expect_fail(
+        f.h, "GET", "/volumes/" VOL_A, SNAP_E_TIMEOUT,
+        "GET 'http://cinder.test:8776/...' timed out after 30000 ms");
+    fake_http_expect_fail(
+        f.h, "GET", "/volumes/" VOL_A, SNAP_E_HTTP,
+        "GET 'http://cinder.test:8776/...' failed: Connection refused");
+    assert_null(cinder_volume_show(f.c, VOL_A, &err));
+    assert_int_equal(err.code, SNAP_E_TIMEOUT);
+    assert_string_equal(
+        err.msg, "cannot show volume '" VOL_A "': GET "
+                 "'http://cinder.test:8776/...' timed out after 30000 ms");
+    snap_error_clear(&err);
+    assert_null(cinder_volume_show(f.c, VOL_A, &err));
+    assert_int_equal(err.code, SNAP_E_HTTP);
+    assert_int_equal(err.http_status, 0);
+    assert_non_null(strstr(err.msg, "Connection refused"));
+    fixture_close(&f);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_microversion_is_the_lower_of_server_and_ours),
+        cmocka_unit_test(test_server_minimum_above_ours_is_refused),
+        cmocka_unit_test(test_version_document_falls_back_to_the_root),
+        cmocka_unit_test(test_microversion_helpers),
+        cmocka_unit_test(
+            test_force_is_true_below_3_66_and_never_sent_from_3_66),
+        cmocka_unit_test(test_create_error_names_the_volume_on_one_line),
+        cmocka_unit_test(test_metadata_list_is_refused_below_3_22),
+        cmocka_unit_test(
+            test_metadata_list_sends_the_filter_and_follows_pages_on_our_endpoint),
+        cmocka_unit_test(test_snapshot_show_delete_and_metadata_update),
+        cmocka_unit_test(test_limits_are_read),
+        cmocka_unit_test(test_volume_show_reads_attachments_group_and_bootable),
+        cmocka_unit_test(test_volume_create_delete_and_revert),
+        cmocka_unit_test(test_groups_group_types_and_group_snapshots),
+        cmocka_unit_test(test_error_bodies_become_one_line_messages),
+        cmocka_unit_test(test_error_message_extraction),
+        cmocka_unit_test(
+            test_malformed_replies_give_clear_errors_without_crashing),
+        cmocka_unit_test(test_bad_ids_are_refused_before_any_request),
+        cmocka_unit_test(test_transport_failure_names_the_object),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
