@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/file.h>
 #include <unistd.h>
 
@@ -166,6 +167,7 @@ set_to_json(const coord_set *set)
         json_object_set_new(o, "pause_requested",
                             json_boolean(set->pause_requested)) ||
         add_str(o, "error", set->error) ||
+        add_str(o, "group_snapshot_id", set->group_snapshot_id) ||
         json_object_set_new(o, "freeze_window_ms",
                             set->freeze_ms >= 0 ? json_integer(set->freeze_ms)
                                                 : json_null()) ||
@@ -372,6 +374,8 @@ coord_set_from_json(const char *text, snap_error *err)
         !get_enum(root, "quiesce", coord_quiesce_parse, &quiesce, err) ||
         !get_bool(root, "pause_requested", &set->pause_requested) ||
         !get_str(root, "error", &set->error, false, err) ||
+        !get_str(root, "group_snapshot_id", &set->group_snapshot_id, false,
+                 err) ||
         !get_int(root, "freeze_window_ms", &set->freeze_ms, -1, err) ||
         !get_int(root, "pause_window_ms", &set->pause_ms, -1, err) ||
         !get_int(root, "frozen_filesystems", &frozen, 0, err))
@@ -598,6 +602,42 @@ coord_catalog_remove(coord_catalog *cat, const char *uuid, snap_error *err)
     ok = snap_path_remove(path, err);
     free(path);
     return ok;
+}
+
+int
+coord_catalog_sweep(coord_catalog *cat, snap_error *err)
+{
+    DIR *d;
+    struct dirent *de;
+    int n = 0;
+
+    d = opendir(cat->sets_dir);
+    if (!d) {
+        snap_error_set_errno(err, errno, "cannot read catalog '%s'",
+                             cat->sets_dir);
+        return -1;
+    }
+    while ((de = readdir(d))) {
+        const char *tmp = strstr(de->d_name, ".json.tmp.");
+        char *end, *path;
+        long pid;
+
+        if (!tmp || tmp - de->d_name != 36)
+            continue;
+        pid = strtol(tmp + 10, &end, 10);
+        if (*end || pid <= 0 || (kill((pid_t)pid, 0) == 0 || errno != ESRCH))
+            continue; /* its writer may still be at work */
+        path = snap_path_join(cat->sets_dir, de->d_name, err);
+        if (!path || !snap_path_remove(path, err)) {
+            free(path);
+            closedir(d);
+            return -1;
+        }
+        free(path);
+        n++;
+    }
+    closedir(d);
+    return n;
 }
 
 /* ---- the per-domain lock ------------------------------------------------- */

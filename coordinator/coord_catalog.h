@@ -52,6 +52,11 @@ void coord_catalog_list_free(coord_set **sets, size_t nsets);
 bool coord_catalog_remove(coord_catalog *cat, const char *uuid,
                           snap_error *err);
 
+/* Removes temporary documents ("<uuid>.json.tmp.<pid>") whose writer is
+ * dead: a process killed between writing and renaming leaves one; the
+ * document it was replacing is intact. Returns how many, or -1. */
+int coord_catalog_sweep(coord_catalog *cat, snap_error *err);
+
 /* Takes the per-domain lock, waiting at most @timeout_ms (0: do not wait).
  * Returns a descriptor for coord_catalog_unlock(), or -1 (SNAP_E_BUSY when
  * another operation holds it). */

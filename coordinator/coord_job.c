@@ -133,6 +133,10 @@ rollback(coord_job *job, const size_t *local, size_t nlocal,
             m->state = COORD_MEMBER_FAILED;
         }
     }
+    snap_error_clear(&e);
+    if (ncinder && job->volumes->cleanup &&
+        !job->volumes->cleanup(job->volumes_impl, set, &e))
+        snap_warn("set %s: %s", set->uuid, e.msg); /* stays recorded */
 }
 
 bool

@@ -57,7 +57,9 @@ typedef struct coord_disk_ops {
  * one deadline, until every requested snapshot has left 'creating'.
  * finish() runs after the thaw, once the set's consistency is known (it
  * records it with the snapshots); may be NULL.
- * remove() deletes one member's snapshot (rollback, delete). */
+ * remove() deletes one member's snapshot (rollback, delete).
+ * cleanup() removes what belongs to the set as a whole (a group snapshot)
+ * after the members' removal; may be NULL. */
 typedef struct coord_volume_ops {
     bool (*request)(void *impl, coord_set *set, const size_t *idx, size_t n,
                     snap_error *err);
@@ -67,6 +69,7 @@ typedef struct coord_volume_ops {
                    snap_error *err);
     bool (*remove)(void *impl, coord_set *set, coord_member *member,
                    snap_error *err);
+    bool (*cleanup)(void *impl, coord_set *set, snap_error *err);
 } coord_volume_ops;
 
 /* Durable record of the set: called before every step that changes the

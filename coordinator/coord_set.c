@@ -51,6 +51,7 @@ coord_set_free(coord_set *set)
     free(set->dir);
     free(set->backup_type);
     free(set->error);
+    free(set->group_snapshot_id);
     free(set);
 }
 

@@ -97,6 +97,8 @@ typedef struct coord_set {
     coord_quiesce quiesce;
     bool pause_requested;
     char *error;           /* why it failed, for COORD_SET_ERROR */
+    char *group_snapshot_id; /* Cinder group snapshot holding the Cinder
+                                members, or NULL (one snapshot each) */
     int64_t freeze_ms;     /* frozen window, -1 when never frozen */
     int64_t pause_ms;      /* paused window, -1 when never paused */
     int64_t frozen_count;  /* filesystems frozen */

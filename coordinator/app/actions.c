@@ -51,6 +51,8 @@ has_cinder(const coord_set *set)
 {
     size_t i;
 
+    if (set->group_snapshot_id)
+        return true;
     for (i = 0; i < set->nmembers; i++) {
         if (set->members[i].kind == COORD_MEMBER_CINDER &&
             set->members[i].location &&
@@ -223,7 +225,8 @@ app_recover(app_ctx *ctx, const char *domain, int *nrecovered,
         *nrecovered = 0;
     if (!app_catalog(ctx, err) || !app_connect(ctx, err))
         return false;
-    if (!coord_catalog_list(ctx->catalog, &sets, &nsets, err))
+    if (coord_catalog_sweep(ctx->catalog, err) < 0 ||
+        !coord_catalog_list(ctx->catalog, &sets, &nsets, err))
         return false;
     done = calloc(nsets + 1, sizeof(*done));
     if (!done) {
@@ -358,6 +361,19 @@ app_create(app_ctx *ctx, const char *domain, const app_create_opts *o,
     job.watchdog = &app_watchdog_ops;
     job.watchdog_impl = &wd;
     ok = coord_job_run(&job, err);
+    if (ok) {
+        /* The domain as it was: what export and spawn describe and
+         * rebuild. Written after the set, outside any window. */
+        snap_error e = {0};
+        char *path = snap_path_join(set->dir, "domain.xml", &e);
+
+        /* A failure here leaves a complete set; export will say. */
+        if (!path || !snap_dir_make(set->dir, 0700, &e) ||
+            !snap_file_write_atomic(path, xml, strlen(xml), 0600, &e))
+            snap_warn("set %s: cannot keep the domain XML: %s", set->uuid,
+                      e.msg);
+        free(path);
+    }
     snap_info("set %s: freeze %lld ms, requests %lld ms, wait %lld ms, thaw "
               "%lld ms",
               set->uuid, (long long)job.t_freeze, (long long)job.t_request,
@@ -415,7 +431,9 @@ app_delete(app_ctx *ctx, const char *set_id, snap_error *err)
 
         if (m->state == COORD_MEMBER_DELETED || !m->location)
             continue;
-        if (m->kind == COORD_MEMBER_CINDER) {
+        if (m->kind == COORD_MEMBER_CINDER && set->group_snapshot_id) {
+            continue; /* removed with the group snapshot below */
+        } else if (m->kind == COORD_MEMBER_CINDER) {
             if (!app_openstack(ctx, err) ||
                 !app_os_snapshot_remove(&ctx->os, m->location, err))
                 goto cleanup;
@@ -424,10 +442,20 @@ app_delete(app_ctx *ctx, const char *set_id, snap_error *err)
         }
         m->state = COORD_MEMBER_DELETED;
     }
-    if (set->dir && rmdir(set->dir) < 0 && errno != ENOENT) {
-        snap_error_set_errno(err, errno, "cannot remove '%s'", set->dir);
-        goto cleanup;
+    if (set->group_snapshot_id) {
+        if (!app_openstack(ctx, err) ||
+            !app_os_group_snapshot_remove(&ctx->os, set->group_snapshot_id,
+                                          err))
+            goto cleanup;
+        for (i = 0; i < set->nmembers; i++) {
+            if (set->members[i].kind == COORD_MEMBER_CINDER)
+                set->members[i].state = COORD_MEMBER_DELETED;
+        }
+        free(set->group_snapshot_id);
+        set->group_snapshot_id = NULL;
     }
+    if (set->dir && !snap_dir_remove_files(set->dir, err))
+        goto cleanup; /* what is left: domain.xml */
     if (!coord_catalog_remove(ctx->catalog, set->uuid, err))
         goto cleanup;
     ok = true;

@@ -90,12 +90,15 @@ app_os_open(app_os *os, const coord_openstack_conf *c, snap_error *err)
         return false;
     }
     os->delete_timeout_ms = c->delete_timeout_ms;
+    snprintf(os->group_mode, sizeof(os->group_mode), "%s",
+             c->group_snapshots ? c->group_snapshots : "auto");
     return true;
 }
 
 void
 app_os_close(app_os *os)
 {
+    free(os->group_id);
     cinder_client_free(os->cinder);
     cinder_session_free(os->session);
     memset(os, 0, sizeof(*os));
@@ -111,12 +114,60 @@ looks_like_volume_id(const char *s)
     return len == 36 && strspn(s, "0123456789abcdef-") == len;
 }
 
+/* One group snapshot instead of N requests, when the Cinder members are
+ * exactly the volumes of one group whose type promises consistent group
+ * snapshots (or the operator says to trust it). Decided before the freeze,
+ * so the frozen window holds one request. */
+static bool
+choose_group(app_os *os, coord_set *set, const char *group_id, size_t ncinder,
+             snap_error *err)
+{
+    cinder_group *g = NULL;
+    cinder_group_type *t = NULL;
+    size_t i, k, found = 0;
+    bool ok = false;
+
+    g = cinder_group_show(os->cinder, group_id, err);
+    if (!g)
+        goto cleanup;
+    for (i = 0; i < set->nmembers; i++) {
+        for (k = 0; set->members[i].kind == COORD_MEMBER_CINDER &&
+                    k < g->nvolumes;
+             k++) {
+            if (strcmp(g->volumes[k], set->members[i].volume_id) == 0)
+                found++;
+        }
+    }
+    ok = true;
+    if (found != ncinder || g->nvolumes != ncinder)
+        goto cleanup; /* the group holds other volumes: per volume */
+    if (strcmp(os->group_mode, "auto") == 0) {
+        t = cinder_group_type_show(os->cinder, g->group_type, err);
+        if (!t) {
+            ok = false;
+            goto cleanup;
+        }
+        if (t->consistent_snapshots != CINDER_CG_YES)
+            goto cleanup;
+    }
+    os->group_id = strdup(group_id);
+    if (!os->group_id)
+        ok = snap_error_set(err, SNAP_E_NOMEM, "out of memory");
+
+ cleanup:
+    cinder_group_type_free(t);
+    cinder_group_free(g);
+    return ok;
+}
+
 bool
 app_os_classify(app_os *os, coord_set *set, const char *domain_uuid,
                 snap_error *err)
 {
     cinder_limits limits;
     size_t i, k, ncinder = 0;
+    char *group = NULL;
+    bool one_group = true;
 
     for (i = 0; i < set->nmembers; i++) {
         coord_member *m = &set->members[i];
@@ -149,9 +200,21 @@ app_os_classify(app_os *os, coord_set *set, const char *domain_uuid,
             }
             m->size = (uint64_t)vol->size_gb << 30;
             ncinder++;
+            if (!vol->group_id || (group && strcmp(group, vol->group_id) != 0))
+                one_group = false;
+            else if (!group)
+                group = strdup(vol->group_id);
         }
         cinder_volume_free(vol);
     }
+    free(os->group_id);
+    os->group_id = NULL;
+    if (ncinder && one_group && group && strcmp(os->group_mode, "never") != 0 &&
+        !choose_group(os, set, group, ncinder, err)) {
+        free(group);
+        return false;
+    }
+    free(group);
     if (ncinder == 0)
         return true;
     if (!cinder_limits_show(os->cinder, &limits, err))
@@ -165,6 +228,48 @@ app_os_classify(app_os *os, coord_set *set, const char *domain_uuid,
                               (long long)limits.total_snapshots_used,
                               (long long)limits.max_total_snapshots, ncinder);
     return true;
+}
+
+bool
+app_os_group_snapshot_remove(app_os *os, const char *id, snap_error *err)
+{
+    int64_t deadline = snap_now_ms() + os->delete_timeout_ms;
+    cinder_group_snapshot *gs;
+    snap_error e = {0};
+    const char *ids[1] = {id};
+
+    if (!cinder_group_snapshot_delete(os->cinder, id, &e)) {
+        if (e.code == SNAP_E_NOTFOUND)
+            return true;
+        /* Still creating: wait for it to settle, then ask again. */
+        snap_error_clear(&e);
+        (void)cinder_group_snapshots_wait(os->cinder, ids, 1, deadline, NULL,
+                                          &e);
+        snap_error_clear(&e);
+        if (!cinder_group_snapshot_delete(os->cinder, id, &e) &&
+            e.code != SNAP_E_NOTFOUND)
+            return snap_error_set(err, e.code, "%s", e.msg);
+    }
+    for (;;) {
+        snap_error_clear(&e);
+        gs = cinder_group_snapshot_show(os->cinder, id, &e);
+        if (!gs)
+            return e.code == SNAP_E_NOTFOUND
+                       ? true
+                       : snap_error_set(err, e.code, "%s", e.msg);
+        if (strcmp(gs->status, "error_deleting") == 0) {
+            cinder_group_snapshot_free(gs);
+            return snap_error_set(err, SNAP_E_STATE,
+                                  "group snapshot '%s' is error_deleting", id);
+        }
+        cinder_group_snapshot_free(gs);
+        if (snap_now_ms() >= deadline)
+            return snap_error_set(err, SNAP_E_TIMEOUT,
+                                  "group snapshot '%s' still exists after %lld "
+                                  "ms",
+                                  id, (long long)os->delete_timeout_ms);
+        snap_sleep_ms(100);
+    }
 }
 
 bool
@@ -211,6 +316,20 @@ v_request(void *impl, coord_set *set, const size_t *idx, size_t n,
     size_t i;
     bool ok = false;
 
+    if (os->group_id) {
+        char name[64];
+        cinder_group_snapshot *gs;
+
+        snprintf(name, sizeof(name), "snapset-%s", set->uuid);
+        gs = cinder_group_snapshot_create(os->cinder, os->group_id, name,
+                                          "snapset consistent snapshot set",
+                                          err);
+        if (!gs)
+            return false;
+        ok = coord_str_set(&set->group_snapshot_id, gs->id, err);
+        cinder_group_snapshot_free(gs);
+        return ok;
+    }
     reqs = calloc(n, sizeof(*reqs));
     out = calloc(n, sizeof(*out));
     md = calloc(n * 3, sizeof(*md));
@@ -261,11 +380,19 @@ v_wait(void *impl, coord_set *set, const size_t *idx, size_t n,
        int64_t timeout_ms, snap_error *err)
 {
     app_os *os = impl;
-    const char **ids = calloc(n, sizeof(*ids));
+    const char **ids;
     cinder_kv filter = {"snapset_set", set->uuid};
     size_t i;
     bool ok;
 
+    if (set->group_snapshot_id) {
+        const char *gids[1] = {set->group_snapshot_id};
+
+        return cinder_group_snapshots_wait(os->cinder, gids, 1,
+                                           snap_now_ms() + timeout_ms, NULL,
+                                           err);
+    }
+    ids = calloc(n, sizeof(*ids));
     if (!ids)
         return snap_error_set(err, SNAP_E_NOMEM, "out of memory");
     for (i = 0; i < n; i++)
@@ -283,8 +410,44 @@ v_finish(void *impl, coord_set *set, const size_t *idx, size_t n,
     app_os *os = impl;
     cinder_kv kv = {"snapset_consistency",
                     coord_consistency_name(set->consistency)};
-    size_t i;
+    cinder_snapshot **snaps = NULL;
+    size_t i, k, nsnaps = 0;
 
+    if (set->group_snapshot_id) {
+        /* The group snapshot's members carry no metadata yet: find them,
+         * record their ids, and tag them like per-volume snapshots. */
+        if (!cinder_group_snapshot_members(os->cinder, set->group_snapshot_id,
+                                           &snaps, &nsnaps, err))
+            return false;
+        for (i = 0; i < n; i++) {
+            coord_member *m = &set->members[idx[i]];
+            cinder_kv md[4] = {{"snapset_set", set->uuid},
+                               {"snapset_domain", set->domain_name},
+                               {"snapset_target", m->target},
+                               {"snapset_group_snapshot",
+                                set->group_snapshot_id}};
+
+            for (k = 0; k < nsnaps; k++) {
+                if (snaps[k]->volume_id &&
+                    strcmp(snaps[k]->volume_id, m->volume_id) == 0)
+                    break;
+            }
+            if (k == nsnaps) {
+                cinder_snapshots_free(snaps, nsnaps);
+                return snap_error_set(err, SNAP_E_STATE,
+                                      "group snapshot '%s' has no snapshot of "
+                                      "volume '%s'",
+                                      set->group_snapshot_id, m->volume_id);
+            }
+            if (!coord_str_set(&m->location, snaps[k]->id, err) ||
+                !cinder_snapshot_metadata_update(os->cinder, snaps[k]->id, md,
+                                                 4, false, err)) {
+                cinder_snapshots_free(snaps, nsnaps);
+                return false;
+            }
+        }
+        cinder_snapshots_free(snaps, nsnaps);
+    }
     for (i = 0; i < n; i++) {
         if (!cinder_snapshot_metadata_update(
                 os->cinder, set->members[idx[i]].location, &kv, 1, false, err))
@@ -296,8 +459,22 @@ v_finish(void *impl, coord_set *set, const size_t *idx, size_t n,
 static bool
 v_remove(void *impl, coord_set *set, coord_member *m, snap_error *err)
 {
-    (void)set;
+    /* Members of a group snapshot go with it, in v_cleanup(). */
+    if (set->group_snapshot_id)
+        return true;
     return app_os_snapshot_remove(impl, m->location, err);
+}
+
+static bool
+v_cleanup(void *impl, coord_set *set, snap_error *err)
+{
+    if (!set->group_snapshot_id)
+        return true;
+    if (!app_os_group_snapshot_remove(impl, set->group_snapshot_id, err))
+        return false;
+    free(set->group_snapshot_id);
+    set->group_snapshot_id = NULL;
+    return true;
 }
 
 const coord_volume_ops app_os_volume_ops = {
@@ -305,4 +482,5 @@ const coord_volume_ops app_os_volume_ops = {
     .wait_taken = v_wait,
     .finish = v_finish,
     .remove = v_remove,
+    .cleanup = v_cleanup,
 };

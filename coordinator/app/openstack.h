@@ -16,6 +16,9 @@ typedef struct app_os {
     cinder_session *session;
     cinder_client *cinder;
     int64_t delete_timeout_ms;
+    char group_mode[8];         /* "auto", "always", "never" */
+    char *group_id;             /* set by app_os_classify(): take one group
+                                   snapshot of this group, or NULL */
 } app_os;
 
 bool app_os_open(app_os *os, const coord_openstack_conf *conf,
@@ -29,6 +32,11 @@ void app_os_close(app_os *os);
  * fit. */
 bool app_os_classify(app_os *os, coord_set *set, const char *domain_uuid,
                      snap_error *err);
+
+/* Deletes a group snapshot (and so its member snapshots) and waits,
+ * bounded, until it is gone. */
+bool app_os_group_snapshot_remove(app_os *os, const char *id,
+                                  snap_error *err);
 
 /* Deletes one Cinder member's snapshot and waits (bounded) until it is
  * gone; a snapshot that no longer exists is success. A snapshot still

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "common/snap_fs.h"
@@ -204,6 +205,34 @@ saving_replaces_atomically_and_leaves_no_temporary(void **state)
 }
 
 static void
+temporaries_of_dead_writers_are_swept_and_live_ones_kept(void **state)
+{
+    coord_catalog *cat = coord_catalog_open(dir, NULL);
+    char dead[600], live[600];
+    pid_t child;
+    int status;
+
+    (void)state;
+    child = fork();
+    assert_true(child >= 0);
+    if (child == 0)
+        _exit(0);
+    assert_int_equal(waitpid(child, &status, 0), child);
+    snprintf(dead, sizeof(dead),
+             "%s/sets/aaaaaaaa-0000-4000-8000-000000000001.json.tmp.%ld", dir,
+             (long)child);
+    snprintf(live, sizeof(live),
+             "%s/sets/aaaaaaaa-0000-4000-8000-000000000002.json.tmp.%ld", dir,
+             (long)getpid());
+    assert_true(snap_file_write_atomic(dead, "{", 1, 0600, NULL));
+    assert_true(snap_file_write_atomic(live, "{", 1, 0600, NULL));
+    assert_int_equal(coord_catalog_sweep(cat, NULL), 1);
+    assert_int_equal(access(dead, F_OK), -1);
+    assert_int_equal(access(live, F_OK), 0);
+    coord_catalog_free(cat);
+}
+
+static void
 one_operation_per_domain_at_a_time(void **state)
 {
     coord_catalog *cat = coord_catalog_open(dir, NULL);
@@ -239,6 +268,9 @@ main(void)
         cmocka_unit_test(documents_with_wrong_types_are_refused),
         cmocka_unit_test_setup_teardown(
             saving_replaces_atomically_and_leaves_no_temporary, setup,
+            teardown),
+        cmocka_unit_test_setup_teardown(
+            temporaries_of_dead_writers_are_swept_and_live_ones_kept, setup,
             teardown),
         cmocka_unit_test_setup_teardown(one_operation_per_domain_at_a_time,
                                         setup, teardown),
