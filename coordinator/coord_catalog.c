@@ -105,6 +105,12 @@ add_time(json_t *obj, const char *key, int64_t wall_ms)
 }
 
 static json_t *
+ms_or_null(int64_t ms)
+{
+    return ms >= 0 ? json_integer(ms) : json_null();
+}
+
+static json_t *
 member_to_json(const coord_member *m)
 {
     json_t *o = json_object();
@@ -130,10 +136,14 @@ static json_t *
 set_to_json(const coord_set *set)
 {
     json_t *o = json_object(), *dom = json_object(), *members = json_array();
-    json_t *jr = json_object();
+    json_t *jr = json_object(), *timings;
     size_t i;
 
-    if (!o || !dom || !members || !jr)
+    timings = json_pack("{s:o, s:o, s:o, s:o}", "freeze_ms", ms_or_null(set->t_freeze),
+                        "request_ms", ms_or_null(set->t_request), "wait_ms",
+                        ms_or_null(set->t_wait), "thaw_ms",
+                        ms_or_null(set->t_thaw));
+    if (!o || !dom || !members || !jr || !timings)
         goto error;
     if (add_str(dom, "name", set->domain_name) ||
         add_str(dom, "uuid", set->domain_uuid))
@@ -176,9 +186,10 @@ set_to_json(const coord_set *set)
                                                : json_null()) ||
         json_object_set_new(o, "frozen_filesystems",
                             json_integer(set->frozen_count)) ||
+        json_object_set_new(o, "timings", timings) ||
         json_object_set_new(o, "members", members) ||
         json_object_set_new(o, "journal", jr)) {
-        dom = members = jr = NULL; /* owned by o now, or freed with it */
+        dom = members = jr = timings = NULL; /* owned by o now, or freed */
         goto error;
     }
     return o;
@@ -188,6 +199,7 @@ set_to_json(const coord_set *set)
     json_decref(dom);
     json_decref(members);
     json_decref(jr);
+    json_decref(timings);
     return NULL;
 }
 
@@ -397,6 +409,13 @@ coord_set_from_json(const char *text, snap_error *err)
         if (!m || !member_from_json(v, m, err))
             goto cleanup;
     }
+    v = json_object_get(root, "timings");
+    if (json_is_object(v) &&
+        (!get_int(v, "freeze_ms", &set->t_freeze, -1, err) ||
+         !get_int(v, "request_ms", &set->t_request, -1, err) ||
+         !get_int(v, "wait_ms", &set->t_wait, -1, err) ||
+         !get_int(v, "thaw_ms", &set->t_thaw, -1, err)))
+        goto cleanup;
     jr = json_object_get(root, "journal");
     if (json_is_object(jr)) {
         get_bool(jr, "freeze_attempted", &set->journal.freeze_attempted);

@@ -90,7 +90,7 @@ thaw_guest(coord_job *job, int64_t freeze_start, snap_error *err)
     }
     if (set->freeze_ms < 0)
         set->freeze_ms = snap_now_ms() - freeze_start;
-    job->t_thaw = snap_now_ms() - t0;
+    set->t_thaw = snap_now_ms() - t0;
 }
 
 /* Undoes what a failed job made; what cannot be removed stays recorded in
@@ -153,7 +153,7 @@ coord_job_run(coord_job *job, snap_error *err)
 
     if (!err)
         err = &own_err; /* the job itself needs to know what failed */
-    job->t_freeze = job->t_request = job->t_wait = job->t_thaw = -1;
+    set->t_freeze = set->t_request = set->t_wait = set->t_thaw = -1;
     local = calloc(set->nmembers + 1, sizeof(*local));
     cinder = calloc(set->nmembers + 1, sizeof(*cinder));
     if (!local || !cinder) {
@@ -223,15 +223,15 @@ coord_job_run(coord_job *job, snap_error *err)
         n = job->guest->freeze(job->guest_impl, job->opts.mounts,
                                job->opts.nmounts, job->opts.agent_timeout_ms,
                                err);
-        job->t_freeze = snap_now_ms() - freeze_start;
+        set->t_freeze = snap_now_ms() - freeze_start;
         if (n < 0)
             goto unfreeze;
         /* Our own deadline, also when libvirt's timeout did not fire. */
-        if (job->t_freeze > job->opts.agent_timeout_ms) {
+        if (set->t_freeze > job->opts.agent_timeout_ms) {
             snap_error_set(err, SNAP_E_TIMEOUT,
                            "guest agent of domain '%s' took %lld ms to freeze "
                            "(limit %lld ms)",
-                           set->domain_name, (long long)job->t_freeze,
+                           set->domain_name, (long long)set->t_freeze,
                            (long long)job->opts.agent_timeout_ms);
             goto unfreeze;
         }
@@ -281,7 +281,7 @@ coord_job_run(coord_job *job, snap_error *err)
                      COORD_MEMBER_TAKEN);
         snap_fault("after-backup-begin");
     }
-    job->t_request = snap_now_ms() - t0;
+    set->t_request = snap_now_ms() - t0;
     if (ncinder) {
         t0 = snap_now_ms();
         snap_fault("during-wait");
@@ -290,7 +290,7 @@ coord_job_run(coord_job *job, snap_error *err)
             goto unfreeze;
         members_mark(set, cinder, ncinder, COORD_MEMBER_REQUESTED,
                      COORD_MEMBER_TAKEN);
-        job->t_wait = snap_now_ms() - t0;
+        set->t_wait = snap_now_ms() - t0;
     }
     fixed = true;
 

@@ -114,8 +114,6 @@ typedef struct coord_job {
     void *journal_impl;
     const coord_watchdog_ops *watchdog; /* may be NULL */
     void *watchdog_impl;
-    /* Timings of the last run, ms; -1 when the step did not happen. */
-    int64_t t_freeze, t_request, t_wait, t_thaw;
 } coord_job;
 
 /* Sets @opts to the defaults (quiesce preferred, no pause, 10 s agent,

@@ -20,6 +20,7 @@ coord_set_new(snap_error *err)
     set->state = COORD_SET_CREATING;
     set->freeze_ms = -1;
     set->pause_ms = -1;
+    set->t_freeze = set->t_request = set->t_wait = set->t_thaw = -1;
     return set;
 }
 

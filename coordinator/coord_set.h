@@ -102,6 +102,11 @@ typedef struct coord_set {
     int64_t freeze_ms;     /* frozen window, -1 when never frozen */
     int64_t pause_ms;      /* paused window, -1 when never paused */
     int64_t frozen_count;  /* filesystems frozen */
+    /* Where the frozen window went, ms (-1: the step did not happen): the
+     * agent's freeze call, sending every snapshot request until the last
+     * was accepted (and the backup job started), waiting until every
+     * backend had taken its point, the thaw (with its confirmation). */
+    int64_t t_freeze, t_request, t_wait, t_thaw;
     coord_member *members;
     size_t nmembers;
     coord_journal journal;

@@ -376,8 +376,8 @@ app_create(app_ctx *ctx, const char *domain, const app_create_opts *o,
     }
     snap_info("set %s: freeze %lld ms, requests %lld ms, wait %lld ms, thaw "
               "%lld ms",
-              set->uuid, (long long)job.t_freeze, (long long)job.t_request,
-              (long long)job.t_wait, (long long)job.t_thaw);
+              set->uuid, (long long)set->t_freeze, (long long)set->t_request,
+              (long long)set->t_wait, (long long)set->t_thaw);
     *out = set;
     set = NULL;
 
