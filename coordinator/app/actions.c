@@ -378,8 +378,10 @@ app_create(app_ctx *ctx, const char *domain, const app_create_opts *o,
               "%lld ms",
               set->uuid, (long long)set->t_freeze, (long long)set->t_request,
               (long long)set->t_wait, (long long)set->t_thaw);
-    *out = set;
-    set = NULL;
+    if (ok || set->state != COORD_SET_CREATING) {
+        *out = set; /* recorded: the caller may show it */
+        set = NULL;
+    }
 
  cleanup:
     virt_guest_release(&guest);

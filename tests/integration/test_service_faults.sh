@@ -1,0 +1,105 @@
+#!/bin/sh
+# tests/integration/test_service_faults.sh -- real failures of the real
+# services around a set, on the real guest with a real RBD volume attached:
+#   - cinder-volume stopped (SIGSTOP): the snapshot stays 'creating';
+#   - Keystone stopped, cinder-api stopped: nothing may be frozen;
+#   - the catalog's file system full (a small tmpfs): before anything, and
+#     while the backup job copies.
+# For every row: the guest is running and thawed afterwards, the error is one
+# clear line, and nothing is left unaccounted for.
+set -u
+. "$(dirname "$0")/lib.sh"
+
+OS_STATE=${OS_STATE:-/var/lib/snapset-cloud}
+C=$repo/tests/cloud
+if [ ! -r "$OS_STATE/openrc-demo" ]; then
+    begin "cloud"; bad "no test cloud: run tests/cloud/setup"; summary; exit 1
+fi
+. "$OS_STATE/openrc-demo"
+conf=$SNAP_ITMP/snapset.conf
+cat >"$conf" <<CONF
+openstack = { enabled = true; request_timeout_ms = 3000; delete_timeout_ms = 3000; };
+CONF
+sso() { ss -c "$conf" "$@"; }
+vol=""
+stopped=""
+mnt=""
+svc_pid() { read -r p _ <"$OS_STATE/run/$1.pid" && echo "$p"; }
+svc_signal() { /bin/kill -s "$1" -- "-$(svc_pid "$2")"; } # its process group
+cleanup() {
+    for s in $stopped; do svc_signal CONT "$s" 2>/dev/null; done
+    [ -z "$mnt" ] || umount "$mnt" 2>/dev/null
+    if [ -n "$vol" ]; then
+        "$G/gexec" "$DOM" "volrelease $(echo "$vol" | cut -c1-20)" >/dev/null 2>&1 || :
+        "$C/detach-volume" "$DOM" "$vol" --delete >/dev/null 2>&1 || echo "cannot detach $vol"
+    fi
+    cleanup_tmp
+}
+trap cleanup EXIT
+released() { [ "$(domstate)" = running ] && [ "$(agent_status)" = thawed ]; }
+
+vol=$("$C/attach-volume" "$DOM" 1 snapset-svc-faults 2>/dev/null | tail -n1)
+i=0
+while [ $i -lt 60 ] && ! "$G/gexec" "$DOM" "test -s /vol/$(echo "$vol" | cut -c1-20)/writer.log" >/dev/null 2>&1; do
+    sleep 1; i=$((i + 1))
+done
+
+begin "cinder-volume stopped: the snapshot stays creating"
+svc_signal STOP cinder-volume; stopped="cinder-volume"
+t0=$(date +%s%N)
+sso --frozen-timeout 4000 create "$DOM" --json >"$SNAP_ITMP/s.json" 2>"$SNAP_ITMP/s.err"
+rc=$?
+ms=$((($(date +%s%N) - t0) / 1000000))
+check_num "create fails" $rc -eq 1
+check "the error says the snapshot is still creating" grep -q "creating" "$SNAP_ITMP/s.err"
+check "guest running and thawed" released
+fw=$(jq -r .freeze_window_ms "$SNAP_ITMP/s.json")
+check_num "the frozen window ended at its deadline" "$fw" -le 6000
+sid=$(jq -r '.members[] | select(.kind == "cinder") | .location' "$SNAP_ITMP/s.json")
+check "the stuck snapshot stays recorded with its id" test -n "$sid" -a "$sid" != null
+svc_signal CONT cinder-volume; stopped=""
+set_id=$(jq -r .uuid "$SNAP_ITMP/s.json")
+i=0
+while [ $i -lt 60 ] && [ "$("$C/os" cinder GET "/snapshots/$sid" | jq -r .snapshot.status)" = creating ]; do
+    sleep 1; i=$((i + 1))
+done
+check "delete of the failed set removes the late snapshot" sso delete "$set_id"
+check "it is gone from Cinder" sh -c "! '$C/os' cinder GET /snapshots/$sid >/dev/null 2>&1"
+echo "     (create took $ms ms)"
+
+for svc in keystone cinder-api; do
+    begin "$svc stopped"
+    "$C/os" token >/dev/null 2>&1 # keep the helper's own token warm
+    svc_signal STOP "$svc"; stopped="$svc"
+    sso create "$DOM" --json >"$SNAP_ITMP/k.json" 2>"$SNAP_ITMP/k.err"
+    check_num "create fails" $? -eq 1
+    check "one clear line" test "$(wc -l <"$SNAP_ITMP/k.err")" -le 2
+    sed 's/^/     /' "$SNAP_ITMP/k.err"
+    check "the guest was never frozen" test "$(jq -r '.journal.freeze_attempted // false' "$SNAP_ITMP/k.json" 2>/dev/null || echo false)" != true
+    check "guest running and thawed" released
+    svc_signal CONT "$svc"; stopped=""
+done
+
+begin "catalog file system full"
+mnt=$SNAP_ITMP/full
+mkdir -p "$mnt"
+mount -t tmpfs -o size=64k tmpfs "$mnt"
+dd if=/dev/zero of="$mnt/filler" bs=4k count=100 2>/dev/null
+ss -c "$conf" --catalog-dir "$mnt/cat" create "$DOM" 2>"$SNAP_ITMP/f.err"
+check_num "create fails when nothing can be written" $? -eq 1
+check "the error names the file system" grep -qi "space\|cannot create" "$SNAP_ITMP/f.err"
+check "guest running and thawed" released
+rm -f "$mnt/filler"
+# Room for the journal but not for the copies: the backup job fails after
+# the thaw, and the set is rolled back and recorded.
+"$SNAPSET" -c "$conf" --catalog-dir "$mnt/cat" create "$DOM" --json >"$SNAP_ITMP/f2.json" 2>"$SNAP_ITMP/f2.err"
+check_num "create fails when the copies do not fit" $? -eq 1
+sed 's/^/     /' "$SNAP_ITMP/f2.err"
+check "guest running and thawed" released
+check "the set is recorded as error" test "$(jq -r .state "$SNAP_ITMP/f2.json")" = error
+check "no copy is left" test -z "$(find "$mnt/cat/sets" -mindepth 1 -type d)"
+left=$("$C/os" cinder GET /snapshots/detail | jq --arg v "$vol" '[.snapshots[] | select(.volume_id == $v)] | length')
+check_num "no snapshot of the volume is left in Cinder" "$left" -eq 0
+umount "$mnt"; mnt=""
+
+summary
