@@ -146,7 +146,7 @@ set_to_json(const coord_set *set)
     if (!o || !dom || !members || !jr || !timings)
         goto error;
     if (add_str(dom, "name", set->domain_name) ||
-        add_str(dom, "uuid", set->domain_uuid))
+        add_str(dom, "uuid", set->domain_uuid[0] ? set->domain_uuid : NULL))
         goto error;
     for (i = 0; i < set->nmembers; i++) {
         if (json_array_append_new(members, member_to_json(&set->members[i])))
