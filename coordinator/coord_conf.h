@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "common/snap_error.h"
+#include "coordinator/coord_policy.h"
 #include "coordinator/coord_set.h"
 
 /* OpenStack: Keystone credentials and what snapset does with Cinder and
@@ -39,7 +40,29 @@ typedef struct coord_openstack_conf {
     int64_t poll_min_ms;      /* Cinder status polling, adaptive */
     int64_t poll_max_ms;
     int64_t delete_timeout_ms;/* waiting for deleted snapshots to go */
+    char *group_snapshots;    /* "auto", "always", "never" */
 } coord_openstack_conf;
+
+/* `snapset serve`: the HTTP API (coordinator/app/http_api.h). */
+typedef struct coord_http_conf {
+    char *address;            /* "127.0.0.1" */
+    int port;                 /* 8790; 0: any free port (printed) */
+    char *tokens_file;        /* tokens when Keystone is not used; must not
+                                 be readable by others */
+    int64_t max_body_bytes;   /* larger request bodies get 413 */
+    char **allowed_roles;     /* empty: any role */
+    size_t nallowed_roles;
+    char **allowed_projects;  /* empty: any project */
+    size_t nallowed_projects;
+    int threads;              /* connection threads */
+    int workers;              /* background jobs at once */
+    int max_queue;            /* accepted jobs waiting for a worker */
+    int64_t connection_timeout_ms; /* an idle or slow client */
+    int64_t token_cache_ms;   /* a Keystone answer is reused at most this
+                                 long (and never past the token's expiry) */
+    int64_t shutdown_timeout_ms; /* SIGTERM: waiting for running jobs */
+    bool schedule;            /* serve runs policies that have a schedule */
+} coord_http_conf;
 
 typedef struct coord_conf {
     char *libvirt_uri;        /* "qemu:///system" */
@@ -55,6 +78,9 @@ typedef struct coord_conf {
     int64_t shutdown_timeout_ms; /* restore: a guest shutting down */
     int thaw_attempts;
     coord_openstack_conf openstack;
+    coord_http_conf http;
+    coord_policy *policies;   /* `policies = ( { name = ...; }, ... )` */
+    size_t npolicies;
 } coord_conf;
 
 /* Fills @conf with the built-in defaults. */
@@ -65,5 +91,9 @@ bool coord_conf_init(coord_conf *conf, snap_error *err);
 bool coord_conf_load(coord_conf *conf, const char *path, snap_error *err);
 
 void coord_conf_release(coord_conf *conf);
+
+/* Deep copy of @src into @dst (overwritten): each thread of `serve` and
+ * `policy run` owns one. On failure @dst is left released. */
+bool coord_conf_copy(coord_conf *dst, const coord_conf *src, snap_error *err);
 
 #endif

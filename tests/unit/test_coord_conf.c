@@ -155,6 +155,158 @@ a_missing_file_is_an_error(void **state)
     coord_conf_release(&c);
 }
 
+/* ---- the http group and policies (snapset serve, snapset policy) -------- */
+
+static void
+http_and_policies_are_read(void **state)
+{
+    coord_conf c, copy;
+    snap_error err = {0};
+    const coord_policy *p;
+
+    (void)state;
+    write_conf("http = { address = \"::1\"; port = 0;\n"
+               "  tokens_file = \"/etc/snapset/tokens\";\n"
+               "  allowed_roles = [\"admin\", \"backup\"];\n"
+               "  allowed_projects = (\"ops\");\n"
+               "  max_body_bytes = 4096; threads = 8; workers = 3;\n"
+               "  max_queue = 10; connection_timeout_ms = 5000;\n"
+               "  token_cache_ms = 0; shutdown_timeout_ms = 1000;\n"
+               "  schedule = false; };\n"
+               "policies = (\n"
+               "  { name = \"nightly\"; domains = [\"web-*\", \"db1\"];\n"
+               "    exclude = [\"web-test\"]; quiesce = \"required\";\n"
+               "    pause = true; keep_last = 2; keep_daily = 7;\n"
+               "    keep_weekly = 4; keep_monthly = 6; keep_yearly = 1;\n"
+               "    keep_hourly = 0; parallelism = 2; schedule = \"02:30\";\n"
+               "    export = \"none\"; },\n"
+               "  { name = \"tagged\"; metadata = true; backup_type = \"tg\";\n"
+               "    export = \"ova:/srv/ova\"; schedule = \"every 30m\"; }\n"
+               ");\n");
+    assert_true(coord_conf_init(&c, NULL));
+    assert_string_equal(c.http.address, "127.0.0.1");
+    assert_int_equal(c.http.port, 8790);
+    assert_true(c.http.schedule);
+    if (!coord_conf_load(&c, path, &err))
+        fail_msg("%s", err.msg);
+    assert_string_equal(c.http.address, "::1");
+    assert_int_equal(c.http.port, 0);
+    assert_string_equal(c.http.tokens_file, "/etc/snapset/tokens");
+    assert_int_equal(c.http.nallowed_roles, 2);
+    assert_string_equal(c.http.allowed_roles[1], "backup");
+    assert_int_equal(c.http.nallowed_projects, 1);
+    assert_string_equal(c.http.allowed_projects[0], "ops");
+    assert_int_equal(c.http.max_body_bytes, 4096);
+    assert_int_equal(c.http.threads, 8);
+    assert_int_equal(c.http.workers, 3);
+    assert_int_equal(c.http.max_queue, 10);
+    assert_int_equal(c.http.connection_timeout_ms, 5000);
+    assert_int_equal(c.http.token_cache_ms, 0);
+    assert_int_equal(c.http.shutdown_timeout_ms, 1000);
+    assert_false(c.http.schedule);
+    assert_int_equal(c.npolicies, 2);
+    p = coord_policy_find(c.policies, c.npolicies, "nightly");
+    assert_non_null(p);
+    assert_int_equal(p->ndomains, 2);
+    assert_string_equal(p->exclude[0], "web-test");
+    assert_int_equal(p->quiesce, COORD_QUIESCE_REQUIRED);
+    assert_true(p->pause);
+    assert_int_equal(p->retention.keep_last, 2);
+    assert_int_equal(p->retention.keep_daily, 7);
+    assert_int_equal(p->retention.keep_weekly, 4);
+    assert_int_equal(p->retention.keep_monthly, 6);
+    assert_int_equal(p->retention.keep_yearly, 1);
+    assert_int_equal(p->parallelism, 2);
+    assert_int_equal(p->schedule.kind, COORD_SCHEDULE_CALENDAR);
+    assert_int_equal(p->schedule.hour, 2);
+    assert_string_equal(coord_policy_backup_type(p), "nightly");
+    p = coord_policy_find(c.policies, c.npolicies, "tagged");
+    assert_non_null(p);
+    assert_true(p->metadata);
+    assert_string_equal(coord_policy_backup_type(p), "tg");
+    assert_int_equal(p->export_kind, COORD_EXPORT_OVA_DIR);
+    assert_string_equal(p->export_dir, "/srv/ova");
+    assert_int_equal(p->schedule.kind, COORD_SCHEDULE_INTERVAL);
+    assert_int_equal(p->schedule.interval_ms, 30 * 60000);
+
+    /* a copy shares nothing: release the original first */
+    assert_true(coord_conf_copy(&copy, &c, &err));
+    coord_conf_release(&c);
+    assert_string_equal(copy.http.address, "::1");
+    assert_string_equal(copy.http.allowed_roles[0], "admin");
+    assert_string_equal(copy.policies[1].export_dir, "/srv/ova");
+    assert_string_equal(copy.libvirt_uri, "qemu:///system");
+    coord_conf_release(&copy);
+}
+
+static void
+bad_http_and_policy_settings_name_the_line(void **state)
+{
+    static const struct {
+        const char *text;
+        const char *suffix; /* after "<path>:" */
+    } cases[] = {
+        {"http = { port = 70000; };\n",
+         "1: http.port must be between 0 and 65535"},
+        {"http = {\n  tokens_file = \"tokens\"; };\n",
+         "2: http.tokens_file must be an absolute path"},
+        {"http = { allowed_roles = \"admin\"; };\n",
+         "1: http.allowed_roles must be a list of strings [\"...\", ...]"},
+        {"http = { allowed_roles = [1]; };\n",
+         "1: http.allowed_roles must be a list of strings [\"...\", ...]"},
+        {"http = { workers = 0; };\n", "1: http.workers must be between 1 and 256"},
+        {"http = { max_body_bytes = 10; };\n",
+         "1: http.max_body_bytes must be between 256 and 16777216"},
+        {"http = { listen = \"x\"; };\n", "1: http.listen is not a known setting"},
+        {"policies = { name = \"a\"; };\n",
+         "1: policies must be a list ( { name = \"...\"; ... }, ... )"},
+        {"policies = ( { domains = [\"a\"]; } );\n", "1: a policy needs a name"},
+        {"policies = ( { name = \"a b\"; domains = [\"a\"]; } );\n",
+         "1: policy 'a b': name must be letters, digits, '-', '_' and '.'"},
+        {"policies = ( { name = \"a\"; } );\n",
+         "1: policy 'a' selects no domain: set domains or metadata = true"},
+        {"policies = (\n { name = \"a\"; domains = [\"x\"];\n"
+         "   keep_daily = -1; } );\n",
+         "3: keep_daily must be between 0 and 100000"},
+        {"policies = ( { name = \"a\"; domains = [\"x\"];\n"
+         "   schedule = \"25:00\"; } );\n",
+         "2: policy 'a': schedule bad schedule '25:00': use \"every 30m\", "
+         "\"HH:MM\", \"*:MM\", \"mon HH:MM\", \"hourly\", \"daily\" or "
+         "\"weekly\""},
+        {"policies = ( { name = \"a\"; domains = [\"x\"]; export = \"s3\"; } );\n",
+         "1: policy 'a': export must be \"none\", \"glance\" or \"ova:/DIR\""},
+        {"policies = ( { name = \"a\"; domains = [\"x\"]; colour = 1; } );\n",
+         "1: policy 'a': colour is not a known setting"},
+        {"policies = ( { name = \"a\"; domains = [\"x\"]; },\n"
+         "  { name = \"a\"; domains = [\"y\"]; } );\n",
+         "2: policy 'a' is defined twice"},
+        {"policies = ( { name = \"a\"; domains = [\"x\"]; },\n"
+         "  { name = \"b\"; backup_type = \"a\"; domains = [\"y\"]; } );\n",
+         "2: policy 'b' has the backup type 'a' of policy 'a'"},
+        {"policies = ( { name = \"a\"; domains = [\"x\"]; parallelism = 0; } );\n",
+         "1: parallelism must be between 1 and 64"},
+        {"policies = ( { name = \"a\"; domains = [\"x\"];\n"
+         "   quiesce = \"never\"; } );\n",
+         "2: policy 'a': quiesce must be \"required\", \"preferred\" or \"off\""},
+    };
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        coord_conf c;
+        snap_error err = {0};
+        char want[512];
+
+        write_conf(cases[i].text);
+        assert_true(coord_conf_init(&c, NULL));
+        assert_false(coord_conf_load(&c, path, &err));
+        snprintf(want, sizeof(want), "%s:%s", path, cases[i].suffix);
+        if (strcmp(err.msg, want) != 0)
+            fail_msg("case %zu:\n got  '%s'\n want '%s'", i, err.msg, want);
+        coord_conf_release(&c);
+    }
+}
+
 int
 main(void)
 {
@@ -164,6 +316,8 @@ main(void)
         cmocka_unit_test(every_setting_is_read),
         cmocka_unit_test(bad_settings_name_the_line),
         cmocka_unit_test(a_missing_file_is_an_error),
+        cmocka_unit_test(http_and_policies_are_read),
+        cmocka_unit_test(bad_http_and_policy_settings_name_the_line),
     };
 
     return cmocka_run_group_tests(tests, setup, teardown);
