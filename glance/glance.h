@@ -29,6 +29,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "common/snap_error.h"
 
@@ -169,6 +170,32 @@ bool glance_ovf_write(const glance_ovf *ovf, char **xml, size_t *len,
                       snap_error *err);
 
 /* ------------------------------------------------------------------------ */
+/* Progress and cancellation                                                 */
+
+/* Where a long operation is. Counted in bytes of the disk files read, which
+ * is nearly all of the work; the descriptor and manifest are not counted. */
+typedef struct glance_progress_info {
+    const char *step; /* "hash": disks read for their digests before a
+                         stream; "write": the package being produced */
+    const char *file; /* the member being read (borrowed) */
+    size_t index;     /* its disk index */
+    uint64_t file_done, file_size; /* bytes of this member */
+    uint64_t done, total;          /* bytes of this step, all disks */
+} glance_progress_info;
+
+/* Called when a disk starts and after every chunk (GLANCE_CHUNK_SIZE) of
+ * it. Returns true to go on; false, after setting @err (e.g. "interrupted"),
+ * to cancel: the operation then fails with that error and leaves nothing
+ * behind, as after any failure. Runs in the caller's thread. */
+typedef bool (*glance_progress_fn)(void *ctx, const glance_progress_info *info,
+                                   snap_error *err);
+
+typedef struct glance_progress {
+    glance_progress_fn fn;
+    void *ctx;
+} glance_progress;
+
+/* ------------------------------------------------------------------------ */
 /* Packages                                                                  */
 
 /* Writes the OVA @path: a USTAR tar whose members are "<base>.ovf", then
@@ -203,6 +230,56 @@ bool glance_ova_write(const char *path, const glance_ovf *ovf,
 bool glance_ovf_dir_write(const char *dir, const glance_ovf *ovf,
                           const char *const *disk_paths, size_t ndisks,
                           snap_error *err);
+
+/* glance_ova_write() and glance_ovf_dir_write() reporting to @progress (may
+ * be NULL), which can cancel them. */
+bool glance_ova_write_progress(const char *path, const glance_ovf *ovf,
+                               const char *const *disk_paths, size_t ndisks,
+                               const glance_progress *progress,
+                               snap_error *err);
+bool glance_ovf_dir_write_progress(const char *dir, const glance_ovf *ovf,
+                                   const char *const *disk_paths, size_t ndisks,
+                                   const glance_progress *progress,
+                                   snap_error *err);
+
+/* An OVA produced on demand, for uploads that must not write it to disk
+ * first: the same bytes glance_ova_write() would write for the same model
+ * and disks (same members, order, headers, manifest and end padding).
+ *
+ * The manifest precedes the disks, so their digests must be known before
+ * the first byte: glance_ova_stream_new() reads every disk once to hash it
+ * (progress step "hash"); the stream then reads them a second time (step
+ * "write"), hashing again, and fails if a disk changed in between. The
+ * exact length is known up front (glance_ova_stream_size()), so an upload
+ * can announce it. Memory use is a few MiB whatever the disk sizes. */
+typedef struct glance_ova_stream glance_ova_stream; /* opaque */
+
+/* Returns a new stream of the package of @ovf with the converted disks
+ * @disk_paths (as glance_ova_write()), after hashing them, or NULL with @err
+ * set. @progress (may be NULL) is borrowed and must outlive the stream.
+ * Free with glance_ova_stream_free(). */
+glance_ova_stream *glance_ova_stream_new(const glance_ovf *ovf,
+                                         const char *const *disk_paths,
+                                         size_t ndisks,
+                                         const glance_progress *progress,
+                                         snap_error *err);
+
+/* The exact length of the package in bytes. */
+uint64_t glance_ova_stream_size(const glance_ova_stream *s);
+
+/* Copies the next bytes of the package into @buf (at most @size). Returns
+ * how many (> 0), 0 at the end, or -1 with @err set (a read error, a disk
+ * that changed since it was hashed, a cancellation by the progress
+ * callback). After an error only glance_ova_stream_rewind() or _free()
+ * may be called. */
+ssize_t glance_ova_stream_read(glance_ova_stream *s, char *buf, size_t size,
+                               snap_error *err);
+
+/* Starts the package again from its first byte (an upload sent twice). */
+bool glance_ova_stream_rewind(glance_ova_stream *s, snap_error *err);
+
+/* Releases @s and closes its disks. Accepts NULL. */
+void glance_ova_stream_free(glance_ova_stream *s);
 
 /* Reads the OVA @path back and checks that:
  *  - the first member is a ".ovf", the second a ".mf", then the files of

@@ -34,7 +34,34 @@ typedef struct package {
     char ovf_name[GLANCE_MEMBER_NAME_MAX + 1];
     char mf_name[GLANCE_MEMBER_NAME_MAX + 1];
     char (*digests)[GLANCE_HASH_HEX_SIZE];
+    const glance_progress *progress; /* may be NULL */
+    const char *step;                /* "hash" or "write" */
+    uint64_t done, total;            /* disk bytes of the step */
 } package;
+
+/* Tells the progress callback where we are; false (with @err set) when it
+ * cancels. */
+static bool
+report(package *pkg, size_t i, uint64_t file_done, snap_error *err)
+{
+    glance_progress_info info;
+    snap_error cerr = {0};
+
+    if (!pkg->progress || !pkg->progress->fn)
+        return true;
+    info.step = pkg->step;
+    info.file = glance_ovf_disk_file(pkg->ovf, i);
+    info.index = i;
+    info.file_done = file_done;
+    info.file_size = glance_ovf_disk_file_size(pkg->ovf, i);
+    info.done = pkg->done;
+    info.total = pkg->total;
+    if (pkg->progress->fn(pkg->progress->ctx, &info, &cerr))
+        return true;
+    if (!snap_error_isset(&cerr))
+        snap_error_set(&cerr, SNAP_E_STATE, "cancelled");
+    return snap_error_set(err, cerr.code, "%s", cerr.msg);
+}
 
 /* Where the bytes of a disk go while it is read. */
 typedef bool (*sink_fn)(void *ctx, const void *buf, size_t len,
@@ -61,7 +88,8 @@ package_release(package *pkg)
  * size the descriptor states), renders the descriptor and hashes it. */
 static bool
 package_prepare(package *pkg, const glance_ovf *ovf,
-                const char *const *disk_paths, size_t ndisks, snap_error *err)
+                const char *const *disk_paths, size_t ndisks,
+                const glance_progress *progress, snap_error *err)
 {
     const char *base = glance_ovf_package_name(ovf);
     const char *file;
@@ -73,6 +101,8 @@ package_prepare(package *pkg, const glance_ovf *ovf,
     memset(pkg, 0, sizeof(*pkg));
     pkg->ovf = ovf;
     pkg->paths = disk_paths;
+    pkg->progress = progress;
+    pkg->step = "write";
     if (ndisks == 0 || glance_ovf_disk_count(ovf) == 0)
         return snap_error_set(err, SNAP_E_INVALID,
                               "cannot package '%s': no disks", base);
@@ -134,6 +164,7 @@ package_prepare(package *pkg, const glance_ovf *ovf,
         }
         /* A hint only: the kernel may read ahead more aggressively. */
         (void)posix_fadvise(pkg->fds[i], 0, 0, POSIX_FADV_SEQUENTIAL);
+        pkg->total += (uint64_t)st.st_size;
     }
 
     if (!glance_ovf_write(ovf, &pkg->xml, &pkg->xml_len, err))
@@ -183,8 +214,9 @@ package_manifest(const package *pkg, bool placeholder, size_t *len,
     return text;
 }
 
-/* Reads exactly @size bytes of disk @i into @sink, hashing them, then checks
- * that the file did not grow: the descriptor states its size. */
+/* Reads exactly @size bytes of disk @i into @sink (NULL: nowhere), hashing
+ * them, then checks that the file did not grow: the descriptor states its
+ * size. */
 static bool
 stream_disk(package *pkg, size_t i, char *buf, sink_fn sink, void *ctx,
             snap_error *err)
@@ -197,7 +229,7 @@ stream_disk(package *pkg, size_t i, char *buf, sink_fn sink, void *ctx,
     bool ok = false;
 
     h = glance_hash_new(GLANCE_HASH_SHA256, err);
-    if (!h)
+    if (!h || !report(pkg, i, 0, err))
         goto cleanup;
     while (left > 0) {
         want = left < GLANCE_CHUNK_SIZE ? (size_t)left : GLANCE_CHUNK_SIZE;
@@ -215,9 +247,12 @@ stream_disk(package *pkg, size_t i, char *buf, sink_fn sink, void *ctx,
             goto cleanup;
         }
         if (!glance_hash_update(h, buf, (size_t)n, err) ||
-            !sink(ctx, buf, (size_t)n, err))
+            (sink && !sink(ctx, buf, (size_t)n, err)))
             goto cleanup;
         left -= (uint64_t)n;
+        pkg->done += (uint64_t)n;
+        if (!report(pkg, i, glance_ovf_disk_file_size(pkg->ovf, i) - left, err))
+            goto cleanup;
     }
     do {
         n = read(pkg->fds[i], buf, 1);
@@ -493,6 +528,14 @@ bool
 glance_ova_write(const char *path, const glance_ovf *ovf,
                  const char *const *disk_paths, size_t ndisks, snap_error *err)
 {
+    return glance_ova_write_progress(path, ovf, disk_paths, ndisks, NULL, err);
+}
+
+bool
+glance_ova_write_progress(const char *path, const glance_ovf *ovf,
+                          const char *const *disk_paths, size_t ndisks,
+                          const glance_progress *progress, snap_error *err)
+{
     package pkg = {0};
     tar_out t = {NULL, -1, false, path};
     char *dir = NULL, *tmp = NULL, *buf = NULL;
@@ -502,7 +545,7 @@ glance_ova_write(const char *path, const glance_ovf *ovf,
     int fd = -1;
     bool ok = false;
 
-    if (!package_prepare(&pkg, ovf, disk_paths, ndisks, err))
+    if (!package_prepare(&pkg, ovf, disk_paths, ndisks, progress, err))
         goto cleanup;
     placeholder = package_manifest(&pkg, true, &mf_len, err);
     if (!placeholder)
@@ -665,6 +708,15 @@ glance_ovf_dir_write(const char *dir, const glance_ovf *ovf,
                      const char *const *disk_paths, size_t ndisks,
                      snap_error *err)
 {
+    return glance_ovf_dir_write_progress(dir, ovf, disk_paths, ndisks, NULL,
+                                         err);
+}
+
+bool
+glance_ovf_dir_write_progress(const char *dir, const glance_ovf *ovf,
+                              const char *const *disk_paths, size_t ndisks,
+                              const glance_progress *progress, snap_error *err)
+{
     package pkg = {0};
     char **finals = NULL, **tmps = NULL, *buf = NULL, *manifest = NULL;
     const char *name;
@@ -673,7 +725,7 @@ glance_ovf_dir_write(const char *dir, const glance_ovf *ovf,
     dir_out d = {-1, NULL};
     bool made_dir = false, ok = false;
 
-    if (!package_prepare(&pkg, ovf, disk_paths, ndisks, err))
+    if (!package_prepare(&pkg, ovf, disk_paths, ndisks, progress, err))
         goto cleanup;
     /* Files, in this order: the descriptor, the disks, the manifest. */
     nfiles = pkg.ndisks + 2;
@@ -751,4 +803,419 @@ glance_ovf_dir_write(const char *dir, const glance_ovf *ovf,
     free(manifest);
     package_release(&pkg);
     return ok;
+}
+
+/* ------------------------------------------------------------------------ */
+/* OVA stream                                                                */
+
+struct glance_ova_stream {
+    package pkg;    /* pkg.digests: the digests of the hashing pass */
+    char *manifest; /* the real manifest, known before the disks */
+    size_t mf_len;
+    uint64_t size;     /* exact length of the package */
+    uint64_t produced; /* bytes handed out so far */
+    struct archive *a;
+    bool abandoned; /* the writer refuses output (see tar_output) */
+    char *out;      /* bytes produced by libarchive, not handed out */
+    size_t out_len, out_off, out_cap;
+    char *chunk;      /* one chunk of a disk */
+    size_t member;    /* 0: descriptor, 1: manifest, 2 + i: disk i */
+    bool header_done; /* the current member's header is written */
+    uint64_t left;    /* data of the current member still to read */
+    glance_hash *h;   /* the current disk's second digest */
+    bool finished;    /* the archive is closed */
+    bool failed;
+};
+
+static la_ssize_t
+stream_output(struct archive *a, void *ctx, const void *buf, size_t len)
+{
+    glance_ova_stream *s = ctx;
+    size_t need = s->out_len + len;
+    char *p;
+
+    if (s->abandoned) {
+        archive_set_error(a, ECANCELED, "package abandoned");
+        return -1;
+    }
+    if (need > s->out_cap) {
+        p = realloc(s->out, need);
+        if (!p) {
+            archive_set_error(a, ENOMEM, "out of memory");
+            return -1;
+        }
+        s->out = p;
+        s->out_cap = need;
+    }
+    memcpy(s->out + s->out_len, buf, len);
+    s->out_len += len;
+    return (la_ssize_t)len;
+}
+
+static bool
+stream_fail(glance_ova_stream *s, snap_error *err)
+{
+    const char *why = archive_error_string(s->a);
+
+    return snap_error_set(err, SNAP_E_SYSTEM, "cannot produce the OVA: %s",
+                          why ? why : "unknown libarchive error");
+}
+
+/* Bytes counted by header_size(). */
+typedef struct counter {
+    uint64_t n;
+    bool closed;
+} counter;
+
+static la_ssize_t
+count_output(struct archive *a, void *ctx, const void *buf, size_t len)
+{
+    counter *c = ctx;
+
+    (void)buf;
+    if (c->closed) {
+        archive_set_error(a, ECANCELED, "closed");
+        return -1;
+    }
+    c->n += len;
+    return (la_ssize_t)len;
+}
+
+/* The bytes of the header(s) the OVA writer puts before member @name of
+ * @size bytes: 512 for plain ustar, more when a pax header is needed. Found
+ * by letting libarchive write the header alone, unblocked. */
+static bool
+header_size(const char *name, uint64_t size, int64_t mtime, uint64_t *out,
+            snap_error *err)
+{
+    struct archive *a = NULL;
+    struct archive_entry *e = NULL;
+    counter c = {0, false};
+    bool ok = false;
+
+    a = glance_tar_writer_new(err);
+    if (!a)
+        return false;
+    if (archive_write_set_bytes_per_block(a, 0) != ARCHIVE_OK ||
+        archive_write_open2(a, &c, NULL, count_output, NULL, NULL) !=
+            ARCHIVE_OK) {
+        snap_error_set(err, SNAP_E_SYSTEM, "cannot size the OVA: %s",
+                       archive_error_string(a));
+        goto cleanup;
+    }
+    e = glance_tar_entry_new(name, (int64_t)size, mtime, err);
+    if (!e)
+        goto cleanup;
+    if (archive_write_header(a, e) != ARCHIVE_OK) {
+        snap_error_set(err, SNAP_E_SYSTEM, "cannot size the OVA: %s",
+                       archive_error_string(a));
+        goto cleanup;
+    }
+    *out = c.n;
+    ok = true;
+
+ cleanup:
+    c.closed = true; /* no padding of the member's data on free */
+    archive_entry_free(e);
+    archive_write_free(a);
+    return ok;
+}
+
+/* The exact length of the OVA: every member's headers and data padded to
+ * 512 bytes, the 1024-byte end marker, all padded to the writer's block
+ * size as libarchive does on close. */
+static bool
+stream_compute_size(glance_ova_stream *s, snap_error *err)
+{
+    const glance_ovf *ovf = s->pkg.ovf;
+    int64_t mtime = glance_ovf_mtime(ovf);
+    struct archive *a;
+    uint64_t total = 0, hdr, block;
+    size_t i;
+    int bpb;
+
+    if (!header_size(s->pkg.ovf_name, s->pkg.xml_len, mtime, &hdr, err))
+        return false;
+    total += hdr + ((s->pkg.xml_len + 511) / 512) * 512;
+    if (!header_size(s->pkg.mf_name, s->mf_len, mtime, &hdr, err))
+        return false;
+    total += hdr + ((s->mf_len + 511) / 512) * 512;
+    for (i = 0; i < s->pkg.ndisks; i++) {
+        uint64_t size = glance_ovf_disk_file_size(ovf, i);
+
+        if (!header_size(glance_ovf_disk_file(ovf, i), size, mtime, &hdr, err))
+            return false;
+        total += hdr + ((size + 511) / 512) * 512;
+    }
+    total += 1024;
+    a = glance_tar_writer_new(err);
+    if (!a)
+        return false;
+    bpb = archive_write_get_bytes_per_block(a);
+    archive_write_free(a);
+    block = bpb > 0 ? (uint64_t)bpb : 1;
+    s->size = ((total + block - 1) / block) * block;
+    return true;
+}
+
+/* (Re)starts producing the package from its first byte. */
+static bool
+stream_start(glance_ova_stream *s, snap_error *err)
+{
+    size_t i;
+
+    if (s->a) {
+        s->abandoned = true;
+        (void)archive_write_free(s->a);
+        s->a = NULL;
+    }
+    glance_hash_free(s->h);
+    s->h = NULL;
+    for (i = 0; i < s->pkg.ndisks; i++) {
+        if (lseek(s->pkg.fds[i], 0, SEEK_SET) < 0)
+            return snap_error_set_errno(err, errno, "cannot rewind '%s'",
+                                        s->pkg.paths[i]);
+    }
+    s->abandoned = false;
+    s->failed = false;
+    s->finished = false;
+    s->out_len = s->out_off = 0;
+    s->produced = 0;
+    s->member = 0;
+    s->header_done = false;
+    s->left = 0;
+    s->pkg.step = "write";
+    s->pkg.done = 0;
+    s->a = glance_tar_writer_new(err);
+    if (!s->a)
+        return false;
+    if (archive_write_open2(s->a, s, NULL, stream_output, NULL, NULL) !=
+        ARCHIVE_OK)
+        return stream_fail(s, err);
+    return true;
+}
+
+glance_ova_stream *
+glance_ova_stream_new(const glance_ovf *ovf, const char *const *disk_paths,
+                      size_t ndisks, const glance_progress *progress,
+                      snap_error *err)
+{
+    glance_ova_stream *s = NULL, *ret = NULL;
+    size_t i;
+
+    s = calloc(1, sizeof(*s));
+    if (!s) {
+        snap_error_set(err, SNAP_E_NOMEM, "out of memory");
+        return NULL;
+    }
+    if (!package_prepare(&s->pkg, ovf, disk_paths, ndisks, progress, err))
+        goto cleanup;
+    s->chunk = malloc(GLANCE_CHUNK_SIZE);
+    if (!s->chunk) {
+        snap_error_set(err, SNAP_E_NOMEM, "out of memory");
+        goto cleanup;
+    }
+    /* The hashing pass: the manifest needs every digest before the first
+     * disk byte goes out. */
+    s->pkg.step = "hash";
+    for (i = 0; i < s->pkg.ndisks; i++) {
+        if (!stream_disk(&s->pkg, i, s->chunk, NULL, NULL, err))
+            goto cleanup;
+    }
+    s->manifest = package_manifest(&s->pkg, false, &s->mf_len, err);
+    if (!s->manifest || !stream_compute_size(s, err) || !stream_start(s, err))
+        goto cleanup;
+    ret = s;
+    s = NULL;
+
+ cleanup:
+    glance_ova_stream_free(s);
+    return ret;
+}
+
+uint64_t
+glance_ova_stream_size(const glance_ova_stream *s)
+{
+    return s->size;
+}
+
+/* Writes @len bytes of member data through libarchive into s->out. */
+static bool
+stream_data(glance_ova_stream *s, const char *buf, size_t len, snap_error *err)
+{
+    la_ssize_t n;
+
+    while (len > 0) {
+        n = archive_write_data(s->a, buf, len);
+        if (n <= 0)
+            return stream_fail(s, err);
+        buf += n;
+        len -= (size_t)n;
+    }
+    return true;
+}
+
+/* Produces the next piece of the package into s->out: a header, the
+ * descriptor, the manifest, one chunk of a disk, or the end of the tar. */
+static bool
+stream_step(glance_ova_stream *s, snap_error *err)
+{
+    const glance_ovf *ovf = s->pkg.ovf;
+    struct archive_entry *e;
+    char hex[GLANCE_HASH_HEX_SIZE];
+    const char *name;
+    size_t i, want;
+    uint64_t size;
+    ssize_t n;
+    int rc;
+
+    if (s->member == s->pkg.ndisks + 2) {
+        if (archive_write_close(s->a) != ARCHIVE_OK)
+            return stream_fail(s, err);
+        s->finished = true;
+        return true;
+    }
+    i = s->member - 2; /* meaningful for disks only */
+    if (!s->header_done) {
+        if (s->member == 0) {
+            name = s->pkg.ovf_name;
+            size = s->pkg.xml_len;
+        } else if (s->member == 1) {
+            name = s->pkg.mf_name;
+            size = s->mf_len;
+        } else {
+            name = glance_ovf_disk_file(ovf, i);
+            size = glance_ovf_disk_file_size(ovf, i);
+            s->h = glance_hash_new(GLANCE_HASH_SHA256, err);
+            if (!s->h || !report(&s->pkg, i, 0, err))
+                return false;
+        }
+        e = glance_tar_entry_new(name, (int64_t)size, glance_ovf_mtime(ovf),
+                                 err);
+        if (!e)
+            return false;
+        rc = archive_write_header(s->a, e);
+        archive_entry_free(e);
+        if (rc != ARCHIVE_OK)
+            return stream_fail(s, err);
+        s->header_done = true;
+        s->left = size;
+        return true;
+    }
+    if (s->member == 0) {
+        if (!stream_data(s, s->pkg.xml, s->pkg.xml_len, err))
+            return false;
+    } else if (s->member == 1) {
+        if (!stream_data(s, s->manifest, s->mf_len, err))
+            return false;
+    } else if (s->left > 0) {
+        want =
+            s->left < GLANCE_CHUNK_SIZE ? (size_t)s->left : GLANCE_CHUNK_SIZE;
+        do {
+            n = read(s->pkg.fds[i], s->chunk, want);
+        } while (n < 0 && errno == EINTR);
+        if (n < 0)
+            return snap_error_set_errno(
+                err, errno, "cannot read disk file '%s'", s->pkg.paths[i]);
+        if (n == 0)
+            return snap_error_set(err, SNAP_E_STATE,
+                                  "disk file '%s' shrank while it was "
+                                  "packaged",
+                                  s->pkg.paths[i]);
+        if (!glance_hash_update(s->h, s->chunk, (size_t)n, err) ||
+            !stream_data(s, s->chunk, (size_t)n, err))
+            return false;
+        s->left -= (uint64_t)n;
+        s->pkg.done += (uint64_t)n;
+        return report(&s->pkg, i, glance_ovf_disk_file_size(ovf, i) - s->left,
+                      err);
+    } else {
+        do {
+            n = read(s->pkg.fds[i], s->chunk, 1);
+        } while (n < 0 && errno == EINTR);
+        if (n != 0)
+            return snap_error_set(err, SNAP_E_STATE,
+                                  "disk file '%s' grew while it was packaged",
+                                  s->pkg.paths[i]);
+        if (!glance_hash_final_hex(s->h, hex, sizeof(hex), err))
+            return false;
+        glance_hash_free(s->h);
+        s->h = NULL;
+        /* The manifest already went out with the first pass's digest. */
+        if (strcmp(hex, s->pkg.digests[i + 1]) != 0)
+            return snap_error_set(err, SNAP_E_STATE,
+                                  "disk file '%s' changed while it was "
+                                  "packaged",
+                                  s->pkg.paths[i]);
+    }
+    s->member++;
+    s->header_done = false;
+    return true;
+}
+
+ssize_t
+glance_ova_stream_read(glance_ova_stream *s, char *buf, size_t size,
+                       snap_error *err)
+{
+    size_t n;
+
+    if (s->failed) {
+        snap_error_set(err, SNAP_E_STATE, "the OVA stream failed before");
+        return -1;
+    }
+    while (s->out_off == s->out_len && !s->finished) {
+        s->out_off = s->out_len = 0;
+        if (!stream_step(s, err)) {
+            s->failed = true;
+            return -1;
+        }
+    }
+    n = s->out_len - s->out_off;
+    if (n > size)
+        n = size;
+    if (n == 0 && s->produced != s->size) {
+        s->failed = true;
+        snap_error_set(
+            err, SNAP_E_STATE, "the OVA has %llu bytes, %llu were announced",
+            (unsigned long long)s->produced, (unsigned long long)s->size);
+        return -1;
+    }
+    if (s->produced + n > s->size) {
+        s->failed = true;
+        snap_error_set(err, SNAP_E_STATE,
+                       "the OVA is longer than the %llu bytes announced",
+                       (unsigned long long)s->size);
+        return -1;
+    }
+    memcpy(buf, s->out + s->out_off, n);
+    s->out_off += n;
+    s->produced += n;
+    return (ssize_t)n;
+}
+
+bool
+glance_ova_stream_rewind(glance_ova_stream *s, snap_error *err)
+{
+    if (!stream_start(s, err)) {
+        s->failed = true;
+        return false;
+    }
+    return true;
+}
+
+void
+glance_ova_stream_free(glance_ova_stream *s)
+{
+    if (!s)
+        return;
+    if (s->a) {
+        s->abandoned = true; /* no padding nor trailer on free */
+        (void)archive_write_free(s->a);
+    }
+    glance_hash_free(s->h);
+    free(s->manifest);
+    free(s->out);
+    free(s->chunk);
+    package_release(&s->pkg);
+    free(s);
 }

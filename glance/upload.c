@@ -14,6 +14,7 @@
 #include <jansson.h>
 
 #include "common/snap_log.h"
+#include "common/snap_time.h"
 #include "common/snap_uuid.h"
 #include "glance/glance.h"
 #include "glance/glance_priv.h"
@@ -170,14 +171,12 @@ reply_object(const cinder_http_response *resp, const char *what,
     return obj;
 }
 
-/* The streamed body of the upload: the file, hashed on the way. */
+/* The streamed body of the upload: the source, hashed on the way. */
 typedef struct upload_src {
-    int fd;
-    const char *path;
-    uint64_t size;
+    const glance_image_source *in;
     uint64_t sent;
     glance_hash *hash;
-    snap_error err; /* a read failure, kept for after perform() */
+    snap_error err; /* the source's failure, kept for after perform() */
 } upload_src;
 
 static ssize_t
@@ -186,29 +185,28 @@ upload_read(void *ctx, char *buf, size_t size, snap_error *err)
     upload_src *src = ctx;
     ssize_t n;
 
-    /* Never more than announced in Content-Length, even if the file grew. */
-    if (size > src->size - src->sent)
-        size = (size_t)(src->size - src->sent);
+    /* Never more than announced in Content-Length. */
+    if (size > src->in->size - src->sent)
+        size = (size_t)(src->in->size - src->sent);
     if (size > GLANCE_CHUNK_SIZE)
         size = GLANCE_CHUNK_SIZE;
     if (size == 0)
         return 0;
-    do {
-        n = read(src->fd, buf, size);
-    } while (n < 0 && errno == EINTR);
+    n = src->in->read(src->in->ctx, buf, size, &src->err);
     if (n < 0) {
-        snap_error_set_errno(&src->err, errno, "cannot read '%s'", src->path);
-        snap_error_set_errno(err, errno, "cannot read '%s'", src->path);
+        if (!snap_error_isset(&src->err))
+            snap_error_set(&src->err, SNAP_E_STATE, "cannot read '%s'",
+                           src->in->name);
+        snap_error_set(err, src->err.code, "%s", src->err.msg);
         return -1;
     }
-    if (n == 0 && src->sent != src->size) {
+    if (n == 0 || (size_t)n > size) {
         snap_error_set(&src->err, SNAP_E_STATE,
-                       "'%s' changed size during the upload", src->path);
-        snap_error_set(err, SNAP_E_STATE, "'%s' changed size during the upload",
-                       src->path);
+                       "'%s' changed size during the upload", src->in->name);
+        snap_error_set(err, SNAP_E_STATE, "%s", src->err.msg);
         return -1;
     }
-    if (n > 0 && !glance_hash_update(src->hash, buf, (size_t)n, &src->err)) {
+    if (!glance_hash_update(src->hash, buf, (size_t)n, &src->err)) {
         snap_error_set(err, src->err.code, "%s", src->err.msg);
         return -1;
     }
@@ -222,9 +220,11 @@ upload_rewind(void *ctx, snap_error *err)
     upload_src *src = ctx;
     glance_hash *h;
 
-    if (lseek(src->fd, 0, SEEK_SET) < 0)
-        return snap_error_set_errno(err, errno, "cannot rewind '%s'",
-                                    src->path);
+    if (!src->in->rewind)
+        return snap_error_set(err, SNAP_E_STATE, "'%s' cannot be sent twice",
+                              src->in->name);
+    if (!src->in->rewind(src->in->ctx, err))
+        return false;
     h = glance_hash_new(GLANCE_HASH_SHA512, err);
     if (!h)
         return false;
@@ -232,6 +232,62 @@ upload_rewind(void *ctx, snap_error *err)
     src->hash = h;
     src->sent = 0;
     return true;
+}
+
+/* A regular file as a source. */
+typedef struct file_src {
+    int fd;
+    const char *path;
+} file_src;
+
+static ssize_t
+file_read(void *ctx, char *buf, size_t size, snap_error *err)
+{
+    file_src *f = ctx;
+    ssize_t n;
+
+    do {
+        n = read(f->fd, buf, size);
+    } while (n < 0 && errno == EINTR);
+    if (n < 0) {
+        snap_error_set_errno(err, errno, "cannot read '%s'", f->path);
+        return -1;
+    }
+    return n;
+}
+
+static bool
+file_rewind(void *ctx, snap_error *err)
+{
+    file_src *f = ctx;
+
+    if (lseek(f->fd, 0, SEEK_SET) < 0)
+        return snap_error_set_errno(err, errno, "cannot rewind '%s'", f->path);
+    return true;
+}
+
+static ssize_t
+ova_read(void *ctx, char *buf, size_t size, snap_error *err)
+{
+    return glance_ova_stream_read(ctx, buf, size, err);
+}
+
+static bool
+ova_rewind(void *ctx, snap_error *err)
+{
+    return glance_ova_stream_rewind(ctx, err);
+}
+
+void
+glance_image_source_from_ova(glance_image_source *src,
+                             glance_ova_stream *stream)
+{
+    memset(src, 0, sizeof(*src));
+    src->read = ova_read;
+    src->rewind = ova_rewind;
+    src->ctx = stream;
+    src->size = glance_ova_stream_size(stream);
+    src->name = "the OVA stream";
 }
 
 /* Step 3: the image Glance now has is the file we sent. */
@@ -332,9 +388,69 @@ delete_at(cinder_session *session, const char *url, const char *id,
     return ok;
 }
 
+/* Deletes a failed upload's image, trying again while Glance cannot be
+ * reached or fails (5xx) until @timeout_ms passed. */
+static bool
+delete_failed(cinder_session *session, const char *url, const char *id,
+              int64_t timeout_ms, snap_error *err)
+{
+    int64_t deadline = snap_now_ms() + (timeout_ms > 0 ? timeout_ms : 0);
+    snap_error e;
+
+    for (;;) {
+        memset(&e, 0, sizeof(e));
+        if (delete_at(session, url, id, &e) || e.code == SNAP_E_NOTFOUND)
+            return true;
+        /* 4xx other than 404 will not change by waiting. */
+        if ((e.code == SNAP_E_HTTP && e.http_status >= 400 &&
+             e.http_status < 500) ||
+            snap_ms_left(deadline) <= 0)
+            break;
+        snap_sleep_ms(snap_ms_left(deadline) < 1000 ? snap_ms_left(deadline)
+                                                    : 1000);
+    }
+    return snap_error_set(err, e.code, "%s", e.msg);
+}
+
 char *
 glance_image_create(cinder_session *session, const char *path,
                     const glance_image_opts *opts, snap_error *err)
+{
+    glance_image_source src;
+    file_src f = {-1, path};
+    struct stat st;
+    char *id = NULL;
+
+    f.fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (f.fd < 0) {
+        if (errno == ENOENT)
+            snap_error_set(err, SNAP_E_NOTFOUND, "no such file: '%s'", path);
+        else
+            snap_error_set_errno(err, errno, "cannot open '%s'", path);
+        return NULL;
+    }
+    if (fstat(f.fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+        snap_error_set(err, SNAP_E_INVALID, "'%s' is not a regular file", path);
+        goto cleanup;
+    }
+    memset(&src, 0, sizeof(src));
+    src.read = file_read;
+    src.rewind = file_rewind;
+    src.ctx = &f;
+    src.size = (uint64_t)st.st_size;
+    src.name = path;
+    id = glance_image_create_stream(session, &src, opts, NULL, err);
+
+ cleanup:
+    close(f.fd);
+    return id;
+}
+
+char *
+glance_image_create_stream(cinder_session *session,
+                           const glance_image_source *in,
+                           const glance_image_opts *opts,
+                           glance_image_outcome *outcome, snap_error *err)
 {
     static const char *const json_headers[] = {"Content-Type: application/json",
                                                "Accept: application/json"};
@@ -342,31 +458,21 @@ glance_image_create(cinder_session *session, const char *path,
         "Content-Type: application/octet-stream"};
     cinder_http_request req;
     cinder_http_response resp;
-    upload_src src = {.fd = -1, .path = path};
+    upload_src src = {.in = in};
     char *base = NULL, *body = NULL, *image_url = NULL, *file_url = NULL;
     char *id = NULL, *ret = NULL, sha512[GLANCE_HASH_HEX_SIZE];
     const char *s;
     json_t *obj = NULL;
-    struct stat st;
     snap_error derr = {0};
+    glance_image_outcome dummy;
 
+    if (!outcome)
+        outcome = &dummy;
+    memset(outcome, 0, sizeof(*outcome));
     cinder_http_response_init(&resp);
     body = create_body(opts, err);
     if (!body)
         goto cleanup;
-    src.fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (src.fd < 0) {
-        if (errno == ENOENT)
-            snap_error_set(err, SNAP_E_NOTFOUND, "no such file: '%s'", path);
-        else
-            snap_error_set_errno(err, errno, "cannot open '%s'", path);
-        goto cleanup;
-    }
-    if (fstat(src.fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-        snap_error_set(err, SNAP_E_INVALID, "'%s' is not a regular file", path);
-        goto cleanup;
-    }
-    src.size = (uint64_t)st.st_size;
     src.hash = glance_hash_new(GLANCE_HASH_SHA512, err);
     if (!src.hash)
         goto cleanup;
@@ -406,9 +512,12 @@ glance_image_create(cinder_session *session, const char *path,
         snap_error_set(err, SNAP_E_NOMEM, "out of memory");
         goto cleanup;
     }
+    snprintf(outcome->id, sizeof(outcome->id), "%s", id);
     sprintf(image_url, "%s/%s", base, id);
     sprintf(file_url, "%s/%s/file", base, id);
     cinder_http_response_release(&resp);
+    if (opts->created && !opts->created(opts->created_ctx, id, err))
+        goto cleanup;
 
     /* 2. The data, streamed and hashed. */
     memset(&req, 0, sizeof(req));
@@ -419,42 +528,48 @@ glance_image_create(cinder_session *session, const char *path,
     req.upload = upload_read;
     req.upload_rewind = upload_rewind;
     req.upload_ctx = &src;
-    req.upload_size = (int64_t)src.size;
+    req.upload_size = (int64_t)in->size;
     req.timeout_ms = -1; /* as long as it moves: the stall timeout applies */
-    if (!cinder_session_request(session, &req, &resp, err))
+    if (!cinder_session_request(session, &req, &resp, err)) {
+        outcome->sent = src.sent;
         goto cleanup;
+    }
+    outcome->sent = src.sent;
     if (snap_error_isset(&src.err)) {
         snap_error_set(err, src.err.code, "%s", src.err.msg);
         goto cleanup;
     }
     if (resp.status < 200 || resp.status > 299) {
         snap_error_set_http(err, resp.status,
-                            "cannot upload '%s' to image %s: HTTP %ld", path,
+                            "cannot upload %s to image %s: HTTP %ld", in->name,
                             id, resp.status);
         goto cleanup;
     }
-    if (src.sent != src.size) {
+    if (src.sent != in->size) {
         snap_error_set(err, SNAP_E_STATE,
-                       "upload of '%s' stopped after %" PRIu64 " of %" PRIu64
+                       "upload of %s stopped after %" PRIu64 " of %" PRIu64
                        " bytes",
-                       path, src.sent, src.size);
+                       in->name, src.sent, in->size);
         goto cleanup;
     }
     if (!glance_hash_final_hex(src.hash, sha512, sizeof(sha512), err))
         goto cleanup;
+    memcpy(outcome->sha512, sha512, sizeof(sha512));
 
     /* 3. What Glance stored is what we sent. */
-    if (!check_image(session, image_url, id, src.size, sha512, err))
+    if (!check_image(session, image_url, id, in->size, sha512, err))
         goto cleanup;
     ret = id;
     id = NULL;
 
  cleanup:
-    if (id && image_url && !delete_at(session, image_url, id, &derr))
+    if (id && image_url &&
+        !delete_failed(session, image_url, id, opts->delete_timeout_ms,
+                       &derr)) {
         snap_warn("cannot delete image %s after a failed upload: %s", id,
                   derr.msg);
-    if (src.fd >= 0)
-        close(src.fd);
+        outcome->left_behind = true;
+    }
     glance_hash_free(src.hash);
     cinder_http_response_release(&resp);
     json_decref(obj);

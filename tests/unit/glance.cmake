@@ -8,6 +8,7 @@ target_link_libraries(test_glance_util PUBLIC snap_glance PkgConfig::LIBARCHIVE
 snap_add_test(test_glance_ovf test_glance_util PkgConfig::LIBXML2)
 snap_add_test(test_glance_manifest test_glance_util)
 snap_add_test(test_glance_ova test_glance_util)
+snap_add_test(test_glance_stream test_glance_util)
 
 # Uploads talk to the scripted transport of tests/fakes/fake_http.h, which
 # tests/unit/cinder.cmake defines (it is included before this file).

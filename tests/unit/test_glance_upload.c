@@ -337,6 +337,202 @@ test_versioned_endpoints_are_not_doubled(void **state)
     cinder_session_free(s);
 }
 
+/* An in-memory source: @len bytes of @data; fails with @fail_msg once
+ * @fail_at bytes were handed out (0: never). */
+typedef struct mem_src {
+    const char *data;
+    size_t len, off, fail_at;
+    const char *fail_msg;
+} mem_src;
+
+static ssize_t
+mem_read(void *ctx, char *buf, size_t size, snap_error *err)
+{
+    mem_src *m = ctx;
+    size_t n = m->len - m->off;
+
+    if (m->fail_at && m->off >= m->fail_at) {
+        snap_error_set(err, SNAP_E_STATE, "%s", m->fail_msg);
+        return -1;
+    }
+    if (n > size)
+        n = size;
+    memcpy(buf, m->data + m->off, n);
+    m->off += n;
+    return (ssize_t)n;
+}
+
+static bool
+mem_rewind(void *ctx, snap_error *err)
+{
+    (void)err;
+    ((mem_src *)ctx)->off = 0;
+    return true;
+}
+
+/* glance_image_opts.created: records the id and how many requests had
+ * been sent by then. */
+typedef struct created_log {
+    fixture *f;
+    char id[64];
+    size_t requests;
+    bool refuse;
+} created_log;
+
+static bool
+on_created(void *ctx, const char *id, snap_error *err)
+{
+    created_log *c = ctx;
+
+    snprintf(c->id, sizeof(c->id), "%s", id);
+    c->requests = fake_http_count(c->f->http);
+    if (c->refuse)
+        return snap_error_set(err, SNAP_E_SYSTEM, "cannot record the image");
+    return true;
+}
+
+static void
+source_of(fixture *f, glance_image_source *src, mem_src *m, char **data)
+{
+    size_t len;
+
+    *data = tg_read_file(f->path, &len);
+    memset(m, 0, sizeof(*m));
+    m->data = *data;
+    m->len = len;
+    memset(src, 0, sizeof(*src));
+    src->read = mem_read;
+    src->rewind = mem_rewind;
+    src->ctx = m;
+    src->size = len;
+    src->name = "the test stream";
+}
+
+static void
+test_a_stream_is_uploaded_after_its_image_is_recorded(void **state)
+{
+    fixture *f = *state;
+    created_log c = {f, "", 0, false};
+    glance_image_opts o = opts;
+    glance_image_outcome out;
+    glance_image_source src;
+    mem_src m;
+    snap_error err = {0};
+    char *data, *id;
+
+    source_of(f, &src, &m, &data);
+    o.created = on_created;
+    o.created_ctx = &c;
+    expect_create(f);
+    fake_http_expect_body(f->http, "PUT", "/v2/images/" IMAGE_ID "/file", 204,
+                          NULL);
+    expect_show(f, "active", FILE_SIZE, "sha512", f->sha512);
+    id = glance_image_create_stream(f->session, &src, &o, &out, &err);
+    if (!id)
+        fail_msg("upload: %s", err.msg);
+    /* Recorded after the POST, before any data was sent. */
+    assert_string_equal(c.id, IMAGE_ID);
+    assert_int_equal(c.requests, 1);
+    assert_string_equal(out.id, IMAGE_ID);
+    assert_string_equal(out.sha512, f->sha512);
+    assert_int_equal(out.sent, FILE_SIZE);
+    assert_false(out.left_behind);
+    assert_memory_equal(fake_http_request(f->http, 1)->body, data, FILE_SIZE);
+    fake_http_verify(f->http);
+    free(id);
+    free(data);
+}
+
+static void
+test_a_failing_source_deletes_the_image_and_says_why(void **state)
+{
+    fixture *f = *state;
+    glance_image_outcome out;
+    glance_image_source src;
+    mem_src m;
+    snap_error err = {0};
+    char *data;
+
+    source_of(f, &src, &m, &data);
+    m.fail_at = 8192;
+    m.fail_msg = "interrupted by SIGINT";
+    expect_create(f);
+    fake_http_expect_body(f->http, "PUT", "/file", 204, NULL);
+    fake_http_expect_body(f->http, "DELETE", "/v2/images/" IMAGE_ID, 204, NULL);
+    assert_null(
+        glance_image_create_stream(f->session, &src, &opts, &out, &err));
+    assert_string_equal(err.msg, "interrupted by SIGINT");
+    assert_string_equal(out.id, IMAGE_ID);
+    assert_false(out.left_behind);
+    fake_http_verify(f->http);
+    free(data);
+}
+
+static void
+test_a_refused_record_deletes_the_image_before_any_data(void **state)
+{
+    fixture *f = *state;
+    created_log c = {f, "", 0, true};
+    glance_image_opts o = opts;
+    glance_image_source src;
+    mem_src m;
+    snap_error err = {0};
+    char *data;
+
+    source_of(f, &src, &m, &data);
+    o.created = on_created;
+    o.created_ctx = &c;
+    expect_create(f);
+    fake_http_expect_body(f->http, "DELETE", "/v2/images/" IMAGE_ID, 204, NULL);
+    assert_null(glance_image_create_stream(f->session, &src, &o, NULL, &err));
+    assert_string_equal(err.msg, "cannot record the image");
+    assert_int_equal(fake_http_count_matching(f->http, "PUT", "/file"), 0);
+    fake_http_verify(f->http);
+    free(data);
+}
+
+/* Glance down: the delete is tried again until it works, or the bound. */
+static void
+test_the_delete_of_a_failed_upload_waits_for_glance(void **state)
+{
+    fixture *f = *state;
+    glance_image_opts o = opts;
+    glance_image_outcome out;
+    glance_image_source src;
+    mem_src m;
+    snap_error err = {0};
+    char *data;
+
+    source_of(f, &src, &m, &data);
+    o.delete_timeout_ms = 10000;
+    expect_create(f);
+    fake_http_expect_fail(f->http, "PUT", "/file", SNAP_E_HTTP,
+                          "connection reset by peer");
+    fake_http_expect_fail(f->http, "DELETE", "/v2/images/" IMAGE_ID,
+                          SNAP_E_HTTP, "connection refused");
+    fake_http_expect_body(f->http, "DELETE", "/v2/images/" IMAGE_ID, 503, NULL);
+    fake_http_expect_body(f->http, "DELETE", "/v2/images/" IMAGE_ID, 204, NULL);
+    assert_null(glance_image_create_stream(f->session, &src, &o, &out, &err));
+    assert_string_equal(err.msg, "connection reset by peer");
+    assert_false(out.left_behind);
+    fake_http_verify(f->http);
+
+    /* No bound: one attempt, and the image is reported left behind. */
+    snap_error_clear(&err);
+    m.off = 0;
+    o.delete_timeout_ms = 0;
+    expect_create(f);
+    fake_http_expect_fail(f->http, "PUT", "/file", SNAP_E_HTTP,
+                          "connection reset by peer");
+    fake_http_expect_fail(f->http, "DELETE", "/v2/images/" IMAGE_ID,
+                          SNAP_E_HTTP, "connection refused");
+    assert_null(glance_image_create_stream(f->session, &src, &o, &out, &err));
+    assert_true(out.left_behind);
+    assert_string_equal(out.id, IMAGE_ID);
+    fake_http_verify(f->http);
+    free(data);
+}
+
 int
 main(void)
 {
@@ -360,6 +556,18 @@ main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(
             test_versioned_endpoints_are_not_doubled, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_a_stream_is_uploaded_after_its_image_is_recorded, setup,
+            teardown),
+        cmocka_unit_test_setup_teardown(
+            test_a_failing_source_deletes_the_image_and_says_why, setup,
+            teardown),
+        cmocka_unit_test_setup_teardown(
+            test_a_refused_record_deletes_the_image_before_any_data, setup,
+            teardown),
+        cmocka_unit_test_setup_teardown(
+            test_the_delete_of_a_failed_upload_waits_for_glance, setup,
+            teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
