@@ -1,0 +1,382 @@
+#!/bin/sh
+# tests/integration/test_http_api.sh -- `snapset serve` on the real guest,
+# driven with curl on 127.0.0.1: createBackup x4 with rotation 2 leaves the
+# 2 newest sets; two concurrent createBackup calls give one 202 and one 409
+# (and the CLI is locked out too); every bad input gets its code and the
+# server keeps serving; no token -> 401; metrics; DELETE; SIGTERM during a
+# job finishes it; a killed server is recovered at the next start. With the
+# test cloud (tests/cloud/setup): Keystone tokens, and rotation removes the
+# Cinder snapshots of the sets it deletes.
+#
+# Needs the guest from tests/guest/setup running (domain $DOM).
+set -u
+. "$(dirname "$0")/lib.sh"
+
+OS_STATE=${OS_STATE:-/var/lib/snapset-cloud}
+C=$repo/tests/cloud
+osconf=$SNAP_ITMP/snapset-os.conf
+SPID=""
+PORT=""
+URL=""
+TOKEN=""
+vols=""
+stop_all() {
+    if [ -n "$SPID" ] && kill -0 "$SPID" 2>/dev/null; then
+        kill -TERM "$SPID" 2>/dev/null
+        wait "$SPID" 2>/dev/null
+    fi
+    if [ -n "$vols" ]; then
+        # Sets with Cinder snapshots keep their volume from being deleted.
+        for id in $(ss -c "$osconf" list --json 2>/dev/null | jq -r '.[].uuid'); do
+            ss -c "$osconf" delete "$id" >/dev/null 2>&1 || echo "cannot delete set $id"
+        done
+    fi
+    for v in $vols; do
+        "$G/gexec" "$DOM" "umount /vol/$(echo "$v" | cut -c1-20)" >/dev/null 2>&1 || :
+        "$C/detach-volume" "$DOM" "$v" --delete >/dev/null 2>&1 || echo "cannot detach $v"
+    done
+    cleanup_tmp
+}
+trap stop_all EXIT
+trap 'exit 143' TERM INT
+
+rand() { head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n'; }
+ADMIN=it-admin-$(rand)
+READER=it-reader-$(rand)
+tokens=$SNAP_ITMP/tokens
+printf '# test tokens\n%s admin admin,member\n%s admin reader\n' "$ADMIN" "$READER" >"$tokens"
+conf=$SNAP_ITMP/snapset.conf
+cat >"$conf" <<CONF
+http = { port = 0; tokens_file = "$tokens"; allowed_roles = [ "admin" ];
+         max_body_bytes = 4096; workers = 2; shutdown_timeout_ms = 300000; };
+CONF
+
+# start_serve CONF [OPTIONS]: starts serve in the background; sets SPID, PORT
+# and URL from the line it prints. False when it does not come up.
+start_serve() {
+    c=$1
+    shift
+    : >"$SNAP_ITMP/serve.out"
+    "$SNAPSET" -c "$c" --catalog-dir "$SNAP_CATALOG" serve "$@" \
+        >"$SNAP_ITMP/serve.out" 2>>"$SNAP_ITMP/serve.err" &
+    SPID=$!
+    PORT=""
+    i=0
+    while [ $i -lt 600 ]; do
+        PORT=$(sed -n 's|^snapset: serving on http://127\.0\.0\.1:\([0-9]*\) .*|\1|p' "$SNAP_ITMP/serve.out")
+        [ -n "$PORT" ] && break
+        kill -0 "$SPID" 2>/dev/null || break
+        sleep 0.1
+        i=$((i + 1))
+    done
+    URL=http://127.0.0.1:$PORT
+    [ -n "$PORT" ]
+}
+# stop_serve: SIGTERM, wait; serve's exit status in $SRC. (Not in a $(...):
+# only this shell can wait for its child.)
+stop_serve() {
+    kill -TERM "$SPID" 2>/dev/null
+    wait "$SPID"
+    SRC=$?
+    SPID=""
+}
+
+hcurl() { # curl with the current $TOKEN (none when empty)
+    if [ -n "$TOKEN" ]; then
+        curl -s --noproxy '*' --max-time 60 -H "X-Auth-Token: $TOKEN" "$@"
+    else
+        curl -s --noproxy '*' --max-time 60 "$@"
+    fi
+}
+# api METHOD PATH [BODY [CONTENT-TYPE]]: prints the status code; the body is
+# in $SNAP_ITMP/body, the headers in $SNAP_ITMP/headers.
+api() {
+    m=$1
+    p=$2
+    shift 2
+    if [ $# -ge 1 ]; then
+        hcurl -o "$SNAP_ITMP/body" -D "$SNAP_ITMP/headers" -w '%{http_code}' \
+            -X "$m" -H "Content-Type: ${2:-application/json}" --data-binary "$1" "$URL$p"
+    else
+        hcurl -o "$SNAP_ITMP/body" -D "$SNAP_ITMP/headers" -w '%{http_code}' -X "$m" "$URL$p"
+    fi
+}
+backup() { # backup DOMAIN NAME TYPE ROTATION: POST createBackup, prints the code
+    api POST "/v1/servers/$1/action" \
+        "{\"createBackup\": {\"name\": \"$2\", \"backup_type\": \"$3\", \"rotation\": $4}}"
+}
+# wait_done ID: waits until the set is available or error (or gone); prints it.
+wait_done() {
+    i=0
+    while [ $i -lt 2400 ]; do
+        code=$(api GET "/v1/sets/$1")
+        case $code in
+        200) ;;
+        404) echo gone; return ;;
+        *) echo "http-$code"; return ;;
+        esac
+        s=$(jq -r .set.state "$SNAP_ITMP/body" 2>/dev/null)
+        case $s in available | error) echo "$s"; return ;; esac
+        sleep 0.25
+        i=$((i + 1))
+    done
+    echo timeout
+}
+# ids DOMAIN TYPE: the ids of the domain's sets of that type, oldest first.
+ids() {
+    api GET "/v1/sets?domain=$1&backup_type=$2" >/dev/null
+    jq -r '.sets | sort_by(.created) | .[].id' "$SNAP_ITMP/body"
+}
+# wait_count DOMAIN TYPE N: until the domain has N sets of that type (60 s).
+wait_count() {
+    i=0
+    while [ $i -lt 240 ]; do
+        [ "$(ids "$1" "$2" | wc -l)" -eq "$3" ] && return 0
+        sleep 0.25
+        i=$((i + 1))
+    done
+    return 1
+}
+alive() { kill -0 "$SPID" 2>/dev/null; }
+
+# ---- start ------------------------------------------------------------------
+begin "serve starts"
+chmod 644 "$tokens"
+"$SNAPSET" -c "$conf" --catalog-dir "$SNAP_CATALOG" serve >/dev/null 2>"$SNAP_ITMP/e"
+check_num "a tokens file others can read: serve refuses to start" $? -eq 1
+check "... and says why" grep -q "can be read or written by others" "$SNAP_ITMP/e"
+chmod 600 "$tokens"
+if ! start_serve "$conf"; then
+    cat "$SNAP_ITMP/serve.err"
+    bad "serve did not start"
+    summary
+    exit 1
+fi
+ok "listening on 127.0.0.1:$PORT"
+check "bound to loopback only" sh -c "grep -q 'serving on http://127.0.0.1:' '$SNAP_ITMP/serve.out'"
+check_num "GET /healthz needs no token" "$(api GET /healthz)" -eq 200
+
+begin "auth"
+TOKEN=""
+check_num "no token: 401" "$(api GET /v1/sets)" -eq 401
+TOKEN=wrong-token-0123456789abcdef
+check_num "unknown token: 401" "$(api GET /v1/sets)" -eq 401
+check_num "unknown token on an action: 401" "$(backup "$DOM" x daily 2)" -eq 401
+TOKEN=$READER
+check_num "a token without the admin role: 403" "$(api GET /v1/sets)" -eq 403
+TOKEN=$ADMIN
+check_num "the admin token: 200" "$(api GET /v1/sets)" -eq 200
+
+# ---- createBackup x4, rotation 2 ----------------------------------------------
+begin "createBackup x4 with rotation 2"
+snap_id=""
+code=$(api POST "/v1/servers/$DOM/action" '{"createSnapshot": {"name": "keep me"}}')
+check_num "createSnapshot: 202" "$code" -eq 202
+snap_id=$(jq -r .set_id "$SNAP_ITMP/body")
+check "createSnapshot set is available" test "$(wait_done "$snap_id")" = available
+made=""
+n=1
+while [ $n -le 4 ]; do
+    code=$(backup "$DOM" "daily $n" daily 2)
+    check_num "createBackup $n: 202" "$code" -eq 202
+    id=$(jq -r .set_id "$SNAP_ITMP/body")
+    loc=$(sed -n 's/^[Ll]ocation: *//p' "$SNAP_ITMP/headers" | tr -d '\r')
+    check "createBackup $n: Location names the set" test "$loc" = "/v1/sets/$id"
+    st=$(wait_done "$id")
+    check "createBackup $n: set is available" test "$st" = available
+    if [ "$st" = available ]; then
+        check "createBackup $n: filesystem-consistent" \
+            test "$(jq -r .set.consistency "$SNAP_ITMP/body")" = filesystem
+    fi
+    made="$made $id"
+    # Rotation runs after the set is available and holds the domain: the
+    # next createBackup would get 409 until it is done.
+    [ $n -lt 2 ] || check "createBackup $n: rotation keeps 2" wait_count "$DOM" daily 2
+    n=$((n + 1))
+done
+check "rotation leaves exactly 2 daily sets" wait_count "$DOM" daily 2
+want=$(echo $made | tr ' ' '\n' | tail -n 2)
+check "... the 2 newest" test "$(ids "$DOM" daily)" = "$want"
+gone=$(echo $made | tr ' ' '\n' | head -n 2)
+for id in $gone; do
+    check_num "rotated set $id: 404" "$(api GET "/v1/sets/$id")" -eq 404
+    check "rotated set $id: no file left" test ! -e "$SNAP_CATALOG/sets/$id" -a ! -e "$SNAP_CATALOG/sets/$id.json"
+done
+check_num "the createSnapshot set is untouched" "$(api GET "/v1/sets/$snap_id")" -eq 200
+check "agent reports thawed" test "$(agent_status)" = thawed
+check "domain is running" test "$(domstate)" = running
+
+# ---- one operation per domain ----------------------------------------------------
+begin "concurrent createBackup on one domain"
+backup "$DOM" c1 conc 1 >"$SNAP_ITMP/c1" &
+p1=$!
+backup "$DOM" c2 conc 1 >"$SNAP_ITMP/c2" &
+p2=$!
+wait $p1 $p2
+codes=$( (cat "$SNAP_ITMP/c1"; echo; cat "$SNAP_ITMP/c2"; echo) | sort | tr '\n' ' ' | sed 's/ $//')
+check "one 202 and one 409 (got $codes)" test "$codes" = "202 409"
+check_num "the domain's set is counted once" "$(ids "$DOM" conc | wc -l)" -eq 1
+ss create "$DOM" >/dev/null 2>"$SNAP_ITMP/cli.err"
+check_num "the CLI is locked out while the API makes the set" $? -eq 1
+check "... and says so" grep -q "already has a snapset operation in progress" "$SNAP_ITMP/cli.err"
+cid=$(ids "$DOM" conc | head -n 1)
+check "the accepted set completes" test "$(wait_done "$cid")" = available
+check_num "after it, the domain is free again" "$(backup "$DOM" c3 conc 1)" -eq 202
+c3=$(jq -r .set_id "$SNAP_ITMP/body")
+check "... the set completes" test "$(wait_done "$c3")" = available
+check "... and rotation 1 keeps only it" wait_count "$DOM" conc 1
+check "... (that one)" test "$(ids "$DOM" conc)" = "$c3"
+
+# ---- bad input ----------------------------------------------------------------
+begin "bad input gets its code, the server keeps serving"
+A=/v1/servers/$DOM/action
+check_num "malformed JSON: 400" "$(api POST "$A" '{"createBackup": ')" -eq 400
+check "... with a JSON error body" test "$(jq -r .error.code "$SNAP_ITMP/body")" = 400
+check_num "wrong type: 400" "$(api POST "$A" '{"createBackup": {"name": 1, "backup_type": "d", "rotation": 1}}')" -eq 400
+check_num "unknown action: 400" "$(api POST "$A" '{"reboot": {}}')" -eq 400
+check_num "rotation 0: 400" "$(backup "$DOM" x daily 0)" -eq 400
+check "... says why" grep -q "rotation must be between 1" "$SNAP_ITMP/body"
+check_num "rotation -1: 400" "$(backup "$DOM" x daily -1)" -eq 400
+check_num "rotation as a string: 400" "$(api POST "$A" '{"createBackup": {"name": "x", "backup_type": "d", "rotation": "2"}}')" -eq 400
+check_num "unknown domain: 404" "$(backup nosuchdomain x daily 1)" -eq 404
+check_num "unknown set: 404" "$(api GET /v1/sets/0badc0de-0000-4000-8000-000000000000)" -eq 404
+check_num "delete of an unknown set: 404" "$(api DELETE /v1/sets/0badc0de-0000-4000-8000-000000000000)" -eq 404
+check_num "bad set id: 400" "$(api GET /v1/sets/not-a-set-id)" -eq 400
+check_num "unknown route: 404" "$(api GET /v2/sets)" -eq 404
+head -c 8192 /dev/zero | tr '\0' ' ' >"$SNAP_ITMP/big"
+check_num "oversized body: 413" "$(api POST "$A" "@$SNAP_ITMP/big")" -eq 413
+check_num "oversized chunked body: 413" \
+    "$(hcurl -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' -H 'Transfer-Encoding: chunked' --data-binary "@$SNAP_ITMP/big" "$URL$A")" -eq 413
+check_num "text/plain: 415" "$(api POST "$A" '{"createSnapshot": {"name": "x"}}' text/plain)" -eq 415
+check_num "PUT on a set: 405" "$(api PUT "/v1/sets/$snap_id" '{}')" -eq 405
+check_num "export: 501 until #4 lands" "$(api POST "/v1/sets/$snap_id/export" '{}')" -eq 501
+check "the server is alive" alive
+check_num "... and answers" "$(api GET /healthz)" -eq 200
+check_num "... and still makes sets" "$(api POST "$A" '{"createSnapshot": {"name": "after bad input"}}')" -eq 202
+check "... which complete" test "$(wait_done "$(jq -r .set_id "$SNAP_ITMP/body")")" = available
+
+# ---- delete -----------------------------------------------------------------------
+begin "DELETE"
+dir=$(ss show "$snap_id" --json | jq -r .dir)
+check_num "DELETE: 202" "$(api DELETE "/v1/sets/$snap_id")" -eq 202
+check "the set goes" test "$(wait_done "$snap_id")" = gone
+check "its files go" test ! -e "$dir"
+
+# ---- metrics ------------------------------------------------------------------------
+begin "metrics"
+check_num "GET /metrics: 200" "$(api GET /metrics)" -eq 200
+m=$SNAP_ITMP/body
+check "Prometheus text" grep -q '^# TYPE snapset_freeze_window_seconds histogram' "$m"
+made_fs=$(sed -n 's/^snapset_sets_made_total{result="available",consistency="filesystem"} //p' "$m")
+check_num "sets made, filesystem-consistent" "${made_fs:-0}" -ge 8
+check "409s counted" grep -q '^snapset_http_requests_total{code="409"} [1-9]' "$m"
+check "400s counted" grep -q '^snapset_http_requests_total{code="400"} [1-9]' "$m"
+check "401s counted" grep -q '^snapset_http_requests_total{code="401"} [1-9]' "$m"
+check "freeze windows observed" grep -q '^snapset_freeze_window_seconds_count [1-9]' "$m"
+check "no guest frozen now" grep -q '^snapset_guests_frozen 0$' "$m"
+check "rotation deletions counted" grep -q '^snapset_set_deletions_total{result="ok"} [1-9]' "$m"
+TOKEN=""
+check_num "metrics need a token" "$(api GET /metrics)" -eq 401
+TOKEN=$ADMIN
+
+# ---- SIGTERM while a set is being made ---------------------------------------------
+begin "SIGTERM finishes the running job"
+check_num "createBackup: 202" "$(backup "$DOM" term term 3)" -eq 202
+tid=$(jq -r .set_id "$SNAP_ITMP/body")
+i=0
+while [ $i -lt 200 ] && [ ! -e "$SNAP_CATALOG/sets/$tid.json" ]; do sleep 0.05; i=$((i + 1)); done
+stop_serve
+check_num "serve exits 0 after the job" "$SRC" -eq 0
+check "it waited for the job" grep -q "set $tid of '$DOM': available" "$SNAP_ITMP/serve.err"
+check "the set is available in the catalog" test "$(ss show "$tid" --json | jq -r .state)" = available
+check "agent reports thawed" test "$(agent_status)" = thawed
+check "domain is running" test "$(domstate)" = running
+
+# ---- a killed server is recovered at the next start -----------------------------------
+begin "recovery at start"
+start_serve "$conf" || bad "serve restarts"
+check_num "createBackup: 202" "$(backup "$DOM" kill kill 3)" -eq 202
+kid=$(jq -r .set_id "$SNAP_ITMP/body")
+i=0
+while [ $i -lt 100 ] && [ ! -e "$SNAP_CATALOG/sets/$kid.json" ]; do sleep 0.05; i=$((i + 1)); done
+kill -KILL "$SPID"
+wait "$SPID" 2>/dev/null
+SPID=""
+state=$(jq -r .state "$SNAP_CATALOG/sets/$kid.json" 2>/dev/null || echo none)
+echo "     killed while the set was '$state'"
+start_serve "$conf" || bad "serve restarts after SIGKILL"
+st=$(ss show "$kid" --json 2>/dev/null | jq -r .state)
+check "the set is no longer 'creating' ($st)" test "$st" != creating
+check "agent reports thawed" test "$(agent_status)" = thawed
+check "domain is running" test "$(domstate)" = running
+check_num "the server takes new work" "$(backup "$DOM" kill kill 3)" -eq 202
+check "... which completes" test "$(wait_done "$(jq -r .set_id "$SNAP_ITMP/body")")" = available
+stop_serve
+check_num "serve stops cleanly" "$SRC" -eq 0
+
+# ---- Keystone tokens and Cinder snapshots (test cloud) -----------------------------------
+begin "Keystone + Cinder: rotation deletes the Cinder snapshots"
+if [ ! -r "$OS_STATE/openrc-demo" ] || ! "$C/os" token >/dev/null 2>&1; then
+    echo "     no test cloud (tests/cloud/setup): Keystone and Cinder checks skipped"
+    check "skipped without a test cloud" true
+else
+    . "$OS_STATE/openrc-demo"
+    cat >"$osconf" <<CONF
+openstack = { enabled = true; delete_timeout_ms = 60000; };
+http = { port = 0; workers = 2; };
+CONF
+    v=$("$C/attach-volume" "$DOM" 1 "snapset-api-it" 2>"$SNAP_ITMP/attach.err" | tail -n1)
+    if [ -z "$v" ]; then
+        cat "$SNAP_ITMP/attach.err"
+        bad "attach a volume like Nova"
+    else
+        vols=$v
+        ok "attached volume $v"
+        if start_serve "$osconf"; then
+            check "serve checks tokens with Keystone" grep -q "Keystone tokens" "$SNAP_ITMP/serve.out"
+            TOKEN=""
+            check_num "no token: 401" "$(api GET /v1/sets)" -eq 401
+            TOKEN=not-a-keystone-token
+            check_num "a token Keystone does not know: 401" "$(api GET /v1/sets)" -eq 401
+            TOKEN=$("$C/os" token)
+            check_num "a Keystone token: 200" "$(api GET /v1/sets)" -eq 200
+            made=""
+            n=1
+            while [ $n -le 4 ]; do
+                check_num "createBackup $n: 202" "$(backup "$DOM" "cinder $n" cinder 2)" -eq 202
+                id=$(jq -r .set_id "$SNAP_ITMP/body")
+                st=$(wait_done "$id")
+                check "createBackup $n: available" test "$st" = available
+                if [ "$st" = available ]; then
+                    check "createBackup $n: one Cinder member" \
+                        test "$(jq '[.set.members[] | select(.kind == "cinder")] | length' "$SNAP_ITMP/body")" = 1
+                fi
+                made="$made $id"
+                [ $n -lt 2 ] || check "createBackup $n: rotation keeps 2" wait_count "$DOM" cinder 2
+                n=$((n + 1))
+            done
+            check "rotation leaves exactly 2 sets" wait_count "$DOM" cinder 2
+            check "... the 2 newest" test "$(ids "$DOM" cinder)" = "$(echo $made | tr ' ' '\n' | tail -n 2)"
+            "$C/os" cinder GET /snapshots/detail >"$SNAP_ITMP/snaps.json"
+            for id in $(echo $made | tr ' ' '\n' | head -n 2); do
+                check_num "no Cinder snapshot left of rotated set $id" \
+                    "$(jq --arg s "$id" '[.snapshots[] | select(.metadata.snapset_set == $s)] | length' "$SNAP_ITMP/snaps.json")" -eq 0
+            done
+            for id in $(echo $made | tr ' ' '\n' | tail -n 2); do
+                check_num "kept set $id still has its Cinder snapshot" \
+                    "$(jq --arg s "$id" '[.snapshots[] | select(.metadata.snapset_set == $s)] | length' "$SNAP_ITMP/snaps.json")" -eq 1
+            done
+            for id in $(ids "$DOM" cinder); do
+                api DELETE "/v1/sets/$id" >/dev/null
+                wait_done "$id" >/dev/null
+            done
+            stop_serve
+check_num "serve stops cleanly" "$SRC" -eq 0
+        else
+            cat "$SNAP_ITMP/serve.err"
+            bad "serve with Keystone did not start"
+        fi
+    fi
+fi
+
+summary

@@ -1,0 +1,1374 @@
+/* tests/unit/test_http_api.c -- the HTTP API on 127.0.0.1 (an ephemeral
+ * port) over a fake backend, driven with libcurl: routes, every bad-input
+ * code, tokens (file and a fake Keystone with its cache), metrics, and a
+ * server that keeps serving through all of it. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <curl/curl.h>
+#include <jansson.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/snap_time.h"
+#include "coordinator/app/http_api.h"
+#include "coordinator/coord_catalog.h"
+
+#define ADMIN "adm-0123456789abcdef"
+#define READER "rdr-0123456789abcdef"
+#define OTHERPROJ "oth-0123456789abcdef"
+#define VM1_UUID "11111111-1111-4111-8111-111111111111"
+#define VM2_UUID "22222222-2222-4222-8222-222222222222"
+#define SET_A "aaaaaaaa-0000-4000-8000-000000000001"
+#define SET_B "bbbbbbbb-0000-4000-8000-000000000002"
+#define SET_C "cccccccc-0000-4000-8000-000000000003"
+
+/* ---- the fake backend ---------------------------------------------------- */
+
+typedef struct fake_spec {
+    const char *uuid;
+    const char *domain;
+    const char *domain_uuid;
+    const char *backup_type;
+    coord_set_state state;
+    coord_consistency consistency;
+    int64_t freeze_ms;
+    const char *error;
+    bool frozen_now; /* creating, freeze attempted, not thawed */
+} fake_spec;
+
+typedef struct fake {
+    pthread_mutex_t mu;
+    fake_spec specs[8];
+    size_t nspecs;
+    char busy_domain[64];  /* create/remove on it: SNAP_E_BUSY */
+    snap_error next_error; /* returned by the next create, once */
+    int creates;
+    char last_name[256];
+    char last_backup_type[64];
+    int last_rotation;
+    coord_quiesce last_quiesce;
+    bool last_pause;
+    int validations;          /* fake Keystone calls */
+    int64_t token_expires_ms; /* what the fake Keystone answers */
+    bool keystone_down;
+} fake;
+
+static fake F;
+
+static coord_set *
+make_set(const fake_spec *sp, snap_error *err)
+{
+    coord_set *s = coord_set_new(err);
+    coord_member *m;
+
+    if (!s)
+        return NULL;
+    snprintf(s->uuid, sizeof(s->uuid), "%s", sp->uuid);
+    snprintf(s->domain_uuid, sizeof(s->domain_uuid), "%s", sp->domain_uuid);
+    coord_str_set(&s->domain_name, sp->domain, NULL);
+    coord_str_set(&s->backup_type, sp->backup_type, NULL);
+    coord_str_set(&s->error, sp->error, NULL);
+    s->state = sp->state;
+    s->consistency = sp->consistency;
+    s->freeze_ms = sp->freeze_ms;
+    s->created_ms = 1700000000000LL;
+    s->journal.freeze_attempted = sp->frozen_now;
+    m = coord_set_add_member(s, NULL);
+    if (m) {
+        coord_str_set(&m->target, "vda", NULL);
+        coord_str_set(&m->location, "/cat/sets/x/vda.qcow2", NULL);
+        m->state = COORD_MEMBER_AVAILABLE;
+    }
+    return s;
+}
+
+static bool
+fake_lookup(void *impl, const char *id, char **name, char uuid[SNAP_UUID_LEN],
+            snap_error *err)
+{
+    (void)impl;
+    if (strcmp(id, "vm1") == 0 || strcmp(id, VM1_UUID) == 0) {
+        *name = strdup("vm1");
+        memcpy(uuid, VM1_UUID, SNAP_UUID_LEN);
+        return true;
+    }
+    if (strcmp(id, "vm2") == 0 || strcmp(id, VM2_UUID) == 0) {
+        *name = strdup("vm2");
+        memcpy(uuid, VM2_UUID, SNAP_UUID_LEN);
+        return true;
+    }
+    return snap_error_set(err, SNAP_E_NOTFOUND, "no domain '%s'", id);
+}
+
+static bool
+fake_create(void *impl, const http_create_req *req,
+            char set_uuid[SNAP_UUID_LEN], snap_error *err)
+{
+    bool ok = true;
+
+    (void)impl;
+    pthread_mutex_lock(&F.mu);
+    if (snap_error_isset(&F.next_error)) {
+        *err = F.next_error;
+        snap_error_clear(&F.next_error);
+        ok = false;
+    } else if (strcmp(req->domain_name, F.busy_domain) == 0) {
+        ok = snap_error_set(err, SNAP_E_BUSY,
+                            "domain '%s' already has a snapset operation in "
+                            "progress",
+                            req->domain_name);
+    } else {
+        F.creates++;
+        snprintf(F.last_name, sizeof(F.last_name), "%s",
+                 req->name ? req->name : "");
+        snprintf(F.last_backup_type, sizeof(F.last_backup_type), "%s",
+                 req->backup_type ? req->backup_type : "");
+        F.last_rotation = req->rotation;
+        F.last_quiesce = req->quiesce;
+        F.last_pause = req->pause;
+        snprintf(set_uuid, SNAP_UUID_LEN, "%s", SET_C);
+    }
+    pthread_mutex_unlock(&F.mu);
+    return ok;
+}
+
+static bool
+fake_list(void *impl, coord_set ***sets, size_t *nsets, snap_error *err)
+{
+    coord_set **arr;
+    size_t i;
+
+    (void)impl;
+    pthread_mutex_lock(&F.mu);
+    arr = calloc(F.nspecs + 1, sizeof(*arr));
+    for (i = 0; arr && i < F.nspecs; i++)
+        arr[i] = make_set(&F.specs[i], err);
+    *sets = arr;
+    *nsets = F.nspecs;
+    pthread_mutex_unlock(&F.mu);
+    return arr != NULL;
+}
+
+static coord_set *
+fake_get(void *impl, const char *id, snap_error *err)
+{
+    coord_set *s = NULL;
+    size_t i;
+
+    (void)impl;
+    pthread_mutex_lock(&F.mu);
+    for (i = 0; i < F.nspecs; i++) {
+        if (strncmp(F.specs[i].uuid, id, strlen(id)) == 0) {
+            s = make_set(&F.specs[i], err);
+            break;
+        }
+    }
+    pthread_mutex_unlock(&F.mu);
+    if (i == F.nspecs)
+        snap_error_set(err, SNAP_E_NOTFOUND, "no set '%s' in the catalog", id);
+    return s;
+}
+
+static bool
+fake_remove(void *impl, const char *id, snap_error *err)
+{
+    size_t i;
+    bool ok = false;
+
+    (void)impl;
+    pthread_mutex_lock(&F.mu);
+    for (i = 0; i < F.nspecs; i++) {
+        if (strncmp(F.specs[i].uuid, id, strlen(id)) != 0)
+            continue;
+        if (strcmp(F.specs[i].domain, F.busy_domain) == 0) {
+            snap_error_set(err, SNAP_E_BUSY, "domain '%s' is busy",
+                           F.specs[i].domain);
+        } else {
+            F.specs[i] = F.specs[--F.nspecs];
+            ok = true;
+        }
+        break;
+    }
+    if (i == F.nspecs && !ok && !snap_error_isset(err))
+        snap_error_set(err, SNAP_E_NOTFOUND, "no set '%s' in the catalog", id);
+    pthread_mutex_unlock(&F.mu);
+    return ok;
+}
+
+static void
+fake_stats(void *impl, http_backend_stats *stats)
+{
+    (void)impl;
+    stats->queued = 3;
+    stats->running = 1;
+}
+
+static const http_backend_ops fake_ops = {
+    .domain_lookup = fake_lookup,
+    .create = fake_create,
+    .list = fake_list,
+    .get = fake_get,
+    .remove = fake_remove,
+    .stats = fake_stats,
+};
+
+/* A fake Keystone: tokens "ks-good...", "ks-member...", anything else is
+ * invalid. */
+static bool
+fake_validate(void *impl, const char *token, http_identity *id, snap_error *err)
+{
+    (void)impl;
+    pthread_mutex_lock(&F.mu);
+    F.validations++;
+    pthread_mutex_unlock(&F.mu);
+    if (F.keystone_down)
+        return snap_error_set_http(err, 503, "keystone is down");
+    if (strncmp(token, "ks-good", 7) != 0 &&
+        strncmp(token, "ks-member", 9) != 0)
+        return snap_error_set(err, SNAP_E_NOTFOUND, "token not found");
+    id->project = strdup("p-1234");
+    id->project_name = strdup("backup");
+    id->roles = calloc(1, sizeof(*id->roles));
+    id->roles[0] =
+        strdup(strncmp(token, "ks-good", 7) == 0 ? "Admin" : "member");
+    id->nroles = 1;
+    id->expires_ms = F.token_expires_ms;
+    return true;
+}
+
+static const http_auth_ops fake_auth = {.validate = fake_validate};
+
+/* ---- fixtures ------------------------------------------------------------ */
+
+typedef struct fixture {
+    http_api *api;
+    int port;
+    char dir[64];
+    char tokens[128];
+} fixture;
+
+static void
+fake_reset(void)
+{
+    static const fake_spec specs[] = {
+        {SET_A, "vm1", VM1_UUID, "daily", COORD_SET_AVAILABLE,
+         COORD_CONSISTENCY_FILESYSTEM, 180, NULL, false},
+        {SET_B, "vm2", VM2_UUID, "weekly", COORD_SET_ERROR,
+         COORD_CONSISTENCY_NONE, -1, "guest agent refused", false},
+        {"dddddddd-0000-4000-8000-000000000004", "vm2", VM2_UUID, NULL,
+         COORD_SET_CREATING, COORD_CONSISTENCY_NONE, -1, NULL, true},
+    };
+    pthread_mutex_t mu = F.mu;
+
+    memset(&F, 0, sizeof(F));
+    F.mu = mu;
+    memcpy(F.specs, specs, sizeof(specs));
+    F.nspecs = sizeof(specs) / sizeof(specs[0]);
+    F.token_expires_ms = snap_wall_ms() + 3600000;
+}
+
+static void
+write_tokens(const char *path, const char *text, mode_t mode)
+{
+    FILE *f = fopen(path, "w");
+
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+    assert_int_equal(chmod(path, mode), 0);
+}
+
+static fixture *
+fixture_new(bool keystone)
+{
+    static char *roles[] = {"admin"};
+    static char *projects[] = {"backup", "admin"};
+    fixture *fx = calloc(1, sizeof(*fx));
+    http_api_opts o;
+    snap_error err = {0};
+
+    assert_non_null(fx);
+    fake_reset();
+    snprintf(fx->dir, sizeof(fx->dir), "/tmp/snapset-api-XXXXXX");
+    assert_non_null(mkdtemp(fx->dir));
+    snprintf(fx->tokens, sizeof(fx->tokens), "%s/tokens", fx->dir);
+    write_tokens(fx->tokens,
+                 "# token project roles\n"
+                 "\n" ADMIN "  admin   admin,member\n" READER
+                 "  admin   reader   # no admin role\n" OTHERPROJ
+                 "  elsewhere admin\n",
+                 0600);
+    http_api_opts_init(&o);
+    o.port = 0;
+    o.max_body_bytes = 1024;
+    o.threads = 4;
+    o.allowed_roles = roles;
+    o.nallowed_roles = 1;
+    o.allowed_projects = projects;
+    o.nallowed_projects = 2;
+    o.backend = &fake_ops;
+    if (keystone) {
+        o.auth = &fake_auth;
+        o.token_cache_ms = 60000;
+    } else {
+        o.tokens_file = fx->tokens;
+    }
+    fx->api = http_api_new(&o, &err);
+    if (!fx->api)
+        fail_msg("http_api_new: %s", err.msg);
+    fx->port = http_api_port(fx->api);
+    assert_true(fx->port > 0);
+    return fx;
+}
+
+static void
+fixture_free(fixture *fx)
+{
+    http_api_free(fx->api);
+    unlink(fx->tokens);
+    rmdir(fx->dir);
+    free(fx);
+}
+
+static int
+setup_file(void **state)
+{
+    *state = fixture_new(false);
+    return 0;
+}
+
+static int
+setup_keystone(void **state)
+{
+    *state = fixture_new(true);
+    return 0;
+}
+
+static int
+teardown(void **state)
+{
+    fixture_free(*state);
+    return 0;
+}
+
+/* ---- the client ---------------------------------------------------------- */
+
+typedef struct reply {
+    long status;
+    char *body;
+    size_t len;
+    char location[256];
+    char allow[64];
+    char ctype[128];
+    bool www_auth;
+    json_t *json; /* the body parsed, when it is JSON */
+} reply;
+
+static size_t
+on_body(char *p, size_t size, size_t n, void *ud)
+{
+    reply *r = ud;
+    char *grown = realloc(r->body, r->len + size * n + 1);
+
+    if (!grown)
+        return 0;
+    memcpy(grown + r->len, p, size * n);
+    r->body = grown;
+    r->len += size * n;
+    r->body[r->len] = '\0';
+    return size * n;
+}
+
+static void
+copy_header(char *dst, size_t size, const char *line, size_t len,
+            const char *name)
+{
+    size_t n = strlen(name);
+
+    if (len > n && strncasecmp(line, name, n) == 0) {
+        line += n;
+        len -= n;
+        while (len && *line == ' ') {
+            line++;
+            len--;
+        }
+        while (len && (line[len - 1] == '\r' || line[len - 1] == '\n'))
+            len--;
+        snprintf(dst, size, "%.*s", (int)len, line);
+    }
+}
+
+static size_t
+on_header(char *p, size_t size, size_t n, void *ud)
+{
+    reply *r = ud;
+    size_t len = size * n;
+
+    copy_header(r->location, sizeof(r->location), p, len, "Location:");
+    copy_header(r->allow, sizeof(r->allow), p, len, "Allow:");
+    copy_header(r->ctype, sizeof(r->ctype), p, len, "Content-Type:");
+    if (len > 17 && strncasecmp(p, "WWW-Authenticate:", 17) == 0)
+        r->www_auth = true;
+    return len;
+}
+
+/* Streams @left bytes of 'x' as a chunked upload. */
+static size_t
+on_read(char *p, size_t size, size_t n, void *ud)
+{
+    size_t *left = ud, k = size * n < *left ? size * n : *left;
+
+    memset(p, 'x', k);
+    *left -= k;
+    return k;
+}
+
+typedef struct req {
+    const char *method;
+    const char *path;
+    const char *token;
+    const char *ctype;
+    const char *body;
+    size_t chunked; /* > 0: send this many bytes chunked */
+} req;
+
+static reply
+do_request(int port, const req *q)
+{
+    CURL *c = curl_easy_init();
+    struct curl_slist *h = NULL;
+    reply r;
+    char url[512], hdr[256];
+    size_t left = q->chunked;
+    CURLcode rc;
+
+    memset(&r, 0, sizeof(r));
+    assert_non_null(c);
+    snprintf(url, sizeof(url), "http://127.0.0.1:%d%s", port, q->path);
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_NOPROXY, "*");
+    curl_easy_setopt(c, CURLOPT_TIMEOUT, 10L);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &r);
+    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(c, CURLOPT_HEADERDATA, &r);
+    if (q->token) {
+        snprintf(hdr, sizeof(hdr), "X-Auth-Token: %s", q->token);
+        h = curl_slist_append(h, hdr);
+    }
+    if (q->ctype) {
+        snprintf(hdr, sizeof(hdr), "Content-Type: %s", q->ctype);
+        h = curl_slist_append(h, hdr);
+    }
+    h = curl_slist_append(h, "Expect:");
+    if (q->chunked) {
+        h = curl_slist_append(h, "Transfer-Encoding: chunked");
+        curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
+        curl_easy_setopt(c, CURLOPT_READFUNCTION, on_read);
+        curl_easy_setopt(c, CURLOPT_READDATA, &left);
+        curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, q->method);
+    } else if (q->body) {
+        curl_easy_setopt(c, CURLOPT_POSTFIELDS, q->body);
+        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(q->body));
+        curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, q->method);
+    } else if (strcmp(q->method, "HEAD") == 0) {
+        curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
+    } else if (strcmp(q->method, "GET") != 0) {
+        curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, q->method);
+    }
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+    rc = curl_easy_perform(c);
+    if (rc != CURLE_OK)
+        fail_msg("%s %s: %s", q->method, q->path, curl_easy_strerror(rc));
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r.status);
+    curl_slist_free_all(h);
+    curl_easy_cleanup(c);
+    if (r.body)
+        r.json = json_loads(r.body, 0, NULL);
+    return r;
+}
+
+static void
+reply_release(reply *r)
+{
+    free(r->body);
+    json_decref(r->json);
+}
+
+static reply
+get(fixture *fx, const char *path, const char *token)
+{
+    req q = {"GET", path, token, NULL, NULL, 0};
+
+    return do_request(fx->port, &q);
+}
+
+static reply
+post(fixture *fx, const char *path, const char *body)
+{
+    req q = {"POST", path, ADMIN, "application/json", body, 0};
+
+    return do_request(fx->port, &q);
+}
+
+/* The error body every error status carries. */
+static void
+assert_error(const reply *r, long status)
+{
+    json_t *e;
+
+    if (r->status != status)
+        fail_msg("expected %ld, got %ld: %s", status, r->status,
+                 r->body ? r->body : "");
+    assert_non_null(r->json);
+    e = json_object_get(r->json, "error");
+    assert_non_null(e);
+    assert_int_equal(json_integer_value(json_object_get(e, "code")), status);
+    assert_true(json_is_string(json_object_get(e, "message")));
+    assert_string_equal(r->ctype, "application/json");
+}
+
+static void
+assert_still_serving(fixture *fx)
+{
+    reply r = get(fx, "/healthz", NULL);
+
+    assert_int_equal(r.status, 200);
+    reply_release(&r);
+    r = get(fx, "/v1/sets", ADMIN);
+    assert_int_equal(r.status, 200);
+    reply_release(&r);
+}
+
+/* ---- tests: auth --------------------------------------------------------- */
+
+static void
+healthz_needs_no_token(void **state)
+{
+    fixture *fx = *state;
+    reply r = get(fx, "/healthz", NULL);
+
+    assert_int_equal(r.status, 200);
+    assert_string_equal(json_string_value(json_object_get(r.json, "status")),
+                        "ok");
+    reply_release(&r);
+}
+
+static void
+requests_without_a_valid_token_get_401(void **state)
+{
+    fixture *fx = *state;
+    const char *paths[] = {"/v1/sets", "/metrics", "/v1/sets/" SET_A,
+                           "/nowhere"};
+    size_t i;
+
+    for (i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+        reply r = get(fx, paths[i], NULL);
+
+        assert_error(&r, 401);
+        assert_true(r.www_auth);
+        reply_release(&r);
+        r = get(fx, paths[i], "not-a-token-0123456789");
+        assert_error(&r, 401);
+        reply_release(&r);
+        r = get(fx, paths[i], ADMIN "x"); /* a longer string is no match */
+        assert_error(&r, 401);
+        reply_release(&r);
+    }
+    {
+        req q = {"POST",
+                 "/v1/servers/vm1/action",
+                 NULL,
+                 "application/json",
+                 "{\"createSnapshot\":{\"name\":\"x\"}}",
+                 0};
+        reply r = do_request(fx->port, &q);
+
+        assert_error(&r, 401);
+        reply_release(&r);
+    }
+    assert_int_equal(F.creates, 0);
+    assert_still_serving(fx);
+}
+
+static void
+tokens_without_an_allowed_role_or_project_get_403(void **state)
+{
+    fixture *fx = *state;
+    reply r = get(fx, "/v1/sets", READER);
+
+    assert_error(&r, 403);
+    reply_release(&r);
+    r = get(fx, "/v1/sets", OTHERPROJ);
+    assert_error(&r, 403);
+    assert_non_null(strstr(r.body, "elsewhere"));
+    reply_release(&r);
+    assert_still_serving(fx);
+}
+
+static void
+keystone_answers_are_cached_until_the_token_expires(void **state)
+{
+    fixture *fx = *state;
+    reply r;
+    int i;
+
+    for (i = 0; i < 5; i++) {
+        r = get(fx, "/v1/sets", "ks-good-token");
+        assert_int_equal(r.status, 200);
+        reply_release(&r);
+    }
+    assert_int_equal(F.validations, 1);
+
+    /* a member token is valid (cached too) but lacks the admin role */
+    for (i = 0; i < 3; i++) {
+        r = get(fx, "/v1/sets", "ks-member-token");
+        assert_error(&r, 403);
+        reply_release(&r);
+    }
+    assert_int_equal(F.validations, 2);
+
+    /* invalid tokens are asked about every time, and get 401 */
+    for (i = 0; i < 2; i++) {
+        r = get(fx, "/v1/sets", "ks-bad-token");
+        assert_error(&r, 401);
+        reply_release(&r);
+    }
+    assert_int_equal(F.validations, 4);
+
+    /* a token that expires now is not cached */
+    F.token_expires_ms = snap_wall_ms() - 1;
+    r = get(fx, "/v1/sets", "ks-good-expired");
+    assert_error(&r, 401);
+    reply_release(&r);
+    r = get(fx, "/v1/sets", "ks-good-expired");
+    assert_error(&r, 401);
+    reply_release(&r);
+    assert_int_equal(F.validations, 6);
+
+    /* Keystone down: 503, while cached tokens still work */
+    F.keystone_down = true;
+    r = get(fx, "/v1/sets", "ks-good-other");
+    assert_error(&r, 503);
+    reply_release(&r);
+    r = get(fx, "/v1/sets", "ks-good-token");
+    assert_int_equal(r.status, 200);
+    reply_release(&r);
+    F.keystone_down = false;
+}
+
+static void
+tokens_files_readable_by_others_or_malformed_are_refused(void **state)
+{
+    fixture *fx = *state;
+    const struct {
+        const char *text;
+        mode_t mode;
+        const char *want;
+    } cases[] = {
+        {ADMIN " admin admin\n", 0644, "can be read or written by others"},
+        {ADMIN " admin admin\n", 0602, "can be read or written by others"},
+        {"short admin admin\n", 0600, ":1: a token must have"},
+        {"\n\n" ADMIN "\n", 0600, ":3: expected TOKEN PROJECT"},
+        {ADMIN " a b c\n", 0600, ":1: expected TOKEN PROJECT"},
+        {"# nothing\n", 0600, "has no token"},
+    };
+    char path[160];
+    size_t i;
+
+    snprintf(path, sizeof(path), "%s/bad-tokens", fx->dir);
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        http_api_opts o;
+        snap_error err = {0};
+        http_api *api;
+
+        write_tokens(path, cases[i].text, cases[i].mode);
+        http_api_opts_init(&o);
+        o.backend = &fake_ops;
+        o.tokens_file = path;
+        api = http_api_new(&o, &err);
+        assert_null(api);
+        if (!strstr(err.msg, cases[i].want))
+            fail_msg("case %zu: '%s' lacks '%s'", i, err.msg, cases[i].want);
+    }
+    {
+        http_api_opts o;
+        snap_error err = {0};
+
+        http_api_opts_init(&o);
+        o.backend = &fake_ops;
+        assert_null(http_api_new(&o, &err));
+        assert_non_null(strstr(err.msg, "no way to check tokens"));
+        snap_error_clear(&err);
+        o.tokens_file = fx->tokens;
+        o.address = "localhost"; /* names are not resolved */
+        assert_null(http_api_new(&o, &err));
+        assert_non_null(strstr(err.msg, "bad listen address"));
+    }
+    unlink(path);
+}
+
+/* ---- tests: create ------------------------------------------------------- */
+
+static void
+create_backup_answers_202_with_a_location(void **state)
+{
+    fixture *fx = *state;
+    reply r = post(fx, "/v1/servers/vm1/action",
+                   "{\"createBackup\": {\"name\": \"nightly 1\", "
+                   "\"backup_type\": \"daily\", \"rotation\": 7, "
+                   "\"metadata\": {}}}");
+
+    assert_int_equal(r.status, 202);
+    assert_string_equal(r.location, "/v1/sets/" SET_C);
+    assert_string_equal(json_string_value(json_object_get(r.json, "set_id")),
+                        SET_C);
+    assert_string_equal(json_string_value(json_object_get(r.json, "domain")),
+                        "vm1");
+    assert_int_equal(F.creates, 1);
+    assert_string_equal(F.last_name, "nightly 1");
+    assert_string_equal(F.last_backup_type, "daily");
+    assert_int_equal(F.last_rotation, 7);
+    assert_int_equal(F.last_quiesce, COORD_QUIESCE_PREFERRED);
+    assert_false(F.last_pause);
+    reply_release(&r);
+
+    /* by UUID, with the snapset extensions */
+    r = post(fx, "/v1/servers/" VM2_UUID "/action",
+             "{\"createBackup\": {\"name\": \"w\", \"backup_type\": "
+             "\"weekly\", \"rotation\": 1, \"quiesce\": \"required\", "
+             "\"pause\": true}}");
+    assert_int_equal(r.status, 202);
+    assert_int_equal(F.last_quiesce, COORD_QUIESCE_REQUIRED);
+    assert_true(F.last_pause);
+    assert_int_equal(F.last_rotation, 1);
+    reply_release(&r);
+}
+
+static void
+create_snapshot_has_no_rotation(void **state)
+{
+    fixture *fx = *state;
+    reply r = post(fx, "/v1/servers/vm2/action",
+                   "{\"createSnapshot\": {\"name\": \"before upgrade\"}}");
+
+    assert_int_equal(r.status, 202);
+    assert_string_equal(F.last_backup_type, "");
+    assert_int_equal(F.last_rotation, 0);
+    reply_release(&r);
+    r = post(fx, "/v1/servers/vm2/action",
+             "{\"createSnapshot\": {\"name\": \"x\", \"rotation\": 2}}");
+    assert_error(&r, 400);
+    assert_non_null(strstr(r.body, "unknown field 'rotation'"));
+    reply_release(&r);
+}
+
+static void
+bad_bodies_get_400(void **state)
+{
+    fixture *fx = *state;
+    const struct {
+        const char *body;
+        const char *want;
+    } cases[] = {
+        {"", "malformed JSON"},
+        {"{", "malformed JSON"},
+        {"{\"createBackup\": {\"name\": \"a\",}}", "malformed JSON"},
+        {"[1, 2]", "must be a JSON object"},
+        {"\"createBackup\"", "malformed JSON"},
+        {"{}", "exactly one action"},
+        {"{\"createBackup\": {}, \"createSnapshot\": {}}", "exactly one"},
+        {"{\"reboot\": {}}", "unknown action 'reboot'"},
+        {"{\"createBackup\": 7}", "createBackup must be an object"},
+        {"{\"createBackup\": {\"backup_type\": \"d\", \"rotation\": 1}}",
+         "name is required"},
+        {"{\"createBackup\": {\"name\": 5, \"backup_type\": \"d\", "
+         "\"rotation\": 1}}",
+         "name must be a string"},
+        {"{\"createBackup\": {\"name\": \"\", \"backup_type\": \"d\", "
+         "\"rotation\": 1}}",
+         "name must be a string"},
+        {"{\"createBackup\": {\"name\": \"a\\nb\", \"backup_type\": \"d\", "
+         "\"rotation\": 1}}",
+         "printable"},
+        {"{\"createBackup\": {\"name\": \"a\", \"rotation\": 1}}",
+         "backup_type is required"},
+        {"{\"createBackup\": {\"name\": \"a\", \"backup_type\": 3, "
+         "\"rotation\": 1}}",
+         "backup_type must be"},
+        {"{\"createBackup\": {\"name\": \"a\", \"backup_type\": \"../x\", "
+         "\"rotation\": 1}}",
+         "backup_type must be"},
+        {"{\"createBackup\": {\"name\": \"a\", \"backup_type\": \"d\"}}",
+         "rotation is required"},
+        {"{\"createBackup\": {\"name\": \"a\", \"backup_type\": \"d\", "
+         "\"rotation\": 0}}",
+         "rotation must be between 1"},
+        {"{\"createBackup\": {\"name\": \"a\", \"backup_type\": \"d\", "
+         "\"rotation\": -3}}",
+         "rotation must be between 1"},
+        {"{\"createBackup\": {\"name\": \"a\", \"backup_type\": \"d\", "
+         "\"rotation\": 100001}}",
+         "rotation must be between 1"},
+        {"{\"createBackup\": {\"name\": \"a\", \"backup_type\": \"d\", "
+         "\"rotation\": \"2\"}}",
+         "rotation must be an integer"},
+        {"{\"createBackup\": {\"name\": \"a\", \"backup_type\": \"d\", "
+         "\"rotation\": 2.0}}",
+         "rotation must be an integer"},
+        {"{\"createBackup\": {\"name\": \"a\", \"backup_type\": \"d\", "
+         "\"rotation\": true}}",
+         "rotation must be an integer"},
+        {"{\"createBackup\": {\"name\": \"a\", \"backup_type\": \"d\", "
+         "\"rotation\": 1, \"colour\": \"red\"}}",
+         "unknown field 'colour'"},
+        {"{\"createBackup\": {\"name\": \"a\", \"backup_type\": \"d\", "
+         "\"rotation\": 1, \"quiesce\": \"maybe\"}}",
+         "quiesce must be"},
+        {"{\"createBackup\": {\"name\": \"a\", \"backup_type\": \"d\", "
+         "\"rotation\": 1, \"pause\": \"yes\"}}",
+         "pause must be true or false"},
+        {"{\"createBackup\": {\"name\": \"a\", \"backup_type\": \"d\", "
+         "\"rotation\": 1, \"metadata\": []}}",
+         "metadata must be an object"},
+        {"{\"createBackup\": {\"name\": \"a\", \"backup_type\": \"d\", "
+         "\"rotation\": 1, \"metadata\": {\"k\": 1}}}",
+         "metadata must map keys to strings"},
+        {"{\"createBackup\": {\"name\": \"a\", \"name\": \"b\", "
+         "\"backup_type\": \"d\", \"rotation\": 1}}",
+         "malformed JSON"}, /* duplicate key */
+        {"{\"createSnapshot\": {\"name\": \"a\\u0000b\"}}", "malformed JSON"},
+        {"{\"createSnapshot\": {\"name\": \"a\", \"backup_type\": \"d\"}}",
+         "unknown field 'backup_type'"},
+    };
+    size_t i;
+
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        reply r = post(fx, "/v1/servers/vm1/action", cases[i].body);
+
+        if (r.status != 400 || !strstr(r.body, cases[i].want))
+            fail_msg("case %zu (%s): %ld %s", i, cases[i].body, r.status,
+                     r.body ? r.body : "");
+        assert_error(&r, 400);
+        reply_release(&r);
+    }
+    assert_int_equal(F.creates, 0);
+    assert_still_serving(fx);
+}
+
+static void
+metadata_is_refused_until_the_catalog_stores_it(void **state)
+{
+    fixture *fx = *state;
+    reply r = post(fx, "/v1/servers/vm1/action",
+                   "{\"createBackup\": {\"name\": \"a\", \"backup_type\": "
+                   "\"d\", \"rotation\": 1, \"metadata\": {\"k\": \"v\"}}}");
+
+    assert_error(&r, 501);
+    assert_non_null(strstr(r.body, "metadata is not stored yet"));
+    assert_int_equal(F.creates, 0);
+    reply_release(&r);
+}
+
+static void
+unknown_domains_sets_and_routes_get_404(void **state)
+{
+    fixture *fx = *state;
+    const char *paths[] = {
+        "/v1/sets/eeeeeeee",          "/nowhere",  "/v1",
+        "/v1/sets/" SET_A "/members", "/v1//sets", "/v1/sets/"};
+    size_t i;
+    reply r;
+
+    r = post(fx, "/v1/servers/nosuchvm/action",
+             "{\"createSnapshot\": {\"name\": \"a\"}}");
+    assert_error(&r, 404);
+    assert_non_null(strstr(r.body, "no domain 'nosuchvm'"));
+    reply_release(&r);
+    for (i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+        r = get(fx, paths[i], ADMIN);
+        if (r.status != 404)
+            fail_msg("%s: %ld", paths[i], r.status);
+        assert_error(&r, 404);
+        reply_release(&r);
+    }
+    {
+        req q = {"DELETE", "/v1/sets/eeeeeeee-0000-4000-8000-000000000009",
+                 ADMIN,    NULL,
+                 NULL,     0};
+
+        r = do_request(fx->port, &q);
+        assert_error(&r, 404);
+        reply_release(&r);
+    }
+    r = post(fx, "/v1/sets/eeeeeeee/export", "{}");
+    assert_error(&r, 404);
+    reply_release(&r);
+    assert_still_serving(fx);
+}
+
+static void
+bad_set_ids_get_400(void **state)
+{
+    fixture *fx = *state;
+    const char *paths[] = {"/v1/sets/abc", "/v1/sets/..%2F..%2Fetc",
+                           "/v1/sets/zzzzzzzzzz",
+                           "/v1/sets/aaaaaaaa-0000-4000-8000-0000000000011"};
+    size_t i;
+
+    for (i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+        reply r = get(fx, paths[i], ADMIN);
+
+        if (r.status != 400 && r.status != 404)
+            fail_msg("%s: %ld", paths[i], r.status);
+        assert_error(&r, r.status);
+        reply_release(&r);
+    }
+    {
+        reply r = get(fx, "/v1/sets/abc", ADMIN);
+
+        assert_error(&r, 400);
+        reply_release(&r);
+    }
+}
+
+static void
+a_busy_domain_gets_409(void **state)
+{
+    fixture *fx = *state;
+    req del = {"DELETE", "/v1/sets/" SET_A, ADMIN, NULL, NULL, 0};
+    reply r;
+
+    snprintf(F.busy_domain, sizeof(F.busy_domain), "vm1");
+    r = post(fx, "/v1/servers/vm1/action",
+             "{\"createBackup\": {\"name\": \"a\", \"backup_type\": \"d\", "
+             "\"rotation\": 2}}");
+    assert_error(&r, 409);
+    assert_non_null(strstr(r.body, "already has a snapset operation"));
+    reply_release(&r);
+    r = do_request(fx->port, &del);
+    assert_error(&r, 409);
+    reply_release(&r);
+    /* the other domain is free */
+    r = post(fx, "/v1/servers/vm2/action",
+             "{\"createSnapshot\": {\"name\": \"a\"}}");
+    assert_int_equal(r.status, 202);
+    reply_release(&r);
+    assert_still_serving(fx);
+}
+
+static void
+backend_errors_map_to_their_status(void **state)
+{
+    fixture *fx = *state;
+    const struct {
+        snap_code code;
+        long http;
+        long want;
+    } cases[] = {
+        {SNAP_E_HTTP, 503, 503}, {SNAP_E_TIMEOUT, 0, 504},
+        {SNAP_E_STATE, 0, 409},  {SNAP_E_SYSTEM, 0, 500},
+        {SNAP_E_NOMEM, 0, 500},  {SNAP_E_INVALID, 0, 400},
+    };
+    size_t i;
+
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        reply r;
+
+        if (cases[i].code == SNAP_E_HTTP)
+            snap_error_set_http(&F.next_error, cases[i].http,
+                                "backend says no");
+        else
+            snap_error_set(&F.next_error, cases[i].code, "backend says no");
+        r = post(fx, "/v1/servers/vm1/action",
+                 "{\"createSnapshot\": {\"name\": \"a\"}}");
+        assert_error(&r, cases[i].want);
+        assert_non_null(strstr(r.body, "backend says no"));
+        reply_release(&r);
+    }
+    assert_still_serving(fx);
+}
+
+/* ---- tests: transport ---------------------------------------------------- */
+
+static void
+oversized_bodies_get_413(void **state)
+{
+    fixture *fx = *state;
+    char *big = malloc(4096);
+    req q = {"POST", "/v1/servers/vm1/action", ADMIN, "application/json", NULL,
+             0};
+    reply r;
+
+    assert_non_null(big);
+    memset(big, ' ', 4095);
+    big[0] = '{';
+    big[4093] = '}';
+    big[4094] = '\0';
+    q.body = big;
+    r = do_request(fx->port, &q); /* Content-Length: refused at once */
+    assert_error(&r, 413);
+    reply_release(&r);
+    q.body = NULL;
+    q.chunked = 64 * 1024; /* no Content-Length: refused after reading */
+    r = do_request(fx->port, &q);
+    assert_error(&r, 413);
+    reply_release(&r);
+    q.chunked = 100; /* chunked and small: read, then 400 (not JSON) */
+    r = do_request(fx->port, &q);
+    assert_error(&r, 400);
+    reply_release(&r);
+    free(big);
+    assert_int_equal(F.creates, 0);
+    assert_still_serving(fx);
+}
+
+static void
+wrong_content_types_get_415(void **state)
+{
+    fixture *fx = *state;
+    const char *types[] = {"text/plain", "application/x-www-form-urlencoded",
+                           "application/jsonp", NULL};
+    size_t i;
+
+    for (i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
+        req q = {"POST",
+                 "/v1/servers/vm1/action",
+                 ADMIN,
+                 types[i],
+                 "{\"createSnapshot\": {\"name\": \"a\"}}",
+                 0};
+        reply r = do_request(fx->port, &q);
+
+        if (!types[i]) {
+            /* libcurl sends form-urlencoded when told nothing */
+            assert_int_equal(r.status, 415);
+        }
+        assert_error(&r, 415);
+        reply_release(&r);
+    }
+    {
+        req q = {"POST",
+                 "/v1/servers/vm1/action",
+                 ADMIN,
+                 "Application/JSON; charset=utf-8",
+                 "{\"createSnapshot\": {\"name\": \"a\"}}",
+                 0};
+        reply r = do_request(fx->port, &q);
+
+        assert_int_equal(r.status, 202);
+        reply_release(&r);
+    }
+    assert_int_equal(F.creates, 1);
+    assert_still_serving(fx);
+}
+
+static void
+wrong_methods_get_405_with_allow(void **state)
+{
+    fixture *fx = *state;
+    const struct {
+        const char *method;
+        const char *path;
+        const char *allow;
+    } cases[] = {
+        {"DELETE", "/v1/sets", "GET, HEAD"},
+        {"PUT", "/v1/sets/" SET_A, "GET, HEAD, DELETE"},
+        {"GET", "/v1/servers/vm1/action", "POST"},
+        {"DELETE", "/metrics", "GET, HEAD"},
+        {"PATCH", "/v1/sets/" SET_A "/export", "POST"},
+    };
+    size_t i;
+
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        req q = {cases[i].method, cases[i].path, ADMIN, NULL, NULL, 0};
+        reply r = do_request(fx->port, &q);
+
+        assert_error(&r, 405);
+        assert_string_equal(r.allow, cases[i].allow);
+        reply_release(&r);
+    }
+    {
+        req q = {"HEAD", "/v1/sets", ADMIN, NULL, NULL, 0};
+        reply r = do_request(fx->port, &q);
+
+        assert_int_equal(r.status, 200);
+        reply_release(&r);
+    }
+    assert_still_serving(fx);
+}
+
+/* ---- tests: sets --------------------------------------------------------- */
+
+static size_t
+nsets(const reply *r)
+{
+    return json_array_size(json_object_get(r->json, "sets"));
+}
+
+static void
+list_filters_by_domain_backup_type_and_state(void **state)
+{
+    fixture *fx = *state;
+    reply r = get(fx, "/v1/sets", ADMIN);
+
+    assert_int_equal(r.status, 200);
+    assert_int_equal(nsets(&r), 3);
+    reply_release(&r);
+    r = get(fx, "/v1/sets?domain=vm2", ADMIN);
+    assert_int_equal(nsets(&r), 2);
+    reply_release(&r);
+    r = get(fx, "/v1/sets?domain=" VM1_UUID, ADMIN);
+    assert_int_equal(nsets(&r), 1);
+    reply_release(&r);
+    r = get(fx, "/v1/sets?domain=vm2&backup_type=weekly", ADMIN);
+    assert_int_equal(nsets(&r), 1);
+    reply_release(&r);
+    r = get(fx, "/v1/sets?state=available", ADMIN);
+    assert_int_equal(nsets(&r), 1);
+    assert_string_equal(
+        json_string_value(json_object_get(
+            json_array_get(json_object_get(r.json, "sets"), 0), "id")),
+        SET_A);
+    reply_release(&r);
+    r = get(fx, "/v1/sets?domain=nosuch", ADMIN);
+    assert_int_equal(r.status, 200);
+    assert_int_equal(nsets(&r), 0);
+    reply_release(&r);
+    r = get(fx, "/v1/sets?state=broken", ADMIN);
+    assert_error(&r, 400);
+    reply_release(&r);
+    r = get(fx, "/v1/sets?colour=red", ADMIN);
+    assert_error(&r, 400);
+    assert_non_null(strstr(r.body, "unknown query parameter 'colour'"));
+    reply_release(&r);
+}
+
+static void
+get_shows_state_members_windows_and_error(void **state)
+{
+    fixture *fx = *state;
+    reply r = get(fx, "/v1/sets/" SET_A, ADMIN);
+    json_t *s, *m;
+
+    assert_int_equal(r.status, 200);
+    s = json_object_get(r.json, "set");
+    assert_string_equal(json_string_value(json_object_get(s, "id")), SET_A);
+    assert_string_equal(json_string_value(json_object_get(s, "state")),
+                        "available");
+    assert_string_equal(json_string_value(json_object_get(s, "consistency")),
+                        "filesystem");
+    assert_int_equal(json_integer_value(json_object_get(s, "freeze_window_ms")),
+                     180);
+    assert_true(json_is_null(json_object_get(s, "pause_window_ms")));
+    assert_string_equal(json_string_value(json_object_get(
+                            json_object_get(s, "domain"), "name")),
+                        "vm1");
+    m = json_array_get(json_object_get(s, "members"), 0);
+    assert_string_equal(json_string_value(json_object_get(m, "target")), "vda");
+    assert_null(json_object_get(s, "journal")); /* internal */
+    reply_release(&r);
+
+    /* by prefix, upper case */
+    r = get(fx, "/v1/sets/BBBBBBBB", ADMIN);
+    assert_int_equal(r.status, 200);
+    s = json_object_get(r.json, "set");
+    assert_string_equal(json_string_value(json_object_get(s, "state")),
+                        "error");
+    assert_string_equal(json_string_value(json_object_get(s, "error")),
+                        "guest agent refused");
+    reply_release(&r);
+}
+
+static void
+delete_answers_202(void **state)
+{
+    fixture *fx = *state;
+    req q = {"DELETE", "/v1/sets/" SET_A, ADMIN, NULL, NULL, 0};
+    reply r = do_request(fx->port, &q);
+
+    assert_int_equal(r.status, 202);
+    assert_string_equal(json_string_value(json_object_get(r.json, "set_id")),
+                        SET_A);
+    reply_release(&r);
+    r = get(fx, "/v1/sets/" SET_A, ADMIN);
+    assert_error(&r, 404);
+    reply_release(&r);
+}
+
+static void
+export_is_not_available_yet(void **state)
+{
+    fixture *fx = *state;
+    reply r = post(fx, "/v1/sets/" SET_A "/export", "{}");
+
+    assert_error(&r, 501);
+    assert_non_null(strstr(r.body, "#4"));
+    reply_release(&r);
+}
+
+/* ---- tests: metrics ------------------------------------------------------ */
+
+static void
+metrics_count_requests_sets_windows_and_frozen_guests(void **state)
+{
+    fixture *fx = *state;
+    coord_set *s = coord_set_new(NULL);
+    reply r;
+
+    assert_non_null(s);
+    s->state = COORD_SET_AVAILABLE;
+    s->consistency = COORD_CONSISTENCY_FILESYSTEM;
+    s->freeze_ms = 180;
+    s->pause_ms = 40;
+    http_api_observe_set(fx->api, s);
+    s->state = COORD_SET_ERROR;
+    s->consistency = COORD_CONSISTENCY_NONE;
+    s->freeze_ms = -1;
+    s->pause_ms = -1;
+    http_api_observe_set(fx->api, s);
+    coord_set_free(s);
+    http_api_observe_delete(fx->api, true);
+
+    r = get(fx, "/v1/sets", NULL); /* a 401 to count */
+    reply_release(&r);
+    r = get(fx, "/metrics", ADMIN);
+    assert_int_equal(r.status, 200);
+    assert_non_null(strstr(r.ctype, "text/plain"));
+    assert_null(r.json);
+    assert_non_null(
+        strstr(r.body, "snapset_http_requests_total{code=\"401\"} 1\n"));
+    assert_non_null(strstr(r.body,
+                           "snapset_sets_made_total{result=\"available\","
+                           "consistency=\"filesystem\"} 1\n"));
+    assert_non_null(strstr(r.body, "snapset_sets_made_total{result=\"error\","
+                                   "consistency=\"none\"} 1\n"));
+    assert_non_null(
+        strstr(r.body, "snapset_freeze_window_seconds_bucket{le=\"0.1\"} 0\n"));
+    assert_non_null(strstr(
+        r.body, "snapset_freeze_window_seconds_bucket{le=\"0.25\"} 1\n"));
+    assert_non_null(strstr(r.body, "snapset_freeze_window_seconds_count 1\n"));
+    assert_non_null(
+        strstr(r.body, "snapset_pause_window_seconds_bucket{le=\"0.05\"} 1\n"));
+    assert_non_null(strstr(r.body, "snapset_guests_frozen 1\n"));
+    assert_non_null(strstr(r.body, "snapset_sets{state=\"creating\"} 1\n"));
+    assert_non_null(
+        strstr(r.body, "snapset_set_deletions_total{result=\"ok\"} 1\n"));
+    assert_non_null(strstr(r.body, "snapset_jobs{state=\"queued\"} 3\n"));
+    assert_non_null(
+        strstr(r.body, "# TYPE snapset_freeze_window_seconds histogram\n"));
+    reply_release(&r);
+}
+
+/* ---- tests: load and bad input together ---------------------------------- */
+
+typedef struct hammer {
+    int port;
+    int id;
+    int failures;
+} hammer;
+
+static void *
+hammer_main(void *arg)
+{
+    hammer *h = arg;
+    static const struct {
+        req q;
+        long want;
+    } mix[] = {
+        {{"GET", "/v1/sets", ADMIN, NULL, NULL, 0}, 200},
+        {{"GET", "/v1/sets", NULL, NULL, NULL, 0}, 401},
+        {{"POST", "/v1/servers/vm1/action", ADMIN, "application/json", "{", 0},
+         400},
+        {{"POST", "/v1/servers/vm1/action", ADMIN, "text/plain", "{}", 0}, 415},
+        {{"POST", "/v1/servers/nosuch/action", ADMIN, "application/json",
+          "{\"createSnapshot\": {\"name\": \"a\"}}", 0},
+         404},
+        {{"GET", "/metrics", ADMIN, NULL, NULL, 0}, 200},
+        {{"GET", "/healthz", NULL, NULL, NULL, 0}, 200},
+        {{"POST", "/v1/servers/vm1/action", ADMIN, "application/json", NULL,
+          8192},
+         413},
+    };
+    int i;
+
+    for (i = 0; i < 40; i++) {
+        size_t k = (size_t)(i + h->id) % (sizeof(mix) / sizeof(mix[0]));
+        reply r = do_request(h->port, &mix[k].q);
+
+        if (r.status != mix[k].want)
+            h->failures++;
+        reply_release(&r);
+    }
+    return NULL;
+}
+
+static void
+concurrent_good_and_bad_requests_are_all_answered(void **state)
+{
+    fixture *fx = *state;
+    pthread_t t[8];
+    hammer h[8];
+    int i, failures = 0;
+
+    for (i = 0; i < 8; i++) {
+        h[i].port = fx->port;
+        h[i].id = i;
+        h[i].failures = 0;
+        assert_int_equal(pthread_create(&t[i], NULL, hammer_main, &h[i]), 0);
+    }
+    for (i = 0; i < 8; i++) {
+        pthread_join(t[i], NULL);
+        failures += h[i].failures;
+    }
+    assert_int_equal(failures, 0);
+    assert_still_serving(fx);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+#define T(f) cmocka_unit_test_setup_teardown(f, setup_file, teardown)
+        T(healthz_needs_no_token),
+        T(requests_without_a_valid_token_get_401),
+        T(tokens_without_an_allowed_role_or_project_get_403),
+        cmocka_unit_test_setup_teardown(
+            keystone_answers_are_cached_until_the_token_expires, setup_keystone,
+            teardown),
+        T(tokens_files_readable_by_others_or_malformed_are_refused),
+        T(create_backup_answers_202_with_a_location),
+        T(create_snapshot_has_no_rotation),
+        T(bad_bodies_get_400),
+        T(metadata_is_refused_until_the_catalog_stores_it),
+        T(unknown_domains_sets_and_routes_get_404),
+        T(bad_set_ids_get_400),
+        T(a_busy_domain_gets_409),
+        T(backend_errors_map_to_their_status),
+        T(oversized_bodies_get_413),
+        T(wrong_content_types_get_415),
+        T(wrong_methods_get_405_with_allow),
+        T(list_filters_by_domain_backup_type_and_state),
+        T(get_shows_state_members_windows_and_error),
+        T(delete_answers_202),
+        T(export_is_not_available_yet),
+        T(metrics_count_requests_sets_windows_and_frozen_guests),
+        T(concurrent_good_and_bad_requests_are_all_answered),
+#undef T
+    };
+    int rc;
+
+    pthread_mutex_init(&F.mu, NULL);
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    rc = cmocka_run_group_tests(tests, NULL, NULL);
+    curl_global_cleanup();
+    pthread_mutex_destroy(&F.mu);
+    return rc;
+}
