@@ -1,0 +1,216 @@
+#!/bin/sh
+# tests/integration/test_restore.sh -- `snapset restore` on a real guest of
+# its own (restore stops the VM: never the shared one) with three local
+# disks and a Cinder RBD volume attached like Nova: a file written after
+# the set is gone after restore and one written before is there, on every
+# disk; restoring the same set twice works; Cinder members go back by
+# revert-to-snapshot when the set's snapshot is the volume's latest and by a
+# new volume from the snapshot otherwise; a restore failing half-way (fault
+# build) is undone; --no-start leaves the domain shut off.
+set -u
+. "$(dirname "$0")/restore_lib.sh"
+. "$(dirname "$0")/lib.sh"
+
+C=$repo/tests/cloud
+if [ ! -r "$OS_STATE/openrc-demo" ]; then
+    begin "cloud"; bad "no test cloud: run tests/cloud/setup"; summary; exit 1
+fi
+. "$OS_STATE/openrc-demo"
+conf=$SNAP_ITMP/snapset.conf
+cat >"$conf" <<CONF
+openstack = { enabled = true; delete_timeout_ms = 30000; };
+CONF
+sso() { ss -c "$conf" "$@"; }
+# A raw block device too (a loop device on a file of ours), when this host
+# can make one: restore writes it in place, after saving its content.
+blk=""
+blk_file=$SNAP_WORK/tmp/restore-blk.img
+blk_down() {
+    [ -n "$blk" ] || return 0
+    vsh destroy "$DOM" >/dev/null 2>&1
+    vsh detach-disk "$DOM" vde --config >/dev/null 2>&1
+    losetup -d "$blk" 2>/dev/null
+    rm -f "$blk_file"
+}
+trap 'blk_down; r_cleanup' EXIT
+# Guest and data disks: root, data1 (qcow2), data2 (raw), the volume, and
+# the block device.
+disks() { echo "/ /vol/data1 /vol/data2 $(vol_dir)${blk:+ /vol/blk1}"; }
+
+begin "guest and volume"
+if ! r_guest_up; then bad "tests/guest/setup for $DOM"; summary; exit 1; fi
+r_attach snapset-it-restore || { bad "attach a volume"; summary; exit 1; }
+if truncate -s 64M "$blk_file" && blk=$(losetup -f --show "$blk_file" 2>/dev/null) && [ -b "$blk" ]; then
+    vsh attach-disk "$DOM" "$blk" vde --sourcetype block --driver qemu --subdriver raw \
+        --serial blk1 --live --config >/dev/null
+    check_num "a block device attached as vde ($blk)" $? -eq 0
+else
+    blk=""
+    rm -f "$blk_file"
+    ok "no loop device on this host: the block device part is skipped"
+fi
+check "the guest mounts every data disk" wait_mounts 60 $(disks | cut -d' ' -f2-)
+
+# mark NAME: writes NAME on every disk, synced (so that a restore cannot
+# lose it by accident: it must be the restore that takes it away).
+mark() {
+    gx "for d in $(disks); do echo $1 > \$d/$1.txt; done; sync" >/dev/null
+}
+# has NAME: every disk has NAME; lacks NAME: none has it.
+has() {
+    gx "r=0; for d in $(disks); do test -s \$d/$1.txt || { echo \"     \$d has no $1.txt\"; r=1; }; done; exit \$r"
+}
+lacks() {
+    gx "r=0; for d in $(disks); do test ! -e \$d/$1.txt || { echo \"     \$d has $1.txt\"; r=1; }; done; exit \$r"
+}
+# After a restore that started the domain: agent, then every mount.
+back_up() {
+    wait_agent "$DOM" 120 && wait_mounts 60 $(disks | cut -d' ' -f2-)
+}
+
+begin "a set with the volume"
+# The guest's images outlive a run: markers of an earlier one go first.
+gx "for d in $(disks); do rm -f \$d/*.txt; done; sync" >/dev/null
+mark before
+check "the guest wrote a file before the set on every disk" has before
+sso create "$DOM" --json >"$SNAP_ITMP/a.json" 2>"$SNAP_ITMP/a.err"
+rc=$?
+check_num "create exits 0" $rc -eq 0
+[ $rc -eq 0 ] || { cat "$SNAP_ITMP/a.err"; summary; exit 1; }
+set_a=$(jq -r .uuid "$SNAP_ITMP/a.json")
+r_made_sets="$r_made_sets $set_a"
+check "one Cinder member" test "$(jq '[.members[] | select(.kind == "cinder")] | length' "$SNAP_ITMP/a.json")" = 1
+mark after
+check "the guest wrote a file after the set on every disk" has after
+
+begin "restore (revert to the latest snapshot)"
+blk_before=$(blklist)
+up0=$(guest_uptime)
+t0=$(date +%s%3N)
+sso restore "$set_a" >"$SNAP_ITMP/r1.out" 2>"$SNAP_ITMP/r1.err"
+rc=$?
+t1=$(date +%s%3N)
+check_num "restore exits 0" $rc -eq 0
+[ $rc -eq 0 ] || cat "$SNAP_ITMP/r1.err"
+sed 's/^/     /' "$SNAP_ITMP/r1.out"
+echo "     restore took $((t1 - t0)) ms"
+check "the volume was reverted" grep -q "vdd: Cinder volume $vol reverted" "$SNAP_ITMP/r1.out"
+[ -z "$blk" ] || check "the block device was written back" grep -q "vde: device $blk, written back" "$SNAP_ITMP/r1.out"
+check "domain is running again" test "$(domstate)" = running
+check "guest is back with every disk" back_up
+up1=$(guest_uptime)
+check "the guest rebooted (uptime $up0 -> $up1)" awk -v a="$up0" -v b="$up1" 'BEGIN { exit !(b < a) }'
+check "a file written before the set is on every disk" has before
+check "a file written after the set is gone from every disk" lacks after
+check "the domain's disks are the same (domblklist)" test "$(blklist)" = "$blk_before"
+check "the volume is in-use by the domain" \
+    test "$("$C/os" cinder GET "/volumes/$vol" | jq -r '.volume.status + " " + .volume.attachments[0].server_id')" = "in-use $(vsh domuuid "$DOM")"
+check "the set is unchanged and still available" \
+    test "$(sso show "$set_a" --json | jq -r .state)" = available
+check "no old image is left next to the disks" test -z "$(ls -A "$SNAP_WORK/img" | grep snapset-restore)"
+
+begin "restore the same set twice"
+mark after2
+check "the guest wrote after2.txt on every disk" has after2
+sso restore "$set_a" >"$SNAP_ITMP/r2.out" 2>"$SNAP_ITMP/r2.err"
+rc=$?
+check_num "second restore exits 0" $rc -eq 0
+[ $rc -eq 0 ] || cat "$SNAP_ITMP/r2.err"
+check "guest is back with every disk" back_up
+check "a file written before the set is on every disk" has before
+check "after2 is gone" lacks after2
+check "after is still gone" lacks after
+
+begin "restore an older set (a new volume from its snapshot)"
+mark between
+check "the guest wrote between.txt on every disk" has between
+sso create "$DOM" --json >"$SNAP_ITMP/b.json" 2>"$SNAP_ITMP/b.err"
+check_num "create a newer set" $? -eq 0
+set_b=$(jq -r .uuid "$SNAP_ITMP/b.json")
+r_made_sets="$r_made_sets $set_b"
+mark after3
+check "the guest wrote after3.txt on every disk" has after3
+sso restore "$set_a" >"$SNAP_ITMP/r3.out" 2>"$SNAP_ITMP/r3.err"
+rc=$?
+check_num "restore exits 0" $rc -eq 0
+[ $rc -eq 0 ] || cat "$SNAP_ITMP/r3.err"
+sed 's/^/     /' "$SNAP_ITMP/r3.out"
+check "a new volume replaced the old one" grep -q "vdd: new Cinder volume" "$SNAP_ITMP/r3.out"
+new=$(vol_of "$DOM" vdd)
+check "the disk's serial is the new volume" test -n "$new" -a "$new" != "$vol"
+check "the new volume was made from set A's snapshot" \
+    test "$("$C/os" cinder GET "/volumes/$new" | jq -r .volume.snapshot_id)" = "$(jq -r '.members[] | select(.target == "vdd") | .location' "$SNAP_ITMP/a.json")"
+check "the old volume is kept, detached" \
+    test "$("$C/os" cinder GET "/volumes/$vol" | jq -r .volume.status)" = available
+check "guest is back with every disk" back_up
+check "set A's file is on every disk" has before
+check "files of later times are gone" lacks between
+check "after3 is gone" lacks after3
+
+begin "restore the newer set (again a new volume; the restore's volume goes)"
+sso restore "$set_b" >"$SNAP_ITMP/r4.out" 2>"$SNAP_ITMP/r4.err"
+rc=$?
+check_num "restore exits 0" $rc -eq 0
+[ $rc -eq 0 ] || cat "$SNAP_ITMP/r4.err"
+check "the volume made by the earlier restore was deleted" grep -q "$new (made by an earlier restore) deleted" "$SNAP_ITMP/r4.out"
+"$C/os" cinder GET "/volumes/$new" >/dev/null 2>&1
+check_num "... and is gone from Cinder" $? -eq 2
+check "guest is back with every disk" back_up
+check "set B's file is on every disk" has between
+check "set A's file too" has before
+check "after3 is still gone" lacks after3
+
+begin "a restore failing half-way is undone"
+mark post
+check "the guest wrote post.txt on every disk" has post
+blk_before=$(blklist)
+ls -i "$SNAP_WORK/img" >"$SNAP_ITMP/inodes.before"
+SNAPSET_FAULT=restore-swapped:fail sso restore "$set_a" >"$SNAP_ITMP/f.out" 2>"$SNAP_ITMP/f.err"
+rc=$?
+if grep -q "fault injected" "$SNAP_ITMP/f.err"; then
+    check_num "restore exits 1" $rc -eq 1
+    check "the error names the step and says it was undone" \
+        grep -q "failed at step 'start the domain' and was undone" "$SNAP_ITMP/f.err"
+    check "domain is running again" test "$(domstate)" = running
+    check "the domain's disks are as before (domblklist)" test "$(blklist)" = "$blk_before"
+    check "the disk images are the same files" sh -c "ls -i '$SNAP_WORK/img' | cmp -s - '$SNAP_ITMP/inodes.before'"
+    check "no image of the restore is left" test -z "$(ls -A "$SNAP_WORK/img" | grep snapset-restore)"
+    check "no volume of the restore is left" \
+        test "$("$C/os" cinder GET /volumes/detail | jq --arg s "$set_a" '[.volumes[] | select(.metadata.snapset_from_set == $s and .status != "deleting")] | length')" = 0
+    check "guest is back with every disk" back_up
+    check "what the guest wrote before the failed restore is there" has post
+else
+    ok "skipped: not a -DSNAP_FAULTS=ON build"
+fi
+
+begin "a guest that does not power off is forced off after the bound"
+# qemu-ga stopped inside the guest: no agent shutdown, and busybox has no
+# ACPI daemon, so only the bound ends the wait.
+gx "p=\$(pidof qemu-ga); (sleep 1; kill -STOP \$p; sleep 30; kill -CONT \$p) >/dev/null 2>&1 &" >/dev/null
+sleep 2
+sso --agent-timeout 1000 restore "$set_b" --shutdown-timeout 2000 >"$SNAP_ITMP/r6.out" 2>"$SNAP_ITMP/r6.err"
+rc=$?
+check_num "restore exits 0" $rc -eq 0
+[ $rc -eq 0 ] || cat "$SNAP_ITMP/r6.err"
+grep timing "$SNAP_ITMP/r6.out" | sed 's/^/     /'
+stop=$(sed -n 's/.*stop \([0-9]*\) forced.*/\1/p' "$SNAP_ITMP/r6.out")
+check "the guest was forced off" test -n "$stop"
+check_num "after the bound (2 s + 1 s agent ping), not much later (ms)" "${stop:-99999}" -le 6000
+check "guest is back with every disk" back_up
+check "set B's file is on every disk" has between
+
+begin "restore --no-start"
+sso restore "$set_b" --no-start >"$SNAP_ITMP/r5.out" 2>"$SNAP_ITMP/r5.err"
+rc=$?
+check_num "restore --no-start exits 0" $rc -eq 0
+[ $rc -eq 0 ] || cat "$SNAP_ITMP/r5.err"
+check "the domain is left shut off" test "$(domstate)" = "shut off"
+check "the output says so" grep -q "is shut off" "$SNAP_ITMP/r5.out"
+
+begin "bad input"
+sso restore 2>/dev/null; check_num "restore without a set is a usage error" $? -eq 2
+sso restore "$set_a" --bogus 2>/dev/null; check_num "unknown option is a usage error" $? -eq 2
+sso restore 00000000-0000-0000-0000-000000000000 2>"$SNAP_ITMP/e"; rc=$?
+check_num "unknown set fails" $rc -eq 1
+
+summary
