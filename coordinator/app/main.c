@@ -11,6 +11,9 @@
 #include "common/snap_log.h"
 #include "common/snap_time.h"
 #include "coordinator/app/actions.h"
+#include "coordinator/app/restore.h"
+#include "coordinator/app/export.h"
+#include "coordinator/app/serve.h"
 #include "coordinator/app/watchdog.h"
 #include "coordinator/coord_catalog.h"
 
@@ -27,7 +30,21 @@ static const char usage_text[] =
     "  show SET [--json]\n"
     "  delete SET\n"
     "  recover [DOMAIN]\n"
+    "  export SET --ova FILE | --ovf DIR | --glance [--name NAME]\n"
+    "         [--disk-format vmdk|qcow2] [--json] [--timeout MS] [--force]\n"
+    "         [--ceph-conf FILE] [--ceph-user NAME] [--staging-dir DIR]\n"
+    "         [--cleanup-timeout MS]\n"
+    "  export --check FILE.ova     verifies a package (order, digests)\n"
+    "  restore SET [--start|--no-start] [--shutdown-timeout MS]\n"
+    "  spawn SET --name NEW [--vcpus N] [--memory MiB] [--network NET]...\n"
+    "        [--full] [--no-start] [--dir DIR]\n"
+    "  volume-from SET DISK [--name NAME] [--format qcow2|raw] [--dir DIR]\n"
+    "  flatten DOMAIN\n"
     "  check-config\n"
+    "  serve [--address ADDR] [--port N] [--tokens-file FILE] [--no-schedule]\n"
+    "  policy list [--json]\n"
+    "  policy run NAME [--json]\n"
+    "  policy prune NAME [--dry-run] [--json]\n"
     "\n"
     "global options:\n"
     "  -c, --config FILE      configuration (default /etc/snapset/snapset.conf\n"
@@ -136,6 +153,17 @@ print_set(const coord_set *set)
     printf("freeze window: %s ms (%lld filesystems)\n", fw,
            (long long)set->frozen_count);
     printf("pause window:  %s ms\n", pw);
+    if (set->freeze_ms >= 0 || set->pause_ms >= 0) {
+        char t[4][24];
+
+        fmt_ms(t[0], sizeof(t[0]), set->t_freeze);
+        fmt_ms(t[1], sizeof(t[1]), set->t_request);
+        fmt_ms(t[2], sizeof(t[2]), set->t_wait);
+        fmt_ms(t[3], sizeof(t[3]), set->t_thaw);
+        printf("inside:        freeze %s, requests %s, backend wait %s, "
+               "thaw %s (ms)\n",
+               t[0], t[1], t[2], t[3]);
+    }
     if (set->backup_type)
         printf("backup type:   %s (rotation %d)\n", set->backup_type,
                set->rotation);
@@ -557,6 +585,20 @@ main(int argc, char **argv)
         rc = cmd_delete(&ctx, argc, argv);
     } else if (strcmp(cmd, "recover") == 0) {
         rc = cmd_recover(&ctx, argc, argv);
+    } else if (strcmp(cmd, "serve") == 0) {
+        rc = app_cmd_serve(&ctx, argc, argv);
+    } else if (strcmp(cmd, "policy") == 0) {
+        rc = app_cmd_policy(&ctx, argc, argv);
+    } else if (strcmp(cmd, "export") == 0) {
+        rc = app_cmd_export(&ctx, argc, argv);
+    } else if (strcmp(cmd, "restore") == 0) {
+        rc = app_cmd_restore(&ctx, argc, argv);
+    } else if (strcmp(cmd, "spawn") == 0) {
+        rc = app_cmd_spawn(&ctx, argc, argv);
+    } else if (strcmp(cmd, "volume-from") == 0) {
+        rc = app_cmd_volume_from(&ctx, argc, argv);
+    } else if (strcmp(cmd, "flatten") == 0) {
+        rc = app_cmd_flatten(&ctx, argc, argv);
     } else if (strcmp(cmd, "check-config") == 0) {
         if (argc != 1) {
             rc = usage_error("'check-config' takes no argument");
