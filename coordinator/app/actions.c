@@ -10,6 +10,7 @@
 
 #include "common/snap_fs.h"
 #include "common/snap_log.h"
+#include "coordinator/app/restore.h"
 #include "coordinator/app/virt.h"
 #include "coordinator/app/watchdog.h"
 #include "coordinator/coord_domxml.h"
@@ -425,6 +426,10 @@ app_delete(app_ctx *ctx, const char *set_id, snap_error *err)
         if (!recover_set(ctx, set, dom, err))
             goto cleanup;
     }
+    /* A linked clone or a volume made from the set would break (or make
+     * Cinder refuse half-way): refuse before touching anything. */
+    if (app_set_in_use(ctx, set, NULL, err))
+        goto cleanup;
     set->state = COORD_SET_DELETING;
     if (!coord_catalog_save(ctx->catalog, set, err))
         goto cleanup;
