@@ -158,6 +158,8 @@ set_to_json(const coord_set *set)
         json_object_set_new(jr, "pause_attempted",
                             json_boolean(set->journal.pause_attempted)) ||
         json_object_set_new(jr, "resumed", json_boolean(set->journal.resumed)) ||
+        json_object_set_new(jr, "memory_attempted",
+                            json_boolean(set->journal.memory_attempted)) ||
         json_object_set_new(jr, "owner_pid",
                             json_integer(set->journal.owner_pid)) ||
         json_object_set_new(jr, "owner_start",
@@ -178,6 +180,10 @@ set_to_json(const coord_set *set)
                             json_boolean(set->pause_requested)) ||
         add_str(o, "error", set->error) ||
         add_str(o, "group_snapshot_id", set->group_snapshot_id) ||
+        add_str(o, "memory", set->memory) ||
+        json_object_set_new(o, "memory_save_ms",
+                            set->t_memory >= 0 ? json_integer(set->t_memory)
+                                               : json_null()) ||
         json_object_set_new(o, "freeze_window_ms",
                             set->freeze_ms >= 0 ? json_integer(set->freeze_ms)
                                                 : json_null()) ||
@@ -388,6 +394,8 @@ coord_set_from_json(const char *text, snap_error *err)
         !get_str(root, "error", &set->error, false, err) ||
         !get_str(root, "group_snapshot_id", &set->group_snapshot_id, false,
                  err) ||
+        !get_str(root, "memory", &set->memory, false, err) ||
+        !get_int(root, "memory_save_ms", &set->t_memory, -1, err) ||
         !get_int(root, "freeze_window_ms", &set->freeze_ms, -1, err) ||
         !get_int(root, "pause_window_ms", &set->pause_ms, -1, err) ||
         !get_int(root, "frozen_filesystems", &frozen, 0, err))
@@ -422,6 +430,7 @@ coord_set_from_json(const char *text, snap_error *err)
         get_bool(jr, "thawed", &set->journal.thawed);
         get_bool(jr, "pause_attempted", &set->journal.pause_attempted);
         get_bool(jr, "resumed", &set->journal.resumed);
+        get_bool(jr, "memory_attempted", &set->journal.memory_attempted);
         if (!get_int(jr, "owner_pid", &pid, 0, err) ||
             !get_int(jr, "owner_start", &start, 0, err))
             goto cleanup;

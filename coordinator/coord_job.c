@@ -137,6 +137,19 @@ rollback(coord_job *job, const size_t *local, size_t nlocal,
     if (ncinder && job->volumes->cleanup &&
         !job->volumes->cleanup(job->volumes_impl, set, &e))
         snap_warn("set %s: %s", set->uuid, e.msg); /* stays recorded */
+    if (set->memory && set->journal.memory_attempted && job->memory) {
+        snap_error_clear(&e);
+        if (job->memory->remove(job->memory_impl, set, &e)) {
+            free(set->memory);
+            set->memory = NULL;
+            set->journal.memory_attempted = false;
+            set->t_memory = -1;
+        } else {
+            /* Stays recorded with its path. */
+            snap_warn("set %s: cannot remove the RAM state '%s': %s",
+                      set->uuid, set->memory, e.msg);
+        }
+    }
 }
 
 bool
@@ -177,6 +190,30 @@ coord_job_run(coord_job *job, snap_error *err)
                        set->domain_name, nlocal && !job->disks ? "local" : "Cinder",
                        nlocal && !job->disks ? "local disk backend" : "Cinder client");
         goto cleanup;
+    }
+    if (job->opts.memory && !job->memory) {
+        snap_error_set(err, SNAP_E_INVALID,
+                       "domain '%s': RAM state asked for but no memory "
+                       "backend is configured", set->domain_name);
+        goto cleanup;
+    }
+    if (job->opts.memory && job->opts.quiesce == COORD_QUIESCE_REQUIRED) {
+        snap_error_set(err, SNAP_E_INVALID,
+                       "a set with RAM state cannot be quiesced: a guest "
+                       "saved frozen would come back frozen");
+        goto cleanup;
+    }
+    if (job->opts.memory && !set->memory) {
+        snap_error_set(err, SNAP_E_INVALID,
+                       "domain '%s': no file named for the RAM state",
+                       set->domain_name);
+        goto cleanup;
+    }
+    if (job->opts.memory) {
+        /* The saved guest resumes exactly where it was: frozen, if it was.
+         * Its disks are taken at the memory's instant instead. */
+        job->opts.quiesce = COORD_QUIESCE_OFF;
+        job->opts.pause = true;
     }
     set->quiesce = job->opts.quiesce;
     set->pause_requested = job->opts.pause;
@@ -254,6 +291,17 @@ coord_job_run(coord_job *job, snap_error *err)
         if (!job->guest->pause(job->guest_impl, err))
             goto unfreeze;
         snap_fault("after-pause");
+    }
+    if (job->opts.memory) {
+        set->journal.memory_attempted = true;
+        if (!journal_save(job, err))
+            goto unfreeze;
+        t0 = snap_now_ms();
+        if (!job->memory->save(job->memory_impl, set, snap_ms_left(deadline),
+                               err))
+            goto unfreeze;
+        set->t_memory = snap_now_ms() - t0;
+        snap_fault("after-memory");
     }
 
     /* Fix every point in time: all requests first, then one wait. */

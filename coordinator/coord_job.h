@@ -6,7 +6,8 @@
  * unit tests script fakes, so every failure path can be driven.
  *
  * Order of operations (a paused guest cannot answer its agent):
- *   journal intent -> freeze -> pause -> request every snapshot at once ->
+ *   journal intent -> freeze -> pause -> [save RAM state] ->
+ *   request every snapshot at once ->
  *   wait until every backend has fixed its point (one deadline) ->
  *   resume -> thaw -> confirm thawed -> finish local copies -> record.
  * Every path out of FREEZING/FROZEN resumes and thaws; the first error wins.
@@ -72,6 +73,17 @@ typedef struct coord_volume_ops {
     bool (*cleanup)(void *impl, coord_set *set, snap_error *err);
 } coord_volume_ops;
 
+/* The guest's RAM and device state (`create --memory`). save() runs with
+ * the vCPUs paused, before any disk's point is fixed, and writes
+ * set->memory (chosen by the caller) within @timeout_ms, leaving the vCPUs
+ * paused: nothing the guest does can fall between the memory's instant and
+ * the disks'. remove() deletes what save() made (rollback, recovery). */
+typedef struct coord_memory_ops {
+    bool (*save)(void *impl, coord_set *set, int64_t timeout_ms,
+                 snap_error *err);
+    bool (*remove)(void *impl, coord_set *set, snap_error *err);
+} coord_memory_ops;
+
 /* Durable record of the set: called before every step that changes the
  * guest or creates something outside, and after it. */
 typedef struct coord_journal_ops {
@@ -99,6 +111,9 @@ typedef struct coord_job_opts {
     int64_t copy_timeout_ms;      /* local copies, after the thaw */
     int thaw_attempts;            /* >= 1 */
     bool app_hooks;               /* the guest's fsfreeze hooks quiesce apps */
+    bool memory;                  /* save RAM state too: implies pause and no
+                                     freeze (a guest saved frozen would come
+                                     back frozen) */
 } coord_job_opts;
 
 typedef struct coord_job {
@@ -114,6 +129,8 @@ typedef struct coord_job {
     void *journal_impl;
     const coord_watchdog_ops *watchdog; /* may be NULL */
     void *watchdog_impl;
+    const coord_memory_ops *memory; /* needed when opts.memory */
+    void *memory_impl;
 } coord_job;
 
 /* Sets @opts to the defaults (quiesce preferred, no pause, 10 s agent,

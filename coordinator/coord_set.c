@@ -21,6 +21,7 @@ coord_set_new(snap_error *err)
     set->freeze_ms = -1;
     set->pause_ms = -1;
     set->t_freeze = set->t_request = set->t_wait = set->t_thaw = -1;
+    set->t_memory = -1;
     return set;
 }
 
@@ -53,6 +54,7 @@ coord_set_free(coord_set *set)
     free(set->backup_type);
     free(set->error);
     free(set->group_snapshot_id);
+    free(set->memory);
     free(set);
 }
 

@@ -78,6 +78,7 @@ typedef struct coord_journal {
     bool thawed;           /* ... and was thawed again (confirmed) */
     bool pause_attempted;  /* the vCPUs may be paused by us */
     bool resumed;          /* ... and were resumed again */
+    bool memory_attempted; /* the memory state file may exist */
     long owner_pid;        /* the process making the set */
     int64_t owner_start;   /* its start time (clock ticks since boot) */
 } coord_journal;
@@ -107,6 +108,13 @@ typedef struct coord_set {
      * was accepted (and the backup job started), waiting until every
      * backend had taken its point, the thaw (with its confirmation). */
     int64_t t_freeze, t_request, t_wait, t_thaw;
+    /* A set with RAM state (`create --memory`): the file holding the
+     * guest's memory and device state, saved while the vCPUs were paused
+     * at the same instant as the disks' point (libvirt's save-image
+     * format), and how long saving it took (-1: not saved). NULL: a set of
+     * disks only. */
+    char *memory;
+    int64_t t_memory;
     coord_member *members;
     size_t nmembers;
     coord_journal journal;

@@ -287,6 +287,7 @@ app_create(app_ctx *ctx, const char *domain, const app_create_opts *o,
     coord_job job;
     virt_guest guest = {0};
     virt_disks disks = {0};
+    virt_memory memory = {0};
     app_watchdog wd;
     char *xml = NULL;
     int state = 0, reason = 0, lock = o->lock_fd;
@@ -357,6 +358,15 @@ app_create(app_ctx *ctx, const char *domain, const app_create_opts *o,
     job.opts.pause = o->pause;
     job.opts.mounts = o->mounts;
     job.opts.nmounts = o->nmounts;
+    if (o->memory) {
+        job.opts.memory = true;
+        set->memory = snap_path_join(set->dir, "memory.state", err);
+        if (!set->memory)
+            goto cleanup;
+        memory.dom = dom;
+        job.memory = &virt_memory_ops;
+        job.memory_impl = &memory;
+    }
     app_watchdog_init(&wd, ctx->conf.libvirt_uri, info.uuid,
                       ctx->conf.agent_timeout_ms);
     job.watchdog = &app_watchdog_ops;

@@ -24,6 +24,7 @@ typedef struct app_ctx {
 typedef struct app_create_opts {
     coord_quiesce quiesce;
     bool pause;
+    bool memory;             /* save RAM state too (implies pause) */
     const char *const *mounts;
     size_t nmounts;
     const char *name;        /* label, may be NULL */

@@ -25,6 +25,7 @@ static const char usage_text[] =
     "\n"
     "commands:\n"
     "  create DOMAIN [--quiesce=required|preferred|off] [--pause|--no-pause]\n"
+    "                [--memory]   RAM state too (paused, not quiesced)\n"
     "         [--mountpoint PATH]... [--name NAME] [--json]\n"
     "  list [DOMAIN] [--source catalog|cinder] [--json]\n"
     "  show SET [--json]\n"
@@ -153,6 +154,13 @@ print_set(const coord_set *set)
     printf("freeze window: %s ms (%lld filesystems)\n", fw,
            (long long)set->frozen_count);
     printf("pause window:  %s ms\n", pw);
+    if (set->memory) {
+        char mt[24];
+
+        fmt_ms(mt, sizeof(mt), set->t_memory);
+        printf("RAM state:     %s (saved in %s ms, inside the pause)\n",
+               set->memory, mt);
+    }
     if (set->freeze_ms >= 0 || set->pause_ms >= 0) {
         char t[4][24];
 
@@ -192,13 +200,14 @@ cmd_create(app_ctx *ctx, int argc, char **argv)
         {"mountpoint", required_argument, NULL, 'm'},
         {"name", required_argument, NULL, 'n'},
         {"json", no_argument, NULL, 'j'},
+        {"memory", no_argument, NULL, 'M'},
         {NULL, 0, NULL, 0},
     };
     const char *mounts[MAX_MOUNTS];
     app_create_opts o;
     coord_set *set = NULL;
     snap_error err = {0};
-    bool json = false, ok;
+    bool json = false, quiesce_given = false, ok;
     int c, q;
 
     app_create_opts_init(&o);
@@ -215,6 +224,10 @@ cmd_create(app_ctx *ctx, int argc, char **argv)
                                    "preferred or off",
                                    optarg);
             o.quiesce = q;
+            quiesce_given = true;
+            break;
+        case 'M':
+            o.memory = true;
             break;
         case 'p':
             o.pause = true;
@@ -242,6 +255,20 @@ cmd_create(app_ctx *ctx, int argc, char **argv)
     }
     if (optind != argc - 1)
         return usage_error("'create' takes one DOMAIN");
+    if (o.memory) {
+        /* Saved frozen, the guest would come back frozen: a set with RAM
+         * state is taken paused, not quiesced (as VMware does). */
+        if (quiesce_given && o.quiesce != COORD_QUIESCE_OFF)
+            return usage_error("--memory cannot be combined with "
+                               "--quiesce=%s: a guest saved frozen would "
+                               "come back frozen",
+                               coord_quiesce_name(o.quiesce));
+        if (o.nmounts)
+            return usage_error("--memory cannot be combined with "
+                               "--mountpoint (nothing is frozen)");
+        o.quiesce = COORD_QUIESCE_OFF;
+        o.pause = true;
+    }
     ok = app_create(ctx, argv[optind], &o, &set, &err);
     if (set) {
         if (json)
@@ -383,8 +410,9 @@ cmd_list(app_ctx *ctx, int argc, char **argv)
     if (json)
         printf("[");
     else
-        printf("%-36s  %-16s  %-24s  %-9s  %-11s  %7s  %6s\n", "SET", "DOMAIN",
-               "CREATED", "STATE", "CONSISTENCY", "MEMBERS", "FROZEN");
+        printf("%-36s  %-16s  %-24s  %-9s  %-11s  %7s  %6s  %s\n", "SET",
+               "DOMAIN", "CREATED", "STATE", "CONSISTENCY", "MEMBERS",
+               "FROZEN", "RAM");
     for (i = 0; i < nsets; i++) {
         const coord_set *set = sets[i];
         char created[40], fw[24];
@@ -402,10 +430,11 @@ cmd_list(app_ctx *ctx, int argc, char **argv)
         } else {
             snap_iso8601(set->created_ms, created, sizeof(created));
             fmt_ms(fw, sizeof(fw), set->freeze_ms);
-            printf("%-36s  %-16s  %-24s  %-9s  %-11s  %7zu  %6s\n", set->uuid,
-                   set->domain_name, created, coord_set_state_name(set->state),
+            printf("%-36s  %-16s  %-24s  %-9s  %-11s  %7zu  %6s  %s\n",
+                   set->uuid, set->domain_name, created,
+                   coord_set_state_name(set->state),
                    coord_consistency_name(set->consistency), set->nmembers,
-                   fw);
+                   fw, set->memory ? "yes" : "-");
         }
         shown++;
     }

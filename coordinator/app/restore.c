@@ -942,7 +942,7 @@ app_restore(app_ctx *ctx, const char *set_id, const app_restore_opts *o,
     int64_t shutdown_ms = o->shutdown_timeout_ms >= 0
                               ? o->shutdown_timeout_ms
                               : ctx->conf.shutdown_timeout_ms;
-    bool start, irreversible = false, ok = false;
+    bool start, memory, irreversible = false, ok = false;
     size_t i;
 
     memset(&j, 0, sizeof(j));
@@ -995,6 +995,34 @@ app_restore(app_ctx *ctx, const char *set_id, const app_restore_opts *o,
     j.was_active = virDomainIsActive(j.dom) == 1;
     start = o->start == APP_RESTORE_START_YES ||
             (o->start == APP_RESTORE_START_AS_BEFORE && j.was_active);
+    /* A set with RAM state comes back running, at its instant; with
+     * --no-start only its disks are put back. */
+    if (j.set->memory && o->start == APP_RESTORE_START_AS_BEFORE)
+        start = true;
+    memory = j.set->memory && start;
+    if (memory) {
+        struct stat st;
+
+        if (stat(j.set->memory, &st) < 0) {
+            snap_error_set_errno(err, errno,
+                                 "RAM state of set %s is missing ('%s'); "
+                                 "--no-start restores its disks only",
+                                 j.set->uuid, j.set->memory);
+            goto cleanup;
+        }
+        for (i = 0; i < j.n; i++) {
+            if (j.rm[i].kind != RKIND_SWAP)
+                continue;
+            snap_error_set(err, SNAP_E_STATE,
+                           "set %s has RAM state, but Cinder cannot revert "
+                           "volume %s of disk '%s' in place (its snapshot is "
+                           "not the latest, or the microversion is below "
+                           "3.40), and the saved guest must find the same "
+                           "volume; --no-start restores the disks only",
+                           j.set->uuid, j.rm[i].cur_volume, j.rm[i].m->target);
+            goto cleanup;
+        }
+    }
 
     step = "prepare the disks";
     t = snap_now_ms();
@@ -1058,7 +1086,31 @@ app_restore(app_ctx *ctx, const char *set_id, const app_restore_opts *o,
     step = "start the domain";
     if (!app_fault("restore-swapped", &e))
         goto fail;
-    if (start) {
+    if (start && memory) {
+        /* A revert that fell back to a new volume changed a disk the saved
+         * guest knows: its RAM must not be loaded over it. */
+        for (i = 0; i < j.n; i++) {
+            if (j.rm[i].kind == RKIND_SWAP) {
+                snap_error_set(&e, SNAP_E_STATE,
+                               "disk '%s' is a new volume now: the RAM state "
+                               "cannot be loaded over it",
+                               j.rm[i].m->target);
+                goto fail;
+            }
+        }
+        step = "load the RAM state";
+        t = snap_now_ms();
+        if (virDomainRestoreFlags(ctx->conn, j.set->memory, NULL,
+                                  VIR_DOMAIN_SAVE_RUNNING) < 0) {
+            virt_error(&e, SNAP_E_VIRT, "cannot load the RAM state");
+            goto fail;
+        }
+        res->start_ms = snap_now_ms() - t;
+        res->started = true;
+        res->memory = true;
+        result_line(res, "RAM state loaded: the guest continues from the "
+                         "set's instant");
+    } else if (start) {
         t = snap_now_ms();
         if (virDomainCreate(j.dom) < 0) {
             virt_error(&e, SNAP_E_VIRT, "cannot start the domain");
@@ -1072,7 +1124,8 @@ app_restore(app_ctx *ctx, const char *set_id, const app_restore_opts *o,
     goto cleanup;
 
  fail:
-    if (irreversible && strcmp(step, "start the domain") == 0) {
+    if (irreversible && (strcmp(step, "start the domain") == 0 ||
+                         strcmp(step, "load the RAM state") == 0)) {
         /* Every disk is at the set's point and a Cinder revert cannot be
          * undone: keep the restore rather than mix the two times. */
         commit(&j);
@@ -1183,10 +1236,12 @@ app_cmd_restore(app_ctx *ctx, int argc, char **argv)
         for (i = 0; i < res.nlines; i++)
             printf("  %s\n", res.lines[i]);
         printf("timing: total %lld ms (copies made while running %lld, "
-               "stop %lld%s, swap %lld, start %lld)\n",
+               "stop %lld%s, swap %lld, %s %lld)\n",
                (long long)res.total_ms, (long long)res.prepare_ms,
                (long long)res.stop_ms, res.forced_off ? " forced" : "",
-               (long long)res.swap_ms, (long long)res.start_ms);
+               (long long)res.swap_ms,
+               res.memory ? "RAM state loaded" : "start",
+               (long long)res.start_ms);
         if (!res.started)
             printf("domain '%s' is shut off (use --start to start it)\n",
                    res.domain);

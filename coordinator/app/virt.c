@@ -2,12 +2,14 @@
 #include "coordinator/app/virt.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <libvirt/virterror.h>
 #include <libxml/xmlwriter.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/snap_fs.h"
@@ -142,6 +144,221 @@ const coord_guest_ops virt_guest_ops = {
     .frozen = g_frozen,
     .pause = g_pause,
     .resume = g_resume,
+};
+
+/* ---- RAM state: a memory-only snapshot without metadata ------------------- */
+
+/* <domainsnapshot><name>snapset-UUID</name>
+ *   <memory snapshot='external' file='SETDIR/memory.state'/>
+ *   <disks><disk name='vda' snapshot='no'/>...</disks></domainsnapshot> */
+static char *
+memory_xml(const coord_set *set, snap_error *err)
+{
+    xmlBufferPtr buf = xmlBufferCreate();
+    xmlTextWriterPtr w = buf ? xmlNewTextWriterMemory(buf, 0) : NULL;
+    char *xml = NULL, name[64];
+    size_t i;
+    int rc = 0;
+
+    if (!w) {
+        snap_error_set(err, SNAP_E_NOMEM, "out of memory");
+        goto cleanup;
+    }
+    snprintf(name, sizeof(name), "snapset-%s", set->uuid);
+    rc |= xmlTextWriterStartElement(w, BAD_CAST "domainsnapshot") < 0;
+    rc |= xmlTextWriterWriteElement(w, BAD_CAST "name", BAD_CAST name) < 0;
+    rc |= xmlTextWriterStartElement(w, BAD_CAST "memory") < 0;
+    rc |= xmlTextWriterWriteAttribute(w, BAD_CAST "snapshot",
+                                      BAD_CAST "external") < 0;
+    rc |= xmlTextWriterWriteAttribute(w, BAD_CAST "file",
+                                      BAD_CAST set->memory) < 0;
+    rc |= xmlTextWriterEndElement(w) < 0;
+    rc |= xmlTextWriterStartElement(w, BAD_CAST "disks") < 0;
+    for (i = 0; i < set->nmembers; i++) {
+        rc |= xmlTextWriterStartElement(w, BAD_CAST "disk") < 0;
+        rc |= xmlTextWriterWriteAttribute(w, BAD_CAST "name",
+                                          BAD_CAST set->members[i].target) < 0;
+        rc |= xmlTextWriterWriteAttribute(w, BAD_CAST "snapshot",
+                                          BAD_CAST "no") < 0;
+        rc |= xmlTextWriterEndElement(w) < 0;
+    }
+    rc |= xmlTextWriterEndDocument(w) < 0;
+    if (rc) {
+        snap_error_set(err, SNAP_E_NOMEM, "cannot write the snapshot XML");
+        goto cleanup;
+    }
+    xmlFreeTextWriter(w);
+    w = NULL;
+    xml = strdup((const char *)xmlBufferContent(buf));
+    if (!xml)
+        snap_error_set(err, SNAP_E_NOMEM, "out of memory");
+
+ cleanup:
+    xmlFreeTextWriter(w);
+    xmlBufferFree(buf);
+    return xml;
+}
+
+/* The save runs in a thread so this one can keep the deadline: libvirt's
+ * call has no timeout of its own. */
+typedef struct memory_call {
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    virDomainPtr dom;
+    char *xml;
+    bool done, ok;
+    snap_error err;
+    int refs;              /* the caller and the thread */
+} memory_call;
+
+static void
+memory_call_unref(memory_call *c)
+{
+    bool last;
+
+    pthread_mutex_lock(&c->lock);
+    last = --c->refs == 0;
+    pthread_mutex_unlock(&c->lock);
+    if (!last)
+        return;
+    pthread_cond_destroy(&c->cond);
+    pthread_mutex_destroy(&c->lock);
+    virDomainFree(c->dom);
+    free(c->xml);
+    free(c);
+}
+
+static void *
+memory_thread(void *arg)
+{
+    memory_call *c = arg;
+    virDomainSnapshotPtr snap;
+    snap_error e = {0};
+    bool ok = false;
+
+    snap = virDomainSnapshotCreateXML(c->dom, c->xml,
+                                      VIR_DOMAIN_SNAPSHOT_CREATE_NO_METADATA);
+    if (snap) {
+        virDomainSnapshotFree(snap);
+        ok = true;
+    } else {
+        virt_error(&e, SNAP_E_VIRT, "cannot save the memory state");
+    }
+    pthread_mutex_lock(&c->lock);
+    c->ok = ok;
+    c->err = e;
+    c->done = true;
+    pthread_cond_signal(&c->cond);
+    pthread_mutex_unlock(&c->lock);
+    memory_call_unref(c);
+    return NULL;
+}
+
+/* Waits until the call is done or @deadline (monotonic ms) passes. */
+static bool
+memory_wait(memory_call *c, int64_t deadline)
+{
+    bool done;
+
+    pthread_mutex_lock(&c->lock);
+    while (!c->done && snap_ms_left(deadline) > 0) {
+        struct timespec ts;
+        int64_t left = snap_ms_left(deadline);
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        ts.tv_sec += left / 1000;
+        ts.tv_nsec += (left % 1000) * 1000000L;
+        if (ts.tv_nsec >= 1000000000L) {
+            ts.tv_sec++;
+            ts.tv_nsec -= 1000000000L;
+        }
+        pthread_cond_timedwait(&c->cond, &c->lock, &ts);
+    }
+    done = c->done;
+    pthread_mutex_unlock(&c->lock);
+    return done;
+}
+
+/* How long an aborted save may take to give up. */
+#define MEMORY_ABORT_MS 10000
+
+static bool
+m_save(void *impl, coord_set *set, int64_t timeout_ms, snap_error *err)
+{
+    virt_memory *vm = impl;
+    memory_call *c;
+    pthread_condattr_t attr;
+    pthread_t tid;
+    int64_t t0 = snap_now_ms();
+    bool ok = false;
+
+    if (timeout_ms <= 0)
+        return snap_error_set(err, SNAP_E_TIMEOUT,
+                              "no time left in the paused window to save "
+                              "the memory state");
+    if (!snap_dir_make(set->dir, 0700, err))
+        return false;
+    c = calloc(1, sizeof(*c));
+    if (!c)
+        return snap_error_set(err, SNAP_E_NOMEM, "out of memory");
+    pthread_mutex_init(&c->lock, NULL);
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    pthread_cond_init(&c->cond, &attr);
+    pthread_condattr_destroy(&attr);
+    c->refs = 1;
+    c->xml = memory_xml(set, err);
+    if (!c->xml || virDomainRef(vm->dom) < 0) {
+        if (c->xml)
+            virt_error(err, SNAP_E_VIRT, "cannot reference the domain");
+        memory_call_unref(c);
+        return false;
+    }
+    c->dom = vm->dom;
+    snap_debug("memory snapshot XML: %s", c->xml);
+    c->refs = 2;
+    if (pthread_create(&tid, NULL, memory_thread, c) != 0) {
+        c->refs = 1;
+        memory_call_unref(c);
+        return snap_error_set(err, SNAP_E_SYSTEM,
+                              "cannot start the memory save thread");
+    }
+    pthread_detach(tid);
+    if (!memory_wait(c, t0 + timeout_ms)) {
+        /* Cancel the migration to file; the job then fails by itself. */
+        if (virDomainAbortJob(vm->dom) < 0)
+            snap_warn("domain: cannot abort the memory save: %s",
+                      virGetLastErrorMessage());
+        snap_error_set(err, SNAP_E_TIMEOUT,
+                       "saving the memory state took more than %lld ms",
+                       (long long)timeout_ms);
+        if (!memory_wait(c, snap_now_ms() + MEMORY_ABORT_MS))
+            snap_warn("the aborted memory save has not returned after %d "
+                      "ms; going on",
+                      MEMORY_ABORT_MS);
+        goto cleanup;
+    }
+    ok = c->ok;
+    if (!ok)
+        *err = c->err;
+
+ cleanup:
+    memory_call_unref(c);
+    return ok;
+}
+
+static bool
+m_remove(void *impl, coord_set *set, snap_error *err)
+{
+    (void)impl;
+    if (!set->memory || unlink(set->memory) == 0 || errno == ENOENT)
+        return true;
+    return snap_error_set_errno(err, errno, "cannot remove '%s'", set->memory);
+}
+
+const coord_memory_ops virt_memory_ops = {
+    .save = m_save,
+    .remove = m_remove,
 };
 
 /* ---- local disks: libvirt backup job, push mode -------------------------- */

@@ -39,6 +39,19 @@ typedef struct virt_disks {
 
 extern const coord_disk_ops virt_disk_ops;
 
+/* RAM and device state through libvirt: a snapshot without metadata whose
+ * memory is external (set->memory, libvirt's save-image format, the same
+ * one virDomainRestore reads) and whose disks are all snapshot='no'. The
+ * vCPUs are paused by the job beforehand, so libvirt saves without
+ * resuming them, and the disks' points (backup job, Cinder) are taken at
+ * that same instant right after. Bounded: past the deadline the save is
+ * aborted (virDomainAbortJob). */
+typedef struct virt_memory {
+    virDomainPtr dom;      /* borrowed */
+} virt_memory;
+
+extern const coord_memory_ops virt_memory_ops;
+
 /* Aborts the domain's backup job if it writes into @set_dir (used by
  * recovery and delete); true when no such job remains. */
 bool virt_backup_abort_into(virDomainPtr dom, const char *set_dir,

@@ -380,6 +380,42 @@ const coord_watchdog_ops fake_watchdog_ops = {
     .disarm = f_disarm,
 };
 
+/* ---- RAM state ------------------------------------------------------------ */
+
+static bool
+f_msave(void *impl, coord_set *set, int64_t timeout_ms, snap_error *err)
+{
+    fake_world *w = impl;
+
+    (void)set;
+    note(w, "memory");
+    w->memory_timeout_seen = timeout_ms;
+    w->memory_saw_paused = w->paused;
+    w->memory_saw_frozen = w->frozen;
+    w->memory_exists = true; /* also a failed save may leave a partial file */
+    if (w->memory_fails)
+        return snap_error_set(err, SNAP_E_VIRT, "cannot save the memory");
+    return true;
+}
+
+static bool
+f_mremove(void *impl, coord_set *set, snap_error *err)
+{
+    fake_world *w = impl;
+
+    (void)set;
+    note(w, "mremove");
+    if (w->memory_remove_fails)
+        return snap_error_set(err, SNAP_E_SYSTEM, "cannot remove the memory");
+    w->memory_exists = false;
+    return true;
+}
+
+const coord_memory_ops fake_memory_ops = {
+    .save = f_msave,
+    .remove = f_mremove,
+};
+
 /* ---- helpers -------------------------------------------------------------- */
 
 coord_set *
@@ -418,4 +454,6 @@ fake_job_init(coord_job *job, fake_world *w, coord_set *set)
     job->volumes_impl = w;
     job->journal = &fake_journal_ops;
     job->journal_impl = w;
+    job->memory = &fake_memory_ops;
+    job->memory_impl = w;
 }

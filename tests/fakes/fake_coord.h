@@ -53,6 +53,13 @@ typedef struct fake_world {
     /* watchdog */
     bool watchdog_fires;  /* the deadline passes: it resumes and thaws */
     bool watchdog_armed;
+    /* RAM state */
+    bool memory_fails;    /* the save fails after writing part of the file */
+    bool memory_remove_fails;
+    bool memory_exists;   /* the state file exists */
+    bool memory_saw_paused; /* the vCPUs were paused during the save */
+    bool memory_saw_frozen; /* the filesystems were frozen during it */
+    int64_t memory_timeout_seen;
     /* journal */
     int saves;
     int fail_save_at;     /* the n-th save fails (1-based), 0: never */
@@ -67,6 +74,7 @@ extern const coord_disk_ops fake_disk_ops;
 extern const coord_volume_ops fake_volume_ops;
 extern const coord_journal_ops fake_journal_ops;
 extern const coord_watchdog_ops fake_watchdog_ops;
+extern const coord_memory_ops fake_memory_ops;
 
 void fake_world_init(fake_world *w);
 void fake_world_release(fake_world *w);

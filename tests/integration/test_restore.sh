@@ -6,7 +6,10 @@
 # disk; restoring the same set twice works; Cinder members go back by
 # revert-to-snapshot when the set's snapshot is the volume's latest and by a
 # new volume from the snapshot otherwise; a restore failing half-way (fault
-# build) is undone; --no-start leaves the domain shut off.
+# build) is undone; --no-start leaves the domain shut off; a set with RAM
+# state (create --memory) brings the guest back running at its instant: a
+# counter that lives only in memory continues from its saved value, and
+# the uptime continues.
 set -u
 . "$(dirname "$0")/restore_lib.sh"
 . "$(dirname "$0")/lib.sh"
@@ -206,6 +209,65 @@ check_num "restore --no-start exits 0" $rc -eq 0
 [ $rc -eq 0 ] || cat "$SNAP_ITMP/r5.err"
 check "the domain is left shut off" test "$(domstate)" = "shut off"
 check "the output says so" grep -q "is shut off" "$SNAP_ITMP/r5.out"
+
+begin "RAM state: create --memory, restore continues the running guest"
+vsh start "$DOM" >/dev/null 2>&1
+check "guest is back with every disk" back_up
+# A counter that lives only in the guest's memory (tmpfs), ticking 5x/s.
+gx "(i=0; while :; do i=\$((i + 1)); echo \$i > /run/counter; sleep 0.2; done) >/dev/null 2>&1 &" >/dev/null
+sleep 2
+mark membefore
+c_before=$(gx 'cat /run/counter')
+up_before=$(guest_uptime)
+sso create "$DOM" --memory --json >"$SNAP_ITMP/m.json" 2>"$SNAP_ITMP/m.err"
+rc=$?
+c_after=$(gx 'cat /run/counter')
+check_num "create --memory exits 0" $rc -eq 0
+[ $rc -eq 0 ] || cat "$SNAP_ITMP/m.err"
+set_m=$(jq -r .uuid "$SNAP_ITMP/m.json")
+r_made_sets="$r_made_sets $set_m"
+mem=$(jq -r '.memory // empty' "$SNAP_ITMP/m.json")
+check "the set records its RAM state file" test -n "$mem" -a -s "$mem"
+check "taken paused, not frozen (a guest saved frozen would come back frozen)" \
+    test "$(jq -r '[.quiesce, .consistency, (.pause_window_ms != null), .freeze_window_ms] | join(" ")' "$SNAP_ITMP/m.json")" = "off crash true "
+pw=$(jq -r .pause_window_ms "$SNAP_ITMP/m.json")
+ms=$(jq -r .memory_save_ms "$SNAP_ITMP/m.json")
+echo "     paused $pw ms, of which saving $(du -m "$mem" | cut -f1) MiB of RAM state $ms ms"
+check_num "the save is inside the pause" "${ms:-99999}" -le "${pw:-0}"
+check "the Cinder member is in the set" test "$(jq '[.members[] | select(.kind == "cinder" and .state == "available")] | length' "$SNAP_ITMP/m.json")" = 1
+check "list marks the set as having RAM state" sh -c "'$SNAPSET' --catalog-dir '$SNAP_CATALOG' -c '$conf' list | grep '^$set_m' | grep -q ' yes\$'"
+check "the guest runs on" test "$(domstate)" = running
+sleep 6
+mark memafter
+c_late=$(gx 'cat /run/counter')
+up_late=$(guest_uptime)
+echo "     counter $c_before before the set, $c_after after, $c_late before the restore"
+
+cur_vol=$(vol_of "$DOM" vdd)
+sso restore "$set_m" >"$SNAP_ITMP/rm.out" 2>"$SNAP_ITMP/rm.err"
+rc=$?
+check_num "restore exits 0" $rc -eq 0
+[ $rc -eq 0 ] || cat "$SNAP_ITMP/rm.err"
+grep -E 'timing|RAM' "$SNAP_ITMP/rm.out" | sed 's/^/     /'
+check "the output says the RAM state was loaded" grep -q "RAM state loaded" "$SNAP_ITMP/rm.out"
+check "the volume was reverted in place" grep -q "vdd: Cinder volume $cur_vol reverted" "$SNAP_ITMP/rm.out"
+check "the agent answers" wait_agent "$DOM" 30
+c_r=$(gx 'cat /run/counter')
+up_r=$(guest_uptime)
+echo "     after the restore: counter $c_r, uptime $up_r (was $up_before at the set, $up_late before the restore)"
+check "the counter continues from its saved value ($c_before <= $c_r < $c_late)" \
+    test "${c_r:-0}" -ge "${c_before:-1}" -a "${c_r:-0}" -lt "${c_late:-0}"
+sleep 1
+c_r2=$(gx 'cat /run/counter')
+check "the counter process is alive and ticking ($c_r -> $c_r2)" test "${c_r2:-0}" -gt "${c_r:-0}"
+check "the uptime continues, no reboot ($up_before <= $up_r < $up_late)" \
+    awk -v a="$up_before" -v b="$up_r" -v c="$up_late" 'BEGIN { exit !(b >= a && b < c) }'
+check "a file written before the set is on every disk" has membefore
+check "a file written after the set is gone from every disk" lacks memafter
+check "the guest is not frozen" test "$(agent_status)" = thawed
+sso create "$DOM" --memory --quiesce=required 2>"$SNAP_ITMP/mq.err"
+check_num "--memory with --quiesce=required is a usage error" $? -eq 2
+check "... saying why" grep -q "would come back frozen" "$SNAP_ITMP/mq.err"
 
 begin "bad input"
 sso restore 2>/dev/null; check_num "restore without a set is a usage error" $? -eq 2

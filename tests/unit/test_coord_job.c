@@ -462,6 +462,116 @@ recovery_resumes_and_thaws_a_guest_left_by_a_dead_process(void **state)
     assert_guest_released(f);
 }
 
+/* RAM state: never frozen (it would come back frozen), saved while the
+ * vCPUs are paused and before any disk's point is fixed, so the memory and
+ * every disk are the same instant. */
+static void
+a_memory_set_pauses_saves_ram_then_fixes_the_disks(void **state)
+{
+    fixture *f = *state;
+
+    f->job.opts.memory = true;
+    coord_str_set(&f->set->memory, "/sets/x/memory.state", NULL);
+    assert_true(coord_job_run(&f->job, &f->err));
+    assert_string_equal(f->w.log, "pause memory request begin wait resume "
+                                  "finish vfinish");
+    assert_true(f->w.memory_saw_paused);
+    assert_false(f->w.memory_saw_frozen);
+    assert_true(f->w.memory_exists);
+    assert_true(f->w.memory_timeout_seen > 0);
+    assert_true(f->w.memory_timeout_seen <= f->job.opts.frozen_timeout_ms);
+    assert_int_equal(f->set->consistency, COORD_CONSISTENCY_CRASH);
+    assert_int_equal(f->set->quiesce, COORD_QUIESCE_OFF);
+    assert_true(f->set->pause_requested);
+    assert_true(f->set->t_memory >= 0);
+    assert_true(f->set->pause_ms >= 0);
+    assert_int_equal(f->set->freeze_ms, -1);
+    assert_true(f->w.last_journal.memory_attempted);
+    assert_guest_released(f);
+}
+
+static void
+a_failed_memory_save_resumes_and_removes_the_partial_file(void **state)
+{
+    fixture *f = *state;
+
+    f->job.opts.memory = true;
+    f->w.memory_fails = true;
+    coord_str_set(&f->set->memory, "/sets/x/memory.state", NULL);
+    assert_false(coord_job_run(&f->job, &f->err));
+    assert_string_equal(f->err.msg, "cannot save the memory");
+    assert_string_equal(f->w.log, "pause memory resume mremove");
+    assert_false(f->w.memory_exists);
+    assert_null(f->set->memory);
+    assert_int_equal(f->set->state, COORD_SET_ERROR);
+    assert_guest_released(f);
+    assert_nothing_left_unrecorded(f);
+}
+
+static void
+a_failure_after_the_memory_save_removes_it_with_the_rest(void **state)
+{
+    fixture *f = *state;
+
+    f->job.opts.memory = true;
+    f->w.begin_fails = true;
+    coord_str_set(&f->set->memory, "/sets/x/memory.state", NULL);
+    assert_false(coord_job_run(&f->job, &f->err));
+    assert_false(f->w.memory_exists);
+    assert_null(f->set->memory);
+    assert_int_equal(fake_live_snapshots(&f->w), 0);
+    assert_guest_released(f);
+    assert_nothing_left_unrecorded(f);
+}
+
+static void
+an_unremovable_memory_file_stays_recorded(void **state)
+{
+    fixture *f = *state;
+
+    f->job.opts.memory = true;
+    f->w.memory_fails = true;
+    f->w.memory_remove_fails = true;
+    coord_str_set(&f->set->memory, "/sets/x/memory.state", NULL);
+    assert_false(coord_job_run(&f->job, &f->err));
+    assert_string_equal(f->err.msg, "cannot save the memory");
+    assert_true(f->w.memory_exists);
+    assert_string_equal(f->set->memory, "/sets/x/memory.state");
+    assert_true(f->w.last_journal.memory_attempted);
+    assert_guest_released(f);
+}
+
+static void
+a_memory_set_cannot_require_quiesce(void **state)
+{
+    fixture *f = *state;
+
+    f->job.opts.memory = true;
+    f->job.opts.quiesce = COORD_QUIESCE_REQUIRED;
+    coord_str_set(&f->set->memory, "/sets/x/memory.state", NULL);
+    assert_false(coord_job_run(&f->job, &f->err));
+    assert_int_equal(f->err.code, SNAP_E_INVALID);
+    assert_non_null(strstr(f->err.msg, "would come back frozen"));
+    assert_string_equal(f->w.log, "");
+}
+
+static void
+recovery_removes_the_memory_of_a_dead_process(void **state)
+{
+    fixture *f = *state;
+
+    f->w.paused = true;
+    f->w.memory_exists = true;
+    f->set->journal.pause_attempted = true;
+    f->set->journal.memory_attempted = true;
+    coord_str_set(&f->set->memory, "/sets/x/memory.state", NULL);
+    assert_true(coord_job_recover(&f->job, "interrupted", &f->err));
+    assert_string_equal(f->w.log, "resume mremove");
+    assert_false(f->w.memory_exists);
+    assert_null(f->set->memory);
+    assert_guest_released(f);
+}
+
 static void
 a_set_without_disks_is_refused(void **state)
 {
@@ -519,6 +629,14 @@ main(void)
         T(a_fired_watchdog_fails_the_set, setup_2_2),
         T(recovery_resumes_and_thaws_a_guest_left_by_a_dead_process,
           setup_2_2),
+        T(a_memory_set_pauses_saves_ram_then_fixes_the_disks, setup_2_2),
+        T(a_failed_memory_save_resumes_and_removes_the_partial_file,
+          setup_2_2),
+        T(a_failure_after_the_memory_save_removes_it_with_the_rest,
+          setup_2_2),
+        T(an_unremovable_memory_file_stays_recorded, setup_2_2),
+        T(a_memory_set_cannot_require_quiesce, setup_2_2),
+        T(recovery_removes_the_memory_of_a_dead_process, setup_2_2),
         cmocka_unit_test(a_set_without_disks_is_refused),
     };
 
