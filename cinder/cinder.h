@@ -53,6 +53,9 @@ typedef struct cinder_client_opts {
                                    ceiling CINDER_MV_MAX */
     int64_t poll_min_ms;        /* first poll interval, default 15 */
     int64_t poll_max_ms;        /* interval ceiling, default 250 */
+    int64_t frozen_poll_max_ms; /* ceiling while waiting for snapshots to
+                                   leave "creating": the wait a frozen
+                                   guest sits in; default 20 */
     int64_t request_timeout_ms; /* bound on one request, default: the
                                    transport's; a wait also never exceeds
                                    its deadline */
@@ -176,7 +179,7 @@ typedef struct cinder_wait_result {
 
 /* Polls the @n snapshots @ids until every one has left "creating", under
  * the single deadline @deadline_ms (snap_now_ms() clock). Intervals start
- * at poll_min_ms and grow to poll_max_ms. With @filter (one metadata pair
+ * at poll_min_ms and grow to frozen_poll_max_ms. With @filter (one metadata pair
  * the snapshots share, e.g. the set UUID) and microversion >= 3.22, a round
  * costs one GET /snapshots/detail?metadata=... whatever @n; otherwise (or
  * for any snapshot the list misses) the per-id GETs of a round are sent at

@@ -65,6 +65,7 @@ struct cinder_client {
     char mv_header[64]; /* "OpenStack-API-Version: volume 3.70" */
     int64_t poll_min_ms;
     int64_t poll_max_ms;
+    int64_t frozen_poll_max_ms;
     int64_t request_timeout_ms;
 };
 

@@ -11,6 +11,7 @@
 
 #define DEFAULT_POLL_MIN_MS 15
 #define DEFAULT_POLL_MAX_MS 250
+#define DEFAULT_FROZEN_POLL_MAX_MS 20
 #define MAX_PAGES 1000
 
 /* ---- request plumbing ---------------------------------------------------- */
@@ -498,6 +499,11 @@ cinder_client_new(cinder_session *session, const cinder_client_opts *opts,
         opts->poll_max_ms > 0 ? opts->poll_max_ms : DEFAULT_POLL_MAX_MS;
     if (c->poll_max_ms < c->poll_min_ms)
         c->poll_max_ms = c->poll_min_ms;
+    c->frozen_poll_max_ms = opts->frozen_poll_max_ms > 0
+                                ? opts->frozen_poll_max_ms
+                                : DEFAULT_FROZEN_POLL_MAX_MS;
+    if (c->frozen_poll_max_ms < c->poll_min_ms)
+        c->frozen_poll_max_ms = c->poll_min_ms;
     c->request_timeout_ms =
         opts->request_timeout_ms > 0 ? opts->request_timeout_ms : 0;
     url = cinder_session_endpoint(session, "block-storage", err);

@@ -2,8 +2,11 @@
  *
  * Used while the guest is frozen, so it aims at noticing quickly that every
  * snapshot has been taken while costing Cinder little: the first rounds come
- * fast (poll_min_ms, ~15 ms) and the interval grows by half each round up to
- * poll_max_ms (~250 ms). With a shared metadata pair and microversion
+ * fast (poll_min_ms, ~10 ms) and the interval grows by half each round up to
+ * frozen_poll_max_ms (20 ms) for snapshots being taken, poll_max_ms (~250 ms)
+ * for every other wait. bench/ measured the cap: at 250 ms the last poll came
+ * 34-123 ms after the last snapshot was done, at 20 ms 24-35 ms, and Cinder
+ * did not get slower for the extra list requests. With a shared metadata pair and microversion
  * >= 3.22 a round is one list request whatever the number of snapshots;
  * otherwise the per-id GETs of a round go out at once (perform-many). Every
  * request is bounded by what is left of the deadline.
@@ -311,7 +314,7 @@ cinder_poll(cinder_client *c, const cinder_poll_kind *kind,
     poll_item *items = NULL;
     snap_error last = {0};
     char *list_path = NULL;
-    int64_t start = snap_now_ms(), interval, now, left, timeout;
+    int64_t start = snap_now_ms(), interval, cap, now, left, timeout;
     size_t i, ndone = 0;
     bool ret = false, failed = false, listed;
     verdict v;
@@ -339,6 +342,9 @@ cinder_poll(cinder_client *c, const cinder_poll_kind *kind,
             goto cleanup;
     }
 
+    /* A snapshot leaving "creating" is what a frozen guest waits for: a
+     * poll late by the whole interval is added to the frozen window. */
+    cap = mode == CINDER_POLL_LEAVE ? c->frozen_poll_max_ms : c->poll_max_ms;
     interval = c->poll_min_ms;
     for (;;) {
         left = snap_ms_left(deadline_ms);
@@ -383,8 +389,8 @@ cinder_poll(cinder_client *c, const cinder_poll_kind *kind,
         }
         snap_sleep_ms(interval < left ? interval : left);
         interval += interval / 2 + 1;
-        if (interval > c->poll_max_ms)
-            interval = c->poll_max_ms;
+        if (interval > cap)
+            interval = cap;
     }
 
  cleanup:

@@ -21,6 +21,7 @@ coord_conf_init(coord_conf *conf, snap_error *err)
     conf->openstack.request_timeout_ms = 30000;
     conf->openstack.poll_min_ms = 10;
     conf->openstack.poll_max_ms = 250;
+    conf->openstack.frozen_poll_max_ms = 20;
     conf->openstack.delete_timeout_ms = 120000;
     conf->http.port = 8790;
     conf->http.max_body_bytes = 65536;
@@ -290,6 +291,9 @@ load_openstack(conf_ctx *c, coord_openstack_conf *o, const config_setting_t *g)
         } else if (strcmp(name, "poll_max_ms") == 0) {
             if (!get_ms(c, s, 1, 60000, &o->poll_max_ms))
                 return false;
+        } else if (strcmp(name, "frozen_poll_max_ms") == 0) {
+            if (!get_ms(c, s, 1, 60000, &o->frozen_poll_max_ms))
+                return false;
         } else if (strcmp(name, "delete_timeout_ms") == 0) {
             if (!get_ms(c, s, 1000, 86400000, &o->delete_timeout_ms))
                 return false;
@@ -304,6 +308,8 @@ load_openstack(conf_ctx *c, coord_openstack_conf *o, const config_setting_t *g)
                    "must be", "\"auto\", \"always\" or \"never\"");
     if (o->poll_min_ms > o->poll_max_ms)
         return bad(c, g, "has", "poll_min_ms above poll_max_ms");
+    if (o->poll_min_ms > o->frozen_poll_max_ms)
+        return bad(c, g, "has", "poll_min_ms above frozen_poll_max_ms");
     return true;
 }
 

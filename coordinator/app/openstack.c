@@ -83,6 +83,7 @@ app_os_open(app_os *os, const coord_openstack_conf *c, snap_error *err)
     memset(&copts, 0, sizeof(copts));
     copts.poll_min_ms = c->poll_min_ms;
     copts.poll_max_ms = c->poll_max_ms;
+    copts.frozen_poll_max_ms = c->frozen_poll_max_ms;
     copts.request_timeout_ms = c->request_timeout_ms;
     os->cinder = cinder_client_new(os->session, &copts, err);
     if (!os->cinder) {

@@ -36,9 +36,11 @@ typedef struct fixture {
     size_t base; /* requests made by the setup */
 } fixture;
 
+/* @frozen_max: the cap of the waits for snapshots being taken; 0 for the
+ * client's default. */
 static void
-fixture_open(fixture *f, const char *versions_file, int64_t poll_min,
-             int64_t poll_max)
+fixture_open_caps(fixture *f, const char *versions_file, int64_t poll_min,
+                  int64_t poll_max, int64_t frozen_max)
 {
     cinder_auth_opts o;
     cinder_client_opts co;
@@ -52,6 +54,7 @@ fixture_open(fixture *f, const char *versions_file, int64_t poll_min,
     o.project_name = "demo";
     co.poll_min_ms = poll_min;
     co.poll_max_ms = poll_max;
+    co.frozen_poll_max_ms = frozen_max;
     f->h = fake_http_new();
     fake_http_expect_token(f->h, "keystone_token_password.json", "tok");
     fake_http_expect(f->h, "GET", "http://cinder.test:8776/v3/", 200,
@@ -61,6 +64,13 @@ fixture_open(fixture *f, const char *versions_file, int64_t poll_min,
     if (!f->c)
         fail_msg("cinder_client_new: %s", err.msg);
     f->base = fake_http_count(f->h);
+}
+
+static void
+fixture_open(fixture *f, const char *versions_file, int64_t poll_min,
+             int64_t poll_max)
+{
+    fixture_open_caps(f, versions_file, poll_min, poll_max, poll_max);
 }
 
 static void
@@ -488,6 +498,49 @@ test_poll_interval_grows_from_min_to_max(void **state)
     fixture_close(&f);
 }
 
+/* Rounds of a wait on one snapshot that never changes, for @ms. */
+static size_t
+rounds_of(bool taken, int64_t frozen_cap, int64_t ms)
+{
+    const char *ids[1] = {SNAP_A};
+    snap_error err = {0};
+    size_t rounds;
+    fixture f;
+
+    fixture_open_caps(&f, "cinder_versions.json", 10, 250, frozen_cap);
+    fake_http_expect(f.h, "GET", "/snapshots/" SNAP_A, 200,
+                     "snapshot_a_creating.json");
+    fake_http_repeat(f.h);
+    if (taken)
+        assert_false(cinder_snapshots_wait(f.c, ids, 1, NULL,
+                                           snap_now_ms() + ms, NULL, &err));
+    else
+        assert_false(cinder_snapshots_wait_deleted(f.c, ids, 1,
+                                                   snap_now_ms() + ms, &err));
+    assert_int_equal(err.code, SNAP_E_TIMEOUT);
+    rounds = fake_http_count(f.h) - f.base;
+    fixture_close(&f);
+    return rounds;
+}
+
+static void
+test_frozen_waits_poll_with_their_own_cap(void **state)
+{
+    size_t taken, deleted;
+
+    (void)state;
+    /* Waiting for snapshots to be taken (the guest is frozen meanwhile):
+     * 10, 16, 20, 20, ... ms, about 30 rounds in 600 ms. Waiting for a
+     * deletion backs off to 250: 10, 16, 25, 38, 58, 88, 133, 200: 8. */
+    taken = rounds_of(true, 0, 600); /* 0: the default, 20 ms */
+    deleted = rounds_of(false, 0, 600);
+    assert_true(taken >= 14);
+    assert_true(deleted <= 10);
+    assert_true(taken > deleted);
+    /* frozen_poll_max_ms is the knob: at 250 both back off alike. */
+    assert_true(rounds_of(true, 250, 600) <= 10);
+}
+
 int
 main(void)
 {
@@ -509,6 +562,7 @@ main(void)
         cmocka_unit_test(test_group_snapshots_wait_under_one_deadline),
         cmocka_unit_test(test_wait_deleted_and_volume_wait),
         cmocka_unit_test(test_poll_interval_grows_from_min_to_max),
+        cmocka_unit_test(test_frozen_waits_poll_with_their_own_cap),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

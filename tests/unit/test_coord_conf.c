@@ -143,6 +143,38 @@ bad_settings_name_the_line(void **state)
 }
 
 static void
+openstack_polling_is_read_and_checked(void **state)
+{
+    coord_conf c;
+    snap_error err = {0};
+    char want[512];
+
+    (void)state;
+    assert_true(coord_conf_init(&c, NULL));
+    assert_int_equal(c.openstack.poll_max_ms, 250);
+    assert_int_equal(c.openstack.frozen_poll_max_ms, 20);
+    write_conf("openstack = { enabled = true; poll_min_ms = 5;\n"
+               "  poll_max_ms = 500; frozen_poll_max_ms = 40;\n"
+               "  group_snapshots = \"never\"; };\n");
+    if (!coord_conf_load(&c, path, &err))
+        fail_msg("%s", err.msg);
+    assert_true(c.openstack.enabled);
+    assert_int_equal(c.openstack.poll_min_ms, 5);
+    assert_int_equal(c.openstack.poll_max_ms, 500);
+    assert_int_equal(c.openstack.frozen_poll_max_ms, 40);
+    assert_string_equal(c.openstack.group_snapshots, "never");
+    coord_conf_release(&c);
+
+    write_conf("openstack = { poll_min_ms = 30; };\n");
+    assert_true(coord_conf_init(&c, NULL));
+    assert_false(coord_conf_load(&c, path, &err));
+    snprintf(want, sizeof(want),
+             "%s:1: openstack has poll_min_ms above frozen_poll_max_ms", path);
+    assert_string_equal(err.msg, want);
+    coord_conf_release(&c);
+}
+
+static void
 a_missing_file_is_an_error(void **state)
 {
     coord_conf c;
@@ -314,6 +346,7 @@ main(void)
         cmocka_unit_test(defaults_are_safe),
         cmocka_unit_test(the_sample_configuration_is_valid),
         cmocka_unit_test(every_setting_is_read),
+        cmocka_unit_test(openstack_polling_is_read_and_checked),
         cmocka_unit_test(bad_settings_name_the_line),
         cmocka_unit_test(a_missing_file_is_an_error),
         cmocka_unit_test(http_and_policies_are_read),
