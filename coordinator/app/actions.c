@@ -10,6 +10,7 @@
 
 #include "common/snap_fs.h"
 #include "common/snap_log.h"
+#include "coordinator/app/export.h"
 #include "coordinator/app/restore.h"
 #include "coordinator/app/virt.h"
 #include "coordinator/app/watchdog.h"
@@ -406,7 +407,7 @@ app_create(app_ctx *ctx, const char *domain, const app_create_opts *o,
 }
 
 bool
-app_delete(app_ctx *ctx, const char *set_id, snap_error *err)
+app_delete(app_ctx *ctx, const char *set_id, unsigned flags, snap_error *err)
 {
     coord_set *set = NULL;
     virDomainPtr dom = NULL;
@@ -440,6 +441,14 @@ app_delete(app_ctx *ctx, const char *set_id, snap_error *err)
      * Cinder refuse half-way): refuse before touching anything. */
     if (app_set_in_use(ctx, set, NULL, err))
         goto cleanup;
+    /* Exports first: one that cannot go (Glance down, an upload still
+     * running) stops the delete with the set whole and its record right. */
+    if (flags & APP_DELETE_EXPORTS) {
+        if (!app_exports_delete(ctx, set, err))
+            goto cleanup;
+    } else {
+        app_exports_note_kept(set);
+    }
     set->state = COORD_SET_DELETING;
     if (!coord_catalog_save(ctx->catalog, set, err))
         goto cleanup;

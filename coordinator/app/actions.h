@@ -56,10 +56,16 @@ bool app_openstack(app_ctx *ctx, snap_error *err);
 bool app_create(app_ctx *ctx, const char *domain, const app_create_opts *o,
                 coord_set **out, snap_error *err);
 
+/* app_delete() flags. */
+#define APP_DELETE_EXPORTS 1u /* also the set's exports (Glance images,
+                                 OVA files); otherwise they are kept and
+                                 named on stdout */
+
 /* Deletes a set and every member. A set still being made by a live process
  * is waited for (lock timeout); one left by a dead process is recovered
  * first. */
-bool app_delete(app_ctx *ctx, const char *set_id, snap_error *err);
+bool app_delete(app_ctx *ctx, const char *set_id, unsigned flags,
+                snap_error *err);
 
 /* Recovers every set left CREATING by a dead process (all domains when
  * @domain is NULL). *@nrecovered counts them. */

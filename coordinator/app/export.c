@@ -1900,3 +1900,329 @@ app_cmd_export(app_ctx *ctx, int argc, char **argv)
     json_decref(result);
     return rc;
 }
+
+/* ---- the exports of a set that goes ------------------------------------ */
+
+typedef struct drop_arg {
+    export_job *job;
+    snap_error err; /* the first artefact that could not be removed */
+    int removed;
+} drop_arg;
+
+/* Removes what each entry made: its Glance image (gone already is fine),
+ * its OVA file or OVF directory. Entries go from the list as their
+ * artefact goes, so the list written back is what is left. */
+static bool
+edit_remove_all(json_t *list, void *arg, snap_error *err)
+{
+    drop_arg *da = arg;
+    coord_journal j;
+    json_t *x;
+    size_t i = 0;
+
+    (void)err;
+    while (i < json_array_size(list)) {
+        const char *state, *image, *path, *kind;
+        snap_error e = {0};
+        bool gone;
+
+        x = json_array_get(list, i);
+        state = json_string_value(json_object_get(x, "state"));
+        image = json_string_value(json_object_get(x, "image_id"));
+        path = json_string_value(json_object_get(x, "path"));
+        kind = json_string_value(json_object_get(x, "kind"));
+        memset(&j, 0, sizeof(j));
+        j.owner_pid = (long)json_integer_value(json_object_get(x, "owner_pid"));
+        j.owner_start = json_integer_value(json_object_get(x, "owner_start"));
+        if (state && strcmp(state, "uploading") == 0 && app_owner_alive(&j)) {
+            snap_error_set(&da->err, SNAP_E_BUSY,
+                           "the set is being exported (process %ld): delete "
+                           "it when the export is done",
+                           j.owner_pid);
+            return true;
+        }
+        if (image) {
+            gone = app_openstack(da->job->ctx, &e) &&
+                   glance_image_delete(da->job->ctx->os.session, image, &e);
+            if (!gone && e.code == SNAP_E_NOTFOUND)
+                gone = true;
+            if (gone)
+                printf("deleted Glance image %s (export of this set)\n", image);
+        } else if (path && kind && strcmp(kind, "ovf") == 0) {
+            gone = snap_dir_remove_files(path, &e);
+            if (gone)
+                printf("deleted %s (export of this set)\n", path);
+        } else if (path) {
+            gone = snap_path_remove(path, &e);
+            if (gone)
+                printf("deleted %s (export of this set)\n", path);
+        } else {
+            gone = true; /* nothing was made */
+        }
+        if (!gone) {
+            snap_error_set(&da->err, e.code, "cannot delete the export %s: %s",
+                           image ? image : path, e.msg);
+            return true;
+        }
+        json_array_remove(list, i);
+        da->removed++;
+    }
+    return true;
+}
+
+bool
+app_exports_delete(app_ctx *ctx, const coord_set *set, snap_error *err)
+{
+    export_job job;
+    drop_arg da;
+    char *path;
+    bool exists;
+
+    if (!set->dir)
+        return true;
+    path = snap_path_join(set->dir, EXPORTS_FILE, err);
+    if (!path)
+        return false;
+    exists = access(path, F_OK) == 0;
+    free(path);
+    if (!exists)
+        return true;
+    memset(&job, 0, sizeof(job));
+    memset(&da, 0, sizeof(da));
+    job.ctx = ctx;
+    job.set_dir = set->dir;
+    da.job = &job;
+    if (!exports_update(&job, edit_remove_all, &da, err))
+        return false;
+    if (snap_error_isset(&da.err)) {
+        snap_error_set(err, da.err.code, "%s", da.err.msg);
+        return false;
+    }
+    return true;
+}
+
+void
+app_exports_note_kept(const coord_set *set)
+{
+    char *path, *text;
+    json_t *doc, *x;
+    size_t len, i;
+
+    if (!set->dir)
+        return;
+    path = snap_path_join(set->dir, EXPORTS_FILE, NULL);
+    text = path && access(path, F_OK) == 0
+               ? snap_file_read(path, EXPORTS_MAX, &len, NULL)
+               : NULL;
+    doc = text ? json_loads(text, 0, NULL) : NULL;
+    json_array_foreach(json_object_get(doc, "exports"), i, x)
+    {
+        const char *image = json_string_value(json_object_get(x, "image_id"));
+        const char *file = json_string_value(json_object_get(x, "path"));
+
+        if (image)
+            printf("kept Glance image %s (export of this set; delete "
+                   "--with-exports removes it)\n",
+                   image);
+        else if (file)
+            printf("kept %s (export of this set)\n", file);
+    }
+    json_decref(doc);
+    free(text);
+    free(path);
+}
+
+json_t *
+app_exports_list(const coord_set *set)
+{
+    char *path, *text;
+    json_t *doc, *list;
+    size_t len;
+
+    if (!set->dir)
+        return json_array();
+    path = snap_path_join(set->dir, EXPORTS_FILE, NULL);
+    text = path && access(path, F_OK) == 0
+               ? snap_file_read(path, EXPORTS_MAX, &len, NULL)
+               : NULL;
+    doc = text ? json_loads(text, 0, NULL) : NULL;
+    list = json_object_get(doc, "exports");
+    list = json_is_array(list) ? json_incref(list) : json_array();
+    json_decref(doc);
+    free(text);
+    free(path);
+    return list;
+}
+
+/* ---- an export in a child process -------------------------------------- */
+
+/* Reads @fd to the end into a new string (at most MAX_CAPTURE bytes kept),
+ * polling so that @deadline_ms bounds it. False on timeout. */
+static bool
+read_all(int fd, int64_t deadline_ms, char **out)
+{
+    size_t len = 0, cap = 4096;
+    char *buf = malloc(cap);
+    ssize_t r;
+
+    if (!buf)
+        return false;
+    for (;;) {
+        struct pollfd p = {fd, POLLIN, 0};
+        int64_t left = snap_ms_left(deadline_ms);
+
+        if (left <= 0) {
+            free(buf);
+            return false;
+        }
+        if (poll(&p, 1, left > POLL_MS ? POLL_MS : (int)left) < 0 &&
+            errno != EINTR) {
+            free(buf);
+            return false;
+        }
+        if (!(p.revents & (POLLIN | POLLHUP | POLLERR)))
+            continue;
+        if (len + 1 >= cap && cap < MAX_CAPTURE) {
+            char *grown = realloc(buf, cap * 2);
+
+            if (!grown) {
+                free(buf);
+                return false;
+            }
+            buf = grown;
+            cap *= 2;
+        }
+        if (len + 1 >= cap) {
+            char sink[4096]; /* keep the start, drain the rest */
+
+            r = read(fd, sink, sizeof(sink));
+        } else {
+            r = read(fd, buf + len, cap - len - 1);
+            if (r > 0)
+                len += (size_t)r;
+        }
+        if (r == 0)
+            break;
+        if (r < 0 && errno != EINTR && errno != EAGAIN) {
+            free(buf);
+            return false;
+        }
+    }
+    buf[len] = '\0';
+    *out = buf;
+    return true;
+}
+
+bool
+app_export_child(app_ctx *ctx, const char *set_uuid, const app_export_req *req,
+                 json_t **result, snap_error *err)
+{
+    char timeout[24], lock[24];
+    const char *argv[24];
+    char *out = NULL, *line, *save = NULL;
+    json_t *last = NULL;
+    int pipefd[2], status = 0, argc = 0;
+    int64_t deadline;
+    pid_t pid;
+    bool ok = false, done;
+
+    *result = NULL;
+    snprintf(timeout, sizeof(timeout), "%lld", (long long)req->timeout_ms);
+    snprintf(lock, sizeof(lock), "%lld", (long long)ctx->conf.lock_timeout_ms);
+    argv[argc++] = "snapset";
+    argv[argc++] = "--uri";
+    argv[argc++] = ctx->conf.libvirt_uri;
+    argv[argc++] = "--catalog-dir";
+    argv[argc++] = ctx->conf.catalog_dir;
+    argv[argc++] = "--lock-timeout";
+    argv[argc++] = lock;
+    argv[argc++] = "export";
+    argv[argc++] = set_uuid;
+    if (strcmp(req->kind, "glance") == 0) {
+        argv[argc++] = "--glance";
+        if (req->name) {
+            argv[argc++] = "--name";
+            argv[argc++] = req->name;
+        }
+    } else {
+        argv[argc++] = "--ova";
+        argv[argc++] = req->target;
+    }
+    if (req->disk_format) {
+        argv[argc++] = "--disk-format";
+        argv[argc++] = req->disk_format;
+    }
+    argv[argc++] = "--json";
+    argv[argc++] = "--timeout";
+    argv[argc++] = timeout;
+    argv[argc] = NULL;
+
+    if (pipe2(pipefd, O_CLOEXEC) < 0)
+        return snap_error_set_errno(err, errno, "cannot start the export");
+    pid = fork();
+    if (pid < 0) {
+        close(pipefd[0]);
+        close(pipefd[1]);
+        return snap_error_set_errno(err, errno, "cannot start the export");
+    }
+    if (pid == 0) {
+        int null = open("/dev/null", O_RDONLY);
+
+        if (null >= 0)
+            dup2(null, STDIN_FILENO);
+        dup2(pipefd[1], STDOUT_FILENO);
+        /* stderr stays ours: the export's one-line error lands in our log */
+        prctl(PR_SET_PDEATHSIG, SIGTERM);
+        execv("/proc/self/exe", (char *const *)argv);
+        _exit(127);
+    }
+    close(pipefd[1]);
+    /* The child's own --timeout bounds each conversion; this bounds the
+     * whole, with room for its cleanup. */
+    deadline = snap_now_ms() + req->timeout_ms * 2 + DEFAULT_CLEANUP_MS;
+    done = read_all(pipefd[0], deadline, &out);
+    close(pipefd[0]);
+    if (!done) {
+        kill(pid, SIGTERM); /* it cleans up; a second signal would not */
+        (void)waitpid(pid, &status, 0);
+        free(out);
+        return snap_error_set(err, SNAP_E_TIMEOUT,
+                              "the export of set %s did not finish in %lld ms",
+                              set_uuid, (long long)(req->timeout_ms * 2));
+    }
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+        ;
+    /* The last JSON line is the outcome: {"event":"done",...} or
+     * {"event":"error","message":...}. */
+    for (line = strtok_r(out, "\n", &save); line;
+         line = strtok_r(NULL, "\n", &save)) {
+        json_t *ev = json_loads(line, 0, NULL);
+        const char *kind = json_string_value(json_object_get(ev, "event"));
+
+        if (kind && (strcmp(kind, "done") == 0 || strcmp(kind, "error") == 0)) {
+            json_decref(last);
+            last = ev;
+        } else {
+            json_decref(ev);
+        }
+    }
+    free(out);
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 0 && last &&
+        strcmp(json_string_value(json_object_get(last, "event")), "done") ==
+            0) {
+        json_object_del(last, "event");
+        *result = last;
+        return true;
+    }
+    if (last && json_string_value(json_object_get(last, "message")))
+        snap_error_set(err, SNAP_E_STATE, "%s",
+                       json_string_value(json_object_get(last, "message")));
+    else if (WIFSIGNALED(status))
+        snap_error_set(err, SNAP_E_STATE, "the export died of signal %d",
+                       WTERMSIG(status));
+    else
+        snap_error_set(err, SNAP_E_STATE, "the export failed (exit %d)",
+                       WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+    json_decref(last);
+    return ok;
+}

@@ -19,10 +19,43 @@
 #ifndef APP_EXPORT_H
 #define APP_EXPORT_H
 
+#include <jansson.h>
+#include <stdint.h>
+
 #include "coordinator/app/actions.h"
 
 /* The `export` command; @argv[0] is "export". Returns 0 (exported), 1
  * (failed or interrupted: nothing is left behind) or 2 (usage error). */
 int app_cmd_export(app_ctx *ctx, int argc, char **argv);
+
+/* Deletes every export recorded for @set (its Glance images, OVA files and
+ * OVF directories), printing a line for each, and drops them from the
+ * record; what could not be deleted stays recorded. SNAP_E_BUSY while an
+ * export of the set is still uploading. Call with the domain's lock. */
+bool app_exports_delete(app_ctx *ctx, const coord_set *set, snap_error *err);
+
+/* Prints a line for every export of @set that outlives it. */
+void app_exports_note_kept(const coord_set *set);
+
+/* The exports recorded for @set: a new JSON array, empty when none. */
+json_t *app_exports_list(const coord_set *set);
+
+/* What app_export_child() runs. */
+typedef struct app_export_req {
+    const char *kind;        /* "glance" or "ova" */
+    const char *target;      /* "ova": the file */
+    const char *name;        /* "glance": the image name, or NULL */
+    const char *disk_format; /* "vmdk", "qcow2", or NULL (vmdk) */
+    int64_t timeout_ms;      /* each conversion; the whole gets twice that */
+} app_export_req;
+
+/* Runs `snapset export SET ... --json` in a child process (its own signal
+ * handling and cleanup, nothing shared with the caller's threads) and
+ * waits for it, bounded. On success *@result is the export's result
+ * object (image_id or path, size, disks, ...; json_decref() it); on
+ * failure the export's own one-line error. */
+bool app_export_child(app_ctx *ctx, const char *set_uuid,
+                      const app_export_req *req, json_t **result,
+                      snap_error *err);
 
 #endif

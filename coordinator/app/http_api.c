@@ -1190,6 +1190,14 @@ handle_get(http_api *api, struct MHD_Connection *conn, char *id)
     if (!set)
         return respond_snap_error(api, conn, &err);
     doc = set_json(set);
+    if (doc && api->backend->exports) {
+        json_t *ex = api->backend->exports(api->backend_impl, set);
+
+        if (!ex || json_object_set_new(doc, "exports", ex) != 0) {
+            json_decref(doc);
+            doc = NULL;
+        }
+    }
     coord_set_free(set);
     if (!doc)
         return respond_error(api, conn, 500, NULL, "out of memory");
@@ -1200,37 +1208,124 @@ static enum MHD_Result
 handle_delete(http_api *api, struct MHD_Connection *conn, char *id)
 {
     snap_error err = {0};
+    const char *we = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND,
+                                                 "with_exports");
+    bool with_exports = false;
 
     if (!set_id_valid(id))
         return respond_error(api, conn, 400, NULL,
                              "bad set id: use its UUID or its first 8+ "
                              "characters");
-    if (!api->backend->remove(api->backend_impl, id, &err))
+    if (we) {
+        if (strcmp(we, "true") == 0 || strcmp(we, "1") == 0)
+            with_exports = true;
+        else if (strcmp(we, "false") != 0 && strcmp(we, "0") != 0)
+            return respond_error(api, conn, 400, NULL,
+                                 "with_exports must be true or false");
+    }
+    if (!api->backend->remove(api->backend_impl, id, with_exports, &err))
         return respond_snap_error(api, conn, &err);
     return respond_json(
         api, conn, 202,
         json_pack("{s:s,s:s}", "set_id", id, "state", "deleting"), NULL);
 }
 
-static enum MHD_Result
-handle_export(http_api *api, struct MHD_Connection *conn, char *id)
+/* Validates an export body ({} or {"name": ..., "disk_format": ...},
+ * empty allowed) into @req; false with the message in @why (a 400). */
+static bool
+parse_export(const json_t *root, http_export_req *req, char *why, size_t size)
 {
-    coord_set *set;
+    const char *key;
+    json_t *v;
+
+    memset(req, 0, sizeof(*req));
+    if (!root)
+        return true;
+    if (!json_is_object(root)) {
+        snprintf(why, size, "the body must be a JSON object");
+        return false;
+    }
+    json_object_foreach((json_t *)root, key, v)
+    {
+        if (strcmp(key, "name") == 0) {
+            if (!json_is_string(v) || json_string_length(v) == 0 ||
+                json_string_length(v) > LABEL_MAX ||
+                !text_clean(json_string_value(v))) {
+                snprintf(why, size,
+                         "name must be a string of 1 to %d printable "
+                         "characters",
+                         LABEL_MAX);
+                return false;
+            }
+            req->name = json_string_value(v);
+        } else if (strcmp(key, "disk_format") == 0) {
+            if (!json_is_string(v) ||
+                (strcmp(json_string_value(v), "vmdk") != 0 &&
+                 strcmp(json_string_value(v), "qcow2") != 0)) {
+                snprintf(why, size, "disk_format must be \"vmdk\" or "
+                                    "\"qcow2\"");
+                return false;
+            }
+            req->disk_format = json_string_value(v);
+        } else {
+            snprintf(why, size, "unknown field '%.64s': use name or "
+                                "disk_format",
+                     key);
+            return false;
+        }
+    }
+    return true;
+}
+
+static enum MHD_Result
+handle_export(http_api *api, struct MHD_Connection *conn, request *rq)
+{
+    char *id = rq->arg;
+    json_t *root = NULL;
+    json_error_t jerr;
+    http_export_req req;
     snap_error err = {0};
+    char why[256], uuid[SNAP_UUID_LEN], location[64];
+    resp_headers h = {location, NULL, false};
+    enum MHD_Result ret;
 
     if (!set_id_valid(id))
         return respond_error(api, conn, 400, NULL,
                              "bad set id: use its UUID or its first 8+ "
                              "characters");
-    set = api->backend->get(api->backend_impl, id, &err);
-    if (!set)
-        return respond_snap_error(api, conn, &err);
-    coord_set_free(set);
-    /* TODO(#4): OVA packaging and the Glance upload live in glance/, which
-     * is not wired into the coordinator yet. */
-    return respond_error(api, conn, 501, NULL,
-                         "export is not available yet (issue #4: OVA "
-                         "export to Glance)");
+    if (rq->len > 0) {
+        root = json_loadb(rq->body, rq->len, JSON_REJECT_DUPLICATES, &jerr);
+        if (!root)
+            return respond_error(api, conn, 400, NULL,
+                                 "malformed JSON (line %d, column %d): %s",
+                                 jerr.line, jerr.column, jerr.text);
+    }
+    if (!parse_export(root, &req, why, sizeof(why))) {
+        json_decref(root);
+        return respond_error(api, conn, 400, NULL, "%s", why);
+    }
+    if (!api->backend->export_set) {
+        coord_set *set = api->backend->get(api->backend_impl, id, &err);
+
+        json_decref(root);
+        if (!set)
+            return respond_snap_error(api, conn, &err);
+        coord_set_free(set);
+        return respond_error(api, conn, 501, NULL,
+                             "this server does not export sets");
+    }
+    if (!api->backend->export_set(api->backend_impl, id, &req, uuid, &err)) {
+        ret = respond_snap_error(api, conn, &err);
+    } else {
+        snprintf(location, sizeof(location), "/v1/sets/%s", uuid);
+        ret = respond_json(api, conn, 202,
+                           json_pack("{s:s,s:s,s:s,s:s}", "set_id", uuid,
+                                     "export", "glance", "state", "exporting",
+                                     "location", location),
+                           &h);
+    }
+    json_decref(root); /* after: req's strings point into it */
+    return ret;
 }
 
 /* Validates the body of a create action into @req; false with the
@@ -1462,7 +1557,9 @@ refuse_early(http_api *api, struct MHD_Connection *conn, const char *method,
         return respond_error(api, conn, 413, NULL,
                              "the body is larger than %zu bytes",
                              api->max_body);
-    if (rq->route == ROUTE_ACTION && !json_content_type(conn))
+    if ((rq->route == ROUTE_ACTION ||
+         (rq->route == ROUTE_SET_EXPORT && cl && strtoull(cl, NULL, 10) > 0)) &&
+        !json_content_type(conn))
         return respond_error(api, conn, 415, NULL,
                              "the body must be application/json");
     *answered = false;
@@ -1490,7 +1587,7 @@ answer(http_api *api, struct MHD_Connection *conn, const char *method,
             return handle_delete(api, conn, rq->arg);
         return handle_get(api, conn, rq->arg);
     case ROUTE_SET_EXPORT:
-        return handle_export(api, conn, rq->arg);
+        return handle_export(api, conn, rq);
     case ROUTE_ACTION:
         return handle_action(api, conn, rq);
     default:

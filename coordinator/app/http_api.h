@@ -6,8 +6,9 @@
  *                                       {"createSnapshot": {...}}  -> 202
  *   GET    /v1/sets[?domain=&backup_type=&state=]                  -> 200
  *   GET    /v1/sets/{id}                                           -> 200
- *   DELETE /v1/sets/{id}                                           -> 202
- *   POST   /v1/sets/{id}/export            (not available yet, #4) -> 501
+ *   DELETE /v1/sets/{id}[?with_exports=true]                       -> 202
+ *   POST   /v1/sets/{id}/export   {"name": ..., "disk_format": ...}
+ *                                 (OVA of the set into Glance)     -> 202
  *   GET    /healthz                        (no token)              -> 200
  *   GET    /metrics                        (Prometheus text)       -> 200
  *
@@ -34,6 +35,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include "common/snap_error.h"
 #include "common/snap_uuid.h"
 #include "coordinator/coord_set.h"
@@ -50,6 +53,12 @@ typedef struct http_create_req {
     coord_quiesce quiesce;
     bool pause;
 } http_create_req;
+
+/* What an export request asks for, validated. Borrowed strings. */
+typedef struct http_export_req {
+    const char *name;        /* the image's name; NULL: a default */
+    const char *disk_format; /* "vmdk" or "qcow2"; NULL: vmdk */
+} http_export_req;
 
 /* Counters the backend keeps, for /metrics. */
 typedef struct http_backend_stats {
@@ -76,8 +85,19 @@ typedef struct http_backend_ops {
     /* One set by UUID (or unique 8+ character prefix): new, or NULL. */
     coord_set *(*get)(void *impl, const char *id, snap_error *err);
     /* Accepts the deletion of a set in the background (SNAP_E_NOTFOUND,
-     * SNAP_E_BUSY/SNAP_E_STATE when it or its domain is busy). */
-    bool (*remove)(void *impl, const char *id, snap_error *err);
+     * SNAP_E_BUSY/SNAP_E_STATE when it or its domain is busy); with
+     * @with_exports its Glance images and OVA files go too. */
+    bool (*remove)(void *impl, const char *id, bool with_exports,
+                   snap_error *err);
+    /* Optional (NULL: 501). Accepts an export of the set into Glance in
+     * the background and names the set in @set_uuid (SNAP_E_NOTFOUND,
+     * SNAP_E_STATE when it is not available, SNAP_E_INVALID when Glance
+     * is not configured). */
+    bool (*export_set)(void *impl, const char *id, const http_export_req *req,
+                       char set_uuid[SNAP_UUID_LEN], snap_error *err);
+    /* Optional (NULL: not shown). The exports recorded for @set, shown by
+     * GET /v1/sets/{id}: a new JSON array. */
+    json_t *(*exports)(void *impl, const coord_set *set);
     /* Optional (NULL: not shown). */
     void (*stats)(void *impl, http_backend_stats *stats);
 } http_backend_ops;

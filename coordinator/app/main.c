@@ -1,4 +1,5 @@
 /* coordinator/app/main.c -- the snapset command line. */
+#include <errno.h>
 #include <getopt.h>
 #include <jansson.h>
 #include <signal.h>
@@ -29,7 +30,7 @@ static const char usage_text[] =
     "         [--mountpoint PATH]... [--name NAME] [--json]\n"
     "  list [DOMAIN] [--source catalog|cinder] [--json]\n"
     "  show SET [--json]\n"
-    "  delete SET\n"
+    "  delete SET [--with-exports]  (exports: its Glance images, OVA files)\n"
     "  recover [DOMAIN]\n"
     "  export SET --ova FILE | --ovf DIR | --glance [--name NAME]\n"
     "         [--disk-format vmdk|qcow2] [--json] [--timeout MS] [--force]\n"
@@ -481,12 +482,25 @@ static int
 cmd_delete(app_ctx *ctx, int argc, char **argv)
 {
     snap_error err = {0};
+    const char *id = NULL;
+    unsigned flags = 0;
+    int i;
 
-    if (argc != 2 || argv[1][0] == '-')
+    for (i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--with-exports") == 0)
+            flags |= APP_DELETE_EXPORTS;
+        else if (argv[i][0] == '-')
+            return usage_error("bad option '%s' for 'delete'", argv[i]);
+        else if (id)
+            return usage_error("'delete' takes one SET");
+        else
+            id = argv[i];
+    }
+    if (!id)
         return usage_error("'delete' takes one SET");
-    if (!app_delete(ctx, argv[1], &err))
+    if (!app_delete(ctx, id, flags, &err))
         return fail(&err);
-    printf("deleted set %s\n", argv[1]);
+    printf("deleted set %s\n", id);
     return EXIT_SUCCESS;
 }
 
@@ -585,6 +599,13 @@ main(int argc, char **argv)
     if (!config && access("/etc/snapset/snapset.conf", F_OK) == 0)
         config = "/etc/snapset/snapset.conf";
     if (config && !coord_conf_load(&ctx.conf, config, &err)) {
+        rc = fail(&err);
+        goto out;
+    }
+    /* What snapset runs of itself (an export for serve or a policy) reads
+     * the same file. */
+    if (config && setenv("SNAPSET_CONF", config, 1) != 0) {
+        snap_error_set_errno(&err, errno, "cannot set SNAPSET_CONF");
         rc = fail(&err);
         goto out;
     }

@@ -30,6 +30,7 @@
 #include "cinder/keystone.h"
 #include "common/snap_log.h"
 #include "common/snap_time.h"
+#include "coordinator/app/export.h"
 #include "coordinator/app/http_api.h"
 #include "coordinator/app/openstack.h"
 #include "coordinator/app/virt.h"
@@ -372,7 +373,7 @@ prune_domain(app_ctx *ctx, const coord_policy *p, const char *domain_uuid,
     for (i = 0; i < n; i++) {
         if (coord_prune_mark_keeps(marks[i]))
             continue;
-        if (app_delete(ctx, sets[i]->uuid, err))
+        if (app_delete(ctx, sets[i]->uuid, APP_DELETE_EXPORTS, err))
             (*pruned)++;
         else
             ok = false; /* err keeps the first failure; go on with the rest */
@@ -402,6 +403,7 @@ typedef struct vm_result {
     int64_t pause_ms;
     int64_t elapsed_ms;
     int pruned;
+    char exported[512]; /* the Glance image id or the OVA file */
     char error[320]; /* room for a snap_error message and a prefix */
 } vm_result;
 
@@ -415,6 +417,41 @@ typedef struct policy_run {
     http_api *api;           /* metrics; NULL from the CLI */
     const atomic_bool *stop; /* NULL from the CLI */
 } policy_run;
+
+/* Exports the set just made as the policy says: an OVA file per set in
+ * export_dir, or an OVA image in Glance. Runs `snapset export` in a child
+ * process, each conversion bounded by timeouts.copy_ms. */
+static bool
+policy_export(app_ctx *ctx, const coord_policy *p, vm_result *r,
+              snap_error *err)
+{
+    app_export_req req;
+    char file[512];
+    json_t *result = NULL;
+    const char *got;
+
+    memset(&req, 0, sizeof(req));
+    req.timeout_ms = ctx->conf.copy_timeout_ms;
+    if (p->export_kind == COORD_EXPORT_GLANCE) {
+        req.kind = "glance";
+    } else {
+        if (snprintf(file, sizeof(file), "%s/%s-%s.ova", p->export_dir,
+                     r->t.name, r->set_uuid) >= (int)sizeof(file))
+            return snap_error_set(err, SNAP_E_INVALID,
+                                  "export path too long in '%s'",
+                                  p->export_dir);
+        req.kind = "ova";
+        req.target = file;
+    }
+    if (!app_export_child(ctx, r->set_uuid, &req, &result, err))
+        return false;
+    got = json_string_value(json_object_get(result, "image_id"));
+    if (!got)
+        got = json_string_value(json_object_get(result, "path"));
+    snprintf(r->exported, sizeof(r->exported), "%s", got ? got : "");
+    json_decref(result);
+    return true;
+}
 
 static void
 run_one(policy_run *run, app_ctx *ctx, vm_result *r)
@@ -465,6 +502,15 @@ run_one(policy_run *run, app_ctx *ctx, vm_result *r)
         return;
     }
     r->status = VM_OK;
+    if (p->export_kind != COORD_EXPORT_NONE &&
+        !policy_export(ctx, p, r, &err)) {
+        /* The set is good, its export is not: report it, and keep the
+         * older sets (no pruning) until an export works again. */
+        r->status = VM_FAILED;
+        snprintf(r->error, sizeof(r->error), "set made, export failed: %s",
+                 err.msg);
+        return;
+    }
     /* Retention only after a good set: a failed one never prunes. */
     if (!prune_domain(ctx, p, r->t.uuid, &r->pruned, &err)) {
         r->status = VM_FAILED;
@@ -526,11 +572,6 @@ policy_execute(const coord_conf *conf, const coord_policy *p, http_api *api,
     *targets = NULL;
     *results = NULL;
     *n = 0;
-    if (p->export_kind != COORD_EXPORT_NONE)
-        return snap_error_set(err, SNAP_E_INVALID,
-                              "policy '%s': export to %s is not available "
-                              "yet (issue #4); set export = \"none\"",
-                              p->name, coord_export_kind_name(p->export_kind));
     if (!ctx_init(&lookup, conf, err))
         return false;
     if (!app_connect(&lookup, err) ||
@@ -614,7 +655,8 @@ print_run(const coord_policy *p, const vm_result *r, size_t n,
             json_array_append_new(
                 doms,
                 json_pack(
-                    "{s:s,s:o,s:s,s:o,s:o,s:o,s:o,s:o,s:I,s:i,s:o}", "domain",
+                    "{s:s,s:o,s:s,s:o,s:o,s:o,s:o,s:o,s:I,s:i,s:o,s:o}",
+                    "domain",
                     r[i].t.name, "uuid",
                     r[i].t.uuid[0] ? json_string(r[i].t.uuid) : json_null(),
                     "result", vm_status_names[r[i].status], "set_id",
@@ -629,7 +671,10 @@ print_run(const coord_policy *p, const vm_result *r, size_t n,
                         : json_null(),
                     "freeze_window_ms", ms_json(r[i].freeze_ms),
                     "pause_window_ms", ms_json(r[i].pause_ms), "elapsed_ms",
-                    (json_int_t)r[i].elapsed_ms, "pruned", r[i].pruned, "error",
+                    (json_int_t)r[i].elapsed_ms, "pruned", r[i].pruned,
+                    "export",
+                    r[i].exported[0] ? json_string(r[i].exported) : json_null(),
+                    "error",
                     r[i].error[0] ? json_string(r[i].error) : json_null()));
         }
         doc = json_pack("{s:s,s:b,s:i,s:I,s:i,s:i,s:i,s:o}", "policy", p->name,
@@ -657,6 +702,10 @@ print_run(const coord_policy *p, const vm_result *r, size_t n,
                r[i].set_uuid[0] ? coord_consistency_name(r[i].consistency)
                                 : "-",
                fw, pw, r[i].pruned, dash(r[i].error));
+    }
+    for (i = 0; i < n; i++) {
+        if (r[i].exported[0])
+            printf("%s: exported to %s\n", r[i].t.name, r[i].exported);
     }
     printf("policy %s: %zu ok, %zu failed, %zu skipped in %.1f s "
            "(parallelism %d)\n",
@@ -799,7 +848,7 @@ policy_prune_cmd(app_ctx *ctx, const coord_policy *p, bool dry_run, bool json)
         if (!keep && !dry_run) {
             snap_error e = {0};
 
-            gone = app_delete(ctx, s->uuid, &e);
+            gone = app_delete(ctx, s->uuid, APP_DELETE_EXPORTS, &e);
             if (!gone) {
                 failed = true;
                 snap_error_set(&first, e.code, "%s", e.msg);
@@ -904,6 +953,7 @@ app_cmd_policy(app_ctx *ctx, int argc, char **argv)
 typedef enum job_kind {
     JOB_CREATE = 0,
     JOB_DELETE,
+    JOB_EXPORT,
 } job_kind;
 
 typedef struct job {
@@ -916,6 +966,8 @@ typedef struct job {
     int rotation;
     coord_quiesce quiesce;
     bool pause;
+    bool with_exports;   /* JOB_DELETE */
+    char *disk_format;   /* JOB_EXPORT; name is the image's name */
     int lock_fd;         /* the domain lock, held from acceptance */
     int64_t accepted_ms; /* wall clock */
     bool started;
@@ -956,6 +1008,7 @@ job_free(job *j)
     free(j->domain_name);
     free(j->name);
     free(j->backup_type);
+    free(j->disk_format);
     free(j);
 }
 
@@ -996,7 +1049,8 @@ record_failed(serve_state *st, app_ctx *ctx, const job *j, const char *why)
 
 /* After a good backup: keep the newest @rotation available sets of the
  * domain and backup type; older ones of that type, available or failed,
- * go (every member, Cinder snapshots included, through app_delete()). */
+ * go (every member, Cinder snapshots and exports included, through
+ * app_delete()). */
 static void
 rotate(serve_state *st, app_ctx *ctx, const job *j)
 {
@@ -1034,7 +1088,7 @@ rotate(serve_state *st, app_ctx *ctx, const job *j)
             (s->state != COORD_SET_AVAILABLE && s->state != COORD_SET_ERROR) ||
             s->created_ms >= oldest_kept)
             continue;
-        if (app_delete(ctx, s->uuid, &e)) {
+        if (app_delete(ctx, s->uuid, APP_DELETE_EXPORTS, &e)) {
             deleted++;
             http_api_observe_delete(st->api, true);
         } else {
@@ -1107,12 +1161,37 @@ run_delete(serve_state *st, app_ctx *ctx, job *j)
      * as possible (it waits up to timeouts.lock_ms for it). */
     coord_catalog_unlock(j->lock_fd);
     j->lock_fd = -1;
-    ok = ctx_ready(ctx, &err) && app_delete(ctx, j->set_uuid, &err);
+    ok = ctx_ready(ctx, &err) &&
+         app_delete(ctx, j->set_uuid, j->with_exports ? APP_DELETE_EXPORTS : 0,
+                    &err);
     http_api_observe_delete(st->api, ok);
     if (ok)
         serve_log("deleted set %s", j->set_uuid);
     else
         serve_log("cannot delete set %s: %s", j->set_uuid, err.msg);
+}
+
+/* An OVA of the set into Glance, by `snapset export` in a child process;
+ * the outcome is recorded in the set's exports.json (GET /v1/sets/{id}). */
+static void
+run_export(serve_state *st, app_ctx *ctx, job *j)
+{
+    app_export_req req;
+    json_t *result = NULL;
+    snap_error err = {0};
+
+    (void)st;
+    memset(&req, 0, sizeof(req));
+    req.kind = "glance";
+    req.name = j->name;
+    req.disk_format = j->disk_format;
+    req.timeout_ms = ctx->conf.copy_timeout_ms;
+    if (app_export_child(ctx, j->set_uuid, &req, &result, &err))
+        serve_log("exported set %s into Glance: image %s", j->set_uuid,
+                  json_string_value(json_object_get(result, "image_id")));
+    else
+        serve_log("cannot export set %s: %s", j->set_uuid, err.msg);
+    json_decref(result);
 }
 
 typedef struct worker_arg {
@@ -1149,6 +1228,8 @@ worker_main(void *arg)
 
         if (j->kind == JOB_CREATE)
             run_create(st, ctx, j);
+        else if (j->kind == JOB_EXPORT)
+            run_export(st, ctx, j);
         else
             run_delete(st, ctx, j);
 
@@ -1391,7 +1472,7 @@ be_get(void *impl, const char *id, snap_error *err)
 }
 
 static bool
-be_remove(void *impl, const char *id, snap_error *err)
+be_remove(void *impl, const char *id, bool with_exports, snap_error *err)
 {
     serve_state *st = impl;
     coord_set *set;
@@ -1414,6 +1495,7 @@ be_remove(void *impl, const char *id, snap_error *err)
         goto error;
     }
     j->kind = JOB_DELETE;
+    j->with_exports = with_exports;
     j->accepted_ms = snap_wall_ms();
     memcpy(j->set_uuid, set->uuid, SNAP_UUID_LEN);
     memcpy(j->domain_uuid, set->domain_uuid, SNAP_UUID_LEN);
@@ -1429,6 +1511,59 @@ be_remove(void *impl, const char *id, snap_error *err)
     job_free(j);
     coord_set_free(set);
     return false;
+}
+
+static bool
+be_export(void *impl, const char *id, const http_export_req *req,
+          char set_uuid[SNAP_UUID_LEN], snap_error *err)
+{
+    serve_state *st = impl;
+    coord_set *set;
+    job *j = NULL;
+
+    if (!st->conf.openstack.enabled)
+        return snap_error_set(err, SNAP_E_INVALID,
+                              "Glance is not configured (openstack.enabled "
+                              "is false): use `snapset export SET --ova "
+                              "FILE` on the host");
+    set = be_get(impl, id, err);
+    if (!set)
+        return false;
+    if (set->state != COORD_SET_AVAILABLE) {
+        snap_error_set(err, SNAP_E_STATE, "set %s is %s: only an available "
+                       "set can be exported",
+                       set->uuid, coord_set_state_name(set->state));
+        goto error;
+    }
+    j = calloc(1, sizeof(*j));
+    if (!j) {
+        snap_error_set(err, SNAP_E_NOMEM, "out of memory");
+        goto error;
+    }
+    j->kind = JOB_EXPORT;
+    j->lock_fd = -1; /* the export takes the domain lock while it reads */
+    j->accepted_ms = snap_wall_ms();
+    memcpy(j->set_uuid, set->uuid, SNAP_UUID_LEN);
+    memcpy(j->domain_uuid, set->domain_uuid, SNAP_UUID_LEN);
+    if (!coord_str_set(&j->domain_name, set->domain_name, err) ||
+        !coord_str_set(&j->name, req->name, err) ||
+        !coord_str_set(&j->disk_format, req->disk_format, err))
+        goto error;
+    memcpy(set_uuid, set->uuid, SNAP_UUID_LEN);
+    coord_set_free(set);
+    return job_queue(st, j, err);
+
+ error:
+    job_free(j);
+    coord_set_free(set);
+    return false;
+}
+
+static json_t *
+be_exports(void *impl, const coord_set *set)
+{
+    (void)impl;
+    return app_exports_list(set);
 }
 
 static void
@@ -1448,6 +1583,8 @@ static const http_backend_ops serve_backend_ops = {
     .list = be_list,
     .get = be_get,
     .remove = be_remove,
+    .export_set = be_export,
+    .exports = be_exports,
     .stats = be_stats,
 };
 

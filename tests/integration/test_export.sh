@@ -385,8 +385,20 @@ check "nothing was written" test ! -e "$T/norbd.ova"
 
 check "no sanitizer report in any export's stderr" sh -c "! cat '$T'/*.err | grep -q Sanitizer"
 
-begin "delete"
-check "delete exits 0" sso delete "$set_id"
+begin "delete --with-exports"
+sso export "$set_id" --glance --name "$name-last" --json >"$T/last.json" 2>"$T/last.err"
+check_num "one more export into Glance" $? -eq 0
+img=$(tail -n1 "$T/last.json" | jq -r '.image_id // empty')
+images="$images $img"
+files=$(jq -r '.exports[] | .path // empty' "$set_dir/exports.json")
+check "exports.json records the OVA file(s) too" test -n "$files"
+sso delete "$set_id" --with-exports >"$T/del.out" 2>&1
+check_num "delete --with-exports exits 0" $? -eq 0
+cat "$T/del.out" | sed 's/^/     /'
+check "it names the image it deleted" grep -q "^deleted Glance image $img" "$T/del.out"
+check "the image is gone from Glance" sh -c "test \"\$(curl -s -o /dev/null -w '%{http_code}' -H 'X-Auth-Token: $(token)' $GLANCE/v2/images/$img)\" = 404"
+images=""
+for f in $files; do check "the exported file $f is gone" test ! -e "$f"; done
 check "the set's directory is gone (exports.json too)" test ! -e "$set_dir"
 
 summary

@@ -5,8 +5,9 @@
 # (and the CLI is locked out too); every bad input gets its code and the
 # server keeps serving; no token -> 401; metrics; DELETE; SIGTERM during a
 # job finishes it; a killed server is recovered at the next start. With the
-# test cloud (tests/cloud/setup): Keystone tokens, and rotation removes the
-# Cinder snapshots of the sets it deletes.
+# test cloud (tests/cloud/setup): Keystone tokens, rotation removes the
+# Cinder snapshots of the sets it deletes, POST /v1/sets/{id}/export makes
+# an OVA image in Glance, and rotation deletes that image with its set.
 #
 # Needs the guest from tests/guest/setup running (domain $DOM).
 set -u
@@ -321,6 +322,8 @@ if [ ! -r "$OS_STATE/openrc-demo" ] || ! "$C/os" token >/dev/null 2>&1; then
     check "skipped without a test cloud" true
 else
     . "$OS_STATE/openrc-demo"
+    # exports read the RBD snapshots with the test cloud's own Ceph keys
+    export SNAPSET_CEPH_CONF="$OS_STATE/ceph/ceph.conf" SNAPSET_CEPH_USER=admin
     cat >"$osconf" <<CONF
 openstack = { enabled = true; delete_timeout_ms = 60000; };
 http = { port = 0; workers = 2; };
@@ -366,6 +369,43 @@ CONF
                 check_num "kept set $id still has its Cinder snapshot" \
                     "$(jq --arg s "$id" '[.snapshots[] | select(.metadata.snapset_set == $s)] | length' "$SNAP_ITMP/snaps.json")" -eq 1
             done
+
+            begin "POST /v1/sets/{id}/export: an OVA of the set into Glance"
+            ex=$(ids "$DOM" cinder | head -n 1) # the next one rotation removes
+            check_num "bad disk_format: 400" "$(api POST "/v1/sets/$ex/export" '{"disk_format": "raw"}')" -eq 400
+            check_num "export: 202" "$(api POST "/v1/sets/$ex/export" "{\"name\": \"snapset-api-export-$$\"}")" -eq 202
+            check "Location names the set" grep -qi "^location: /v1/sets/$ex" "$SNAP_ITMP/headers"
+            img=""
+            i=0
+            while [ $i -lt 480 ]; do # 120 s
+                api GET "/v1/sets/$ex" >/dev/null
+                img=$(jq -r '[.set.exports[]? | select(.state == "complete") | .image_id][0] // empty' "$SNAP_ITMP/body")
+                [ -n "$img" ] && break
+                sleep 0.25
+                i=$((i + 1))
+            done
+            check "GET shows the export complete, with its image" test -n "$img"
+            [ -n "$img" ] || tail -n 5 "$SNAP_ITMP/serve.err"
+            gtoken=$("$C/os" token)
+            gimg() { curl -s --noproxy '*' --max-time 30 -H "X-Auth-Token: $gtoken" "http://127.0.0.1:9292/v2/images/$1"; }
+            if [ -n "$img" ]; then
+                gimg "$img" >"$SNAP_ITMP/img.json"
+                check "the image is active, an OVA of this set" \
+                    test "$(jq -r '[.status, .container_format, .snapset_set, .name] | join(" ")' "$SNAP_ITMP/img.json")" = \
+                    "active ova $ex snapset-api-export-$$"
+                check "its size is what the export recorded" \
+                    test "$(jq -r .size "$SNAP_ITMP/img.json")" = "$(jq -r --arg i "$img" '.set.exports[] | select(.image_id == $i) | .size' "$SNAP_ITMP/body")"
+            fi
+            check_num "createBackup 5: 202" "$(backup "$DOM" "cinder 5" cinder 2)" -eq 202
+            check "createBackup 5: available" test "$(wait_done "$(jq -r .set_id "$SNAP_ITMP/body")")" = available
+            gcode() { curl -s --noproxy '*' --max-time 30 -o /dev/null -w '%{http_code}' -H "X-Auth-Token: $gtoken" "http://127.0.0.1:9292/v2/images/$1"; }
+            i=0
+            while [ $i -lt 240 ] && ids "$DOM" cinder | grep -q "$ex"; do sleep 0.25; i=$((i + 1)); done
+            check "rotation removed the exported set" sh -c "! echo '$(ids "$DOM" cinder)' | grep -q '$ex'"
+            if [ -n "$img" ]; then
+                check_num "... and its Glance image with it" "$(gcode "$img")" -eq 404
+                [ "$(gcode "$img")" = 404 ] || curl -s -o /dev/null -X DELETE -H "X-Auth-Token: $gtoken" "http://127.0.0.1:9292/v2/images/$img"
+            fi
             for id in $(ids "$DOM" cinder); do
                 api DELETE "/v1/sets/$id" >/dev/null
                 wait_done "$id" >/dev/null

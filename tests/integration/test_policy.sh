@@ -2,7 +2,7 @@
 # tests/integration/test_policy.sh -- backup policies on real guests:
 # `policy run` over two VMs at parallelism 2 (both reported, the sets made
 # at the same time), a domain that does not exist or does not run, retention
-# after a run, `policy prune --dry-run` and prune, selection by libvirt
+# after a run, an export to an OVA file after each set (pruned with it), `policy prune --dry-run` and prune, selection by libvirt
 # metadata, `policy list`, usage errors, and `serve` running a policy on its
 # schedule.
 #
@@ -64,7 +64,9 @@ policies = (
   { name = "keep2"; domains = [ "$DOM" ]; keep_last = 2; },
   { name = "many"; domains = [ "$DOM" ]; },
   { name = "tagged"; metadata = true; exclude = [ "$DOM" ]; },
-  { name = "exported"; domains = [ "$DOM" ]; export = "glance"; }
+  { name = "exported"; domains = [ "$DOM" ]; export = "ova:$SNAP_ITMP/ova";
+    keep_last = 1; },
+  { name = "toglance"; domains = [ "$DOM" ]; export = "glance"; }
 );
 CONF
 # The same policy "many" with retention, to prune what the first one made.
@@ -77,9 +79,9 @@ ps() { ss -c "$conf" policy "$@"; }
 begin "policy list"
 ps list >"$SNAP_ITMP/list.txt"
 check_num "exit 0" $? -eq 0
-check "lists every policy" test "$(grep -c -E '^(pair|broken|keep2|many|tagged|exported) ' "$SNAP_ITMP/list.txt")" = 6
+check "lists every policy" test "$(grep -c -E '^(pair|broken|keep2|many|tagged|exported|toglance) ' "$SNAP_ITMP/list.txt")" = 7
 check "shows the retention" grep -q '^keep2 .*keep-last=2' "$SNAP_ITMP/list.txt"
-check "--json parses" sh -c "'$SNAPSET' -c '$conf' policy list --json | jq -e 'length == 6 and .[0].parallelism == 2' >/dev/null"
+check "--json parses" sh -c "'$SNAPSET' -c '$conf' policy list --json | jq -e 'length == 7 and .[0].parallelism == 2' >/dev/null"
 
 # ---- parallel run over two VMs ------------------------------------------------
 begin "policy run over two VMs at parallelism 2"
@@ -186,8 +188,38 @@ ss -c "$conf" policy frob x >/dev/null 2>&1; check_num "unknown command: 2" $? -
 ss -c "$conf" policy run pair --dry-run >/dev/null 2>&1; check_num "run --dry-run: 2" $? -eq 2
 ss -c "$conf" policy run nosuch 2>"$SNAP_ITMP/e"; check_num "unknown policy: 1" $? -eq 1
 check "... named" grep -q "no policy 'nosuch'" "$SNAP_ITMP/e"
-ss -c "$conf" policy run exported 2>"$SNAP_ITMP/e" >/dev/null; check_num "export not available yet: 1" $? -eq 1
-check "... says so, naming the issue" grep -q "not available yet (issue #4)" "$SNAP_ITMP/e"
+
+# ---- export after each set ----------------------------------------------------------------
+begin "a policy that exports each set as an OVA file, keep_last = 1"
+mkdir -p "$SNAP_ITMP/ova"
+ps run exported --json >"$SNAP_ITMP/x1.json" 2>"$SNAP_ITMP/x1.err"
+check_num "run 1: exit 0" $? -eq 0
+x1=$(jq -r '.domains[0].export // empty' "$SNAP_ITMP/x1.json")
+x1set=$(jq -r '.domains[0].set_id' "$SNAP_ITMP/x1.json")
+check "run 1 reports its OVA, named after the domain and set" test "$x1" = "$SNAP_ITMP/ova/$DOM-$x1set.ova"
+[ -n "$x1" ] || cat "$SNAP_ITMP/x1.err"
+check "the OVA verifies (order, manifest, digests)" ss export --check "$x1"
+check "the set records its export" \
+    test "$(jq -r '.exports[0].path' "$SNAP_CATALOG/sets/$x1set/exports.json")" = "$x1"
+ps run exported >"$SNAP_ITMP/x2.txt" 2>&1
+check_num "run 2: exit 0" $? -eq 0
+check "the table says where it exported" grep -q "^$DOM: exported to $SNAP_ITMP/ova/$DOM-" "$SNAP_ITMP/x2.txt"
+check "retention removed set 1 ..." test ! -e "$SNAP_CATALOG/sets/$x1set.json"
+check "... and its OVA with it" test ! -e "$x1"
+check_num "one OVA left" "$(ls "$SNAP_ITMP/ova" | wc -l)" -eq 1
+check "no staging left" test -z "$(ls "$SNAP_CATALOG/staging" 2>/dev/null)"
+x2=$(ls "$SNAP_ITMP/ova"/*.ova)
+x2set=$(basename "$x2" .ova | sed "s/^$DOM-//")
+ss delete "$x2set" >"$SNAP_ITMP/del.txt" 2>&1
+check_num "a plain delete of the set: exit 0" $? -eq 0
+check "... keeps its export, and says so" grep -q "^kept $x2 (export of this set)" "$SNAP_ITMP/del.txt"
+check "... the OVA is still there" test -s "$x2"
+ps run toglance --json >"$SNAP_ITMP/g.json" 2>/dev/null
+check_num "export to Glance without OpenStack configured: 1" $? -eq 1
+check "... the set is made, the export failure named" \
+    sh -c "jq -r '.domains[0].error' '$SNAP_ITMP/g.json' | grep -q '^set made, export failed: '"
+echo "     $(jq -r '.domains[0].error' "$SNAP_ITMP/g.json")"
+check "agent reports thawed" test "$(agent_status)" = thawed
 
 # ---- serve runs a policy on its schedule ----------------------------------------------------
 begin "serve runs a scheduled policy"

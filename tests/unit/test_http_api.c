@@ -58,6 +58,10 @@ typedef struct fake {
     int validations;          /* fake Keystone calls */
     int64_t token_expires_ms; /* what the fake Keystone answers */
     bool keystone_down;
+    bool last_with_exports;
+    int exports;             /* export_set calls accepted */
+    char last_export_name[256];
+    char last_disk_format[16];
 } fake;
 
 static fake F;
@@ -177,13 +181,14 @@ fake_get(void *impl, const char *id, snap_error *err)
 }
 
 static bool
-fake_remove(void *impl, const char *id, snap_error *err)
+fake_remove(void *impl, const char *id, bool with_exports, snap_error *err)
 {
     size_t i;
     bool ok = false;
 
     (void)impl;
     pthread_mutex_lock(&F.mu);
+    F.last_with_exports = with_exports;
     for (i = 0; i < F.nspecs; i++) {
         if (strncmp(F.specs[i].uuid, id, strlen(id)) != 0)
             continue;
@@ -202,6 +207,39 @@ fake_remove(void *impl, const char *id, snap_error *err)
     return ok;
 }
 
+static bool
+fake_export(void *impl, const char *id, const http_export_req *req,
+            char set_uuid[SNAP_UUID_LEN], snap_error *err)
+{
+    coord_set *s = fake_get(impl, id, err);
+    bool ok = false;
+
+    if (!s)
+        return false;
+    if (s->state != COORD_SET_AVAILABLE) {
+        snap_error_set(err, SNAP_E_STATE, "set %s is not available", s->uuid);
+    } else {
+        pthread_mutex_lock(&F.mu);
+        F.exports++;
+        snprintf(F.last_export_name, sizeof(F.last_export_name), "%s",
+                 req->name ? req->name : "");
+        snprintf(F.last_disk_format, sizeof(F.last_disk_format), "%s",
+                 req->disk_format ? req->disk_format : "");
+        pthread_mutex_unlock(&F.mu);
+        memcpy(set_uuid, s->uuid, SNAP_UUID_LEN);
+        ok = true;
+    }
+    coord_set_free(s);
+    return ok;
+}
+
+static json_t *
+fake_exports(void *impl, const coord_set *set)
+{
+    (void)impl;
+    return json_pack("[{s:s,s:s}]", "kind", "glance", "set", set->uuid);
+}
+
 static void
 fake_stats(void *impl, http_backend_stats *stats)
 {
@@ -216,6 +254,8 @@ static const http_backend_ops fake_ops = {
     .list = fake_list,
     .get = fake_get,
     .remove = fake_remove,
+    .export_set = fake_export,
+    .exports = fake_exports,
     .stats = fake_stats,
 };
 
@@ -1204,13 +1244,81 @@ delete_answers_202(void **state)
 }
 
 static void
-export_is_not_available_yet(void **state)
+export_is_accepted_and_validated(void **state)
 {
     fixture *fx = *state;
-    reply r = post(fx, "/v1/sets/" SET_A "/export", "{}");
+    reply r;
+    size_t i;
+    static const char *const bad[] = {
+        "[]", "{\"name\": 5}", "{\"name\": \"\"}",
+        "{\"disk_format\": \"raw\"}", "{\"colour\": \"red\"}", "{nope",
+    };
 
-    assert_error(&r, 501);
-    assert_non_null(strstr(r.body, "#4"));
+    r = post(fx, "/v1/sets/" SET_A "/export",
+             "{\"name\": \"vm1 nightly\", \"disk_format\": \"qcow2\"}");
+    assert_int_equal(r.status, 202);
+    assert_string_equal(json_string_value(json_object_get(r.json, "set_id")),
+                        SET_A);
+    assert_string_equal(json_string_value(json_object_get(r.json, "location")),
+                        "/v1/sets/" SET_A);
+    assert_int_equal(F.exports, 1);
+    assert_string_equal(F.last_export_name, "vm1 nightly");
+    assert_string_equal(F.last_disk_format, "qcow2");
+    reply_release(&r);
+
+    {   /* no body at all: defaults */
+        req q = {"POST", "/v1/sets/" SET_A "/export", ADMIN, NULL, NULL, 0};
+
+        r = do_request(fx->port, &q);
+        assert_int_equal(r.status, 202);
+        assert_int_equal(F.exports, 2);
+        assert_string_equal(F.last_export_name, "");
+        reply_release(&r);
+    }
+    for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        r = post(fx, "/v1/sets/" SET_A "/export", bad[i]);
+        if (r.status != 400)
+            fail_msg("%s: %ld", bad[i], r.status);
+        assert_error(&r, 400);
+        reply_release(&r);
+    }
+    {
+        req q = {"POST", "/v1/sets/" SET_A "/export", ADMIN, "text/plain",
+                 "{}", 0};
+
+        r = do_request(fx->port, &q);
+        assert_error(&r, 415);
+        reply_release(&r);
+    }
+    assert_int_equal(F.exports, 2);
+    /* the failed set cannot be exported */
+    r = post(fx, "/v1/sets/" SET_B "/export", "{}");
+    assert_error(&r, 409);
+    reply_release(&r);
+    /* GET shows what the backend recorded */
+    r = get(fx, "/v1/sets/" SET_A, ADMIN);
+    assert_int_equal(r.status, 200);
+    assert_true(json_is_array(
+        json_object_get(json_object_get(r.json, "set"), "exports")));
+    reply_release(&r);
+    assert_still_serving(fx);
+}
+
+static void
+delete_with_exports_is_passed_on(void **state)
+{
+    fixture *fx = *state;
+    req q = {"DELETE", "/v1/sets/" SET_A "?with_exports=true", ADMIN, NULL,
+             NULL, 0};
+    req b = {"DELETE", "/v1/sets/" SET_A "?with_exports=maybe", ADMIN, NULL,
+             NULL, 0};
+    reply r = do_request(fx->port, &b);
+
+    assert_error(&r, 400);
+    reply_release(&r);
+    r = do_request(fx->port, &q);
+    assert_int_equal(r.status, 202);
+    assert_true(F.last_with_exports);
     reply_release(&r);
 }
 
@@ -1358,7 +1466,8 @@ main(void)
         T(list_filters_by_domain_backup_type_and_state),
         T(get_shows_state_members_windows_and_error),
         T(delete_answers_202),
-        T(export_is_not_available_yet),
+        T(export_is_accepted_and_validated),
+        T(delete_with_exports_is_passed_on),
         T(metrics_count_requests_sets_windows_and_frozen_guests),
         T(concurrent_good_and_bad_requests_are_all_answered),
 #undef T
