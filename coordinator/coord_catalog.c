@@ -136,15 +136,20 @@ static json_t *
 set_to_json(const coord_set *set)
 {
     json_t *o = json_object(), *dom = json_object(), *members = json_array();
-    json_t *jr = json_object(), *timings;
+    json_t *jr = json_object(), *timings, *meta = json_object();
     size_t i;
 
     timings = json_pack("{s:o, s:o, s:o, s:o}", "freeze_ms", ms_or_null(set->t_freeze),
                         "request_ms", ms_or_null(set->t_request), "wait_ms",
                         ms_or_null(set->t_wait), "thaw_ms",
                         ms_or_null(set->t_thaw));
-    if (!o || !dom || !members || !jr || !timings)
+    if (!o || !dom || !members || !jr || !timings || !meta)
         goto error;
+    for (i = 0; i < set->nmetadata; i++) {
+        if (json_object_set_new(meta, set->metadata[2 * i],
+                                json_string(set->metadata[2 * i + 1])))
+            goto error;
+    }
     if (add_str(dom, "name", set->domain_name) ||
         add_str(dom, "uuid", set->domain_uuid[0] ? set->domain_uuid : NULL))
         goto error;
@@ -171,6 +176,7 @@ set_to_json(const coord_set *set)
         add_str(o, "dir", set->dir) ||
         add_str(o, "backup_type", set->backup_type) ||
         json_object_set_new(o, "rotation", json_integer(set->rotation)) ||
+        json_object_set_new(o, "metadata", meta) ||
         add_time(o, "created", set->created_ms) ||
         add_time(o, "finished", set->finished_ms) ||
         add_str(o, "state", coord_set_state_name(set->state)) ||
@@ -195,12 +201,13 @@ set_to_json(const coord_set *set)
         json_object_set_new(o, "timings", timings) ||
         json_object_set_new(o, "members", members) ||
         json_object_set_new(o, "journal", jr)) {
-        dom = members = jr = timings = NULL; /* owned by o now, or freed */
+        dom = members = jr = timings = meta = NULL; /* owned by o now, or freed */
         goto error;
     }
     return o;
 
  error:
+    json_decref(meta);
     json_decref(o);
     json_decref(dom);
     json_decref(members);
@@ -406,6 +413,25 @@ coord_set_from_json(const char *text, snap_error *err)
     set->quiesce = quiesce;
     set->frozen_count = frozen;
 
+    v = json_object_get(root, "metadata");
+    if (v && !json_is_null(v)) {
+        const char *mk;
+        json_t *mv;
+
+        if (!json_is_object(v)) {
+            snap_error_set(err, SNAP_E_INVALID, "'metadata' is not an object");
+            goto cleanup;
+        }
+        json_object_foreach(v, mk, mv) {
+            if (!json_is_string(mv)) {
+                snap_error_set(err, SNAP_E_INVALID,
+                               "metadata '%s' is not a string", mk);
+                goto cleanup;
+            }
+            if (!coord_set_add_metadata(set, mk, json_string_value(mv), err))
+                goto cleanup;
+        }
+    }
     members = json_object_get(root, "members");
     if (!json_is_array(members)) {
         snap_error_set(err, SNAP_E_INVALID, "missing 'members'");

@@ -55,7 +55,31 @@ coord_set_free(coord_set *set)
     free(set->error);
     free(set->group_snapshot_id);
     free(set->memory);
+    for (i = 0; i < 2 * set->nmetadata; i++)
+        free(set->metadata[i]);
+    free(set->metadata);
     free(set);
+}
+
+bool
+coord_set_add_metadata(coord_set *set, const char *key, const char *value,
+                       snap_error *err)
+{
+    char **grown, *k = strdup(key), *v = strdup(value);
+
+    grown = k && v ? realloc(set->metadata,
+                             2 * (set->nmetadata + 1) * sizeof(*grown))
+                   : NULL;
+    if (!grown) {
+        free(k);
+        free(v);
+        return snap_error_set(err, SNAP_E_NOMEM, "out of memory");
+    }
+    set->metadata = grown;
+    set->metadata[2 * set->nmetadata] = k;
+    set->metadata[2 * set->nmetadata + 1] = v;
+    set->nmetadata++;
+    return true;
 }
 
 coord_member *

@@ -115,6 +115,10 @@ typedef struct coord_set {
      * disks only. */
     char *memory;
     int64_t t_memory;
+    /* The caller's own key/value pairs (the HTTP API's createBackup
+     * "metadata"): key metadata[2i], value metadata[2i + 1]; owned. */
+    char **metadata;
+    size_t nmetadata;
     coord_member *members;
     size_t nmembers;
     coord_journal journal;
@@ -128,6 +132,10 @@ coord_set *coord_set_new(snap_error *err);
 void coord_set_free(coord_set *set);
 
 /* Appends a zeroed member and returns it (owned by @set), or NULL. */
+/* Appends a copy of @key = @value to @set's metadata. */
+bool coord_set_add_metadata(coord_set *set, const char *key, const char *value,
+                            snap_error *err);
+
 coord_member *coord_set_add_member(coord_set *set, snap_error *err);
 
 /* Replaces *@field by a copy of @value (NULL clears it). */

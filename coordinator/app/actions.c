@@ -292,6 +292,7 @@ app_create(app_ctx *ctx, const char *domain, const app_create_opts *o,
     app_watchdog wd;
     char *xml = NULL;
     int state = 0, reason = 0, lock = o->lock_fd;
+    size_t i;
     bool ok = false;
 
     *out = NULL;
@@ -342,6 +343,11 @@ app_create(app_ctx *ctx, const char *domain, const app_create_opts *o,
         !coord_str_set(&set->name, o->name, err) ||
         !coord_str_set(&set->backup_type, o->backup_type, err))
         goto cleanup;
+    for (i = 0; i < o->nmetadata; i++) {
+        if (!coord_set_add_metadata(set, o->metadata[2 * i],
+                                    o->metadata[2 * i + 1], err))
+            goto cleanup;
+    }
     memcpy(set->domain_uuid, info.uuid, SNAP_UUID_LEN);
     set->rotation = o->rotation;
     set->dir = coord_catalog_set_dir(ctx->catalog, set->uuid, err);

@@ -30,6 +30,8 @@ typedef struct app_create_opts {
     const char *name;        /* label, may be NULL */
     const char *backup_type; /* may be NULL */
     int rotation;
+    const char *const *metadata; /* key, value, key, value, ...: recorded */
+    size_t nmetadata;            /* pairs */
     /* The set's UUID, when the caller must name it before the set exists
      * (the HTTP API's Location header); NULL: a new one. */
     const char *set_uuid;

@@ -27,6 +27,7 @@
 #define TOKEN_MIN_LEN 16
 #define TOKEN_MAX_LEN 8192
 #define LABEL_MAX 255 /* characters of a set name */
+#define METADATA_MAX 64 /* pairs of a create action's metadata */
 #define DOMAIN_ID_MAX 256
 #define ROTATION_MAX 10000
 #define STATUS_MAX 600
@@ -763,6 +764,21 @@ set_json(const coord_set *s)
         "freeze_window_ms", ms_or_null(s->freeze_ms), "pause_window_ms",
         ms_or_null(s->pause_ms), "frozen_filesystems",
         (json_int_t)s->frozen_count, "members", members);
+    if (o) {
+        json_t *meta = json_object();
+
+        for (i = 0; meta && i < s->nmetadata; i++) {
+            if (json_object_set_new(meta, s->metadata[2 * i],
+                                    json_string(s->metadata[2 * i + 1]))) {
+                json_decref(meta);
+                meta = NULL;
+            }
+        }
+        if (!meta || json_object_set_new(o, "metadata", meta)) {
+            json_decref(o);
+            o = NULL;
+        }
+    }
     return o;
 }
 
@@ -1408,31 +1424,26 @@ parse_action(http_api *api, json_t *root, http_create_req *req,
             const char *mk;
             json_t *mv;
 
-            if (!json_is_object(v)) {
-                snprintf(why, size, "%s.metadata must be an object", action);
+            if (!json_is_object(v) || json_object_size(v) > METADATA_MAX) {
+                snprintf(why, size,
+                         "%s.metadata must be an object of at most %d "
+                         "pairs",
+                         action, METADATA_MAX);
                 return false;
             }
             json_object_foreach(v, mk, mv)
             {
-                if (!json_is_string(mv) || strlen(mk) > 255 ||
-                    json_string_length(mv) > 255) {
+                if (!json_is_string(mv) || !mk[0] || strlen(mk) > 255 ||
+                    json_string_length(mv) > 255 || !text_clean(mk) ||
+                    !text_clean(json_string_value(mv))) {
                     snprintf(why, size,
                              "%s.metadata must map keys to strings (at "
-                             "most 255 characters each)",
+                             "most 255 printable characters each)",
                              action);
                     return false;
                 }
             }
-            if (json_object_size(v) > 0) {
-                /* TODO: the catalog has no field for metadata yet; taking
-                 * it and dropping it would lie to the caller. */
-                *status = 501;
-                snprintf(why, size,
-                         "%s.metadata is not stored yet: send an empty "
-                         "object or none",
-                         action);
-                return false;
-            }
+            req->metadata = v;
         } else if (strcmp(key, "quiesce") == 0) {
             int q = json_is_string(v)
                         ? coord_quiesce_parse(json_string_value(v))

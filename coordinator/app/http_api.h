@@ -52,6 +52,7 @@ typedef struct http_create_req {
     int rotation;            /* >= 1 for createBackup; 0 otherwise */
     coord_quiesce quiesce;
     bool pause;
+    const json_t *metadata;  /* object of strings, or NULL */
 } http_create_req;
 
 /* What an export request asks for, validated. Borrowed strings. */

@@ -162,6 +162,9 @@ print_set(const coord_set *set)
         printf("RAM state:     %s (saved in %s ms, inside the pause)\n",
                set->memory, mt);
     }
+    for (i = 0; i < set->nmetadata; i++)
+        printf("%-14s %s = %s\n", i == 0 ? "metadata:" : "",
+               set->metadata[2 * i], set->metadata[2 * i + 1]);
     if (set->freeze_ms >= 0 || set->pause_ms >= 0) {
         char t[4][24];
 

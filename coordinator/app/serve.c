@@ -968,6 +968,7 @@ typedef struct job {
     bool pause;
     bool with_exports;   /* JOB_DELETE */
     char *disk_format;   /* JOB_EXPORT; name is the image's name */
+    json_t *metadata;    /* JOB_CREATE: the caller's pairs, or NULL */
     int lock_fd;         /* the domain lock, held from acceptance */
     int64_t accepted_ms; /* wall clock */
     bool started;
@@ -1009,6 +1010,7 @@ job_free(job *j)
     free(j->name);
     free(j->backup_type);
     free(j->disk_format);
+    json_decref(j->metadata);
     free(j);
 }
 
@@ -1110,14 +1112,33 @@ run_create(serve_state *st, app_ctx *ctx, job *j)
     app_create_opts o;
     coord_set *set = NULL;
     snap_error err = {0};
+    const char **pairs = NULL, *key;
+    json_t *v;
+    size_t n = 0;
     bool ok;
 
+    if (j->metadata && json_object_size(j->metadata) > 0) {
+        pairs = calloc(2 * json_object_size(j->metadata), sizeof(*pairs));
+        if (!pairs) {
+            snap_error_set(&err, SNAP_E_NOMEM, "out of memory");
+            coord_catalog_unlock(j->lock_fd);
+            j->lock_fd = -1;
+            record_failed(st, NULL, j, err.msg);
+            return;
+        }
+        json_object_foreach(j->metadata, key, v) {
+            pairs[2 * n] = key;
+            pairs[2 * n + 1] = json_string_value(v);
+            n++;
+        }
+    }
     if (!ctx_ready(ctx, &err)) {
         coord_catalog_unlock(j->lock_fd);
         j->lock_fd = -1;
         serve_log("set %s of '%s' failed: %s", j->set_uuid, j->domain_name,
                   err.msg);
         record_failed(st, NULL, j, err.msg);
+        free(pairs);
         return;
     }
     app_create_opts_init(&o);
@@ -1128,8 +1149,11 @@ run_create(serve_state *st, app_ctx *ctx, job *j)
     o.rotation = j->rotation;
     o.set_uuid = j->set_uuid;
     o.lock_fd = j->lock_fd;
+    o.metadata = pairs;
+    o.nmetadata = n;
     j->lock_fd = -1; /* app_create() releases it */
     ok = app_create(ctx, j->domain_uuid, &o, &set, &err);
+    free(pairs);
     if (!set) {
         serve_log("set %s of '%s' failed: %s", j->set_uuid, j->domain_name,
                   err.msg);
@@ -1364,7 +1388,10 @@ be_create(void *impl, const http_create_req *req, char set_uuid[SNAP_UUID_LEN],
     snprintf(j->domain_uuid, SNAP_UUID_LEN, "%s", req->domain_uuid);
     if (!coord_str_set(&j->domain_name, req->domain_name, err) ||
         !coord_str_set(&j->name, req->name, err) ||
-        !coord_str_set(&j->backup_type, req->backup_type, err)) {
+        !coord_str_set(&j->backup_type, req->backup_type, err) ||
+        (req->metadata &&
+         !(j->metadata = json_deep_copy(req->metadata)) &&
+         snap_error_set(err, SNAP_E_NOMEM, "out of memory"))) {
         job_free(j);
         return false;
     }

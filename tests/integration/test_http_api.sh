@@ -171,10 +171,14 @@ check_num "the admin token: 200" "$(api GET /v1/sets)" -eq 200
 # ---- createBackup x4, rotation 2 ----------------------------------------------
 begin "createBackup x4 with rotation 2"
 snap_id=""
-code=$(api POST "/v1/servers/$DOM/action" '{"createSnapshot": {"name": "keep me"}}')
+code=$(api POST "/v1/servers/$DOM/action" '{"createSnapshot": {"name": "keep me", "metadata": {"ticket": "OPS-42", "why": "before upgrade"}}}')
 check_num "createSnapshot: 202" "$code" -eq 202
 snap_id=$(jq -r .set_id "$SNAP_ITMP/body")
 check "createSnapshot set is available" test "$(wait_done "$snap_id")" = available
+check "GET shows the metadata it was made with" \
+    test "$(jq -c .set.metadata "$SNAP_ITMP/body")" = '{"ticket":"OPS-42","why":"before upgrade"}'
+ss show "$snap_id" >"$SNAP_ITMP/show.txt" 2>&1
+check "so does the catalog (snapset show)" grep -q 'ticket = OPS-42' "$SNAP_ITMP/show.txt"
 made=""
 n=1
 while [ $n -le 4 ]; do
@@ -250,7 +254,9 @@ check_num "oversized chunked body: 413" \
     "$(hcurl -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' -H 'Transfer-Encoding: chunked' --data-binary "@$SNAP_ITMP/big" "$URL$A")" -eq 413
 check_num "text/plain: 415" "$(api POST "$A" '{"createSnapshot": {"name": "x"}}' text/plain)" -eq 415
 check_num "PUT on a set: 405" "$(api PUT "/v1/sets/$snap_id" '{}')" -eq 405
-check_num "export: 501 until #4 lands" "$(api POST "/v1/sets/$snap_id/export" '{}')" -eq 501
+check_num "export without Glance configured: 400" "$(api POST "/v1/sets/$snap_id/export" '{}')" -eq 400
+check "... saying so" grep -q "Glance is not configured" "$SNAP_ITMP/body"
+check_num "export, unknown field: 400" "$(api POST "/v1/sets/$snap_id/export" '{"colour": 1}')" -eq 400
 check "the server is alive" alive
 check_num "... and answers" "$(api GET /healthz)" -eq 200
 check_num "... and still makes sets" "$(api POST "$A" '{"createSnapshot": {"name": "after bad input"}}')" -eq 202
@@ -260,7 +266,11 @@ check "... which complete" test "$(wait_done "$(jq -r .set_id "$SNAP_ITMP/body")
 begin "DELETE"
 dir=$(ss show "$snap_id" --json | jq -r .dir)
 check_num "DELETE: 202" "$(api DELETE "/v1/sets/$snap_id")" -eq 202
-check "the set goes" test "$(wait_done "$snap_id")" = gone
+# (wait_done would return at once: the set is 'available' until the
+# background job marks it 'deleting')
+i=0
+while [ $i -lt 240 ] && [ "$(api GET "/v1/sets/$snap_id")" != 404 ]; do sleep 0.25; i=$((i + 1)); done
+check_num "the set goes" "$(api GET "/v1/sets/$snap_id")" -eq 404
 check "its files go" test ! -e "$dir"
 
 # ---- metrics ------------------------------------------------------------------------

@@ -65,6 +65,8 @@ sample_set(void)
     m->kind = COORD_MEMBER_CINDER;
     coord_str_set(&m->volume_id, "44fdc8b9-1f7c-41f5-b317-e30f243b4505", NULL);
     m->state = COORD_MEMBER_FAILED;
+    coord_set_add_metadata(set, "ticket", "OPS-1234", NULL);
+    coord_set_add_metadata(set, "owner", "db \"team\"", NULL);
     return set;
 }
 
@@ -88,6 +90,9 @@ a_saved_set_loads_back_identical(void **state)
     assert_int_equal(back->members[0].size, 1ULL << 40);
     assert_int_equal(back->members[1].kind, COORD_MEMBER_CINDER);
     assert_true(back->journal.thawed);
+    assert_int_equal(back->nmetadata, 2);
+    assert_string_equal(back->metadata[0], "ticket");
+    assert_string_equal(back->metadata[3], "db \"team\"");
     free(a);
     free(b);
     coord_set_free(back);

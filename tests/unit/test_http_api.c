@@ -59,6 +59,8 @@ typedef struct fake {
     int64_t token_expires_ms; /* what the fake Keystone answers */
     bool keystone_down;
     bool last_with_exports;
+    size_t last_nmetadata;
+    char last_metadata_k[64]; /* the value of key "k" */
     int exports;             /* export_set calls accepted */
     char last_export_name[256];
     char last_disk_format[16];
@@ -137,6 +139,11 @@ fake_create(void *impl, const http_create_req *req,
         F.last_rotation = req->rotation;
         F.last_quiesce = req->quiesce;
         F.last_pause = req->pause;
+        F.last_nmetadata = req->metadata ? json_object_size(req->metadata) : 0;
+        snprintf(F.last_metadata_k, sizeof(F.last_metadata_k), "%s",
+                 req->metadata ? json_string_value(json_object_get(
+                                     req->metadata, "k"))
+                               : "");
         snprintf(set_uuid, SNAP_UUID_LEN, "%s", SET_C);
     }
     pthread_mutex_unlock(&F.mu);
@@ -904,17 +911,32 @@ bad_bodies_get_400(void **state)
 }
 
 static void
-metadata_is_refused_until_the_catalog_stores_it(void **state)
+metadata_is_passed_on_and_checked(void **state)
 {
     fixture *fx = *state;
     reply r = post(fx, "/v1/servers/vm1/action",
                    "{\"createBackup\": {\"name\": \"a\", \"backup_type\": "
-                   "\"d\", \"rotation\": 1, \"metadata\": {\"k\": \"v\"}}}");
+                   "\"d\", \"rotation\": 1, \"metadata\": {\"k\": \"v\", "
+                   "\"ticket\": \"OPS-1\"}}}");
 
-    assert_error(&r, 501);
-    assert_non_null(strstr(r.body, "metadata is not stored yet"));
-    assert_int_equal(F.creates, 0);
+    assert_int_equal(r.status, 202);
+    assert_int_equal(F.creates, 1);
+    assert_int_equal(F.last_nmetadata, 2);
+    assert_string_equal(F.last_metadata_k, "v");
     reply_release(&r);
+    r = post(fx, "/v1/servers/vm1/action",
+             "{\"createSnapshot\": {\"metadata\": {\"k\": 1}}}");
+    assert_error(&r, 400);
+    reply_release(&r);
+    r = post(fx, "/v1/servers/vm1/action",
+             "{\"createSnapshot\": {\"metadata\": {\"\": \"v\"}}}");
+    assert_error(&r, 400);
+    reply_release(&r);
+    r = post(fx, "/v1/servers/vm1/action",
+             "{\"createSnapshot\": {\"metadata\": [\"k\"]}}");
+    assert_error(&r, 400);
+    reply_release(&r);
+    assert_int_equal(F.creates, 1);
 }
 
 static void
@@ -1455,7 +1477,7 @@ main(void)
         T(create_backup_answers_202_with_a_location),
         T(create_snapshot_has_no_rotation),
         T(bad_bodies_get_400),
-        T(metadata_is_refused_until_the_catalog_stores_it),
+        T(metadata_is_passed_on_and_checked),
         T(unknown_domains_sets_and_routes_get_404),
         T(bad_set_ids_get_400),
         T(a_busy_domain_gets_409),
