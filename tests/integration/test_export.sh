@@ -232,7 +232,7 @@ if command -v virt-v2v >/dev/null 2>&1; then
             grep -qE "Inspecting the source|inspection could not detect" "$T/v2v-full.txt"
     fi
 else
-    echo "     virt-v2v is not installed (Debian package virt-v2v): qemu-img checks only"
+    bad "virt-v2v is not installed (scripts/install-deps installs it)"
 fi
 
 # ---- OVF directory and qcow2 ----------------------------------------------
