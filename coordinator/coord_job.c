@@ -316,6 +316,9 @@ coord_job_run(coord_job *job, snap_error *err)
         bool requested = job->volumes->request(job->volumes_impl, set, cinder,
                                                ncinder, err);
 
+        /* Cinder has the snapshots, the journal not their ids yet:
+         * recovery finds them by the set's metadata. */
+        snap_fault("before-request-journal");
         /* Record the snapshot ids made so far, even on failure. */
         if (!journal_save(job, err) || !requested)
             goto unfreeze;

@@ -466,16 +466,48 @@ v_remove(void *impl, coord_set *set, coord_member *m, snap_error *err)
     return app_os_snapshot_remove(impl, m->location, err);
 }
 
+/* After a failed or interrupted set's members are gone: its group
+ * snapshot, and any snapshot Cinder made for the set whose id never
+ * reached the journal (snapset killed between Cinder accepting a request
+ * and the journal write), found by the set's metadata. */
 static bool
 v_cleanup(void *impl, coord_set *set, snap_error *err)
 {
-    if (!set->group_snapshot_id)
-        return true;
-    if (!app_os_group_snapshot_remove(impl, set->group_snapshot_id, err))
-        return false;
-    free(set->group_snapshot_id);
-    set->group_snapshot_id = NULL;
-    return true;
+    app_os *os = impl;
+    cinder_kv filter = {"snapset_set", set->uuid};
+    cinder_snapshot **snaps = NULL;
+    snap_error e = {0};
+    size_t n = 0, i;
+    bool ok = true;
+
+    if (set->group_snapshot_id) {
+        if (!app_os_group_snapshot_remove(os, set->group_snapshot_id, err))
+            return false;
+        free(set->group_snapshot_id);
+        set->group_snapshot_id = NULL;
+    }
+    if (!cinder_snapshot_list(os->cinder, &filter, 1, &snaps, &n, &e)) {
+        if (e.code == SNAP_E_STATE)
+            return true; /* below 3.22: no metadata filter to trust */
+        return snap_error_set(err, e.code, "cannot look for unrecorded "
+                              "snapshots of the set: %s", e.msg);
+    }
+    for (i = 0; i < n; i++) {
+        if (!snaps[i]->id)
+            continue;
+        snap_warn("set %s: deleting snapshot %s of volume %s, which the "
+                  "journal never recorded",
+                  set->uuid, snaps[i]->id,
+                  snaps[i]->volume_id ? snaps[i]->volume_id : "?");
+        snap_error_clear(&e);
+        if (!app_os_snapshot_remove(os, snaps[i]->id, &e) && ok) {
+            snap_error_set(err, e.code, "cannot delete unrecorded snapshot "
+                           "%s: %s", snaps[i]->id, e.msg);
+            ok = false;
+        }
+    }
+    cinder_snapshots_free(snaps, n);
+    return ok;
 }
 
 const coord_volume_ops app_os_volume_ops = {

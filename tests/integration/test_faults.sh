@@ -56,7 +56,7 @@ cinder_left() { # snapshots in Cinder of sets the catalog says failed
         '[.snapshots[] | select(.metadata.snapset_set as $s | $s != null and ($e | split(" ") | index($s)))] | length'
 }
 
-for point in after-journal after-freeze after-pause after-request \
+for point in after-journal after-freeze after-pause before-request-journal after-request \
     after-backup-begin during-wait after-resume after-thaw during-catalog-write; do
     begin "SIGKILL $point"
     SNAPSET_FAULT=$point:kill sso create "$DOM" --pause >/dev/null 2>"$SNAP_ITMP/err"
