@@ -95,12 +95,18 @@ def keystone(state):
         u = ensure(tok, "users", "user", {"name": name},
                    {"name": name, "password": pw, "domain_id": dom,
                     "default_project_id": projects[proj]})
-        # Reset the password every run, so a re-run repairs a changed one.
-        call("PATCH", "%s/users/%s" % (KEYSTONE, u["id"]), tok,
-             {"user": {"password": pw, "enabled": True}})
         for r in rl:
             call("PUT", "%s/projects/%s/users/%s/roles/%s" % (
                 KEYSTONE, projects[proj], u["id"], roles[r]), tok)
+        # Repair a changed password or a disabled user, but only then:
+        # changing it revokes the user's tokens, and the running
+        # cinder-api and glance-api would keep presenting a revoked
+        # service token (keystonemiddleware answers 503 until restarted).
+        try:
+            token(name, pw, proj)
+        except HTTPError:
+            call("PATCH", "%s/users/%s" % (KEYSTONE, u["id"]), tok,
+                 {"user": {"password": pw, "enabled": True}})
         users[name] = u["id"]
     services = {}
     for stype, sname, url in (("image", "glance", GLANCE),
