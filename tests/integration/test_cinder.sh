@@ -2,7 +2,10 @@
 # tests/integration/test_cinder.sh -- Cinder members in the same freeze, on
 # the real guest and the real test cloud (Keystone + Cinder with the RBD
 # driver on a single-node Ceph, tests/cloud/setup). Two volumes are attached
-# the way Nova does it; the set mixes them with the three local disks.
+# the way Nova does it; the set mixes them with the three local disks. Also:
+# the quota checked before the freeze, and a token revoked in Keystone in the
+# middle of a long-running serve (a real 401, answered by authenticating
+# again).
 set -u
 . "$(dirname "$0")/lib.sh"
 
@@ -120,5 +123,58 @@ after=$("$C/os" cinder GET /limits | jq .limits.absolute.totalSnapshotsUsed)
 check_num "no snapshot was made" "$after" -eq "$used"
 "$C/os" --admin cinder PUT "/os-quota-sets/$project" '{"quota_set": {"snapshots": -1}}' >/dev/null
 check "agent reports thawed" test "$(agent_status)" = thawed
+
+# ---- a token that stops working in the middle of a long run ----------------
+# `serve` keeps its Keystone session from one set to the next. Disabling and
+# re-enabling the user in Keystone revokes every token it holds; the next
+# set's first Cinder request gets a real 401, and snapset must authenticate
+# again (once) and carry on.
+begin "a token revoked mid-run: snapset authenticates again on the 401"
+sconf=$SNAP_ITMP/serve.conf
+cat >"$sconf" <<CONF
+openstack = { enabled = true; delete_timeout_ms = 20000; };
+http = { port = 0; workers = 1; };
+CONF
+"$SNAPSET" -c "$sconf" --catalog-dir "$SNAP_CATALOG" serve >"$SNAP_ITMP/serve.out" 2>"$SNAP_ITMP/serve.err" &
+spid=$!
+port=""
+i=0
+while [ $i -lt 300 ] && [ -z "$port" ] && kill -0 $spid 2>/dev/null; do
+    port=$(sed -n 's|^snapset: serving on http://127\.0\.0\.1:\([0-9]*\) .*|\1|p' "$SNAP_ITMP/serve.out" 2>/dev/null)
+    sleep 0.1; i=$((i + 1))
+done
+check "serve is up" test -n "$port"
+snap_via_api() { # makes a set through the API, prints its final state
+    tok=$("$C/os" token)
+    id=$(curl -s --max-time 30 -H "X-Auth-Token: $tok" -H 'Content-Type: application/json' \
+        -d '{"createSnapshot": {"name": "token test"}}' "http://127.0.0.1:$port/v1/servers/$DOM/action" | jq -r '.set_id // empty')
+    [ -n "$id" ] || { echo no-set; return; }
+    j=0
+    while [ $j -lt 240 ]; do
+        st=$(curl -s --max-time 30 -H "X-Auth-Token: $tok" "http://127.0.0.1:$port/v1/sets/$id" | jq -r '.set.state // empty')
+        case $st in available | error) break ;; esac
+        sleep 0.5; j=$((j + 1))
+    done
+    curl -s --max-time 30 -H "X-Auth-Token: $tok" "http://127.0.0.1:$port/v1/sets/$id" >"$SNAP_ITMP/tokset.json"
+    echo "$st"
+}
+check "a first set through serve" test "$(snap_via_api)" = available
+demo_id=$(jq -r .users.demo "$OS_STATE/ids.json")
+"$C/os" --admin keystone PATCH "/users/$demo_id" '{"user": {"enabled": false}}' >/dev/null &&
+    "$C/os" --admin keystone PATCH "/users/$demo_id" '{"user": {"enabled": true}}' >/dev/null
+check_num "the user's tokens are revoked (disabled, enabled again)" $? -eq 0
+rm -f "$OS_STATE/run/token-demo" "$OS_STATE/run/token-demo.json" # the test's own cached token too
+sleep 6 # Cinder's token cache (token_cache_time = 5 in the test cloud)
+log=$OS_STATE/log/cinder-api.log
+before=$(stat -c %s "$log")
+check "the next set is made all the same" test "$(snap_via_api)" = available
+check "... with its Cinder members" \
+    test "$(jq '[.set.members[] | select(.kind == "cinder" and .state == "available")] | length' "$SNAP_ITMP/tokset.json")" = 2
+check "Cinder really refused the old token (401 in cinder-api's log)" \
+    sh -c "tail -c +$((before + 1)) '$log' | grep -q 'status: 401'"
+kill -TERM $spid 2>/dev/null
+wait $spid 2>/dev/null
+check "agent reports thawed" test "$(agent_status)" = thawed
+for id in $(sso list --json | jq -r '.[].uuid'); do sso delete "$id" >/dev/null 2>&1 || bad "delete $id"; done
 
 summary
