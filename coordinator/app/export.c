@@ -1944,10 +1944,14 @@ edit_remove_all(json_t *list, void *arg, snap_error *err)
         if (image) {
             gone = app_openstack(da->job->ctx, &e) &&
                    glance_image_delete(da->job->ctx->os.session, image, &e);
-            if (!gone && e.code == SNAP_E_NOTFOUND)
-                gone = true;
             if (gone)
                 printf("deleted Glance image %s (export of this set)\n", image);
+            else if (e.code == SNAP_E_NOTFOUND) {
+                gone = true;
+                printf("Glance image %s (export of this set) was already "
+                       "gone\n",
+                       image);
+            }
         } else if (path && kind && strcmp(kind, "ovf") == 0) {
             gone = snap_dir_remove_files(path, &e);
             if (gone)
