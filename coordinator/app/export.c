@@ -2008,18 +2008,10 @@ app_exports_delete(app_ctx *ctx, const coord_set *set, snap_error *err)
 void
 app_exports_note_kept(const coord_set *set)
 {
-    char *path, *text;
-    json_t *doc, *x;
-    size_t len, i;
+    json_t *list = app_exports_list(set), *x;
+    size_t i;
 
-    if (!set->dir)
-        return;
-    path = snap_path_join(set->dir, EXPORTS_FILE, NULL);
-    text = path && access(path, F_OK) == 0
-               ? snap_file_read(path, EXPORTS_MAX, &len, NULL)
-               : NULL;
-    doc = text ? json_loads(text, 0, NULL) : NULL;
-    json_array_foreach(json_object_get(doc, "exports"), i, x)
+    json_array_foreach(list, i, x)
     {
         const char *image = json_string_value(json_object_get(x, "image_id"));
         const char *file = json_string_value(json_object_get(x, "path"));
@@ -2031,9 +2023,7 @@ app_exports_note_kept(const coord_set *set)
         else if (file)
             printf("kept %s (export of this set)\n", file);
     }
-    json_decref(doc);
-    free(text);
-    free(path);
+    json_decref(list);
 }
 
 json_t *

@@ -1498,6 +1498,28 @@ be_get(void *impl, const char *id, snap_error *err)
     return set;
 }
 
+/* A new job of @kind on existing set @set, holding no lock yet. */
+static job *
+job_for_set(job_kind kind, const coord_set *set, snap_error *err)
+{
+    job *j = calloc(1, sizeof(*j));
+
+    if (!j) {
+        snap_error_set(err, SNAP_E_NOMEM, "out of memory");
+        return NULL;
+    }
+    j->kind = kind;
+    j->lock_fd = -1;
+    j->accepted_ms = snap_wall_ms();
+    memcpy(j->set_uuid, set->uuid, SNAP_UUID_LEN);
+    memcpy(j->domain_uuid, set->domain_uuid, SNAP_UUID_LEN);
+    if (!coord_str_set(&j->domain_name, set->domain_name, err)) {
+        job_free(j);
+        return NULL;
+    }
+    return j;
+}
+
 static bool
 be_remove(void *impl, const char *id, bool with_exports, snap_error *err)
 {
@@ -1516,18 +1538,10 @@ be_remove(void *impl, const char *id, bool with_exports, snap_error *err)
                        set->uuid);
         goto error;
     }
-    j = calloc(1, sizeof(*j));
-    if (!j) {
-        snap_error_set(err, SNAP_E_NOMEM, "out of memory");
+    j = job_for_set(JOB_DELETE, set, err);
+    if (!j)
         goto error;
-    }
-    j->kind = JOB_DELETE;
     j->with_exports = with_exports;
-    j->accepted_ms = snap_wall_ms();
-    memcpy(j->set_uuid, set->uuid, SNAP_UUID_LEN);
-    memcpy(j->domain_uuid, set->domain_uuid, SNAP_UUID_LEN);
-    if (!coord_str_set(&j->domain_name, set->domain_name, err))
-        goto error;
     j->lock_fd = lock_now(st, j->domain_uuid, j->domain_name, err);
     if (j->lock_fd < 0)
         goto error;
@@ -1562,18 +1576,9 @@ be_export(void *impl, const char *id, const http_export_req *req,
                        set->uuid, coord_set_state_name(set->state));
         goto error;
     }
-    j = calloc(1, sizeof(*j));
-    if (!j) {
-        snap_error_set(err, SNAP_E_NOMEM, "out of memory");
-        goto error;
-    }
-    j->kind = JOB_EXPORT;
-    j->lock_fd = -1; /* the export takes the domain lock while it reads */
-    j->accepted_ms = snap_wall_ms();
-    memcpy(j->set_uuid, set->uuid, SNAP_UUID_LEN);
-    memcpy(j->domain_uuid, set->domain_uuid, SNAP_UUID_LEN);
-    if (!coord_str_set(&j->domain_name, set->domain_name, err) ||
-        !coord_str_set(&j->name, req->name, err) ||
+    /* No lock_fd: the export takes the domain lock while it reads. */
+    j = job_for_set(JOB_EXPORT, set, err);
+    if (!j || !coord_str_set(&j->name, req->name, err) ||
         !coord_str_set(&j->disk_format, req->disk_format, err))
         goto error;
     memcpy(set_uuid, set->uuid, SNAP_UUID_LEN);
