@@ -39,7 +39,8 @@ from datetime import datetime
 LINE = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}) \d+ (\w+) (\S+) \[([^\]]*)\] (.*)$")
 REQ = re.compile(r"req-[0-9a-f-]{36}")
 
-VARIANT_ORDER = ["nova", "snapset", "snapset-group", "snapset-poll50", "snapset-poll20", "snapset-pause"]
+VARIANT_ORDER = ["nova", "snapset", "snapset-group", "snapset-poll50", "snapset-poll20",
+                 "snapset-poll250", "snapset-pause"]
 LABEL = {
     "nova": "Nova-style baseline",
     "snapset": "snapset",
@@ -262,7 +263,7 @@ def main():
         (v for v in seen if v not in VARIANT_ORDER), key=lambda v: (len(v), v))
     for v in variants:
         if v not in LABEL and v.startswith("snapset-poll"):
-            LABEL[v] = "snapset, poll_max_ms=%s" % v[len("snapset-poll"):]
+            LABEL[v] = "snapset, frozen_poll_max_ms=%s" % v[len("snapset-poll"):]
         LABEL.setdefault(v, v)
     keys = ["window", "pause", "freeze", "request", "wait", "thaw", "cinder_ms", "api_first_ms",
             "api_all_ms", "backend_after_accept_ms", "overhead", "overhead_from_first_202",
