@@ -47,7 +47,8 @@ app_openstack(app_ctx *ctx, snap_error *err)
     return true;
 }
 
-/* True when @set has a Cinder member that still exists. */
+/* True when @set has a Cinder member that still exists, or may: one
+ * requested whose snapshot id never reached the journal. */
 static bool
 has_cinder(const coord_set *set)
 {
@@ -56,9 +57,11 @@ has_cinder(const coord_set *set)
     if (set->group_snapshot_id)
         return true;
     for (i = 0; i < set->nmembers; i++) {
-        if (set->members[i].kind == COORD_MEMBER_CINDER &&
-            set->members[i].location &&
-            set->members[i].state != COORD_MEMBER_DELETED)
+        const coord_member *m = &set->members[i];
+
+        if (m->kind == COORD_MEMBER_CINDER &&
+            (m->location || m->state == COORD_MEMBER_REQUESTED) &&
+            m->state != COORD_MEMBER_DELETED)
             return true;
     }
     return false;
