@@ -75,7 +75,8 @@ struct cinder_client {
 int64_t cinder_time_parse(const char *s);
 
 /* Parses "3.70" into CINDER_MV(3, 70). An empty string gives 0 (the server
- * supports no microversions); -1 on bad input. */
+ * supports no microversions); -1 on bad input, which includes a major
+ * version below 3 (microversions start at 3.0). */
 int cinder_microversion_parse(const char *s);
 
 /* Returns a new string: the URL of the version document of block-storage

@@ -499,7 +499,9 @@ cinder_microversion_parse(const char *s)
     if (!s[0])
         return 0;
     major = strtol(s, &end, 10);
-    if (end == s || *end != '.' || major < 1 || major > 99)
+    /* Microversions belong to the v3 API and start at 3.0: a "1.70" in the
+     * version document would be sent back as "volume 1.70". */
+    if (end == s || *end != '.' || major < 3 || major > 99)
         return -1;
     s = end + 1;
     minor = strtol(s, &end, 10);

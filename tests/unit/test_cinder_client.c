@@ -199,6 +199,7 @@ test_microversion_helpers(void **state)
     assert_int_equal(cinder_microversion_parse("3"), -1);
     assert_int_equal(cinder_microversion_parse("3.x"), -1);
     assert_int_equal(cinder_microversion_parse("3.70b"), -1);
+    assert_int_equal(cinder_microversion_parse("1.70"), -1); /* below 3.0 */
     assert_string_equal(
         cinder_microversion_str(CINDER_MV(3, 7), buf, sizeof(buf)), "3.7");
     url = cinder_version_url("https://h/volume/v3/abc");
