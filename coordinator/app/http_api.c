@@ -1,5 +1,6 @@
 /* coordinator/app/http_api.c -- see http_api.h. */
 #include "coordinator/app/http_api.h"
+#include "coordinator/app/http_api_priv.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -1246,10 +1247,9 @@ handle_delete(http_api *api, struct MHD_Connection *conn, char *id)
         json_pack("{s:s,s:s}", "set_id", id, "state", "deleting"), NULL);
 }
 
-/* Validates an export body ({} or {"name": ..., "disk_format": ...},
- * empty allowed) into @req; false with the message in @why (a 400). */
-static bool
-parse_export(const json_t *root, http_export_req *req, char *why, size_t size)
+bool
+http_export_req_parse(const json_t *root, http_export_req *req, char *why,
+                      size_t size)
 {
     const char *key;
     json_t *v;
@@ -1316,7 +1316,7 @@ handle_export(http_api *api, struct MHD_Connection *conn, request *rq)
                                  "malformed JSON (line %d, column %d): %s",
                                  jerr.line, jerr.column, jerr.text);
     }
-    if (!parse_export(root, &req, why, sizeof(why))) {
+    if (!http_export_req_parse(root, &req, why, sizeof(why))) {
         json_decref(root);
         return respond_error(api, conn, 400, NULL, "%s", why);
     }
@@ -1344,11 +1344,10 @@ handle_export(http_api *api, struct MHD_Connection *conn, request *rq)
     return ret;
 }
 
-/* Validates the body of a create action into @req; false with the
- * message in @why (a 400, or a 501 when @status says so). */
-static bool
-parse_action(http_api *api, json_t *root, http_create_req *req,
-             unsigned *status, char *why, size_t size)
+bool
+http_create_req_parse(json_t *root, coord_quiesce quiesce, bool pause,
+                      http_create_req *req, unsigned *status, char *why,
+                      size_t size)
 {
     const char *action, *key;
     json_t *args, *v;
@@ -1382,8 +1381,8 @@ parse_action(http_api *api, json_t *root, http_create_req *req,
         return false;
     }
     memset(req, 0, sizeof(*req));
-    req->quiesce = api->quiesce;
-    req->pause = api->pause;
+    req->quiesce = quiesce;
+    req->pause = pause;
     json_object_foreach(args, key, v)
     {
         if (strcmp(key, "name") == 0) {
@@ -1505,7 +1504,8 @@ handle_action(http_api *api, struct MHD_Connection *conn, request *rq)
         return respond_error(api, conn, 400, NULL,
                              "malformed JSON (line %d, column %d): %s",
                              jerr.line, jerr.column, jerr.text);
-    if (!parse_action(api, root, &req, &status, why, sizeof(why))) {
+    if (!http_create_req_parse(root, api->quiesce, api->pause, &req, &status,
+                               why, sizeof(why))) {
         json_decref(root);
         return respond_error(api, conn, status, NULL, "%s", why);
     }

@@ -1,0 +1,92 @@
+/* tests/fuzz/fuzz_api.c -- request bodies of the HTTP API: every body is
+ * tried as a create action (POST /v1/servers/{domain}/action) and as an
+ * export (POST /v1/sets/{id}/export). Either a 400 that says why or a
+ * request that holds what the validators promise; never a crash. */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "coordinator/app/http_api_priv.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* What the server checks for any text it stores: 1 to 255 bytes, no
+ * control characters. */
+static bool
+label_ok(const char *s)
+{
+    size_t i, n = s ? strlen(s) : 0;
+
+    if (n == 0 || n > 255)
+        return false;
+    for (i = 0; i < n; i++) {
+        if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+            return false;
+    }
+    return true;
+}
+
+static void
+check_create(json_t *root)
+{
+    http_create_req req;
+    unsigned status = 0;
+    char why[256] = "";
+
+    if (!http_create_req_parse(root, COORD_QUIESCE_PREFERRED, false, &req,
+                               &status, why, sizeof(why))) {
+        if (!why[0] || status < 400 || status > 599)
+            abort(); /* a refusal always says why, as an error status */
+        return;
+    }
+    if (!label_ok(req.name) || req.domain_name || req.domain_uuid)
+        abort();
+    if (req.backup_type &&
+        (!req.backup_type[0] || req.rotation < 1 || req.rotation > 10000))
+        abort(); /* createBackup: a type and a rotation that keeps it */
+    if (!req.backup_type && req.rotation != 0)
+        abort();
+    if ((int)req.quiesce < 0 || req.quiesce >= COORD_QUIESCE_LAST)
+        abort();
+    if (req.metadata && !json_is_object(req.metadata))
+        abort();
+}
+
+static void
+check_export(const json_t *root)
+{
+    http_export_req req;
+    char why[256] = "";
+
+    if (!http_export_req_parse(root, &req, why, sizeof(why))) {
+        if (!why[0])
+            abort();
+        return;
+    }
+    if (req.name && !label_ok(req.name))
+        abort();
+    if (req.disk_format && strcmp(req.disk_format, "vmdk") != 0 &&
+        strcmp(req.disk_format, "qcow2") != 0)
+        abort();
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    json_t *root;
+    json_error_t jerr;
+
+    /* As handle_action() and handle_export() read a body. */
+    root = json_loadb((const char *)data, size, JSON_REJECT_DUPLICATES, &jerr);
+    if (!root) {
+        if (size == 0)
+            check_export(NULL); /* an export may have no body at all */
+        return 0;
+    }
+    check_create(root);
+    check_export(root);
+    json_decref(root);
+    return 0;
+}
