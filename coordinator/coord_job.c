@@ -55,38 +55,58 @@ resume_guest(coord_job *job, int64_t pause_start, snap_error *err)
         snap_warn("domain '%s': resume attempt %d failed", set->domain_name,
                   attempt + 1);
     }
+    if (!set->journal.resumed)
+        snap_warn("domain '%s' may be left paused: `snapset recover` "
+                  "resumes it",
+                  set->domain_name);
     set->pause_ms = snap_now_ms() - pause_start;
 }
 
 /* Thaws and confirms with guest-fsfreeze-status. Thaw whenever a freeze
  * was attempted: a freeze that timed out may have frozen some filesystems,
- * and thawing a thawed guest is harmless (qga ignores FITHAW errors). */
+ * and thawing a thawed guest is harmless (qga ignores FITHAW errors). If no
+ * attempt is confirmed (the agent stopped answering inside the window), the
+ * error says the guest may be left frozen, and the journal keeps
+ * thawed = false for `snapset recover`. */
 static void
 thaw_guest(coord_job *job, int64_t freeze_start, snap_error *err)
 {
     coord_set *set = job->set;
     int64_t t0 = snap_now_ms();
+    snap_error te = {0};
     int attempt, state;
 
     for (attempt = 0; attempt < job->opts.thaw_attempts; attempt++) {
         if (job->guest->thaw(job->guest_impl, job->opts.agent_timeout_ms,
-                             err) < 0) {
+                             &te) < 0) {
             snap_warn("domain '%s': thaw attempt %d failed", set->domain_name,
                       attempt + 1);
             continue;
         }
         set->freeze_ms = snap_now_ms() - freeze_start;
         state = job->guest->frozen(job->guest_impl, job->opts.agent_timeout_ms,
-                                   err);
+                                   &te);
         if (state == 0) {
             set->journal.thawed = true;
             break;
         }
         if (state > 0)
-            snap_error_set(err, SNAP_E_AGENT,
+            snap_error_set(&te, SNAP_E_AGENT,
                            "guest agent of domain '%s' still reports frozen "
                            "after thaw",
                            set->domain_name);
+    }
+    if (set->journal.thawed && snap_error_isset(&te)) {
+        snap_error_set(err, te.code, "%s", te.msg); /* thawed, but say so */
+    } else if (!set->journal.thawed) {
+        /* An earlier error is the one reported: say it here too. */
+        if (snap_error_isset(err))
+            snap_warn("domain '%s' may be left frozen: `snapset recover` "
+                      "thaws it once its guest agent answers",
+                      set->domain_name);
+        snap_error_set(err, te.code ? te.code : SNAP_E_AGENT,
+                       "domain '%s' may be left frozen: %s", set->domain_name,
+                       te.msg[0] ? te.msg : "thaw not confirmed");
     }
     if (set->freeze_ms < 0)
         set->freeze_ms = snap_now_ms() - freeze_start;
@@ -94,13 +114,16 @@ thaw_guest(coord_job *job, int64_t freeze_start, snap_error *err)
 }
 
 /* Undoes what a failed job made; what cannot be removed stays recorded in
- * the set (state FAILED with its location) so it is never forgotten. */
-static void
+ * the set (state FAILED with its location) so it is never forgotten.
+ * Returns whether the search for snapshots the journal never recorded
+ * (volumes->cleanup) ran and succeeded. */
+static bool
 rollback(coord_job *job, const size_t *local, size_t nlocal,
          const size_t *cinder, size_t ncinder, bool local_begun)
 {
     coord_set *set = job->set;
     snap_error e = {0};
+    bool swept = false;
     size_t i;
 
     if (local_begun) {
@@ -134,9 +157,11 @@ rollback(coord_job *job, const size_t *local, size_t nlocal,
         }
     }
     snap_error_clear(&e);
-    if (ncinder && job->volumes->cleanup &&
-        !job->volumes->cleanup(job->volumes_impl, set, &e))
-        snap_warn("set %s: %s", set->uuid, e.msg); /* stays recorded */
+    if (ncinder && job->volumes->cleanup) {
+        swept = job->volumes->cleanup(job->volumes_impl, set, &e);
+        if (!swept)
+            snap_warn("set %s: %s", set->uuid, e.msg); /* stays recorded */
+    }
     if (set->memory && set->journal.memory_attempted && job->memory) {
         snap_error_clear(&e);
         if (job->memory->remove(job->memory_impl, set, &e)) {
@@ -150,6 +175,7 @@ rollback(coord_job *job, const size_t *local, size_t nlocal,
                       set->uuid, set->memory, e.msg);
         }
     }
+    return swept;
 }
 
 bool
@@ -392,7 +418,9 @@ coord_job_run(coord_job *job, snap_error *err)
     }
 
  record:
-    rollback(job, local, nlocal, cinder, ncinder, local_begun);
+    /* Unrecorded snapshots made too late for this search are found by
+     * `snapset recover`, which searches again (coord_job_recover). */
+    (void)rollback(job, local, nlocal, cinder, ncinder, local_begun);
     set->state = COORD_SET_ERROR;
     set->consistency = COORD_CONSISTENCY_NONE;
     set->finished_ms = snap_wall_ms();
@@ -413,7 +441,7 @@ coord_job_recover(coord_job *job, const char *why, snap_error *err)
 {
     coord_set *set = job->set;
     size_t *local = NULL, *cinder = NULL, nlocal = 0, ncinder = 0, i;
-    bool local_begun = false, ok = false;
+    bool local_begun = false, ok = false, swept;
     snap_error own_err = {0};
 
     if (!err)
@@ -449,7 +477,17 @@ coord_job_recover(coord_job *job, const char *why, snap_error *err)
             local_begun = true;
         }
     }
-    rollback(job, local, nlocal, cinder, ncinder, local_begun);
+    swept = rollback(job, local, nlocal, cinder, ncinder, local_begun);
+    /* A request whose answer never came (timed out: cinder-api stuck on its
+     * database) may still be carried out after the job gave up; the set
+     * stays a candidate for recovery until a search by its metadata has
+     * run here, after the job. */
+    for (i = 0; swept && i < ncinder; i++) {
+        coord_member *m = &set->members[cinder[i]];
+
+        if (m->state == COORD_MEMBER_FAILED && !m->location)
+            m->state = COORD_MEMBER_DELETED;
+    }
     set->state = COORD_SET_ERROR;
     set->consistency = COORD_CONSISTENCY_NONE;
     if (!set->error)

@@ -152,8 +152,51 @@ job_wire(app_ctx *ctx, coord_job *job, coord_set *set, virt_guest *guest,
     job->journal_impl = ctx->catalog;
 }
 
-/* Recovers one set left by a dead process; the caller holds the domain
- * lock. */
+/* A failed set whose journal says the guest may still be held: the job
+ * could not thaw it (its agent did not answer) or resume it. */
+static bool
+guest_maybe_held(const coord_set *set)
+{
+    return set->state == COORD_SET_ERROR &&
+           ((set->journal.freeze_attempted && !set->journal.thawed) ||
+            (set->journal.pause_attempted && !set->journal.resumed));
+}
+
+/* A failed set with a Cinder request whose outcome is unknown (no id came
+ * back: timed out, or refused): Cinder may still make the snapshot after
+ * the job gave up. Recovery searches for it by the set's metadata once,
+ * after the job (coord_job_recover marks the member deleted then). */
+static bool
+request_outcome_unknown(const coord_set *set)
+{
+    size_t i;
+
+    if (set->state != COORD_SET_ERROR)
+        return false;
+    for (i = 0; i < set->nmembers; i++) {
+        const coord_member *m = &set->members[i];
+
+        if (m->kind == COORD_MEMBER_CINDER && !m->location &&
+            m->state == COORD_MEMBER_FAILED)
+            return true;
+    }
+    return false;
+}
+
+/* What `recover` finishes: a set left creating by a dead process, a failed
+ * set that may have left its guest frozen or paused, or one that may have
+ * a snapshot made after it failed. */
+static bool
+needs_recovery(const app_ctx *ctx, const coord_set *set)
+{
+    if (set->state == COORD_SET_CREATING)
+        return !app_owner_alive(&set->journal);
+    return guest_maybe_held(set) ||
+           (ctx->conf.openstack.enabled && request_outcome_unknown(set));
+}
+
+/* Recovers one set left by a dead process, or releases the guest a failed
+ * set may have left frozen; the caller holds the domain lock. */
 static bool
 recover_set(app_ctx *ctx, coord_set *set, virDomainPtr dom, snap_error *err)
 {
@@ -163,10 +206,21 @@ recover_set(app_ctx *ctx, coord_set *set, virDomainPtr dom, snap_error *err)
     char why[128];
     bool ok;
 
-    snprintf(why, sizeof(why),
-             "interrupted: snapset process %ld died while making the set",
-             set->journal.owner_pid);
-    if (has_cinder(set) && !app_openstack(ctx, err))
+    if (guest_maybe_held(set))
+        snprintf(why, sizeof(why),
+                 "failed with the guest perhaps still %s",
+                 set->journal.freeze_attempted && !set->journal.thawed
+                     ? "frozen"
+                     : "paused");
+    else if (set->state == COORD_SET_ERROR)
+        snprintf(why, sizeof(why), "failed; looking for a snapshot Cinder "
+                 "made after the failure");
+    else
+        snprintf(why, sizeof(why),
+                 "interrupted: snapset process %ld died while making the set",
+                 set->journal.owner_pid);
+    if ((has_cinder(set) || request_outcome_unknown(set)) &&
+        !app_openstack(ctx, err))
         return false;
     if (dom && !virt_guest_init(&guest, dom, err))
         return false;
@@ -200,13 +254,11 @@ recover_domain(app_ctx *ctx, virDomainPtr dom, const char *domain_uuid,
     for (i = 0; i < nsets; i++) {
         coord_set *set = sets[i];
 
+        /* A delete that died is not ours: `snapset delete` finishes it.
+         * A failed set's guest can only be released if it still exists. */
         if (strcmp(set->domain_uuid, domain_uuid) != 0 ||
-            (set->state != COORD_SET_CREATING &&
-             set->state != COORD_SET_DELETING) ||
-            app_owner_alive(&set->journal))
+            !needs_recovery(ctx, set) || (guest_maybe_held(set) && !dom))
             continue;
-        if (set->state == COORD_SET_DELETING)
-            continue; /* a delete that died: `snapset delete` finishes it */
         if (!recover_set(ctx, set, dom, err))
             ok = false;
         else if (n)
@@ -243,8 +295,7 @@ app_recover(app_ctx *ctx, const char *domain, int *nrecovered,
         virDomainPtr dom = NULL;
         int fd;
 
-        if (set->state != COORD_SET_CREATING ||
-            app_owner_alive(&set->journal))
+        if (!needs_recovery(ctx, set))
             continue;
         if (domain && strcmp(domain, set->domain_name) != 0 &&
             strcmp(domain, set->domain_uuid) != 0)
@@ -359,6 +410,14 @@ app_create(app_ctx *ctx, const char *domain, const app_create_opts *o,
     set->journal.owner_pid = (long)getpid();
     set->journal.owner_start = proc_start((long)getpid());
 
+    for (i = 0; i < set->nmembers; i++) {
+        if (set->members[i].kind != COORD_MEMBER_CINDER)
+            break;
+    }
+    /* Local members need a backup job of ours: refuse now rather than
+     * wait for libvirt's job lock with the guest frozen. */
+    if (i < set->nmembers && !virt_domain_check_idle(dom, info.name, err))
+        goto cleanup;
     if (!virt_guest_init(&guest, dom, err))
         goto cleanup;
     disks.dom = dom;

@@ -552,6 +552,35 @@ d_finish(void *impl, coord_set *set, const size_t *idx, size_t n,
     return ok;
 }
 
+static const char *
+job_operation_name(int op)
+{
+    switch (op) {
+    case VIR_DOMAIN_JOB_OPERATION_BACKUP: return "backup";
+    case VIR_DOMAIN_JOB_OPERATION_SNAPSHOT: return "snapshot";
+    case VIR_DOMAIN_JOB_OPERATION_SAVE: return "save";
+    case VIR_DOMAIN_JOB_OPERATION_DUMP: return "dump";
+    case VIR_DOMAIN_JOB_OPERATION_MIGRATION_OUT: return "migration";
+    default: return "libvirt";
+    }
+}
+
+bool
+virt_domain_check_idle(virDomainPtr dom, const char *name, snap_error *err)
+{
+    int op = 0, type = job_type(dom, &op);
+
+    if (type < 0)
+        return virt_error(err, SNAP_E_VIRT, "cannot read the domain's job");
+    if (type == VIR_DOMAIN_JOB_NONE)
+        return true;
+    return snap_error_set(err, SNAP_E_STATE,
+                          "domain '%s' has a %s job running that is not "
+                          "snapset's: the set's backup job cannot start "
+                          "until it ends (virsh domjobinfo %s)",
+                          name, job_operation_name(op), name);
+}
+
 bool
 virt_backup_abort_into(virDomainPtr dom, const char *set_dir,
                        snap_error *err)

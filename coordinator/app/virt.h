@@ -52,6 +52,13 @@ typedef struct virt_memory {
 
 extern const coord_memory_ops virt_memory_ops;
 
+/* Fails (SNAP_E_STATE, naming the operation) if the domain has a libvirt
+ * job running, e.g. someone else's backup job: the backup job of a set
+ * would wait for libvirt's job lock inside the frozen window (30 s) and
+ * fail. Checked before the guest is touched. */
+bool virt_domain_check_idle(virDomainPtr dom, const char *name,
+                            snap_error *err);
+
 /* Aborts the domain's backup job if it writes into @set_dir (used by
  * recovery and delete); true when no such job remains. */
 bool virt_backup_abort_into(virDomainPtr dom, const char *set_dir,

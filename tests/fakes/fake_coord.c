@@ -325,6 +325,29 @@ const coord_volume_ops fake_volume_ops = {
     .remove = f_remove,
 };
 
+/* The search by the set's metadata for snapshots whose ids never came back
+ * (fake_volume_sweep_ops only, so other tests' logs stay as they are). */
+static bool
+f_cleanup(void *impl, coord_set *set, snap_error *err)
+{
+    fake_world *w = impl;
+
+    (void)set;
+    note(w, "sweep");
+    if (w->sweep_fails)
+        return snap_error_set_http(err, 503, "cinder unavailable");
+    w->unrecorded = 0;
+    return true;
+}
+
+const coord_volume_ops fake_volume_sweep_ops = {
+    .request = f_request,
+    .wait_taken = f_wait,
+    .finish = f_vfinish,
+    .remove = f_remove,
+    .cleanup = f_cleanup,
+};
+
 /* ---- journal -------------------------------------------------------------- */
 
 static bool

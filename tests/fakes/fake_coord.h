@@ -42,6 +42,8 @@ typedef struct fake_world {
     int local_copies;     /* copies that exist */
     /* Cinder */
     int request_fail_k;   /* the k-th requested snapshot fails (1-based) */
+    int unrecorded;       /* snapshots made with no id returned (late) */
+    bool sweep_fails;     /* the search by metadata fails */
     bool wait_fails;
     bool wait_times_out;
     bool remove_fails;
@@ -72,6 +74,7 @@ typedef struct fake_world {
 extern const coord_guest_ops fake_guest_ops;
 extern const coord_disk_ops fake_disk_ops;
 extern const coord_volume_ops fake_volume_ops;
+extern const coord_volume_ops fake_volume_sweep_ops; /* with .cleanup */
 extern const coord_journal_ops fake_journal_ops;
 extern const coord_watchdog_ops fake_watchdog_ops;
 extern const coord_memory_ops fake_memory_ops;

@@ -301,6 +301,12 @@ a_thaw_that_never_works_is_left_in_the_journal_for_recovery(void **state)
 
     f->w.thaw_failures = 100;
     assert_false(coord_job_run(&f->job, &f->err));
+    /* The one line the user sees says what matters most. */
+    assert_int_equal(f->err.code, SNAP_E_AGENT);
+    assert_string_equal(f->err.msg, "domain 'testvm' may be left frozen: "
+                                    "guest agent failed to thaw");
+    assert_int_equal(f->set->state, COORD_SET_ERROR);
+    assert_string_equal(f->set->error, f->err.msg);
     assert_true(f->w.frozen);
     assert_true(f->w.last_journal.freeze_attempted);
     assert_false(f->w.last_journal.thawed);
@@ -310,6 +316,82 @@ a_thaw_that_never_works_is_left_in_the_journal_for_recovery(void **state)
     snap_error_clear(&f->err);
     assert_true(coord_job_recover(&f->job, "interrupted", &f->err));
     assert_false(f->w.frozen);
+}
+
+/* The agent stops answering inside the window (qemu-ga SIGSTOPped after
+ * the freeze) and a snapshot fails too: the first error stays the one
+ * reported, the set is recorded as error with the journal saying the guest
+ * may be frozen, and recovering that failed set (what `snapset recover`
+ * does for it) thaws the guest and is idempotent. */
+static void
+a_failed_set_left_frozen_is_thawed_by_recovery_and_keeps_its_error(
+    void **state)
+{
+    fixture *f = *state;
+
+    f->w.wait_fails = true;
+    f->w.thaw_failures = 100;
+    assert_false(coord_job_run(&f->job, &f->err));
+    assert_int_equal(f->err.code, SNAP_E_HTTP);
+    assert_int_equal(f->set->state, COORD_SET_ERROR);
+    assert_true(f->w.frozen);
+    assert_false(f->w.paused);
+    assert_true(f->w.last_journal.freeze_attempted);
+    assert_false(f->w.last_journal.thawed);
+    assert_nothing_left_unrecorded(f);
+    f->w.thaw_failures = 0;
+    memset(f->w.log, 0, sizeof(f->w.log));
+    snap_error_clear(&f->err);
+    assert_true(coord_job_recover(&f->job, "failed", &f->err));
+    assert_string_equal(f->w.log, "thaw status");
+    assert_guest_released(f);
+    assert_true(f->w.last_journal.thawed);
+    assert_int_equal(f->set->state, COORD_SET_ERROR);
+    assert_string_not_equal(f->set->error, "failed"); /* the cause stays */
+    assert_nothing_left_unrecorded(f);
+    memset(f->w.log, 0, sizeof(f->w.log));
+    assert_true(coord_job_recover(&f->job, "failed", &f->err));
+    assert_string_equal(f->w.log, "");
+}
+
+/* A snapshot request that timed out (cinder-api stuck on its database) is
+ * carried out by Cinder after the job gave up: the failed set stays a
+ * candidate for recovery, whose search by metadata finds and deletes it;
+ * then the member is settled and a failing search leaves it for later. */
+static void
+a_request_carried_out_after_the_failure_is_found_by_recovery(void **state)
+{
+    fixture *f = *state;
+    size_t i;
+
+    f->job.volumes = &fake_volume_sweep_ops;
+    f->w.request_fail_k = 1;
+    assert_false(coord_job_run(&f->job, &f->err));
+    assert_int_equal(f->set->state, COORD_SET_ERROR);
+    assert_guest_released(f);
+    for (i = 0; i < f->set->nmembers; i++) {
+        if (f->set->members[i].kind == COORD_MEMBER_CINDER &&
+            !f->set->members[i].location)
+            break;
+    }
+    assert_true(i < f->set->nmembers);
+    /* Still unsettled after the job: the search ran too early. */
+    assert_int_equal(f->set->members[i].state, COORD_MEMBER_FAILED);
+    f->w.unrecorded = 1; /* Cinder made it now */
+    f->w.sweep_fails = true;
+    snap_error_clear(&f->err);
+    (void)coord_job_recover(&f->job, "failed", &f->err);
+    assert_int_equal(f->w.unrecorded, 1);
+    assert_int_equal(f->set->members[i].state, COORD_MEMBER_FAILED);
+    f->w.sweep_fails = false;
+    memset(f->w.log, 0, sizeof(f->w.log));
+    snap_error_clear(&f->err);
+    assert_true(coord_job_recover(&f->job, "failed", &f->err));
+    assert_string_equal(f->w.log, "sweep");
+    assert_int_equal(f->w.unrecorded, 0);
+    assert_int_equal(f->set->members[i].state, COORD_MEMBER_DELETED);
+    assert_int_equal(f->set->state, COORD_SET_ERROR);
+    assert_nothing_left_unrecorded(f);
 }
 
 static void
@@ -614,6 +696,10 @@ main(void)
         T(a_failed_resume_is_retried_and_reported_first, setup_1_3),
         T(a_failed_thaw_is_retried_and_reported, setup_2_2),
         T(a_thaw_that_never_works_is_left_in_the_journal_for_recovery,
+          setup_2_2),
+        T(a_failed_set_left_frozen_is_thawed_by_recovery_and_keeps_its_error,
+          setup_2_2),
+        T(a_request_carried_out_after_the_failure_is_found_by_recovery,
           setup_2_2),
         T(a_status_still_frozen_after_thaw_thaws_again, setup_2_2),
         T(a_journal_that_cannot_be_written_stops_before_the_guest_is_touched,
