@@ -3,6 +3,9 @@
 # services around a set, on the real guest with a real RBD volume attached:
 #   - cinder-volume stopped (SIGSTOP): the snapshot stays 'creating';
 #   - Keystone stopped, cinder-api stopped: nothing may be frozen;
+#   - glance-api stopped (SIGSTOP) while `export --glance` uploads: the
+#     upload stalls, bounded by the HTTP stall timeout (60 s); the image it
+#     cannot delete is recorded and removed once Glance is back;
 #   - the catalog's file system full (a small tmpfs): before anything, and
 #     while the backup job copies.
 # For every row: the guest is running and thawed afterwards, the error is one
@@ -24,10 +27,12 @@ sso() { ss -c "$conf" "$@"; }
 vol=""
 stopped=""
 mnt=""
+g_set=""
 svc_pid() { read -r p _ <"$OS_STATE/run/$1.pid" && echo "$p"; }
 svc_signal() { /bin/kill -s "$1" -- "-$(svc_pid "$2")"; } # its process group
 cleanup() {
     for s in $stopped; do svc_signal CONT "$s" 2>/dev/null; done
+    [ -z "$g_set" ] || ss -c "$conf" delete "$g_set" --with-exports >/dev/null 2>&1
     [ -z "$mnt" ] || umount "$mnt" 2>/dev/null
     if [ -n "$vol" ]; then
         "$G/gexec" "$DOM" "volrelease $(echo "$vol" | cut -c1-20)" >/dev/null 2>&1 || :
@@ -79,6 +84,75 @@ for svc in keystone cinder-api; do
     check "guest running and thawed" released
     svc_signal CONT "$svc"; stopped=""
 done
+
+begin "glance-api stopped in the middle of an export"
+GLANCE=http://127.0.0.1:9292
+gimages_of() { # images of set $1 Glance still has, as "id:status ..."
+    curl -sS --max-time 30 -H "X-Auth-Token: $("$C/os" token)" "$GLANCE/v2/images?snapset_set=$1" |
+        jq -r '[.images[] | select(.status != "deleted") | .id + ":" + .status] | join(" ")'
+}
+export SNAPSET_CEPH_CONF="$OS_STATE/ceph/ceph.conf" SNAPSET_CEPH_USER=admin
+sso create "$DOM" --json >"$SNAP_ITMP/g.json" 2>"$SNAP_ITMP/g.err"
+check_num "a set to export" $? -eq 0
+g_set=$(jq -r .uuid "$SNAP_ITMP/g.json")
+g_dir=$(jq -r .dir "$SNAP_ITMP/g.json")
+sso show "$g_set" --json | jq -S 'del(.journal)' >"$SNAP_ITMP/g.before"
+t0=$(date +%s%N)
+"$SNAPSET" -c "$conf" --catalog-dir "$SNAP_CATALOG" export "$g_set" --glance \
+    --name "snapset-svc-faults-$$" --json --cleanup-timeout 2000 >"$SNAP_ITMP/ge.json" 2>"$SNAP_ITMP/ge.err" &
+pid=$!
+i=0
+while [ $i -lt 3000 ] && ! grep -q '"step":"upload"' "$SNAP_ITMP/ge.json" 2>/dev/null; do
+    sleep 0.02; i=$((i + 1))
+done
+if grep -q '"step":"upload"' "$SNAP_ITMP/ge.json"; then
+    svc_signal STOP glance-api; stopped="glance-api"
+    ok "glance-api stopped while the package was being sent"
+else
+    bad "the upload never started"
+fi
+wait $pid
+rc=$?
+ms=$((($(date +%s%N) - t0) / 1000000))
+check_num "export fails" $rc -eq 1
+sed 's/^/     /' "$SNAP_ITMP/ge.err"
+check "one clear error line" test "$(grep -vc '^snapset: warning:' "$SNAP_ITMP/ge.err")" -le 2
+check "the error says the upload stalled" grep -q "stalled" "$SNAP_ITMP/ge.err"
+check_num "bounded: the stall timeout (60 s) + the cleanup timeout (2 s) + slack" "$ms" -le 90000
+left=$(jq -r '[.exports[] | select(.state == "left-behind") | .image_id] | join(" ")' "$g_dir/exports.json" 2>/dev/null)
+check "the image it could not delete is recorded as left-behind" test -n "$left"
+check "no upload record left 'uploading'" \
+    test "$(jq '[.exports[] | select(.state == "uploading")] | length' "$g_dir/exports.json")" = 0
+check "the staging area is empty" test -z "$(ls -A "$SNAP_CATALOG/staging" 2>/dev/null)"
+svc_signal CONT glance-api; stopped=""
+i=0
+while [ $i -lt 100 ] && ! curl -s -o /dev/null --max-time 2 "$GLANCE/"; do sleep 0.2; i=$((i + 1)); done
+imgs=$(gimages_of "$g_set")
+echo "     Glance after SIGCONT: $imgs"
+# Glance, once continued, may carry out the DELETEs queued while it was
+# stopped: the recorded image may be gone already. Nothing unrecorded.
+unrecorded() {
+    for i in $imgs; do
+        case " $left " in *" ${i%%:*} "*) ;; *) echo "$i" ;; esac
+    done
+}
+check "no image of the set in Glance but the recorded one" test -z "$(unrecorded)"
+sso show "$g_set" --json | jq -S 'del(.journal)' >"$SNAP_ITMP/g.after"
+check "the set is intact" cmp -s "$SNAP_ITMP/g.before" "$SNAP_ITMP/g.after"
+check "still available" test "$(jq -r .state "$SNAP_ITMP/g.after")" = available
+# The next export into Glance deletes the recorded image first.
+sso export "$g_set" --glance --name "snapset-svc-faults-$$-2" --json >"$SNAP_ITMP/ge2.json" 2>"$SNAP_ITMP/ge2.err"
+check_num "the next export works" $? -eq 0
+img2=$(tail -n1 "$SNAP_ITMP/ge2.json" | jq -r '.image_id // empty')
+check "it deleted the left-behind image" test "$(gimages_of "$g_set")" = "$img2:active"
+check "exports.json: one complete export, nothing else" \
+    test "$(jq -c '[.exports[] | .state]' "$g_dir/exports.json")" = '["complete"]'
+sso delete "$g_set" --with-exports >/dev/null 2>&1
+check_num "delete --with-exports" $? -eq 0
+check "no image of the set is left in Glance" test -z "$(gimages_of "$g_set")"
+g_set=""
+check "guest running and thawed" released
+echo "     (the failed export took $ms ms)"
 
 begin "catalog file system full"
 mnt=$SNAP_ITMP/full
