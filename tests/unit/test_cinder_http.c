@@ -371,7 +371,7 @@ test_perform_many_runs_requests_at_once(void **state)
     assert_non_null(h);
     memset(reqs, 0, sizeof(reqs));
     memset(errs, 0, sizeof(errs));
-    url(u, sizeof(u), srv, "/slow?ms=300");
+    url(u, sizeof(u), srv, "/slow?ms=500");
     for (i = 0; i < 4; i++) {
         reqs[i].url = u;
         cinder_http_response_init(&resps[i]);
@@ -384,9 +384,10 @@ test_perform_many_runs_requests_at_once(void **state)
         assert_int_equal(resps[i].status, 200);
         cinder_http_response_release(&resps[i]);
     }
-    /* Four 300 ms requests one after the other would take 1.2 s. */
-    assert_true(elapsed >= 300);
-    assert_true(elapsed < 1000);
+    /* Four 500 ms requests one after the other would take 2 s; the slack
+     * is for a loaded machine or valgrind. */
+    assert_true(elapsed >= 500);
+    assert_true(elapsed < 1500);
     cinder_http_free(h);
 }
 
@@ -404,7 +405,7 @@ test_timeout_is_reported_as_a_timeout(void **state)
 
     opts.timeout_ms = 5000;
     h = cinder_http_curl_new(&opts, &err);
-    url(u, sizeof(u), srv, "/slow?ms=600");
+    url(u, sizeof(u), srv, "/slow?ms=3000");
     req.url = u;
     req.timeout_ms = 100;
     cinder_http_response_init(&resp);
@@ -414,7 +415,7 @@ test_timeout_is_reported_as_a_timeout(void **state)
     cinder_http_response_release(&resp);
     assert_int_equal(err.code, SNAP_E_TIMEOUT);
     assert_non_null(strstr(err.msg, "timed out after 100 ms"));
-    assert_true(elapsed < 500);
+    assert_true(elapsed < 2000); /* well before the server answers */
     cinder_http_free(h);
 }
 
