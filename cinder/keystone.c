@@ -339,6 +339,7 @@ cinder_session_new(const cinder_auth_opts *opts, snap_error *err)
     hopts.insecure = opts->insecure;
     hopts.connect_timeout_ms = opts->connect_timeout_ms;
     hopts.timeout_ms = opts->timeout_ms;
+    hopts.stall_timeout_ms = opts->stall_timeout_ms;
     http = cinder_http_curl_new(&hopts, err);
     if (!http)
         return NULL;

@@ -75,6 +75,8 @@ typedef struct cinder_auth_opts {
     bool insecure;
     int64_t connect_timeout_ms; /* default 5 s */
     int64_t timeout_ms;         /* default 30 s per request */
+    int64_t stall_timeout_ms;   /* a long transfer (an upload) below 1 byte/s
+                                   this long is aborted; default 60 s */
 } cinder_auth_opts;
 
 /* What Keystone says about a token; owned by the caller, released with

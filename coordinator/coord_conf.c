@@ -22,6 +22,7 @@ coord_conf_init(coord_conf *conf, snap_error *err)
     conf->openstack.poll_min_ms = 10;
     conf->openstack.poll_max_ms = 250;
     conf->openstack.frozen_poll_max_ms = 20;
+    conf->openstack.stall_timeout_ms = 60000;
     conf->openstack.delete_timeout_ms = 120000;
     conf->http.port = 8790;
     conf->http.max_body_bytes = 65536;
@@ -296,6 +297,9 @@ load_openstack(conf_ctx *c, coord_openstack_conf *o, const config_setting_t *g)
                 return false;
         } else if (strcmp(name, "delete_timeout_ms") == 0) {
             if (!get_ms(c, s, 1000, 86400000, &o->delete_timeout_ms))
+                return false;
+        } else if (strcmp(name, "stall_timeout_ms") == 0) {
+            if (!get_ms(c, s, 1000, 3600000, &o->stall_timeout_ms))
                 return false;
         } else {
             return bad(c, s, "is", "not a known setting");

@@ -41,6 +41,7 @@ typedef struct coord_openstack_conf {
     int64_t poll_max_ms;
     int64_t frozen_poll_max_ms; /* ... while the guest waits frozen */
     int64_t delete_timeout_ms;/* waiting for deleted snapshots to go */
+    int64_t stall_timeout_ms; /* a transfer (Glance upload) that stalls */
     char *group_snapshots;    /* "auto", "always", "never" */
 } coord_openstack_conf;
 

@@ -67,6 +67,19 @@ has_cinder(const coord_set *set)
     return false;
 }
 
+/* True when @set has a Cinder member at all. */
+static bool
+any_cinder(const coord_set *set)
+{
+    size_t i;
+
+    for (i = 0; i < set->nmembers; i++) {
+        if (set->members[i].kind == COORD_MEMBER_CINDER)
+            return true;
+    }
+    return false;
+}
+
 void
 app_ctx_release(app_ctx *ctx)
 {
@@ -548,6 +561,13 @@ app_delete(app_ctx *ctx, const char *set_id, unsigned flags, snap_error *err)
         free(set->group_snapshot_id);
         set->group_snapshot_id = NULL;
     }
+    /* Snapshots Cinder made for the set whose ids were never recorded (a
+     * request that timed out and was carried out late): found by the
+     * set's metadata. */
+    if (any_cinder(set) && ctx->conf.openstack.enabled &&
+        (!app_openstack(ctx, err) ||
+         !app_os_volume_ops.cleanup(&ctx->os, set, err)))
+        goto cleanup;
     if (set->dir && !snap_dir_remove_files(set->dir, err))
         goto cleanup; /* what is left: domain.xml */
     if (!coord_catalog_remove(ctx->catalog, set->uuid, err))

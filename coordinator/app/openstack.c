@@ -59,6 +59,7 @@ app_os_open(app_os *os, const coord_openstack_conf *c, snap_error *err)
     o.volume_endpoint = pick(c->volume_endpoint, env.volume_endpoint);
     o.image_endpoint = pick(c->image_endpoint, env.image_endpoint);
     o.timeout_ms = c->request_timeout_ms;
+    o.stall_timeout_ms = c->stall_timeout_ms;
     iface = c->interface;
     if (iface) {
         if (strcmp(iface, "public") == 0)

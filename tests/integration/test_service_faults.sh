@@ -4,7 +4,7 @@
 #   - cinder-volume stopped (SIGSTOP): the snapshot stays 'creating';
 #   - Keystone stopped, cinder-api stopped: nothing may be frozen;
 #   - glance-api stopped (SIGSTOP) while `export --glance` uploads: the
-#     upload stalls, bounded by the HTTP stall timeout (60 s); the image it
+#     upload stalls, bounded by openstack.stall_timeout_ms (8 s here); the image it
 #     cannot delete is recorded and removed once Glance is back;
 #   - the catalog's file system full (a small tmpfs): before anything, and
 #     while the backup job copies.
@@ -21,7 +21,8 @@ fi
 . "$OS_STATE/openrc-demo"
 conf=$SNAP_ITMP/snapset.conf
 cat >"$conf" <<CONF
-openstack = { enabled = true; request_timeout_ms = 3000; delete_timeout_ms = 3000; };
+openstack = { enabled = true; request_timeout_ms = 3000; delete_timeout_ms = 3000;
+              stall_timeout_ms = 8000; };
 CONF
 sso() { ss -c "$conf" "$@"; }
 vol=""
@@ -118,7 +119,7 @@ check_num "export fails" $rc -eq 1
 sed 's/^/     /' "$SNAP_ITMP/ge.err"
 check "one clear error line" test "$(grep -vc '^snapset: warning:' "$SNAP_ITMP/ge.err")" -le 2
 check "the error says the upload stalled" grep -q "stalled" "$SNAP_ITMP/ge.err"
-check_num "bounded: the stall timeout (60 s) + the cleanup timeout (2 s) + slack" "$ms" -le 90000
+check_num "bounded: the stall timeout (8 s) + the cleanup timeout (2 s) + slack" "$ms" -le 30000
 left=$(jq -r '[.exports[] | select(.state == "left-behind") | .image_id] | join(" ")' "$g_dir/exports.json" 2>/dev/null)
 check "the image it could not delete is recorded as left-behind" test -n "$left"
 check "no upload record left 'uploading'" \

@@ -153,8 +153,10 @@ openstack_polling_is_read_and_checked(void **state)
     assert_true(coord_conf_init(&c, NULL));
     assert_int_equal(c.openstack.poll_max_ms, 250);
     assert_int_equal(c.openstack.frozen_poll_max_ms, 20);
+    assert_int_equal(c.openstack.stall_timeout_ms, 60000);
     write_conf("openstack = { enabled = true; poll_min_ms = 5;\n"
                "  poll_max_ms = 500; frozen_poll_max_ms = 40;\n"
+               "  stall_timeout_ms = 5000;\n"
                "  group_snapshots = \"never\"; };\n");
     if (!coord_conf_load(&c, path, &err))
         fail_msg("%s", err.msg);
@@ -162,6 +164,7 @@ openstack_polling_is_read_and_checked(void **state)
     assert_int_equal(c.openstack.poll_min_ms, 5);
     assert_int_equal(c.openstack.poll_max_ms, 500);
     assert_int_equal(c.openstack.frozen_poll_max_ms, 40);
+    assert_int_equal(c.openstack.stall_timeout_ms, 5000);
     assert_string_equal(c.openstack.group_snapshots, "never");
     coord_conf_release(&c);
 
