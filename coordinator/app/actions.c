@@ -48,7 +48,8 @@ app_openstack(app_ctx *ctx, snap_error *err)
 }
 
 /* True when @set has a Cinder member that still exists, or may: one
- * requested whose snapshot id never reached the journal. */
+ * requested, or failed, whose snapshot id never reached the journal
+ * (Cinder may have made it anyway). */
 static bool
 has_cinder(const coord_set *set)
 {
@@ -60,7 +61,8 @@ has_cinder(const coord_set *set)
         const coord_member *m = &set->members[i];
 
         if (m->kind == COORD_MEMBER_CINDER &&
-            (m->location || m->state == COORD_MEMBER_REQUESTED) &&
+            (m->location || m->state == COORD_MEMBER_REQUESTED ||
+             m->state == COORD_MEMBER_FAILED) &&
             m->state != COORD_MEMBER_DELETED)
             return true;
     }
@@ -232,8 +234,7 @@ recover_set(app_ctx *ctx, coord_set *set, virDomainPtr dom, snap_error *err)
         snprintf(why, sizeof(why),
                  "interrupted: snapset process %ld died while making the set",
                  set->journal.owner_pid);
-    if ((has_cinder(set) || request_outcome_unknown(set)) &&
-        !app_openstack(ctx, err))
+    if (has_cinder(set) && !app_openstack(ctx, err))
         return false;
     if (dom && !virt_guest_init(&guest, dom, err))
         return false;

@@ -44,6 +44,7 @@
 #include "common/snap_log.h"
 #include "common/snap_time.h"
 #include "common/snap_uuid.h"
+#include "coordinator/app/qimg.h"
 #include "coordinator/coord_domxml.h"
 #include "glance/glance.h"
 #include "glance/glance_upload.h"
@@ -57,6 +58,8 @@
 #define POLL_MS 200           /* signals and deadlines are seen this fast */
 #define MAX_CAPTURE (1 << 20) /* qemu-img's stdout we keep (JSON) */
 #define MAX_STDERR 2048       /* ... and the end of its stderr */
+#define MAX_EVENTS (16 << 20) /* a child export's --json events: a line
+                                 a second at most, for hours */
 #define EXPORTS_FILE "exports.json"
 #define EXPORTS_MAX (16 << 20)
 
@@ -2050,80 +2053,23 @@ app_exports_list(const coord_set *set)
 
 /* ---- an export in a child process -------------------------------------- */
 
-/* Reads @fd to the end into a new string (at most MAX_CAPTURE bytes kept),
- * polling so that @deadline_ms bounds it. False on timeout. */
-static bool
-read_all(int fd, int64_t deadline_ms, char **out)
-{
-    size_t len = 0, cap = 4096;
-    char *buf = malloc(cap);
-    ssize_t r;
-
-    if (!buf)
-        return false;
-    for (;;) {
-        struct pollfd p = {fd, POLLIN, 0};
-        int64_t left = snap_ms_left(deadline_ms);
-
-        if (left <= 0) {
-            free(buf);
-            return false;
-        }
-        if (poll(&p, 1, left > POLL_MS ? POLL_MS : (int)left) < 0 &&
-            errno != EINTR) {
-            free(buf);
-            return false;
-        }
-        if (!(p.revents & (POLLIN | POLLHUP | POLLERR)))
-            continue;
-        if (len + 1 >= cap && cap < MAX_CAPTURE) {
-            char *grown = realloc(buf, cap * 2);
-
-            if (!grown) {
-                free(buf);
-                return false;
-            }
-            buf = grown;
-            cap *= 2;
-        }
-        if (len + 1 >= cap) {
-            char sink[4096]; /* keep the start, drain the rest */
-
-            r = read(fd, sink, sizeof(sink));
-        } else {
-            r = read(fd, buf + len, cap - len - 1);
-            if (r > 0)
-                len += (size_t)r;
-        }
-        if (r == 0)
-            break;
-        if (r < 0 && errno != EINTR && errno != EAGAIN) {
-            free(buf);
-            return false;
-        }
-    }
-    buf[len] = '\0';
-    *out = buf;
-    return true;
-}
-
 bool
 app_export_child(app_ctx *ctx, const char *set_uuid, const app_export_req *req,
                  json_t **result, snap_error *err)
 {
-    char timeout[24], lock[24];
+    char timeout[24], lock[24], path[] = "/tmp/snapset-export-XXXXXX";
     const char *argv[24];
     char *out = NULL, *line, *save = NULL;
     json_t *last = NULL;
-    int pipefd[2], status = 0, argc = 0;
-    int64_t deadline;
-    pid_t pid;
-    bool ok = false, done;
+    snap_error run = {0};
+    size_t len;
+    int fd, argc = 0;
+    bool ran;
 
     *result = NULL;
     snprintf(timeout, sizeof(timeout), "%lld", (long long)req->timeout_ms);
     snprintf(lock, sizeof(lock), "%lld", (long long)ctx->conf.lock_timeout_ms);
-    argv[argc++] = "snapset";
+    argv[argc++] = "/proc/self/exe";
     argv[argc++] = "--uri";
     argv[argc++] = ctx->conf.libvirt_uri;
     argv[argc++] = "--catalog-dir";
@@ -2151,44 +2097,20 @@ app_export_child(app_ctx *ctx, const char *set_uuid, const app_export_req *req,
     argv[argc++] = timeout;
     argv[argc] = NULL;
 
-    if (pipe2(pipefd, O_CLOEXEC) < 0)
+    /* Its JSON events go to a file of ours, read when it has ended. */
+    fd = mkostemp(path, O_CLOEXEC);
+    if (fd < 0)
         return snap_error_set_errno(err, errno, "cannot start the export");
-    pid = fork();
-    if (pid < 0) {
-        close(pipefd[0]);
-        close(pipefd[1]);
-        return snap_error_set_errno(err, errno, "cannot start the export");
-    }
-    if (pid == 0) {
-        int null = open("/dev/null", O_RDONLY);
-
-        if (null >= 0)
-            dup2(null, STDIN_FILENO);
-        dup2(pipefd[1], STDOUT_FILENO);
-        /* stderr stays ours: the export's one-line error lands in our log */
-        prctl(PR_SET_PDEATHSIG, SIGTERM);
-        execv("/proc/self/exe", (char *const *)argv);
-        _exit(127);
-    }
-    close(pipefd[1]);
-    /* The child's own --timeout bounds each conversion; this bounds the
-     * whole, with room for its cleanup. */
-    deadline = snap_now_ms() + req->timeout_ms * 2 + DEFAULT_CLEANUP_MS;
-    done = read_all(pipefd[0], deadline, &out);
-    close(pipefd[0]);
-    if (!done) {
-        kill(pid, SIGTERM); /* it cleans up; a second signal would not */
-        (void)waitpid(pid, &status, 0);
-        free(out);
-        return snap_error_set(err, SNAP_E_TIMEOUT,
-                              "the export of set %s did not finish in %lld ms",
-                              set_uuid, (long long)(req->timeout_ms * 2));
-    }
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-        ;
+    /* Its own --timeout bounds each conversion; this bounds the whole,
+     * with room for its cleanup. */
+    ran = app_cmd_run(argv, req->timeout_ms * 2 + DEFAULT_CLEANUP_MS,
+                      "export", fd, &run);
+    close(fd);
+    out = snap_file_read(path, MAX_EVENTS, &len, NULL);
+    (void)unlink(path);
     /* The last JSON line is the outcome: {"event":"done",...} or
      * {"event":"error","message":...}. */
-    for (line = strtok_r(out, "\n", &save); line;
+    for (line = out ? strtok_r(out, "\n", &save) : NULL; line;
          line = strtok_r(NULL, "\n", &save)) {
         json_t *ev = json_loads(line, 0, NULL);
         const char *kind = json_string_value(json_object_get(ev, "event"));
@@ -2201,7 +2123,7 @@ app_export_child(app_ctx *ctx, const char *set_uuid, const app_export_req *req,
         }
     }
     free(out);
-    if (WIFEXITED(status) && WEXITSTATUS(status) == 0 && last &&
+    if (ran && last &&
         strcmp(json_string_value(json_object_get(last, "event")), "done") ==
             0) {
         json_object_del(last, "event");
@@ -2211,12 +2133,9 @@ app_export_child(app_ctx *ctx, const char *set_uuid, const app_export_req *req,
     if (last && json_string_value(json_object_get(last, "message")))
         snap_error_set(err, SNAP_E_STATE, "%s",
                        json_string_value(json_object_get(last, "message")));
-    else if (WIFSIGNALED(status))
-        snap_error_set(err, SNAP_E_STATE, "the export died of signal %d",
-                       WTERMSIG(status));
     else
-        snap_error_set(err, SNAP_E_STATE, "the export failed (exit %d)",
-                       WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+        snap_error_set(err, run.code ? run.code : SNAP_E_STATE, "%s",
+                       run.msg[0] ? run.msg : "the export said nothing");
     json_decref(last);
-    return ok;
+    return false;
 }

@@ -41,6 +41,13 @@ bool
 app_qimg_run(const char *const *argv, int64_t timeout_ms, const char *what,
              snap_error *err)
 {
+    return app_cmd_run(argv, timeout_ms, what, -1, err);
+}
+
+bool
+app_cmd_run(const char *const *argv, int64_t timeout_ms, const char *what,
+            int stdout_fd, snap_error *err)
+{
     posix_spawn_file_actions_t fa;
     int fds[2] = {-1, -1}, status = 0, rc;
     pid_t pid = -1;
@@ -58,7 +65,10 @@ app_qimg_run(const char *const *argv, int64_t timeout_ms, const char *what,
     }
     fa_init = true;
     if (posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0) ||
-        posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0) ||
+        (stdout_fd >= 0
+             ? posix_spawn_file_actions_adddup2(&fa, stdout_fd, 1)
+             : posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY,
+                                                0)) ||
         posix_spawn_file_actions_adddup2(&fa, fds[1], 2) ||
         posix_spawn_file_actions_addclose(&fa, fds[1])) {
         snap_error_set(err, SNAP_E_NOMEM, "%s: out of memory", what);

@@ -21,6 +21,11 @@
 bool app_qimg_run(const char *const *argv, int64_t timeout_ms, const char *what,
                   snap_error *err);
 
+/* The same, with stdout on @stdout_fd (>= 0: e.g. a temporary file read
+ * afterwards) instead of /dev/null. */
+bool app_cmd_run(const char *const *argv, int64_t timeout_ms, const char *what,
+                 int stdout_fd, snap_error *err);
+
 /* Converts image @src (format @src_fmt) into a new image @dst of format
  * @dst_fmt, sparse, and makes it durable (fsync). With @existing, @dst is a
  * file or block device that exists and is written in place (qemu-img -n);
