@@ -83,6 +83,10 @@ typedef struct coord_conf {
     coord_http_conf http;
     coord_policy *policies;   /* `policies = ( { name = ...; }, ... )` */
     size_t npolicies;
+    /* Set by the caller before coord_conf_load() (--allow-insecure-config):
+     * a file holding a password or secret that others can read is then a
+     * warning instead of an error. */
+    bool allow_insecure_file;
 } coord_conf;
 
 /* Fills @conf with the built-in defaults. */

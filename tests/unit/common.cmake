@@ -1,0 +1,2 @@
+# tests/unit/common.cmake -- unit tests of common/ (snap_common).
+snap_add_test(test_snap_text)
