@@ -145,11 +145,11 @@ void coord_job_opts_init(coord_job_opts *opts);
  * failed too, which the journal then records for `snapset recover`. */
 bool coord_job_run(coord_job *job, snap_error *err);
 
-#endif
-
 /* Finishes what a dead process left of job->set (state CREATING or
  * DELETING is not required; the journal says what may be left): resumes
  * the guest if it may be paused by us, thaws it if it may be frozen, then
  * removes every member that was made and marks the set ERROR with @why.
  * Idempotent. job->guest may be NULL when the domain is gone. */
 bool coord_job_recover(coord_job *job, const char *why, snap_error *err);
+
+#endif
