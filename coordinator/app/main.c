@@ -10,7 +10,9 @@
 #include <unistd.h>
 
 #include "common/snap_log.h"
+#include "common/snap_text.h"
 #include "common/snap_time.h"
+#include "common/snap_uuid.h"
 #include "coordinator/app/actions.h"
 #include "coordinator/app/restore.h"
 #include "coordinator/app/export.h"
@@ -51,6 +53,7 @@ static const char usage_text[] =
     "global options:\n"
     "  -c, --config FILE      configuration (default /etc/snapset/snapset.conf\n"
     "                         when it exists, or $SNAPSET_CONF)\n"
+
     "      --uri URI          libvirt URI (libvirt_uri)\n"
     "      --catalog-dir DIR  catalog directory (catalog_dir)\n"
     "      --agent-timeout MS, --frozen-timeout MS, --copy-timeout MS,\n"
@@ -66,20 +69,26 @@ static int usage_error(const char *fmt, ...)
 static int
 usage_error(const char *fmt, ...)
 {
+    char msg[1024];
     va_list ap;
 
-    fprintf(stderr, "snapset: ");
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
-    fprintf(stderr, "\n(see 'snapset --help')\n");
+    fputs("snapset: ", stderr);
+    snap_text_fputs(msg, stderr); /* it may quote an argument */
+    fputs("\n(see 'snapset --help')\n", stderr);
     return EXIT_USAGE;
 }
 
+/* Error messages quote what came from outside: a guest agent's words,
+ * Cinder's, libvirt's. */
 static int
 fail(const snap_error *err)
 {
-    fprintf(stderr, "snapset: %s\n", err->msg[0] ? err->msg : "failed");
+    fputs("snapset: ", stderr);
+    snap_text_fputs(err->msg[0] ? err->msg : "failed", stderr);
+    fputc('\n', stderr);
     return EXIT_FAILURE;
 }
 
@@ -100,10 +109,37 @@ parse_ms(const char *s, int64_t min, int64_t *out)
 
 /* ---- output -------------------------------------------------------------- */
 
+/* Text output shows strings that came from outside -- a guest agent's
+ * error, names and metadata an API caller or a tenant wrote, what libvirt
+ * and Cinder report -- so every one goes through snap_text (control
+ * characters escaped, never sent raw to a terminal). JSON output needs
+ * nothing: jansson escapes them. */
+
+/* @s escaped, or "-" for NULL, in one of a few rotating buffers: valid
+ * until eight more calls. For table cells; long text uses put_text(). */
+static const char *
+safe(const char *s)
+{
+    static char bufs[8][1024];
+    static unsigned next;
+    char *b = bufs[next++ % 8];
+
+    return snap_text_escape_buf(s ? s : "-", b, sizeof(bufs[0]));
+}
+
 static const char *
 opt_str(const char *s)
 {
-    return s ? s : "-";
+    return safe(s);
+}
+
+/* "label:        text\n" with @text escaped whole, however long. */
+static void
+put_text(const char *label, const char *text)
+{
+    printf("%-15s", label);
+    snap_text_fputs(text, stdout);
+    putchar('\n');
 }
 
 static void
@@ -140,13 +176,14 @@ print_set(const coord_set *set)
         snprintf(finished, sizeof(finished), "-");
     fmt_ms(fw, sizeof(fw), set->freeze_ms);
     fmt_ms(pw, sizeof(pw), set->pause_ms);
-    printf("set:           %s\n", set->uuid);
+    printf("set:           %s\n", safe(set->uuid));
     if (set->name)
-        printf("name:          %s\n", set->name);
-    printf("domain:        %s (%s)\n", set->domain_name, set->domain_uuid);
+        put_text("name:", set->name);
+    printf("domain:        %s (%s)\n", safe(set->domain_name),
+           safe(set->domain_uuid));
     printf("state:         %s\n", coord_set_state_name(set->state));
     if (set->error)
-        printf("error:         %s\n", set->error);
+        put_text("error:", set->error);
     printf("consistency:   %s\n", coord_consistency_name(set->consistency));
     printf("quiesce:       %s%s\n", coord_quiesce_name(set->quiesce),
            set->pause_requested ? ", paused" : "");
@@ -160,11 +197,15 @@ print_set(const coord_set *set)
 
         fmt_ms(mt, sizeof(mt), set->t_memory);
         printf("RAM state:     %s (saved in %s ms, inside the pause)\n",
-               set->memory, mt);
+               safe(set->memory), mt);
     }
-    for (i = 0; i < set->nmetadata; i++)
-        printf("%-14s %s = %s\n", i == 0 ? "metadata:" : "",
-               set->metadata[2 * i], set->metadata[2 * i + 1]);
+    for (i = 0; i < set->nmetadata; i++) {
+        printf("%-14s ", i == 0 ? "metadata:" : "");
+        snap_text_fputs(set->metadata[2 * i], stdout);
+        fputs(" = ", stdout);
+        snap_text_fputs(set->metadata[2 * i + 1], stdout);
+        putchar('\n');
+    }
     if (set->freeze_ms >= 0 || set->pause_ms >= 0) {
         char t[4][24];
 
@@ -177,7 +218,7 @@ print_set(const coord_set *set)
                t[0], t[1], t[2], t[3]);
     }
     if (set->backup_type)
-        printf("backup type:   %s (rotation %d)\n", set->backup_type,
+        printf("backup type:   %s (rotation %d)\n", safe(set->backup_type),
                set->rotation);
     printf("members:\n");
     printf("  %-8s %-7s %-10s %-12s %s\n", "TARGET", "KIND", "STATE", "SERIAL",
@@ -185,7 +226,7 @@ print_set(const coord_set *set)
     for (i = 0; i < set->nmembers; i++) {
         const coord_member *m = &set->members[i];
 
-        printf("  %-8s %-7s %-10s %-12s %s\n", m->target,
+        printf("  %-8s %-7s %-10s %-12s %s\n", safe(m->target),
                coord_member_kind_name(m->kind),
                coord_member_state_name(m->state), opt_str(m->serial),
                opt_str(m->location));
@@ -284,14 +325,30 @@ cmd_create(app_ctx *ctx, int argc, char **argv)
     return ok ? EXIT_SUCCESS : fail(&err);
 }
 
+/* The catalog's record of set @uuid, when it has one; NULL otherwise. The
+ * uuid is tenant-written metadata: only a whole one is looked up (the
+ * catalog takes prefixes too). */
+static coord_set *
+catalog_record(app_ctx *ctx, const char *uuid)
+{
+    snap_error e = {0};
+
+    if (!ctx->catalog || !snap_uuid_valid(uuid))
+        return NULL;
+    return coord_catalog_load(ctx->catalog, uuid, &e); /* absent: NULL */
+}
+
 /* Rebuilds sets from Cinder's snapshot metadata alone: a lost catalog is
- * not a lost backup. */
+ * not a lost backup. That metadata is written by anyone in the project:
+ * when the catalog still knows a set, a tagged snapshot that is not one of
+ * its members' is shown marked ("member": false, ":foreign"), and `delete`
+ * never touches it (it deletes what the catalog records). */
 static int
 list_from_cinder(app_ctx *ctx, const char *domain, bool json)
 {
     cinder_snapshot **snaps = NULL;
     size_t nsnaps = 0, i, k;
-    snap_error err = {0};
+    snap_error err = {0}, cat_err = {0};
     json_t *out = json_array();
     bool *done = NULL;
     int rc = EXIT_FAILURE;
@@ -299,6 +356,8 @@ list_from_cinder(app_ctx *ctx, const char *domain, bool json)
     if (!app_openstack(ctx, &err) ||
         !cinder_snapshot_list(ctx->os.cinder, NULL, 0, &snaps, &nsnaps, &err))
         goto cleanup;
+    /* Without a catalog the sets are shown unverified. */
+    (void)app_catalog(ctx, &cat_err);
     done = calloc(nsnaps + 1, sizeof(*done));
     if (!done || !out) {
         snap_error_set(&err, SNAP_E_NOMEM, "out of memory");
@@ -310,33 +369,55 @@ list_from_cinder(app_ctx *ctx, const char *domain, bool json)
         const char *set = cinder_kv_get(md, nmd, "snapset_set");
         const char *dom = cinder_kv_get(md, nmd, "snapset_domain");
         const char *cons = cinder_kv_get(md, nmd, "snapset_consistency");
-        json_t *members = json_array();
+        coord_set *known = NULL;
+        json_t *members;
 
-        if (done[i] || !set || (domain && (!dom || strcmp(domain, dom) != 0))) {
-            json_decref(members);
+        if (done[i] || !set)
+            continue;
+        known = catalog_record(ctx, set);
+        if (known) {
+            dom = known->domain_name;
+            cons = coord_consistency_name(known->consistency);
+        }
+        if (domain && (!dom || strcmp(domain, dom) != 0)) {
+            coord_set_free(known);
             continue;
         }
+        members = json_array();
         for (k = i; k < nsnaps; k++) {
             const char *s2 = cinder_kv_get(snaps[k]->metadata,
                                            snaps[k]->nmetadata, "snapset_set");
             const char *tgt = cinder_kv_get(snaps[k]->metadata,
                                             snaps[k]->nmetadata,
                                             "snapset_target");
+            json_t *m;
 
             if (!s2 || strcmp(s2, set) != 0)
                 continue;
             done[k] = true;
-            json_array_append_new(
-                members, json_pack("{s:s?, s:s, s:s?, s:s?}", "target", tgt,
-                                   "id", snaps[k]->id, "volume_id",
-                                   snaps[k]->volume_id, "status",
-                                   snaps[k]->status));
+            m = json_pack("{s:s?, s:s, s:s?, s:s?}", "target", tgt, "id",
+                          snaps[k]->id, "volume_id", snaps[k]->volume_id,
+                          "status", snaps[k]->status);
+            if (m && known) {
+                bool member = app_os_snapshot_of_set(known, snaps[k]);
+
+                json_object_set_new(m, "member", json_boolean(member));
+                if (!member)
+                    snap_warn("set %s: snapshot %s of volume %s carries the "
+                              "set's metadata but is not one of its "
+                              "members' snapshots",
+                              set, snaps[k]->id,
+                              snaps[k]->volume_id ? snaps[k]->volume_id : "?");
+            }
+            json_array_append_new(members, m);
         }
         json_array_append_new(
-            out, json_pack("{s:s, s:s?, s:s, s:s?, s:o}", "set", set, "domain",
-                           dom, "consistency", cons ? cons : "unknown",
-                           "created", snaps[i]->created_at, "snapshots",
-                           members));
+            out, json_pack("{s:s, s:s?, s:s, s:s?, s:b, s:o}", "set", set,
+                           "domain", dom, "consistency",
+                           cons ? cons : "unknown", "created",
+                           snaps[i]->created_at, "in_catalog", known != NULL,
+                           "snapshots", members));
+        coord_set_free(known);
     }
     if (json) {
         char *text = json_dumps(out, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
@@ -347,18 +428,22 @@ list_from_cinder(app_ctx *ctx, const char *domain, bool json)
         json_t *e, *m;
 
         printf("%-36s  %-16s  %-11s  %-26s  %s\n", "SET", "DOMAIN",
-               "CONSISTENCY", "CREATED", "SNAPSHOTS (target:id:status)");
+               "CONSISTENCY", "CREATED",
+               "SNAPSHOTS (target:id:status[:foreign])");
         json_array_foreach(out, i, e) {
             printf("%-36s  %-16s  %-11s  %-26s ",
-                   json_string_value(json_object_get(e, "set")),
-                   opt_str(json_string_value(json_object_get(e, "domain"))),
-                   json_string_value(json_object_get(e, "consistency")),
-                   opt_str(json_string_value(json_object_get(e, "created"))));
+                   safe(json_string_value(json_object_get(e, "set"))),
+                   safe(json_string_value(json_object_get(e, "domain"))),
+                   safe(json_string_value(json_object_get(e, "consistency"))),
+                   safe(json_string_value(json_object_get(e, "created"))));
             json_array_foreach(json_object_get(e, "snapshots"), k, m)
-                printf(" %s:%s:%s",
-                       opt_str(json_string_value(json_object_get(m, "target"))),
-                       json_string_value(json_object_get(m, "id")),
-                       opt_str(json_string_value(json_object_get(m, "status"))));
+                printf(" %s:%s:%s%s",
+                       safe(json_string_value(json_object_get(m, "target"))),
+                       safe(json_string_value(json_object_get(m, "id"))),
+                       safe(json_string_value(json_object_get(m, "status"))),
+                       json_is_false(json_object_get(m, "member"))
+                           ? ":foreign"
+                           : "");
             printf("\n");
         }
     }
@@ -435,7 +520,7 @@ cmd_list(app_ctx *ctx, int argc, char **argv)
             snap_iso8601(set->created_ms, created, sizeof(created));
             fmt_ms(fw, sizeof(fw), set->freeze_ms);
             printf("%-36s  %-16s  %-24s  %-9s  %-11s  %7zu  %6s  %s\n",
-                   set->uuid, set->domain_name, created,
+                   safe(set->uuid), safe(set->domain_name), created,
                    coord_set_state_name(set->state),
                    coord_consistency_name(set->consistency), set->nmembers,
                    fw, set->memory ? "yes" : "-");
@@ -503,7 +588,7 @@ cmd_delete(app_ctx *ctx, int argc, char **argv)
         return usage_error("'delete' takes one SET");
     if (!app_delete(ctx, id, flags, &err))
         return fail(&err);
-    printf("deleted set %s\n", id);
+    printf("deleted set %s\n", safe(id));
     return EXIT_SUCCESS;
 }
 
