@@ -22,6 +22,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "common/snap_text.h"
 #include "common/snap_time.h"
 
 #define WATCHDOG_START_MS 10000 /* bound for the watchdog to connect */
@@ -193,6 +194,15 @@ silent(void *opaque, virErrorPtr e)
     (void)e;
 }
 
+/* libvirt's message may quote the guest agent: escaped (snap_text.h). */
+static void
+say_failed(const char *what)
+{
+    fprintf(stderr, "snapset: watchdog: cannot %s: ", what);
+    snap_text_fputs(virGetLastErrorMessage(), stderr);
+    fputc('\n', stderr);
+}
+
 static void
 release_guest(virDomainPtr dom, bool paused, int agent_s, const char *why)
 {
@@ -202,15 +212,13 @@ release_guest(virDomainPtr dom, bool paused, int agent_s, const char *why)
     /* Resume first: a paused guest cannot answer its agent. */
     if (paused && virDomainGetState(dom, &state, &reason, 0) == 0 &&
         state == VIR_DOMAIN_PAUSED && virDomainResume(dom) < 0)
-        fprintf(stderr, "snapset: watchdog: cannot resume: %s\n",
-                virGetLastErrorMessage());
+        say_failed("resume");
     (void)virDomainAgentSetResponseTimeout(dom, agent_s, 0);
     for (i = 0; i < 3; i++) {
         if (virDomainFSThaw(dom, NULL, 0, 0) >= 0)
             return;
     }
-    fprintf(stderr, "snapset: watchdog: cannot thaw: %s\n",
-            virGetLastErrorMessage());
+    say_failed("thaw");
 }
 
 int
