@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "common/snap_log.h"
@@ -24,7 +25,8 @@
 #define MAX_MOUNTS 64
 
 static const char usage_text[] =
-    "usage: snapset [-v] [-c FILE] [--uri URI] [--catalog-dir DIR] COMMAND ...\n"
+    "usage: snapset [-v] [-c FILE] [--allow-insecure-config] [--uri URI]\n"
+    "               [--catalog-dir DIR] COMMAND ...\n"
     "\n"
     "commands:\n"
     "  create DOMAIN [--quiesce=required|preferred|off] [--pause|--no-pause]\n"
@@ -53,7 +55,8 @@ static const char usage_text[] =
     "global options:\n"
     "  -c, --config FILE      configuration (default /etc/snapset/snapset.conf\n"
     "                         when it exists, or $SNAPSET_CONF)\n"
-
+    "      --allow-insecure-config  a configuration file holding a secret\n"
+    "                         that others may read is a warning, not an error\n"
     "      --uri URI          libvirt URI (libvirt_uri)\n"
     "      --catalog-dir DIR  catalog directory (catalog_dir)\n"
     "      --agent-timeout MS, --frozen-timeout MS, --copy-timeout MS,\n"
@@ -606,11 +609,60 @@ cmd_recover(app_ctx *ctx, int argc, char **argv)
     return EXIT_SUCCESS;
 }
 
+/* True when @url is plain http (case does not matter in a scheme). */
+static bool
+is_http(const char *url)
+{
+    return url && strncasecmp(url, "http://", 7) == 0;
+}
+
+/* What `check-config` warns about, one line each: settings that work but
+ * send credentials and tokens where anyone on the path can read or change
+ * them. Warnings only: the exit status stays 0. */
+static void
+check_config_warn(const coord_conf *conf)
+{
+    const coord_openstack_conf *o = &conf->openstack;
+    bool env = o->enabled && o->use_env; /* OS_* are read only then */
+    const char *v;
+    struct {
+        const char *name, *env, *value;
+    } urls[] = {
+        {"openstack.auth_url", "OS_AUTH_URL", o->auth_url},
+        {"openstack.volume_endpoint", "CINDER_ENDPOINT", o->volume_endpoint},
+        {"openstack.image_endpoint", "GLANCE_ENDPOINT", o->image_endpoint},
+    };
+    size_t i;
+
+    if (o->insecure)
+        snap_warn("openstack.insecure = true: TLS certificates and host "
+                  "names are not checked");
+    else if (env && (v = getenv("OS_INSECURE")) &&
+             (strcasecmp(v, "true") == 0 || strcmp(v, "1") == 0 ||
+              strcasecmp(v, "yes") == 0))
+        snap_warn("OS_INSECURE=%s: TLS certificates and host names are not "
+                  "checked",
+                  v);
+    for (i = 0; i < sizeof(urls) / sizeof(urls[0]); i++) {
+        if (urls[i].value) {
+            if (is_http(urls[i].value))
+                snap_warn("%s '%s' is plain http: credentials and tokens "
+                          "travel unencrypted",
+                          urls[i].name, urls[i].value);
+        } else if (env && is_http(getenv(urls[i].env))) {
+            snap_warn("%s '%s' is plain http: credentials and tokens travel "
+                      "unencrypted",
+                      urls[i].env, getenv(urls[i].env));
+        }
+    }
+}
+
 int
 main(int argc, char **argv)
 {
     static const struct option opts[] = {
         {"config", required_argument, NULL, 'c'},
+        {"allow-insecure-config", no_argument, NULL, 'I'},
         {"uri", required_argument, NULL, 'U'},
         {"catalog-dir", required_argument, NULL, 'C'},
         {"agent-timeout", required_argument, NULL, 'A'},
@@ -627,6 +679,7 @@ main(int argc, char **argv)
     app_ctx ctx;
     snap_error err = {0};
     const char *cmd;
+    bool allow_insecure = false;
     int c, rc, verbose = 0;
 
     memset(&ctx, 0, sizeof(ctx));
@@ -638,6 +691,9 @@ main(int argc, char **argv)
         switch (c) {
         case 'c':
             config = optarg;
+            break;
+        case 'I':
+            allow_insecure = true;
             break;
         case 'U':
             uri = optarg;
@@ -684,6 +740,7 @@ main(int argc, char **argv)
 
     if (!coord_conf_init(&ctx.conf, &err))
         return fail(&err);
+    ctx.conf.allow_insecure_file = allow_insecure;
     if (!config && access("/etc/snapset/snapset.conf", F_OK) == 0)
         config = "/etc/snapset/snapset.conf";
     if (config && !coord_conf_load(&ctx.conf, config, &err)) {
@@ -741,6 +798,7 @@ main(int argc, char **argv)
         if (argc != 1) {
             rc = usage_error("'check-config' takes no argument");
         } else {
+            check_config_warn(&ctx.conf);
             printf("configuration OK\n");
             rc = EXIT_SUCCESS;
         }
