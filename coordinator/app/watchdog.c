@@ -7,7 +7,7 @@
  *   us -> watchdog: 'P' the vCPUs may be paused by us, 'D' done: we
  *                   resumed and thawed; EOF without 'D': we died
  */
-#define _GNU_SOURCE /* pipe2() */
+#define _GNU_SOURCE /* pipe2(), closefrom() */
 #include "coordinator/app/watchdog.h"
 
 #include <errno.h>
@@ -124,6 +124,10 @@ wd_arm(void *impl, int64_t timeout_ms, snap_error *err)
         (void)setpgid(0, 0); /* not killed with our terminal's job */
         if (dup2(down[0], STDIN_FILENO) < 0 || dup2(up[1], STDOUT_FILENO) < 0)
             _exit(127);
+        /* Its pipes and stderr only: none of our connections (curl's,
+         * libvirt's) or catalog files, even one a library opened without
+         * close-on-exec. It opens its own libvirt connection. */
+        closefrom(STDERR_FILENO + 1);
         execl("/proc/self/exe", "snapset", "__watchdog", w->uri,
               w->domain_uuid, t, a, (char *)NULL);
         _exit(127);
