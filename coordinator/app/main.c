@@ -359,8 +359,10 @@ list_from_cinder(app_ctx *ctx, const char *domain, bool json)
     if (!app_openstack(ctx, &err) ||
         !cinder_snapshot_list(ctx->os.cinder, NULL, 0, &snaps, &nsnaps, &err))
         goto cleanup;
-    /* Without a catalog the sets are shown unverified. */
-    (void)app_catalog(ctx, &cat_err);
+    /* Without a catalog the sets are shown unverified; a missing one is
+     * not made here (opening it would create its directories). */
+    if (ctx->conf.catalog_dir && access(ctx->conf.catalog_dir, F_OK) == 0)
+        (void)app_catalog(ctx, &cat_err);
     done = calloc(nsnaps + 1, sizeof(*done));
     if (!done || !out) {
         snap_error_set(&err, SNAP_E_NOMEM, "out of memory");
