@@ -44,7 +44,10 @@ member="" foreign=""
 cleanup() {
     if [ -n "$member" ]; then
         p=$(echo "$member" | cut -c1-20)
-        "$G/gexec" "$DOM" "umount /vol/$p" >/dev/null 2>&1 || :
+        # The guest mounted it on /vol/<serial>: release it (unmount, no
+        # mountpoint left behind: test_cinder.sh takes every /vol entry
+        # for a disk).
+        "$G/gexec" "$DOM" "volrelease $p" >/dev/null 2>&1 || :
         "$C/detach-volume" "$DOM" "$member" --delete >/dev/null 2>&1 || echo "cannot detach $member"
     fi
     [ -z "$foreign" ] || openstack volume delete --purge "$foreign" >/dev/null 2>&1 || echo "cannot delete $foreign"
