@@ -482,6 +482,12 @@ app_os_snapshot_of_set(const coord_set *set, const cinder_snapshot *snap)
 
         if (m->kind != COORD_MEMBER_CINDER || !m->volume_id)
             continue;
+        /* No id: only a request whose outcome is unknown claims the
+         * volume's tagged snapshots; one never sent, or already swept
+         * (recovery marks it deleted), claims none. */
+        if (!m->location && m->state != COORD_MEMBER_REQUESTED &&
+            m->state != COORD_MEMBER_FAILED)
+            continue;
         claims[n].volume_id = m->volume_id;
         claims[n].snapshot_id = m->location;
         n++;
