@@ -164,6 +164,22 @@ bool cinder_snapshot_list(cinder_client *client, const cinder_kv *filter,
                           size_t nfilter, cinder_snapshot ***snaps,
                           size_t *nsnaps, snap_error *err);
 
+/* A volume of ours, and the snapshot of it we recorded making: @snapshot_id
+ * NULL when the request's outcome is unknown (Cinder may have made it, its
+ * id never came back). Both borrowed. */
+typedef struct cinder_snapshot_claim {
+    const char *volume_id;
+    const char *snapshot_id;
+} cinder_snapshot_claim;
+
+/* Whether @snap is one of @claims: a snapshot of one of their volumes that
+ * is the recorded snapshot, or any snapshot of a volume whose claim has no
+ * recorded id. Metadata is written by anyone in the project, so a snapshot
+ * found by metadata (cinder_snapshot_list() with a filter) is only ours to
+ * delete when this holds. A snapshot without a volume_id is never claimed. */
+bool cinder_snapshot_claimed(const cinder_snapshot *snap,
+                             const cinder_snapshot_claim *claims, size_t n);
+
 /* Sets metadata of snapshot @id: merges @kv into it, or with @replace makes
  * it exactly @kv. */
 bool cinder_snapshot_metadata_update(cinder_client *client, const char *id,

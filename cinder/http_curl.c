@@ -7,15 +7,26 @@
  * Easy handles are pooled and reset between uses (curl_easy_reset keeps the
  * handle's own caches); a share handle spreads DNS and TLS sessions over the
  * pool.
+ *
+ * No descriptor of ours may reach a child (qemu-img, the watchdog): every
+ * socket curl opens is made with SOCK_CLOEXEC (CURLOPT_OPENSOCKETFUNCTION),
+ * and the multi handle's wakeup socketpair, which libcurl 7.88 makes
+ * without it and no option reaches, is marked close-on-exec right after
+ * curl_multi_init() (multi_new()).
  */
+#define _GNU_SOURCE /* SOCK_CLOEXEC */
 #include "cinder/cinder_http.h"
 
 #include <curl/curl.h>
+#include <dirent.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #define DEFAULT_CONNECT_TIMEOUT_MS 5000
 #define DEFAULT_TIMEOUT_MS 30000
@@ -95,6 +106,93 @@ transport_free(void *impl)
     free(t->cacert);
     free(t->user_agent);
     free(t);
+}
+
+/* Opens the sockets curl asks for close-on-exec, atomically: a child
+ * started by another thread meanwhile must not inherit one. */
+static curl_socket_t
+open_socket(void *clientp, curlsocktype purpose, struct curl_sockaddr *addr)
+{
+    int fd;
+
+    (void)clientp;
+    (void)purpose;
+    fd = socket(addr->family, addr->socktype | SOCK_CLOEXEC, addr->protocol);
+    return fd < 0 ? CURL_SOCKET_BAD : fd;
+}
+
+/* The descriptors open now, ascending (new array, free()), or NULL. */
+static int *
+fds_open(size_t *n)
+{
+    DIR *d = opendir("/proc/self/fd"); /* glibc: O_CLOEXEC */
+    struct dirent *de;
+    int *fds = NULL, *grown, fd;
+    size_t cap = 0;
+
+    *n = 0;
+    if (!d)
+        return NULL;
+    while ((de = readdir(d))) {
+        if (de->d_name[0] < '0' || de->d_name[0] > '9')
+            continue;
+        fd = atoi(de->d_name);
+        if (fd == dirfd(d))
+            continue;
+        if (*n == cap) {
+            cap = cap ? 2 * cap : 64;
+            grown = realloc(fds, cap * sizeof(*fds));
+            if (!grown) {
+                free(fds);
+                closedir(d);
+                *n = 0;
+                return NULL;
+            }
+            fds = grown;
+        }
+        fds[(*n)++] = fd;
+    }
+    closedir(d);
+    return fds;
+}
+
+static bool
+fd_in(int fd, const int *fds, size_t n)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        if (fds[i] == fd)
+            return true;
+    }
+    return false;
+}
+
+/* curl_multi_init(), then close-on-exec on what it opened: libcurl 7.88
+ * makes its wakeup socketpair with plain socketpair() (newer versions
+ * pass SOCK_CLOEXEC), and no option changes that. A descriptor another
+ * thread opened meanwhile may be marked too, which is what every
+ * descriptor of ours wants anyway. */
+static CURLM *
+multi_new(void)
+{
+    size_t nbefore = 0, nafter = 0, i;
+    int *before = fds_open(&nbefore), *after, flags;
+    CURLM *multi = curl_multi_init();
+
+    /* Without a first listing (no /proc, no memory) nothing can be told
+     * apart: then the socketpair stays as libcurl made it. */
+    after = multi && before ? fds_open(&nafter) : NULL;
+    for (i = 0; i < nafter; i++) {
+        if (after[i] <= STDERR_FILENO || fd_in(after[i], before, nbefore))
+            continue;
+        flags = fcntl(after[i], F_GETFD);
+        if (flags >= 0 && !(flags & FD_CLOEXEC))
+            (void)fcntl(after[i], F_SETFD, flags | FD_CLOEXEC);
+    }
+    free(before);
+    free(after);
+    return multi;
 }
 
 static CURL *
@@ -367,6 +465,7 @@ transfer_setup(transfer *x)
     SETOPT(CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
     SETOPT(CURLOPT_FOLLOWLOCATION, 0L);
     SETOPT(CURLOPT_NOSIGNAL, 1L);
+    SETOPT(CURLOPT_OPENSOCKETFUNCTION, open_socket);
     SETOPT(CURLOPT_TCP_KEEPALIVE, 1L);
     SETOPT(CURLOPT_SHARE, t->share);
     SETOPT(CURLOPT_ERRORBUFFER, x->errbuf);
@@ -604,7 +703,7 @@ cinder_http_curl_new(const cinder_http_opts *opts, snap_error *err)
     t->user_agent = strdup(opts->user_agent ? opts->user_agent : ua);
     if (!t->user_agent)
         goto nomem;
-    t->multi = curl_multi_init();
+    t->multi = multi_new();
     t->share = curl_share_init();
     if (!t->multi || !t->share)
         goto nomem;

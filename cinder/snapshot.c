@@ -383,6 +383,25 @@ cinder_snapshot_list(cinder_client *c, const cinder_kv *filter, size_t nfilter,
 }
 
 bool
+cinder_snapshot_claimed(const cinder_snapshot *snap,
+                        const cinder_snapshot_claim *claims, size_t n)
+{
+    size_t i;
+
+    if (!snap || !snap->id || !snap->volume_id)
+        return false;
+    for (i = 0; i < n; i++) {
+        const cinder_snapshot_claim *cl = &claims[i];
+
+        if (!cl->volume_id || strcmp(cl->volume_id, snap->volume_id) != 0)
+            continue;
+        if (!cl->snapshot_id || strcmp(cl->snapshot_id, snap->id) == 0)
+            return true;
+    }
+    return false;
+}
+
+bool
 cinder_snapshot_metadata_update(cinder_client *c, const char *id,
                                 const cinder_kv *kv, size_t n, bool replace,
                                 snap_error *err)

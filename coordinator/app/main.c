@@ -7,10 +7,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "common/snap_log.h"
+#include "common/snap_text.h"
 #include "common/snap_time.h"
+#include "common/snap_uuid.h"
 #include "coordinator/app/actions.h"
 #include "coordinator/app/restore.h"
 #include "coordinator/app/export.h"
@@ -22,7 +25,8 @@
 #define MAX_MOUNTS 64
 
 static const char usage_text[] =
-    "usage: snapset [-v] [-c FILE] [--uri URI] [--catalog-dir DIR] COMMAND ...\n"
+    "usage: snapset [-v] [-c FILE] [--allow-insecure-config] [--uri URI]\n"
+    "               [--catalog-dir DIR] COMMAND ...\n"
     "\n"
     "commands:\n"
     "  create DOMAIN [--quiesce=required|preferred|off] [--pause|--no-pause]\n"
@@ -51,6 +55,8 @@ static const char usage_text[] =
     "global options:\n"
     "  -c, --config FILE      configuration (default /etc/snapset/snapset.conf\n"
     "                         when it exists, or $SNAPSET_CONF)\n"
+    "      --allow-insecure-config  a configuration file holding a secret\n"
+    "                         that others may read is a warning, not an error\n"
     "      --uri URI          libvirt URI (libvirt_uri)\n"
     "      --catalog-dir DIR  catalog directory (catalog_dir)\n"
     "      --agent-timeout MS, --frozen-timeout MS, --copy-timeout MS,\n"
@@ -66,20 +72,26 @@ static int usage_error(const char *fmt, ...)
 static int
 usage_error(const char *fmt, ...)
 {
+    char msg[1024];
     va_list ap;
 
-    fprintf(stderr, "snapset: ");
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
-    fprintf(stderr, "\n(see 'snapset --help')\n");
+    fputs("snapset: ", stderr);
+    snap_text_fputs(msg, stderr); /* it may quote an argument */
+    fputs("\n(see 'snapset --help')\n", stderr);
     return EXIT_USAGE;
 }
 
+/* Error messages quote what came from outside: a guest agent's words,
+ * Cinder's, libvirt's. */
 static int
 fail(const snap_error *err)
 {
-    fprintf(stderr, "snapset: %s\n", err->msg[0] ? err->msg : "failed");
+    fputs("snapset: ", stderr);
+    snap_text_fputs(err->msg[0] ? err->msg : "failed", stderr);
+    fputc('\n', stderr);
     return EXIT_FAILURE;
 }
 
@@ -100,10 +112,37 @@ parse_ms(const char *s, int64_t min, int64_t *out)
 
 /* ---- output -------------------------------------------------------------- */
 
+/* Text output shows strings that came from outside -- a guest agent's
+ * error, names and metadata an API caller or a tenant wrote, what libvirt
+ * and Cinder report -- so every one goes through snap_text (control
+ * characters escaped, never sent raw to a terminal). JSON output needs
+ * nothing: jansson escapes them. */
+
+/* @s escaped, or "-" for NULL, in one of a few rotating buffers: valid
+ * until eight more calls. For table cells; long text uses put_text(). */
+static const char *
+safe(const char *s)
+{
+    static char bufs[8][1024];
+    static unsigned next;
+    char *b = bufs[next++ % 8];
+
+    return snap_text_escape_buf(s ? s : "-", b, sizeof(bufs[0]));
+}
+
 static const char *
 opt_str(const char *s)
 {
-    return s ? s : "-";
+    return safe(s);
+}
+
+/* "label:        text\n" with @text escaped whole, however long. */
+static void
+put_text(const char *label, const char *text)
+{
+    printf("%-15s", label);
+    snap_text_fputs(text, stdout);
+    putchar('\n');
 }
 
 static void
@@ -140,13 +179,14 @@ print_set(const coord_set *set)
         snprintf(finished, sizeof(finished), "-");
     fmt_ms(fw, sizeof(fw), set->freeze_ms);
     fmt_ms(pw, sizeof(pw), set->pause_ms);
-    printf("set:           %s\n", set->uuid);
+    printf("set:           %s\n", safe(set->uuid));
     if (set->name)
-        printf("name:          %s\n", set->name);
-    printf("domain:        %s (%s)\n", set->domain_name, set->domain_uuid);
+        put_text("name:", set->name);
+    printf("domain:        %s (%s)\n", safe(set->domain_name),
+           safe(set->domain_uuid));
     printf("state:         %s\n", coord_set_state_name(set->state));
     if (set->error)
-        printf("error:         %s\n", set->error);
+        put_text("error:", set->error);
     printf("consistency:   %s\n", coord_consistency_name(set->consistency));
     printf("quiesce:       %s%s\n", coord_quiesce_name(set->quiesce),
            set->pause_requested ? ", paused" : "");
@@ -160,11 +200,15 @@ print_set(const coord_set *set)
 
         fmt_ms(mt, sizeof(mt), set->t_memory);
         printf("RAM state:     %s (saved in %s ms, inside the pause)\n",
-               set->memory, mt);
+               safe(set->memory), mt);
     }
-    for (i = 0; i < set->nmetadata; i++)
-        printf("%-14s %s = %s\n", i == 0 ? "metadata:" : "",
-               set->metadata[2 * i], set->metadata[2 * i + 1]);
+    for (i = 0; i < set->nmetadata; i++) {
+        printf("%-14s ", i == 0 ? "metadata:" : "");
+        snap_text_fputs(set->metadata[2 * i], stdout);
+        fputs(" = ", stdout);
+        snap_text_fputs(set->metadata[2 * i + 1], stdout);
+        putchar('\n');
+    }
     if (set->freeze_ms >= 0 || set->pause_ms >= 0) {
         char t[4][24];
 
@@ -177,7 +221,7 @@ print_set(const coord_set *set)
                t[0], t[1], t[2], t[3]);
     }
     if (set->backup_type)
-        printf("backup type:   %s (rotation %d)\n", set->backup_type,
+        printf("backup type:   %s (rotation %d)\n", safe(set->backup_type),
                set->rotation);
     printf("members:\n");
     printf("  %-8s %-7s %-10s %-12s %s\n", "TARGET", "KIND", "STATE", "SERIAL",
@@ -185,7 +229,7 @@ print_set(const coord_set *set)
     for (i = 0; i < set->nmembers; i++) {
         const coord_member *m = &set->members[i];
 
-        printf("  %-8s %-7s %-10s %-12s %s\n", m->target,
+        printf("  %-8s %-7s %-10s %-12s %s\n", safe(m->target),
                coord_member_kind_name(m->kind),
                coord_member_state_name(m->state), opt_str(m->serial),
                opt_str(m->location));
@@ -284,14 +328,30 @@ cmd_create(app_ctx *ctx, int argc, char **argv)
     return ok ? EXIT_SUCCESS : fail(&err);
 }
 
+/* The catalog's record of set @uuid, when it has one; NULL otherwise. The
+ * uuid is tenant-written metadata: only a whole one is looked up (the
+ * catalog takes prefixes too). */
+static coord_set *
+catalog_record(app_ctx *ctx, const char *uuid)
+{
+    snap_error e = {0};
+
+    if (!ctx->catalog || !snap_uuid_valid(uuid))
+        return NULL;
+    return coord_catalog_load(ctx->catalog, uuid, &e); /* absent: NULL */
+}
+
 /* Rebuilds sets from Cinder's snapshot metadata alone: a lost catalog is
- * not a lost backup. */
+ * not a lost backup. That metadata is written by anyone in the project:
+ * when the catalog still knows a set, a tagged snapshot that is not one of
+ * its members' is shown marked ("member": false, ":foreign"), and `delete`
+ * never touches it (it deletes what the catalog records). */
 static int
 list_from_cinder(app_ctx *ctx, const char *domain, bool json)
 {
     cinder_snapshot **snaps = NULL;
     size_t nsnaps = 0, i, k;
-    snap_error err = {0};
+    snap_error err = {0}, cat_err = {0};
     json_t *out = json_array();
     bool *done = NULL;
     int rc = EXIT_FAILURE;
@@ -299,6 +359,10 @@ list_from_cinder(app_ctx *ctx, const char *domain, bool json)
     if (!app_openstack(ctx, &err) ||
         !cinder_snapshot_list(ctx->os.cinder, NULL, 0, &snaps, &nsnaps, &err))
         goto cleanup;
+    /* Without a catalog the sets are shown unverified; a missing one is
+     * not made here (opening it would create its directories). */
+    if (ctx->conf.catalog_dir && access(ctx->conf.catalog_dir, F_OK) == 0)
+        (void)app_catalog(ctx, &cat_err);
     done = calloc(nsnaps + 1, sizeof(*done));
     if (!done || !out) {
         snap_error_set(&err, SNAP_E_NOMEM, "out of memory");
@@ -310,33 +374,55 @@ list_from_cinder(app_ctx *ctx, const char *domain, bool json)
         const char *set = cinder_kv_get(md, nmd, "snapset_set");
         const char *dom = cinder_kv_get(md, nmd, "snapset_domain");
         const char *cons = cinder_kv_get(md, nmd, "snapset_consistency");
-        json_t *members = json_array();
+        coord_set *known = NULL;
+        json_t *members;
 
-        if (done[i] || !set || (domain && (!dom || strcmp(domain, dom) != 0))) {
-            json_decref(members);
+        if (done[i] || !set)
+            continue;
+        known = catalog_record(ctx, set);
+        if (known) {
+            dom = known->domain_name;
+            cons = coord_consistency_name(known->consistency);
+        }
+        if (domain && (!dom || strcmp(domain, dom) != 0)) {
+            coord_set_free(known);
             continue;
         }
+        members = json_array();
         for (k = i; k < nsnaps; k++) {
             const char *s2 = cinder_kv_get(snaps[k]->metadata,
                                            snaps[k]->nmetadata, "snapset_set");
             const char *tgt = cinder_kv_get(snaps[k]->metadata,
                                             snaps[k]->nmetadata,
                                             "snapset_target");
+            json_t *m;
 
             if (!s2 || strcmp(s2, set) != 0)
                 continue;
             done[k] = true;
-            json_array_append_new(
-                members, json_pack("{s:s?, s:s, s:s?, s:s?}", "target", tgt,
-                                   "id", snaps[k]->id, "volume_id",
-                                   snaps[k]->volume_id, "status",
-                                   snaps[k]->status));
+            m = json_pack("{s:s?, s:s, s:s?, s:s?}", "target", tgt, "id",
+                          snaps[k]->id, "volume_id", snaps[k]->volume_id,
+                          "status", snaps[k]->status);
+            if (m && known) {
+                bool member = app_os_snapshot_of_set(known, snaps[k]);
+
+                json_object_set_new(m, "member", json_boolean(member));
+                if (!member)
+                    snap_warn("set %s: snapshot %s of volume %s carries the "
+                              "set's metadata but is not one of its "
+                              "members' snapshots",
+                              set, snaps[k]->id,
+                              snaps[k]->volume_id ? snaps[k]->volume_id : "?");
+            }
+            json_array_append_new(members, m);
         }
         json_array_append_new(
-            out, json_pack("{s:s, s:s?, s:s, s:s?, s:o}", "set", set, "domain",
-                           dom, "consistency", cons ? cons : "unknown",
-                           "created", snaps[i]->created_at, "snapshots",
-                           members));
+            out, json_pack("{s:s, s:s?, s:s, s:s?, s:b, s:o}", "set", set,
+                           "domain", dom, "consistency",
+                           cons ? cons : "unknown", "created",
+                           snaps[i]->created_at, "in_catalog", known != NULL,
+                           "snapshots", members));
+        coord_set_free(known);
     }
     if (json) {
         char *text = json_dumps(out, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
@@ -347,18 +433,22 @@ list_from_cinder(app_ctx *ctx, const char *domain, bool json)
         json_t *e, *m;
 
         printf("%-36s  %-16s  %-11s  %-26s  %s\n", "SET", "DOMAIN",
-               "CONSISTENCY", "CREATED", "SNAPSHOTS (target:id:status)");
+               "CONSISTENCY", "CREATED",
+               "SNAPSHOTS (target:id:status[:foreign])");
         json_array_foreach(out, i, e) {
             printf("%-36s  %-16s  %-11s  %-26s ",
-                   json_string_value(json_object_get(e, "set")),
-                   opt_str(json_string_value(json_object_get(e, "domain"))),
-                   json_string_value(json_object_get(e, "consistency")),
-                   opt_str(json_string_value(json_object_get(e, "created"))));
+                   safe(json_string_value(json_object_get(e, "set"))),
+                   safe(json_string_value(json_object_get(e, "domain"))),
+                   safe(json_string_value(json_object_get(e, "consistency"))),
+                   safe(json_string_value(json_object_get(e, "created"))));
             json_array_foreach(json_object_get(e, "snapshots"), k, m)
-                printf(" %s:%s:%s",
-                       opt_str(json_string_value(json_object_get(m, "target"))),
-                       json_string_value(json_object_get(m, "id")),
-                       opt_str(json_string_value(json_object_get(m, "status"))));
+                printf(" %s:%s:%s%s",
+                       safe(json_string_value(json_object_get(m, "target"))),
+                       safe(json_string_value(json_object_get(m, "id"))),
+                       safe(json_string_value(json_object_get(m, "status"))),
+                       json_is_false(json_object_get(m, "member"))
+                           ? ":foreign"
+                           : "");
             printf("\n");
         }
     }
@@ -435,7 +525,7 @@ cmd_list(app_ctx *ctx, int argc, char **argv)
             snap_iso8601(set->created_ms, created, sizeof(created));
             fmt_ms(fw, sizeof(fw), set->freeze_ms);
             printf("%-36s  %-16s  %-24s  %-9s  %-11s  %7zu  %6s  %s\n",
-                   set->uuid, set->domain_name, created,
+                   safe(set->uuid), safe(set->domain_name), created,
                    coord_set_state_name(set->state),
                    coord_consistency_name(set->consistency), set->nmembers,
                    fw, set->memory ? "yes" : "-");
@@ -503,7 +593,7 @@ cmd_delete(app_ctx *ctx, int argc, char **argv)
         return usage_error("'delete' takes one SET");
     if (!app_delete(ctx, id, flags, &err))
         return fail(&err);
-    printf("deleted set %s\n", id);
+    printf("deleted set %s\n", safe(id));
     return EXIT_SUCCESS;
 }
 
@@ -521,11 +611,60 @@ cmd_recover(app_ctx *ctx, int argc, char **argv)
     return EXIT_SUCCESS;
 }
 
+/* True when @url is plain http (case does not matter in a scheme). */
+static bool
+is_http(const char *url)
+{
+    return url && strncasecmp(url, "http://", 7) == 0;
+}
+
+/* What `check-config` warns about, one line each: settings that work but
+ * send credentials and tokens where anyone on the path can read or change
+ * them. Warnings only: the exit status stays 0. */
+static void
+check_config_warn(const coord_conf *conf)
+{
+    const coord_openstack_conf *o = &conf->openstack;
+    bool env = o->enabled && o->use_env; /* OS_* are read only then */
+    const char *v;
+    struct {
+        const char *name, *env, *value;
+    } urls[] = {
+        {"openstack.auth_url", "OS_AUTH_URL", o->auth_url},
+        {"openstack.volume_endpoint", "CINDER_ENDPOINT", o->volume_endpoint},
+        {"openstack.image_endpoint", "GLANCE_ENDPOINT", o->image_endpoint},
+    };
+    size_t i;
+
+    if (o->insecure)
+        snap_warn("openstack.insecure = true: TLS certificates and host "
+                  "names are not checked");
+    else if (env && (v = getenv("OS_INSECURE")) &&
+             (strcasecmp(v, "true") == 0 || strcmp(v, "1") == 0 ||
+              strcasecmp(v, "yes") == 0))
+        snap_warn("OS_INSECURE=%s: TLS certificates and host names are not "
+                  "checked",
+                  v);
+    for (i = 0; i < sizeof(urls) / sizeof(urls[0]); i++) {
+        if (urls[i].value) {
+            if (is_http(urls[i].value))
+                snap_warn("%s '%s' is plain http: credentials and tokens "
+                          "travel unencrypted",
+                          urls[i].name, urls[i].value);
+        } else if (env && is_http(getenv(urls[i].env))) {
+            snap_warn("%s '%s' is plain http: credentials and tokens travel "
+                      "unencrypted",
+                      urls[i].env, getenv(urls[i].env));
+        }
+    }
+}
+
 int
 main(int argc, char **argv)
 {
     static const struct option opts[] = {
         {"config", required_argument, NULL, 'c'},
+        {"allow-insecure-config", no_argument, NULL, 'I'},
         {"uri", required_argument, NULL, 'U'},
         {"catalog-dir", required_argument, NULL, 'C'},
         {"agent-timeout", required_argument, NULL, 'A'},
@@ -542,6 +681,7 @@ main(int argc, char **argv)
     app_ctx ctx;
     snap_error err = {0};
     const char *cmd;
+    bool allow_insecure = false;
     int c, rc, verbose = 0;
 
     memset(&ctx, 0, sizeof(ctx));
@@ -553,6 +693,9 @@ main(int argc, char **argv)
         switch (c) {
         case 'c':
             config = optarg;
+            break;
+        case 'I':
+            allow_insecure = true;
             break;
         case 'U':
             uri = optarg;
@@ -599,6 +742,7 @@ main(int argc, char **argv)
 
     if (!coord_conf_init(&ctx.conf, &err))
         return fail(&err);
+    ctx.conf.allow_insecure_file = allow_insecure;
     if (!config && access("/etc/snapset/snapset.conf", F_OK) == 0)
         config = "/etc/snapset/snapset.conf";
     if (config && !coord_conf_load(&ctx.conf, config, &err)) {
@@ -656,6 +800,7 @@ main(int argc, char **argv)
         if (argc != 1) {
             rc = usage_error("'check-config' takes no argument");
         } else {
+            check_config_warn(&ctx.conf);
             printf("configuration OK\n");
             rc = EXIT_SUCCESS;
         }

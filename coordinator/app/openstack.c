@@ -467,10 +467,58 @@ v_remove(void *impl, coord_set *set, coord_member *m, snap_error *err)
     return app_os_snapshot_remove(impl, m->location, err);
 }
 
+bool
+app_os_snapshot_of_set(const coord_set *set, const cinder_snapshot *snap)
+{
+    cinder_snapshot_claim *claims;
+    size_t i, n = 0;
+    bool mine;
+
+    claims = calloc(set->nmembers + 1, sizeof(*claims));
+    if (!claims)
+        return false; /* when in doubt, not ours */
+    for (i = 0; i < set->nmembers; i++) {
+        const coord_member *m = &set->members[i];
+
+        if (m->kind != COORD_MEMBER_CINDER || !m->volume_id)
+            continue;
+        /* No id: only a request whose outcome is unknown claims the
+         * volume's tagged snapshots; one never sent, or already swept
+         * (recovery marks it deleted), claims none. */
+        if (!m->location && m->state != COORD_MEMBER_REQUESTED &&
+            m->state != COORD_MEMBER_FAILED)
+            continue;
+        claims[n].volume_id = m->volume_id;
+        claims[n].snapshot_id = m->location;
+        n++;
+    }
+    mine = cinder_snapshot_claimed(snap, claims, n);
+    free(claims);
+    return mine;
+}
+
+/* True when @snapshot_id is a member's recorded snapshot. */
+static bool
+recorded(const coord_set *set, const char *snapshot_id)
+{
+    size_t i;
+
+    for (i = 0; i < set->nmembers; i++) {
+        const coord_member *m = &set->members[i];
+
+        if (m->kind == COORD_MEMBER_CINDER && m->location &&
+            strcmp(m->location, snapshot_id) == 0)
+            return true;
+    }
+    return false;
+}
+
 /* After a failed or interrupted set's members are gone: its group
  * snapshot, and any snapshot Cinder made for the set whose id never
  * reached the journal (snapset killed between Cinder accepting a request
- * and the journal write), found by the set's metadata. */
+ * and the journal write), found by the set's metadata. Anyone in the
+ * project can write that metadata: a tagged snapshot that is not one of
+ * the set's members' (app_os_snapshot_of_set()) is left alone. */
 static bool
 v_cleanup(void *impl, coord_set *set, snap_error *err)
 {
@@ -496,10 +544,18 @@ v_cleanup(void *impl, coord_set *set, snap_error *err)
     for (i = 0; i < n; i++) {
         if (!snaps[i]->id)
             continue;
-        snap_warn("set %s: deleting snapshot %s of volume %s, which the "
-                  "journal never recorded",
-                  set->uuid, snaps[i]->id,
-                  snaps[i]->volume_id ? snaps[i]->volume_id : "?");
+        if (!app_os_snapshot_of_set(set, snaps[i])) {
+            snap_warn("set %s: leaving snapshot %s of volume %s alone: it "
+                      "carries the set's metadata but is not a snapshot of "
+                      "the set's members",
+                      set->uuid, snaps[i]->id,
+                      snaps[i]->volume_id ? snaps[i]->volume_id : "?");
+            continue;
+        }
+        if (!recorded(set, snaps[i]->id))
+            snap_warn("set %s: deleting snapshot %s of volume %s, which the "
+                      "journal never recorded",
+                      set->uuid, snaps[i]->id, snaps[i]->volume_id);
         snap_error_clear(&e);
         if (!app_os_snapshot_remove(os, snaps[i]->id, &e) && ok) {
             snap_error_set(err, e.code, "cannot delete unrecorded snapshot "

@@ -45,6 +45,13 @@ bool app_os_group_snapshot_remove(app_os *os, const char *id,
 bool app_os_snapshot_remove(app_os *os, const char *snapshot_id,
                             snap_error *err);
 
+/* Whether @snap, found in Cinder by @set's "snapset_set" metadata (which
+ * anyone in the project can write), is the set's own: a snapshot of one of
+ * its Cinder members' volumes, and that member's recorded snapshot unless
+ * the member's request never returned an id (requested or failed, not yet
+ * swept). Only such snapshots are ever deleted as the set's. */
+bool app_os_snapshot_of_set(const coord_set *set, const cinder_snapshot *snap);
+
 /* The volume ops; impl is an app_os. */
 extern const coord_volume_ops app_os_volume_ops;
 

@@ -1,4 +1,5 @@
 /* coordinator/app/qimg.c -- see qimg.h. */
+#define _GNU_SOURCE /* pipe2(), posix_spawn_file_actions_addclosefrom_np() */
 #include "coordinator/app/qimg.h"
 
 #include <errno.h>
@@ -56,9 +57,11 @@ app_cmd_run(const char *const *argv, int64_t timeout_ms, const char *what,
     int64_t deadline = timeout_ms > 0 ? snap_now_ms() + timeout_ms : -1;
     bool fa_init = false, timed_out = false, ok = false;
 
-    if (pipe(fds) < 0)
+    /* Both ends close-on-exec: the child gets its end as stderr through
+     * the file actions (dup2 clears the flag on the copy), and a child
+     * another thread starts meanwhile gets neither. */
+    if (pipe2(fds, O_CLOEXEC) < 0)
         return snap_error_set_errno(err, errno, "%s: cannot make a pipe", what);
-    (void)fcntl(fds[0], F_SETFD, FD_CLOEXEC); /* best effort: the child */
     if (posix_spawn_file_actions_init(&fa) != 0) {
         snap_error_set(err, SNAP_E_NOMEM, "%s: out of memory", what);
         goto cleanup;
@@ -70,7 +73,10 @@ app_cmd_run(const char *const *argv, int64_t timeout_ms, const char *what,
              : posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY,
                                                 0)) ||
         posix_spawn_file_actions_adddup2(&fa, fds[1], 2) ||
-        posix_spawn_file_actions_addclose(&fa, fds[1])) {
+        /* Nothing but 0, 1 and 2 reaches the command, even a descriptor a
+         * library opened without close-on-exec (curl's resolver makes a
+         * socketpair without it while a lookup runs). */
+        posix_spawn_file_actions_addclosefrom_np(&fa, 3)) {
         snap_error_set(err, SNAP_E_NOMEM, "%s: out of memory", what);
         goto cleanup;
     }

@@ -7,7 +7,7 @@
  *   us -> watchdog: 'P' the vCPUs may be paused by us, 'D' done: we
  *                   resumed and thawed; EOF without 'D': we died
  */
-#define _GNU_SOURCE /* pipe2() */
+#define _GNU_SOURCE /* pipe2(), closefrom() */
 #include "coordinator/app/watchdog.h"
 
 #include <errno.h>
@@ -22,6 +22,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "common/snap_text.h"
 #include "common/snap_time.h"
 
 #define WATCHDOG_START_MS 10000 /* bound for the watchdog to connect */
@@ -123,6 +124,10 @@ wd_arm(void *impl, int64_t timeout_ms, snap_error *err)
         (void)setpgid(0, 0); /* not killed with our terminal's job */
         if (dup2(down[0], STDIN_FILENO) < 0 || dup2(up[1], STDOUT_FILENO) < 0)
             _exit(127);
+        /* Its pipes and stderr only: none of our connections (curl's,
+         * libvirt's) or catalog files, even one a library opened without
+         * close-on-exec. It opens its own libvirt connection. */
+        closefrom(STDERR_FILENO + 1);
         execl("/proc/self/exe", "snapset", "__watchdog", w->uri,
               w->domain_uuid, t, a, (char *)NULL);
         _exit(127);
@@ -193,6 +198,15 @@ silent(void *opaque, virErrorPtr e)
     (void)e;
 }
 
+/* libvirt's message may quote the guest agent: escaped (snap_text.h). */
+static void
+say_failed(const char *what)
+{
+    fprintf(stderr, "snapset: watchdog: cannot %s: ", what);
+    snap_text_fputs(virGetLastErrorMessage(), stderr);
+    fputc('\n', stderr);
+}
+
 static void
 release_guest(virDomainPtr dom, bool paused, int agent_s, const char *why)
 {
@@ -202,15 +216,13 @@ release_guest(virDomainPtr dom, bool paused, int agent_s, const char *why)
     /* Resume first: a paused guest cannot answer its agent. */
     if (paused && virDomainGetState(dom, &state, &reason, 0) == 0 &&
         state == VIR_DOMAIN_PAUSED && virDomainResume(dom) < 0)
-        fprintf(stderr, "snapset: watchdog: cannot resume: %s\n",
-                virGetLastErrorMessage());
+        say_failed("resume");
     (void)virDomainAgentSetResponseTimeout(dom, agent_s, 0);
     for (i = 0; i < 3; i++) {
         if (virDomainFSThaw(dom, NULL, 0, 0) >= 0)
             return;
     }
-    fprintf(stderr, "snapset: watchdog: cannot thaw: %s\n",
-            virGetLastErrorMessage());
+    say_failed("thaw");
 }
 
 int

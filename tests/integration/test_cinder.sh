@@ -25,7 +25,9 @@ vols=""
 detach_all() {
     for v in $vols; do
         p=$(echo "$v" | cut -c1-20)
-        "$G/gexec" "$DOM" "umount /vol/$p" >/dev/null 2>&1 || :
+        # Unmounted and its mountpoint gone: a stale /vol entry would be
+        # taken for a disk by the next run.
+        "$G/gexec" "$DOM" "volrelease $p" >/dev/null 2>&1 || :
         "$C/detach-volume" "$DOM" "$v" --delete >/dev/null 2>&1 || echo "cannot detach $v"
     done
 }

@@ -785,6 +785,41 @@ test_transport_failure_names_the_object(void **state)
     fixture_close(&f);
 }
 
+/* A snapshot found by metadata (anyone in the project can write it) is
+ * ours only when it is of one of our volumes, and the one we recorded
+ * unless the request's outcome is unknown. */
+static void
+test_snapshot_claimed_only_for_our_volumes(void **state)
+{
+    cinder_snapshot_claim claims[] = {
+        {VOL_A, SNAP_A}, /* recorded */
+        {VOL_B, NULL},   /* outcome unknown */
+    };
+    cinder_snapshot snap;
+
+    (void)state;
+    memset(&snap, 0, sizeof(snap));
+    snap.id = SNAP_A;
+    snap.volume_id = VOL_A;
+    assert_true(cinder_snapshot_claimed(&snap, claims, 2));
+    /* Another snapshot of a volume whose snapshot is recorded: not ours. */
+    snap.id = SNAP_C;
+    assert_false(cinder_snapshot_claimed(&snap, claims, 2));
+    /* Any snapshot of the volume whose request never returned an id. */
+    snap.volume_id = VOL_B;
+    assert_true(cinder_snapshot_claimed(&snap, claims, 2));
+    /* Our recorded id, but on a volume that is not the member's. */
+    snap.id = SNAP_A;
+    snap.volume_id = VOL_C;
+    assert_false(cinder_snapshot_claimed(&snap, claims, 2));
+    /* No volume, no claims, no snapshot. */
+    snap.volume_id = NULL;
+    assert_false(cinder_snapshot_claimed(&snap, claims, 2));
+    snap.volume_id = VOL_B;
+    assert_false(cinder_snapshot_claimed(&snap, claims, 0));
+    assert_false(cinder_snapshot_claimed(NULL, claims, 2));
+}
+
 int
 main(void)
 {
@@ -810,6 +845,7 @@ main(void)
             test_malformed_replies_give_clear_errors_without_crashing),
         cmocka_unit_test(test_bad_ids_are_refused_before_any_request),
         cmocka_unit_test(test_transport_failure_names_the_object),
+        cmocka_unit_test(test_snapshot_claimed_only_for_our_volumes),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

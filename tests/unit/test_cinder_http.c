@@ -1,8 +1,12 @@
 /* tests/unit/test_cinder_http.c -- the libcurl transport against a small
  * HTTP/1.1 server on 127.0.0.1 run by this test: connection reuse, parallel
- * requests, timeouts, the http/https-only rule, streaming bodies, limits. */
+ * requests, timeouts, the http/https-only rule, streaming bodies, limits,
+ * descriptors that never reach a child. */
+#define _GNU_SOURCE /* accept4() */
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
@@ -234,7 +238,9 @@ server_main(void *arg)
         p.events = POLLIN;
         if (poll(&p, 1, 20) <= 0)
             continue;
-        fd = accept(srv->fd, NULL, NULL);
+        /* Close-on-exec like the client's: the descriptor test below
+         * looks at every new one in this process. */
+        fd = accept4(srv->fd, NULL, NULL, SOCK_CLOEXEC);
         if (fd < 0)
             continue;
         cn = calloc(1, sizeof(*cn));
@@ -688,6 +694,92 @@ test_methods_and_in_memory_bodies(void **state)
     cinder_http_free(h);
 }
 
+/* Whether @fd is in the @n descriptors @fds. */
+static bool
+fd_listed(int fd, const int *fds, size_t n)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        if (fds[i] == fd)
+            return true;
+    }
+    return false;
+}
+
+/* The descriptors open in this process, in @fds (up to @cap); their count. */
+static size_t
+fds_list(int *fds, size_t cap)
+{
+    DIR *d = opendir("/proc/self/fd");
+    struct dirent *de;
+    size_t n = 0;
+
+    assert_non_null(d);
+    while ((de = readdir(d)) && n < cap) {
+        if (de->d_name[0] >= '0' && de->d_name[0] <= '9' &&
+            atoi(de->d_name) != dirfd(d))
+            fds[n++] = atoi(de->d_name);
+    }
+    closedir(d);
+    return n;
+}
+
+/* Every descriptor the transport opens -- its connections and the multi
+ * handle's wakeup socketpair (libcurl 7.88 makes that one without
+ * SOCK_CLOEXEC) -- is close-on-exec: none reaches qemu-img or the
+ * watchdog. */
+static void
+test_descriptors_are_close_on_exec(void **state)
+{
+    server *srv = *state;
+    cinder_http_request reqs[3];
+    cinder_http_response resps[3];
+    snap_error err = {0}, errs[3];
+    int before[1024], after[1024], flags;
+    size_t nbefore, nafter, i, sockets = 0;
+    bool oks[3];
+    cinder_http *h;
+    char u[128], link[64], target[128];
+    ssize_t len;
+
+    nbefore = fds_list(before, 1024);
+    h = cinder_http_curl_new(NULL, &err);
+    assert_non_null(h);
+    memset(reqs, 0, sizeof(reqs));
+    memset(errs, 0, sizeof(errs));
+    url(u, sizeof(u), srv, "/slow?ms=200"); /* three at once: three sockets */
+    for (i = 0; i < 3; i++) {
+        reqs[i].url = u;
+        cinder_http_response_init(&resps[i]);
+    }
+    assert_true(cinder_http_perform_many(h, reqs, resps, errs, oks, 3, &err));
+    for (i = 0; i < 3; i++) {
+        assert_true(oks[i]);
+        cinder_http_response_release(&resps[i]);
+    }
+    /* The connections stay cached in the transport: look at them now. */
+    nafter = fds_list(after, 1024);
+    for (i = 0; i < nafter; i++) {
+        if (fd_listed(after[i], before, nbefore))
+            continue;
+        snprintf(link, sizeof(link), "/proc/self/fd/%d", after[i]);
+        len = readlink(link, target, sizeof(target) - 1);
+        target[len > 0 ? len : 0] = '\0';
+        if (strncmp(target, "socket:", 7) == 0)
+            sockets++;
+        flags = fcntl(after[i], F_GETFD);
+        if (flags < 0)
+            continue; /* closed meanwhile (a server thread's) */
+        if (!(flags & FD_CLOEXEC))
+            fail_msg("descriptor %d (%s) is not close-on-exec", after[i],
+                     target);
+    }
+    /* Three client connections, their server ends, the socketpair. */
+    assert_true(sockets >= 5);
+    cinder_http_free(h);
+}
+
 int
 main(void)
 {
@@ -703,6 +795,7 @@ main(void)
         cmocka_unit_test(test_upload_callback_error_aborts_the_request),
         cmocka_unit_test(test_buffered_body_is_bounded),
         cmocka_unit_test(test_methods_and_in_memory_bodies),
+        cmocka_unit_test(test_descriptors_are_close_on_exec),
     };
 
     return cmocka_run_group_tests(tests, server_setup, server_teardown);
