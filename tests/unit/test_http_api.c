@@ -2,6 +2,8 @@
  * port) over a fake backend, driven with libcurl: routes, every bad-input
  * code, tokens (file and a fake Keystone with its cache), metrics, and a
  * server that keeps serving through all of it. */
+#include <arpa/inet.h>
+#include <poll.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -857,6 +860,37 @@ tokens_files_readable_by_others_or_malformed_are_refused(void **state)
             fail_msg("case %zu: '%s' lacks '%s'", i, err.msg, cases[i].want);
     }
     {
+        /* a symlink to a good file, a file of another user */
+        http_api_opts o;
+        snap_error err = {0};
+        char link[200];
+
+        write_tokens(path, ADMIN " admin admin\n", 0600);
+        snprintf(link, sizeof(link), "%s/link-tokens", fx->dir);
+        assert_int_equal(symlink(path, link), 0);
+        http_api_opts_init(&o);
+        o.backend = &fake_ops;
+        o.tokens_file = link;
+        assert_null(http_api_new(&o, &err));
+        assert_non_null(strstr(err.msg, "is a symlink"));
+        unlink(link);
+        snap_error_clear(&err);
+        if (geteuid() == 0) {
+            assert_int_equal(chown(path, 65534, 65534), 0);
+            o.tokens_file = path;
+            assert_null(http_api_new(&o, &err));
+            assert_non_null(strstr(err.msg, "is owned by uid 65534"));
+            snap_error_clear(&err);
+            assert_int_equal(chown(path, 0, 0), 0);
+        }
+        /* 0640, owned by us: fine */
+        assert_int_equal(chmod(path, 0640), 0);
+        o.tokens_file = path;
+        http_api_free(http_api_new(&o, &err));
+        if (snap_error_isset(&err))
+            fail_msg("%s", err.msg);
+    }
+    {
         http_api_opts o;
         snap_error err = {0};
 
@@ -1180,6 +1214,74 @@ healthz_and_cached_tokens_answer_while_keystone_stalls(void **state)
         assert_int_equal(rc[i].status, 503); /* the deadline, not a hang */
         assert_true(rc[i].ms < 2000);
     }
+}
+
+static int
+connect_to(int port)
+{
+    struct sockaddr_in a;
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+    assert_true(fd >= 0);
+    memset(&a, 0, sizeof(a));
+    a.sin_family = AF_INET;
+    a.sin_port = htons((uint16_t)port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+    return fd;
+}
+
+/* True when the server has closed @fd (within @ms). */
+static bool
+closed_within(int fd, int ms)
+{
+    struct pollfd p = {fd, POLLIN, 0};
+    char buf[256];
+
+    if (poll(&p, 1, ms) <= 0)
+        return false;
+    return recv(fd, buf, sizeof(buf), MSG_DONTWAIT) <= 0;
+}
+
+static void
+slow_clients_are_cut_at_the_request_deadline(void **state)
+{
+    fixture *fx = *state; /* request deadline 1 s, 2 per address */
+    static const char line[] = "GET /v1/sets HTTP/1.1\r\nHost: x\r\n";
+    int64_t t0 = snap_now_ms();
+    size_t i;
+    int fd = connect_to(fx->port);
+    bool cut = false;
+
+    /* one byte every 200 ms: never idle, never done */
+    for (i = 0; i < sizeof(line) - 1 && !cut; i++) {
+        if (send(fd, &line[i], 1, MSG_NOSIGNAL) != 1)
+            cut = true;
+        else
+            cut = closed_within(fd, 200);
+    }
+    assert_true(cut);
+    if (snap_now_ms() - t0 > 2500)
+        fail_msg("cut after %lld ms", (long long)(snap_now_ms() - t0));
+    close(fd);
+    assert_still_serving(fx);
+}
+
+static void
+one_address_gets_a_bounded_number_of_connections(void **state)
+{
+    fixture *fx = *state; /* 2 per address */
+    int a = connect_to(fx->port), b = connect_to(fx->port), c;
+
+    snap_sleep_ms(100);
+    c = connect_to(fx->port); /* accepted by the kernel, closed by MHD */
+    assert_true(closed_within(c, 1000));
+    assert_false(closed_within(a, 100));
+    close(a);
+    close(b);
+    close(c);
+    snap_sleep_ms(200);
+    assert_still_serving(fx);
 }
 
 /* ---- tests: create ------------------------------------------------------- */
@@ -1926,6 +2028,12 @@ main(void)
         S(cached_answers_expire_and_revoked_tokens_stop_working),
         S(healthz_and_cached_tokens_answer_while_keystone_stalls),
 #undef S
+        cmocka_unit_test_setup_teardown(
+            slow_clients_are_cut_at_the_request_deadline, setup_limits,
+            teardown),
+        cmocka_unit_test_setup_teardown(
+            one_address_gets_a_bounded_number_of_connections, setup_limits,
+            teardown),
     };
     int rc;
 
