@@ -586,9 +586,11 @@ flight_unlink(http_api *api, flight *f)
     }
 }
 
-/* A validator thread: takes the oldest flight not started, asks Keystone
- * without any lock held, records the answer in the caches and wakes those
- * who wait for it. */
+/* A validator thread: takes the newest flight not started (under a flood
+ * the newest callers are the ones still waiting), asks Keystone without
+ * any lock held, records the answer in the caches and wakes those who
+ * wait for it. Stops at once when the server stops: the flights left are
+ * freed by http_api_free(). */
 static void *
 validator_main(void *arg)
 {
@@ -602,11 +604,11 @@ validator_main(void *arg)
         int64_t now, until;
         bool ok;
 
+        if (api->stopping)
+            break;
         for (f = api->flights; f && f->started; f = f->next)
             ;
         if (!f) {
-            if (api->stopping)
-                break;
             pthread_cond_wait(&api->work_cv, &api->cache_mu);
             continue;
         }
