@@ -1003,6 +1003,8 @@ cinder_token_info_release(cinder_token_info *info)
     free(info->user_name);
     free(info->project_id);
     free(info->project_name);
+    free(info->project_domain_id);
+    free(info->project_domain_name);
     cinder_strv_free(info->roles, info->nroles);
     memset(info, 0, sizeof(*info));
 }
@@ -1019,29 +1021,6 @@ cinder_token_info_has_role(const cinder_token_info *info, const char *role)
             return true;
     }
     return false;
-}
-
-static bool
-noauth_validate(const char *subject, cinder_token_info *info, snap_error *err)
-{
-    const char *colon = strchr(subject, ':');
-
-    if (!colon || colon == subject || !colon[1])
-        return snap_error_set(
-            err, SNAP_E_NOTFOUND,
-            "token is not valid: noauth tokens are 'user:project'");
-    info->user_id = strndup(subject, (size_t)(colon - subject));
-    info->project_id = strdup(colon + 1);
-    info->roles = calloc(1, sizeof(*info->roles));
-    if (info->roles)
-        info->roles[0] = strdup("admin"); /* Cinder's noauth context is admin */
-    if (!info->user_id || !info->project_id || !info->roles ||
-        !info->roles[0]) {
-        cinder_token_info_release(info);
-        return snap_error_set(err, SNAP_E_NOMEM, "out of memory");
-    }
-    info->nroles = 1;
-    return true;
 }
 
 bool
@@ -1066,7 +1045,10 @@ cinder_session_validate_token(cinder_session *s, const char *subject,
         return snap_error_set(err, SNAP_E_NOTFOUND,
                               "token is not valid: malformed");
     if (s->auth_type == CINDER_AUTH_NOAUTH)
-        return noauth_validate(subject, info, err);
+        return snap_error_set(err, SNAP_E_INVALID,
+                              "%s: noauth has no Keystone to ask (use a "
+                              "tokens file)",
+                              what);
 
     len = strlen(s->auth_url) + sizeof("/auth/tokens?nocatalog");
     url = malloc(len);
@@ -1108,6 +1090,12 @@ cinder_session_validate_token(cinder_session *s, const char *subject,
     obj = json_object_get(token, "project");
     if (!cinder_json_string(obj, "id", false, &out.project_id, what, err) ||
         !cinder_json_string(obj, "name", false, &out.project_name, what, err))
+        goto cleanup;
+    obj = json_object_get(obj, "domain");
+    if (!cinder_json_string(obj, "id", false, &out.project_domain_id, what,
+                            err) ||
+        !cinder_json_string(obj, "name", false, &out.project_domain_name,
+                            what, err))
         goto cleanup;
     roles = json_object_get(token, "roles");
     if (json_is_array(roles) && json_array_size(roles) > 0) {

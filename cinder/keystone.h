@@ -86,6 +86,8 @@ typedef struct cinder_token_info {
     char *user_name;
     char *project_id;
     char *project_name;
+    char *project_domain_id;   /* the project's domain; may be NULL */
+    char *project_domain_name;
     char **roles; /* role names */
     size_t nroles;
     int64_t expires_ms; /* wall clock (ms since the epoch);
@@ -182,7 +184,8 @@ bool cinder_session_request_many(cinder_session *session,
  * X-Subject-Token), authenticated with the session's own token, which needs
  * the right to validate others' tokens (admin or service role, by default
  * policy). Fills @info (release it with cinder_token_info_release()).
- * In noauth mode "user:project" is accepted without any request.
+ * In noauth mode there is nothing to validate with: every token is
+ * refused (SNAP_E_INVALID), so that noauth never lets a caller in.
  * Errors: SNAP_E_NOTFOUND when the token is invalid, expired or revoked;
  * SNAP_E_HTTP when Keystone fails or refuses us (http_status 401/403);
  * SNAP_E_TIMEOUT; SNAP_E_INVALID for a malformed reply. */

@@ -1,10 +1,14 @@
 /* coordinator/coord_conf.c -- see coord_conf.h. */
 #include "coordinator/coord_conf.h"
 
+#include <errno.h>
 #include <libconfig.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+
+#include "common/snap_log.h"
 
 bool
 coord_conf_init(coord_conf *conf, snap_error *err)
@@ -30,7 +34,13 @@ coord_conf_init(coord_conf *conf, snap_error *err)
     conf->http.workers = 2;
     conf->http.max_queue = 64;
     conf->http.connection_timeout_ms = 30000;
-    conf->http.token_cache_ms = 300000;
+    conf->http.max_connections = 256;
+    conf->http.max_connections_per_ip = 16;
+    conf->http.request_timeout_ms = 30000;
+    conf->http.token_cache_ms = 60000;
+    conf->http.negative_cache_ms = 10000;
+    conf->http.validate_timeout_ms = 5000;
+    conf->http.validators = 4;
     conf->http.shutdown_timeout_ms = 600000;
     conf->http.schedule = true;
     if (!coord_str_set(&conf->libvirt_uri, "qemu:///system", err) ||
@@ -38,7 +48,9 @@ coord_conf_init(coord_conf *conf, snap_error *err)
         !coord_str_set(&conf->copy_format, "qcow2", err) ||
         !coord_str_set(&conf->http.address, "127.0.0.1", err) ||
         !coord_str_set(&conf->http.tokens_file, "/etc/snapset/api-tokens",
-                       err)) {
+                       err) ||
+        !coord_strv_append(&conf->http.allowed_roles,
+                           &conf->http.nallowed_roles, "admin", err)) {
         coord_conf_release(conf);
         return false;
     }
@@ -415,8 +427,29 @@ load_http(conf_ctx *c, coord_http_conf *h, const config_setting_t *g)
             if (!get_ms(c, s, 1000, 3600000, &h->connection_timeout_ms))
                 return false;
         } else if (strcmp(name, "token_cache_ms") == 0) {
-            if (!get_ms(c, s, 0, 86400000, &h->token_cache_ms))
+            if (!get_ms(c, s, 0, 3600000, &h->token_cache_ms))
                 return false;
+        } else if (strcmp(name, "negative_cache_ms") == 0) {
+            if (!get_ms(c, s, 0, 600000, &h->negative_cache_ms))
+                return false;
+        } else if (strcmp(name, "validate_timeout_ms") == 0) {
+            if (!get_ms(c, s, 100, 120000, &h->validate_timeout_ms))
+                return false;
+        } else if (strcmp(name, "request_timeout_ms") == 0) {
+            if (!get_ms(c, s, 1000, 3600000, &h->request_timeout_ms))
+                return false;
+        } else if (strcmp(name, "validators") == 0) {
+            if (!get_int(c, s, 1, 64, &v))
+                return false;
+            h->validators = (int)v;
+        } else if (strcmp(name, "max_connections") == 0) {
+            if (!get_int(c, s, 1, 4096, &v))
+                return false;
+            h->max_connections = (int)v;
+        } else if (strcmp(name, "max_connections_per_ip") == 0) {
+            if (!get_int(c, s, 1, 4096, &v))
+                return false;
+            h->max_connections_per_ip = (int)v;
         } else if (strcmp(name, "shutdown_timeout_ms") == 0) {
             if (!get_ms(c, s, 0, 86400000, &h->shutdown_timeout_ms))
                 return false;
@@ -618,6 +651,39 @@ load_policies(conf_ctx *c, coord_conf *conf, const config_setting_t *l)
     return true;
 }
 
+/* A file holding a password or an application credential secret must not
+ * be readable by others (with allow_insecure_file: a warning). */
+static bool
+check_secret_mode(config_t *cfg, const coord_conf *conf, const char *path,
+                  snap_error *err)
+{
+    struct stat st;
+    const char *what = NULL;
+
+    if (config_lookup(cfg, "openstack.password"))
+        what = "a password";
+    else if (config_lookup(cfg, "openstack.application_credential_secret"))
+        what = "an application credential secret";
+    if (!what)
+        return true;
+    if (stat(path, &st) < 0)
+        return snap_error_set_errno(err, errno, "cannot stat config file '%s'",
+                                    path);
+    if (!(st.st_mode & S_IROTH))
+        return true;
+    if (conf->allow_insecure_file) {
+        snap_warn("config file '%s' holds %s and others can read it (mode "
+                  "%04o): chmod o-r it",
+                  path, what, (unsigned)(st.st_mode & 07777));
+        return true;
+    }
+    return snap_error_set(err, SNAP_E_INVALID,
+                          "config file '%s' holds %s and others can read it "
+                          "(mode %04o): chmod o-r it, or pass "
+                          "--allow-insecure-config",
+                          path, what, (unsigned)(st.st_mode & 07777));
+}
+
 bool
 coord_conf_load(coord_conf *conf, const char *path, snap_error *err)
 {
@@ -636,6 +702,8 @@ coord_conf_load(coord_conf *conf, const char *path, snap_error *err)
                            config_error_line(&cfg), config_error_text(&cfg));
         goto cleanup;
     }
+    if (!check_secret_mode(&cfg, conf, path, err))
+        goto cleanup;
     root = config_root_setting(&cfg);
     n = config_setting_length(root);
     for (i = 0; i < n; i++) {

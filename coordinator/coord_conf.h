@@ -49,19 +49,28 @@ typedef struct coord_openstack_conf {
 typedef struct coord_http_conf {
     char *address;            /* "127.0.0.1" */
     int port;                 /* 8790; 0: any free port (printed) */
-    char *tokens_file;        /* tokens when Keystone is not used; must not
-                                 be readable by others */
+    char *tokens_file;        /* tokens when Keystone is not used (also
+                                 with noauth): a regular file owned by
+                                 root, mode 0600 or 0640 */
     int64_t max_body_bytes;   /* larger request bodies get 413 */
-    char **allowed_roles;     /* empty: any role */
+    char **allowed_roles;     /* act on every domain: ["admin"]; empty:
+                                 only the projects owning a domain do */
     size_t nallowed_roles;
-    char **allowed_projects;  /* empty: any project */
+    char **allowed_projects;  /* ids or "NAME@DOMAIN"; empty: any project */
     size_t nallowed_projects;
-    int threads;              /* connection threads */
+    int threads;              /* unused: a thread per connection */
+    int max_connections;      /* open connections at once: 256 */
+    int max_connections_per_ip; /* from one address: 16 */
+    int64_t request_timeout_ms; /* one request, first byte to answer */
+    int64_t negative_cache_ms;  /* a refused token is refused this long */
+    int64_t validate_timeout_ms;/* a request waits this long for Keystone */
+    int validators;           /* token validations at once */
     int workers;              /* background jobs at once */
     int max_queue;            /* accepted jobs waiting for a worker */
     int64_t connection_timeout_ms; /* an idle or slow client */
     int64_t token_cache_ms;   /* a Keystone answer is reused at most this
-                                 long (and never past the token's expiry) */
+                                 long (and never past the token's expiry):
+                                 a revoked token works until then */
     int64_t shutdown_timeout_ms; /* SIGTERM: waiting for running jobs */
     bool schedule;            /* serve runs policies that have a schedule */
 } coord_http_conf;

@@ -16,14 +16,19 @@
 #include <strings.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/snap_log.h"
+#include "coordinator/app/http_authz.h"
 #include "common/snap_time.h"
 #include "coordinator/coord_catalog.h"
 #include "coordinator/coord_policy.h"
 
-#define TOKEN_CACHE_MAX 1024
+#define TOKEN_CACHE_MAX 1024 /* positive answers */
+#define NEGATIVE_CACHE_MAX 512 /* refused tokens */
+#define FLIGHTS_MAX 64 /* distinct tokens waiting for Keystone */
+#define REAPER_TICK_MS 100
 #define TOKENS_FILE_MAX (1024 * 1024)
 #define TOKEN_MIN_LEN 16
 #define TOKEN_MAX_LEN 8192
@@ -62,10 +67,36 @@ typedef struct file_token {
 
 typedef struct cached_token {
     char *token;
-    http_identity id;
+    http_identity id; /* empty in the negative cache */
     int64_t until_ms; /* wall clock */
     int64_t used_ms;  /* monotonic, for eviction */
 } cached_token;
+
+typedef struct token_cache {
+    cached_token *e;
+    size_t n, max;
+} token_cache;
+
+/* One validation of one token, shared by every request that carries it
+ * while it runs (single flight). Freed by the last of the validator and
+ * its waiters. */
+typedef struct flight {
+    char *token;
+    int waiters;  /* requests waiting for it */
+    bool started; /* a validator has it */
+    bool done;
+    unsigned status; /* 0, 401 or 503 */
+    http_identity id;
+    struct flight *next;
+} flight;
+
+/* An open connection, for the request deadline (MHD's socket context). */
+typedef struct live_conn {
+    int fd;
+    int64_t start_ms; /* monotonic: its current request began */
+    bool cut;
+    struct live_conn *prev, *next;
+} live_conn;
 
 struct http_api {
     struct MHD_Daemon *mhd;
@@ -75,9 +106,13 @@ struct http_api {
     size_t nroles;
     char **projects;
     size_t nprojects;
+    http_authz_conf authz; /* borrows roles and projects */
     const http_auth_ops *auth;
     void *auth_impl;
     int64_t token_cache_ms;
+    int64_t negative_cache_ms;
+    int64_t validate_timeout_ms;
+    int64_t request_timeout_ms;
     const http_backend_ops *backend;
     void *backend_impl;
     coord_quiesce quiesce;
@@ -85,9 +120,23 @@ struct http_api {
     file_token *tokens;
     size_t ntokens;
 
-    pthread_mutex_t cache_mu;
-    cached_token *cache;
-    size_t ncache;
+    pthread_mutex_t cache_mu; /* guards the caches, flights, stopping */
+    pthread_cond_t work_cv;   /* a flight was queued, or stopping */
+    pthread_cond_t done_cv;   /* a flight is done (monotonic clock) */
+    token_cache positive;
+    token_cache negative;
+    flight *flights; /* queued and running, newest first */
+    size_t nflights;
+    pthread_t *validators;
+    size_t nvalidators;
+    bool stopping;
+
+    pthread_mutex_t conn_mu; /* guards conns, reaper_stop */
+    pthread_cond_t reaper_cv;
+    live_conn *conns;
+    pthread_t reaper;
+    bool have_reaper;
+    bool reaper_stop;
 
     pthread_mutex_t metrics_mu;
     metrics m;
@@ -111,6 +160,7 @@ typedef struct request {
     size_t len;
     bool too_large;
     bool answered;
+    http_identity id; /* the caller, once authenticated */
 } request;
 
 /* ---- small helpers ------------------------------------------------------- */
@@ -125,6 +175,8 @@ http_identity_release(http_identity *id)
     free(id->user);
     free(id->project);
     free(id->project_name);
+    free(id->project_domain_id);
+    free(id->project_domain_name);
     for (i = 0; i < id->nroles; i++)
         free(id->roles[i]);
     free(id->roles);
@@ -140,7 +192,11 @@ identity_copy(http_identity *dst, const http_identity *src)
     dst->expires_ms = src->expires_ms;
     if ((src->user && !(dst->user = strdup(src->user))) ||
         (src->project && !(dst->project = strdup(src->project))) ||
-        (src->project_name && !(dst->project_name = strdup(src->project_name))))
+        (src->project_name && !(dst->project_name = strdup(src->project_name))) ||
+        (src->project_domain_id &&
+         !(dst->project_domain_id = strdup(src->project_domain_id))) ||
+        (src->project_domain_name &&
+         !(dst->project_domain_name = strdup(src->project_domain_name))))
         goto nomem;
     if (src->nroles) {
         dst->roles = calloc(src->nroles, sizeof(*dst->roles));
@@ -410,104 +466,293 @@ respond_snap_error(http_api *api, struct MHD_Connection *conn,
 
 /* ---- authentication ------------------------------------------------------ */
 
-/* 0 when @id may use the API, else 403 (and @why says why). */
-static unsigned
-authorize(const http_api *api, const http_identity *id, char *why, size_t size)
+/* A cache of Keystone's answers: positive ones (an identity) and negative
+ * ones (a refused token) live in two caches, so a flood of bad tokens
+ * cannot evict the good ones. */
+static void
+cache_entry_clear(cached_token *c)
 {
-    size_t i, k;
-    bool found;
-
-    if (api->nprojects) {
-        found = false;
-        for (i = 0; i < api->nprojects; i++) {
-            found |= id->project && strcmp(api->projects[i], id->project) == 0;
-            found |= id->project_name &&
-                     strcmp(api->projects[i], id->project_name) == 0;
-        }
-        if (!found) {
-            snprintf(why, size, "project '%s' may not use this API",
-                     id->project ? id->project : "");
-            return 403;
-        }
+    if (c->token) {
+        memset(c->token, 0, strlen(c->token));
+        free(c->token);
     }
-    if (api->nroles) {
-        found = false;
-        for (i = 0; i < api->nroles; i++) {
-            for (k = 0; k < id->nroles; k++)
-                found |= strcasecmp(api->roles[i], id->roles[k]) == 0;
-        }
-        if (!found) {
-            snprintf(why, size,
-                     "the token has none of the roles this API "
-                     "requires");
-            return 403;
-        }
-    }
-    return 0;
+    http_identity_release(&c->id);
+    memset(c, 0, sizeof(*c));
 }
 
-static void
-cache_put(http_api *api, const char *token, const http_identity *id)
+/* Under cache_mu. The entry of @token, or NULL. */
+static cached_token *
+cache_find(token_cache *tc, const char *token, int64_t now)
 {
-    int64_t now = snap_wall_ms(), until = now + api->token_cache_ms;
-    cached_token *slot = NULL;
+    cached_token *hit = NULL;
+    size_t i;
+
+    for (i = 0; i < tc->n; i++) {
+        cached_token *c = &tc->e[i];
+
+        if (c->until_ms > now && secret_equal(c->token, token))
+            hit = c;
+    }
+    if (hit)
+        hit->used_ms = snap_now_ms();
+    return hit;
+}
+
+/* Under cache_mu. Drops @token's entry, if any. */
+static void
+cache_drop(token_cache *tc, const char *token)
+{
+    size_t i;
+
+    for (i = 0; i < tc->n; i++) {
+        if (secret_equal(tc->e[i].token, token)) {
+            cache_entry_clear(&tc->e[i]);
+            tc->e[i] = tc->e[--tc->n];
+            memset(&tc->e[tc->n], 0, sizeof(tc->e[tc->n]));
+            return;
+        }
+    }
+}
+
+/* Under cache_mu. Records @token (with @id, or refused when NULL) until
+ * @until (wall clock). */
+static void
+cache_put(token_cache *tc, const char *token, const http_identity *id,
+          int64_t until)
+{
+    int64_t now = snap_wall_ms();
+    cached_token *slot;
     size_t i, victim = 0;
 
-    if (api->token_cache_ms <= 0)
+    if (until <= now || tc->max == 0)
         return;
-    if (id->expires_ms > 0 && id->expires_ms < until)
-        until = id->expires_ms;
-    if (until <= now)
-        return;
-    pthread_mutex_lock(&api->cache_mu);
-    if (api->ncache < TOKEN_CACHE_MAX) {
-        slot = &api->cache[api->ncache];
+    cache_drop(tc, token);
+    if (tc->n < tc->max) {
+        slot = &tc->e[tc->n];
     } else {
         /* Full: reuse an expired entry, else the least recently used. */
-        for (i = 0; i < api->ncache; i++) {
-            if (api->cache[i].until_ms <= now) {
+        for (i = 0; i < tc->n; i++) {
+            if (tc->e[i].until_ms <= now) {
                 victim = i;
                 break;
             }
-            if (api->cache[i].used_ms < api->cache[victim].used_ms)
+            if (tc->e[i].used_ms < tc->e[victim].used_ms)
                 victim = i;
         }
-        slot = &api->cache[victim];
-        free(slot->token);
-        http_identity_release(&slot->id);
-        slot->token = NULL;
+        slot = &tc->e[victim];
+        cache_entry_clear(slot);
     }
     slot->token = strdup(token);
-    if (slot->token && identity_copy(&slot->id, id)) {
+    if (slot->token && (!id || identity_copy(&slot->id, id))) {
         slot->until_ms = until;
         slot->used_ms = snap_now_ms();
-        if (slot == &api->cache[api->ncache])
-            api->ncache++;
-    } else {
-        free(slot->token);
-        slot->token = NULL;
-        if (slot != &api->cache[api->ncache]) {
-            /* keep the array dense: move the last entry here */
-            *slot = api->cache[--api->ncache];
-            memset(&api->cache[api->ncache], 0, sizeof(*slot));
-        }
+        if (slot == &tc->e[tc->n])
+            tc->n++;
+        return;
     }
-    pthread_mutex_unlock(&api->cache_mu);
+    free(slot->token);
+    slot->token = NULL;
+    if (slot != &tc->e[tc->n]) {
+        /* keep the array dense: move the last entry here */
+        *slot = tc->e[--tc->n];
+        memset(&tc->e[tc->n], 0, sizeof(*slot));
+    }
 }
 
-/* Checks the request's token: 0 when it may go on, else the status to
- * answer with @why. */
+static void
+flight_free(flight *f)
+{
+    if (!f)
+        return;
+    if (f->token) {
+        memset(f->token, 0, strlen(f->token));
+        free(f->token);
+    }
+    http_identity_release(&f->id);
+    free(f);
+}
+
+/* Under cache_mu: unlinks @f from the flights. */
+static void
+flight_unlink(http_api *api, flight *f)
+{
+    flight **pp;
+
+    for (pp = &api->flights; *pp && *pp != f; pp = &(*pp)->next)
+        ;
+    if (*pp) {
+        *pp = f->next;
+        api->nflights--;
+    }
+}
+
+/* A validator thread: takes the newest flight not started (under a flood
+ * the newest callers are the ones still waiting), asks Keystone without
+ * any lock held, records the answer in the caches and wakes those who
+ * wait for it. Stops at once when the server stops: the flights left are
+ * freed by http_api_free(). */
+static void *
+validator_main(void *arg)
+{
+    http_api *api = arg;
+    flight *f;
+
+    pthread_mutex_lock(&api->cache_mu);
+    for (;;) {
+        snap_error err = {0};
+        http_identity got = {0};
+        int64_t now, until;
+        bool ok;
+
+        if (api->stopping)
+            break;
+        for (f = api->flights; f && f->started; f = f->next)
+            ;
+        if (!f) {
+            pthread_cond_wait(&api->work_cv, &api->cache_mu);
+            continue;
+        }
+        f->started = true;
+        pthread_mutex_unlock(&api->cache_mu);
+
+        ok = api->auth->validate(api->auth_impl, f->token, &got, &err);
+        now = snap_wall_ms();
+
+        pthread_mutex_lock(&api->cache_mu);
+        if (ok && got.expires_ms > 0 && got.expires_ms <= now) {
+            ok = false;
+            snap_error_set(&err, SNAP_E_NOTFOUND, "the token has expired");
+        }
+        if (ok) {
+            until = now + api->token_cache_ms;
+            if (got.expires_ms > 0 && got.expires_ms < until)
+                until = got.expires_ms;
+            cache_drop(&api->negative, f->token);
+            cache_put(&api->positive, f->token, &got, until);
+            f->status = 0;
+            f->id = got;
+            memset(&got, 0, sizeof(got));
+        } else if (err.code == SNAP_E_NOTFOUND) {
+            /* Revoked or unknown: forget what we knew, refuse for a while. */
+            cache_drop(&api->positive, f->token);
+            cache_put(&api->negative, f->token, NULL,
+                      now + api->negative_cache_ms);
+            f->status = 401;
+        } else {
+            snap_warn("http: cannot validate a token: %s",
+                      err.msg[0] ? err.msg : snap_strerror(err.code));
+            f->status = 503;
+        }
+        http_identity_release(&got);
+        f->done = true;
+        flight_unlink(api, f);
+        if (f->waiters == 0)
+            flight_free(f);
+        pthread_cond_broadcast(&api->done_cv);
+    }
+    pthread_mutex_unlock(&api->cache_mu);
+    return NULL;
+}
+
+/* Keystone's answer for @token: 0 with @id filled, or the status to answer
+ * with (401, 503). Waits at most validate_timeout_ms. */
 static unsigned
-authenticate(http_api *api, struct MHD_Connection *conn, char *why, size_t size)
+keystone_check(http_api *api, const char *token, http_identity *id,
+               char *why, size_t size)
+{
+    int64_t now = snap_wall_ms(), deadline;
+    cached_token *c;
+    struct timespec ts;
+    unsigned status;
+    flight *f;
+
+    pthread_mutex_lock(&api->cache_mu);
+    c = cache_find(&api->positive, token, now);
+    if (c) {
+        status = identity_copy(id, &c->id) ? 0 : 503;
+        pthread_mutex_unlock(&api->cache_mu);
+        if (status)
+            snprintf(why, size, "out of memory");
+        return status;
+    }
+    if (cache_find(&api->negative, token, now)) {
+        pthread_mutex_unlock(&api->cache_mu);
+        snprintf(why, size, "invalid token");
+        return 401;
+    }
+    for (f = api->flights; f && !secret_equal(f->token, token); f = f->next)
+        ;
+    if (!f) {
+        if (api->nflights >= FLIGHTS_MAX) {
+            pthread_mutex_unlock(&api->cache_mu);
+            snap_warn("http: %d token validations already wait for "
+                      "Keystone: refusing another",
+                      FLIGHTS_MAX);
+            snprintf(why, size, "authentication service unavailable");
+            return 503;
+        }
+        f = calloc(1, sizeof(*f));
+        if (!f || !(f->token = strdup(token))) {
+            free(f);
+            pthread_mutex_unlock(&api->cache_mu);
+            snprintf(why, size, "out of memory");
+            return 503;
+        }
+        f->next = api->flights;
+        api->flights = f;
+        api->nflights++;
+        pthread_cond_signal(&api->work_cv);
+    }
+    f->waiters++;
+    deadline = snap_now_ms() + api->validate_timeout_ms;
+    while (!f->done) {
+        int64_t left = deadline - snap_now_ms();
+
+        if (left <= 0)
+            break;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        ts.tv_sec += left / 1000;
+        ts.tv_nsec += (left % 1000) * 1000000L;
+        if (ts.tv_nsec >= 1000000000L) {
+            ts.tv_sec++;
+            ts.tv_nsec -= 1000000000L;
+        }
+        (void)pthread_cond_timedwait(&api->done_cv, &api->cache_mu, &ts);
+    }
+    f->waiters--;
+    if (!f->done) {
+        status = 503;
+        snap_warn("http: token validation took longer than %lld ms",
+                  (long long)api->validate_timeout_ms);
+        if (f->waiters == 0 && !f->started) {
+            /* Nobody wants it any more: do not ask. */
+            flight_unlink(api, f);
+            flight_free(f);
+        }
+    } else {
+        status = f->status;
+        if (status == 0 && !identity_copy(id, &f->id))
+            status = 503;
+        if (f->waiters == 0)
+            flight_free(f);
+    }
+    pthread_mutex_unlock(&api->cache_mu);
+    if (status == 401)
+        snprintf(why, size, "invalid token");
+    else if (status)
+        snprintf(why, size, "authentication service unavailable");
+    return status;
+}
+
+/* Checks the request's token: 0 with @id filled when it may go on (to
+ * authorization), else the status to answer with @why. */
+static unsigned
+authenticate(http_api *api, struct MHD_Connection *conn, http_identity *id,
+             char *why, size_t size)
 {
     const char *token =
         MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Auth-Token");
-    http_identity fresh = {0};
-    snap_error err = {0};
-    int64_t now = snap_wall_ms();
-    unsigned status = 401;
     size_t i;
-    bool hit = false;
 
     if (!token || !token[0]) {
         snprintf(why, size, "missing X-Auth-Token");
@@ -530,46 +775,114 @@ authenticate(http_api *api, struct MHD_Connection *conn, char *why, size_t size)
             snprintf(why, size, "invalid token");
             return 401;
         }
-        return authorize(api, &match->id, why, size);
-    }
-
-    pthread_mutex_lock(&api->cache_mu);
-    for (i = 0; i < api->ncache; i++) {
-        cached_token *c = &api->cache[i];
-
-        if (c->until_ms > now && secret_equal(c->token, token)) {
-            c->used_ms = snap_now_ms();
-            status = authorize(api, &c->id, why, size);
-            hit = true;
-            break;
+        if (!identity_copy(id, &match->id)) {
+            snprintf(why, size, "out of memory");
+            return 503;
         }
+        return 0;
     }
-    pthread_mutex_unlock(&api->cache_mu);
-    if (hit)
-        return status;
+    return keystone_check(api, token, id, why, size);
+}
 
-    if (!api->auth->validate(api->auth_impl, token, &fresh, &err)) {
-        http_identity_release(&fresh);
-        if (err.code == SNAP_E_NOTFOUND) {
-            snprintf(why, size, "invalid token");
-            return 401;
+/* ---- authorization ------------------------------------------------------- */
+
+void
+http_owner_release(http_owner *o)
+{
+    if (!o)
+        return;
+    free(o->project);
+    free(o->project_name);
+    free(o->project_domain);
+    memset(o, 0, sizeof(*o));
+}
+
+static const char *
+set_metadata(const coord_set *s, const char *key)
+{
+    size_t i;
+
+    for (i = 0; i < s->nmetadata; i++) {
+        if (strcmp(s->metadata[2 * i], key) == 0)
+            return s->metadata[2 * i + 1];
+    }
+    return NULL;
+}
+
+static bool
+owner_dup(char **dst, const char *src)
+{
+    return !src || (*dst = strdup(src)) != NULL;
+}
+
+/* The owner of @s: recorded in it when the API made it, else its domain's
+ * owner now; a domain that is gone has none (only the roles may act on
+ * its sets). False (a 503 in @err) when the owner cannot be read. */
+static bool
+set_owner(http_api *api, const coord_set *s, http_owner *o, snap_error *err)
+{
+    const char *p = set_metadata(s, HTTP_OWNER_KEY_PROJECT);
+    const char *n = set_metadata(s, HTTP_OWNER_KEY_NAME);
+    const char *d = set_metadata(s, HTTP_OWNER_KEY_DOMAIN);
+    snap_error e = {0};
+
+    memset(o, 0, sizeof(*o));
+    if (p || n) {
+        if (!owner_dup(&o->project, p) || !owner_dup(&o->project_name, n) ||
+            !owner_dup(&o->project_domain, d)) {
+            http_owner_release(o);
+            return snap_error_set(err, SNAP_E_NOMEM, "out of memory");
         }
-        snprintf(why, size, "cannot validate the token: %s", err.msg);
-        return 503;
+        return true;
     }
-    if (fresh.expires_ms > 0 && fresh.expires_ms <= now) {
-        http_identity_release(&fresh);
-        snprintf(why, size, "invalid token");
-        return 401;
+    if (!api->backend->domain_owner)
+        return true;
+    if (api->backend->domain_owner(api->backend_impl, s->domain_uuid, o, &e))
+        return true;
+    http_owner_release(o);
+    if (e.code == SNAP_E_NOTFOUND)
+        return true;
+    snap_warn("http: cannot read the owner of domain %s: %s", s->domain_uuid,
+              e.msg);
+    return snap_error_set_http(err, 503, "cannot read the owner of the "
+                                         "domain");
+}
+
+/* 0 when @id may act on @owner's domain or set, else 401/403 with @why. */
+static unsigned
+authorize(const http_api *api, const http_identity *id, http_authz_scope scope,
+          const http_owner *owner, char *why, size_t size)
+{
+    http_authz_verdict v =
+        http_authz_decide(id, scope, owner, &api->authz, why, size);
+
+    return http_authz_status(v);
+}
+
+/* 0 when @id may act on set @s, else the status with @why. */
+static unsigned
+authorize_set(http_api *api, const http_identity *id, const coord_set *s,
+              char *why, size_t size)
+{
+    http_owner o;
+    snap_error e = {0};
+    unsigned status;
+
+    if (!set_owner(api, s, &o, &e)) {
+        snprintf(why, size, "%s", e.msg);
+        return status_of(&e);
     }
-    cache_put(api, token, &fresh);
-    status = authorize(api, &fresh, why, size);
-    http_identity_release(&fresh);
+    status = authorize(api, id, HTTP_AUTHZ_OWNED, &o, why, size);
+    http_owner_release(&o);
+    if (status == 403)
+        snprintf(why, size, "set %s belongs to another project", s->uuid);
     return status;
 }
 
 /* Reads the tokens file: "TOKEN PROJECT [ROLE,ROLE...]" a line, '#'
- * comments. Refused when others may read or write it. */
+ * comments. Refused unless it is a regular file (not a symlink) owned by
+ * root or by us that neither its group nor others may write and others
+ * may not read. */
 static bool
 tokens_load(http_api *api, const char *path, snap_error *err)
 {
@@ -580,7 +893,14 @@ tokens_load(http_api *api, const char *path, snap_error *err)
     int fd, lineno = 0;
     bool ok = false;
 
-    fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+    /* O_NOFOLLOW: a symlink could point at a file someone else
+     * controls; O_NONBLOCK: a FIFO must not hang the start. */
+    fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW | O_NONBLOCK);
+    if (fd < 0 && errno == ELOOP)
+        return snap_error_set(err, SNAP_E_INVALID,
+                              "tokens file '%s' is a symlink: name the file "
+                              "itself",
+                              path);
     if (fd < 0)
         return snap_error_set_errno(err, errno, "cannot open tokens file '%s'",
                                     path);
@@ -593,11 +913,22 @@ tokens_load(http_api *api, const char *path, snap_error *err)
                        "tokens file '%s' is not a regular file", path);
         goto cleanup;
     }
-    if (st.st_mode & (S_IROTH | S_IWOTH)) {
+    if (st.st_uid != 0 && st.st_uid != geteuid()) {
         snap_error_set(err, SNAP_E_INVALID,
-                       "tokens file '%s' can be read or written by others "
-                       "(mode %04o): chmod o-rw it",
-                       path, (unsigned)(st.st_mode & 07777));
+                       "tokens file '%s' is owned by uid %u, not by root or "
+                       "by us (uid %u): chown it",
+                       path, (unsigned)st.st_uid, (unsigned)geteuid());
+        goto cleanup;
+    }
+    if (st.st_mode & (S_IWGRP | S_IWOTH | S_IROTH)) {
+        snap_error_set(err, SNAP_E_INVALID,
+                       "tokens file '%s' can be %s (mode %04o): chmod "
+                       "go-w,o-r it",
+                       path,
+                       st.st_mode & (S_IWGRP | S_IWOTH)
+                           ? "written by its group or others"
+                           : "read by others",
+                       (unsigned)(st.st_mode & 07777));
         goto cleanup;
     }
     if (st.st_size > TOKENS_FILE_MAX) {
@@ -1137,9 +1468,46 @@ query_key(void *cls, enum MHD_ValueKind kind, const char *key,
     return MHD_YES;
 }
 
-static enum MHD_Result
-handle_list(http_api *api, struct MHD_Connection *conn)
+/* The decisions of one listing for the sets that record no owner, by
+ * domain: one owner lookup per domain. */
+typedef struct owner_memo {
+    char uuid[SNAP_UUID_LEN];
+    unsigned status;
+} owner_memo;
+
+/* May the caller of @rq see @s? */
+static bool
+list_may_see(http_api *api, const request *rq, const coord_set *s,
+             owner_memo *memo, size_t *nmemo, size_t max)
 {
+    char why[256];
+    size_t i;
+    unsigned status;
+    bool recorded = set_metadata(s, HTTP_OWNER_KEY_PROJECT) ||
+                    set_metadata(s, HTTP_OWNER_KEY_NAME);
+
+    if (!recorded) {
+        for (i = 0; i < *nmemo; i++) {
+            if (strcmp(memo[i].uuid, s->domain_uuid) == 0)
+                return memo[i].status == 0;
+        }
+    }
+    status = authorize_set(api, &rq->id, s, why, sizeof(why));
+    if (!recorded && *nmemo < max) {
+        memcpy(memo[*nmemo].uuid, s->domain_uuid, SNAP_UUID_LEN);
+        memo[*nmemo].status = status;
+        (*nmemo)++;
+    }
+    return status == 0;
+}
+
+static enum MHD_Result
+handle_list(http_api *api, struct MHD_Connection *conn, const request *rq)
+{
+    owner_memo memo[64];
+    size_t nmemo = 0;
+    bool all = http_authz_decide(&rq->id, HTTP_AUTHZ_HOST, NULL, &api->authz,
+                                 NULL, 0) == HTTP_AUTHZ_ALLOW_ROLE;
     const char *domain =
         MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "domain");
     const char *btype =
@@ -1181,6 +1549,9 @@ handle_list(http_api *api, struct MHD_Connection *conn)
             continue;
         if (state >= 0 && (int)s->state != state)
             continue;
+        if (!all && !list_may_see(api, rq, s, memo, &nmemo,
+                                  sizeof(memo) / sizeof(memo[0])))
+            continue; /* another project's */
         if (json_array_append_new(arr, set_json(s)) < 0) {
             json_decref(arr);
             arr = NULL;
@@ -1192,20 +1563,47 @@ handle_list(http_api *api, struct MHD_Connection *conn)
     return respond_json(api, conn, 200, json_pack("{s:o}", "sets", arr), NULL);
 }
 
-static enum MHD_Result
-handle_get(http_api *api, struct MHD_Connection *conn, char *id)
+/* The set @id if the caller of @rq may act on it; else NULL with the
+ * answer queued in *@ret (400, 404, 403). */
+static coord_set *
+get_authorized(http_api *api, struct MHD_Connection *conn, const request *rq,
+               char *id, enum MHD_Result *ret)
 {
     coord_set *set;
     snap_error err = {0};
-    json_t *doc;
+    char why[256];
+    unsigned status;
 
-    if (!set_id_valid(id))
-        return respond_error(api, conn, 400, NULL,
+    if (!set_id_valid(id)) {
+        *ret = respond_error(api, conn, 400, NULL,
                              "bad set id: use its UUID or its first 8+ "
                              "characters");
+        return NULL;
+    }
     set = api->backend->get(api->backend_impl, id, &err);
+    if (!set) {
+        *ret = respond_snap_error(api, conn, &err);
+        return NULL;
+    }
+    status = authorize_set(api, &rq->id, set, why, sizeof(why));
+    if (status) {
+        coord_set_free(set);
+        *ret = respond_error(api, conn, status, NULL, "%s", why);
+        return NULL;
+    }
+    return set;
+}
+
+static enum MHD_Result
+handle_get(http_api *api, struct MHD_Connection *conn, request *rq)
+{
+    coord_set *set;
+    json_t *doc;
+    enum MHD_Result ret = MHD_NO;
+
+    set = get_authorized(api, conn, rq, rq->arg, &ret);
     if (!set)
-        return respond_snap_error(api, conn, &err);
+        return ret;
     doc = set_json(set);
     if (doc && api->backend->exports) {
         json_t *ex = api->backend->exports(api->backend_impl, set);
@@ -1222,17 +1620,20 @@ handle_get(http_api *api, struct MHD_Connection *conn, char *id)
 }
 
 static enum MHD_Result
-handle_delete(http_api *api, struct MHD_Connection *conn, char *id)
+handle_delete(http_api *api, struct MHD_Connection *conn, request *rq)
 {
     snap_error err = {0};
     const char *we = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND,
                                                  "with_exports");
+    char *id = rq->arg;
+    coord_set *set;
+    enum MHD_Result ret = MHD_NO;
     bool with_exports = false;
 
-    if (!set_id_valid(id))
-        return respond_error(api, conn, 400, NULL,
-                             "bad set id: use its UUID or its first 8+ "
-                             "characters");
+    set = get_authorized(api, conn, rq, id, &ret);
+    if (!set)
+        return ret;
+    coord_set_free(set);
     if (we) {
         if (strcmp(we, "true") == 0 || strcmp(we, "1") == 0)
             with_exports = true;
@@ -1303,12 +1704,13 @@ handle_export(http_api *api, struct MHD_Connection *conn, request *rq)
     snap_error err = {0};
     char why[256], uuid[SNAP_UUID_LEN], location[64];
     resp_headers h = {location, NULL, false};
-    enum MHD_Result ret;
+    enum MHD_Result ret = MHD_NO;
+    coord_set *set;
 
-    if (!set_id_valid(id))
-        return respond_error(api, conn, 400, NULL,
-                             "bad set id: use its UUID or its first 8+ "
-                             "characters");
+    set = get_authorized(api, conn, rq, id, &ret);
+    if (!set)
+        return ret;
+    coord_set_free(set);
     if (rq->len > 0) {
         root = json_loadb(rq->body, rq->len, JSON_REJECT_DUPLICATES, &jerr);
         if (!root)
@@ -1321,12 +1723,7 @@ handle_export(http_api *api, struct MHD_Connection *conn, request *rq)
         return respond_error(api, conn, 400, NULL, "%s", why);
     }
     if (!api->backend->export_set) {
-        coord_set *set = api->backend->get(api->backend_impl, id, &err);
-
         json_decref(root);
-        if (!set)
-            return respond_snap_error(api, conn, &err);
-        coord_set_free(set);
         return respond_error(api, conn, 501, NULL,
                              "this server does not export sets");
     }
@@ -1441,6 +1838,13 @@ http_create_req_parse(json_t *root, coord_quiesce quiesce, bool pause,
                              action);
                     return false;
                 }
+                if (strncmp(mk, "snapset.", 8) == 0) {
+                    snprintf(why, size,
+                             "%s.metadata key '%.64s': the prefix "
+                             "\"snapset.\" is snapset's own",
+                             action, mk);
+                    return false;
+                }
             }
             req->metadata = v;
         } else if (strcmp(key, "quiesce") == 0) {
@@ -1492,6 +1896,7 @@ handle_action(http_api *api, struct MHD_Connection *conn, request *rq)
     char why[256], uuid[SNAP_UUID_LEN], location[64];
     char domain_uuid[SNAP_UUID_LEN] = "";
     char *domain_name = NULL;
+    http_owner owner = {NULL, NULL, NULL};
     unsigned status;
     enum MHD_Result ret;
     resp_headers h = {location, NULL, false};
@@ -1514,8 +1919,32 @@ handle_action(http_api *api, struct MHD_Connection *conn, request *rq)
         json_decref(root);
         return respond_snap_error(api, conn, &err);
     }
+    if (api->backend->domain_owner &&
+        !api->backend->domain_owner(api->backend_impl, domain_uuid, &owner,
+                                    &err)) {
+        http_owner_release(&owner);
+        if (err.code == SNAP_E_NOTFOUND) {
+            ret = respond_error(api, conn, 404, NULL, "no domain '%s'",
+                                rq->arg);
+        } else {
+            snap_warn("http: cannot read the owner of domain '%s': %s",
+                      domain_name, err.msg);
+            ret = respond_error(api, conn, 503, NULL,
+                                "cannot read the owner of the domain");
+        }
+        goto cleanup;
+    }
+    status = authorize(api, &rq->id, HTTP_AUTHZ_OWNED, &owner, why,
+                       sizeof(why));
+    if (status) {
+        ret = respond_error(api, conn, status, NULL,
+                            "domain '%s' belongs to another project",
+                            domain_name);
+        goto cleanup;
+    }
     req.domain_name = domain_name;
     req.domain_uuid = domain_uuid;
+    req.owner = &owner;
     if (!api->backend->create(api->backend_impl, &req, uuid, &err)) {
         ret = respond_snap_error(api, conn, &err);
     } else {
@@ -1525,6 +1954,8 @@ handle_action(http_api *api, struct MHD_Connection *conn, request *rq)
                                      domain_name, "location", location),
                            &h);
     }
+ cleanup:
+    http_owner_release(&owner);
     free(domain_name);
     json_decref(root); /* after: req's strings point into it */
     return ret;
@@ -1549,7 +1980,12 @@ refuse_early(http_api *api, struct MHD_Connection *conn, const char *method,
         *answered = false; /* no token needed */
         return MHD_YES;
     }
-    status = authenticate(api, conn, why, sizeof(why));
+    status = authenticate(api, conn, &rq->id, why, sizeof(why));
+    if (!status)
+        status = authorize(api, &rq->id,
+                           rq->route == ROUTE_METRICS ? HTTP_AUTHZ_HOST
+                                                      : HTTP_AUTHZ_ANY,
+                           NULL, why, sizeof(why));
     if (status) {
         h.www_authenticate = status == 401;
         return respond_error(api, conn, status, &h, "%s", why);
@@ -1592,11 +2028,11 @@ answer(http_api *api, struct MHD_Connection *conn, const char *method,
     case ROUTE_METRICS:
         return handle_metrics(api, conn);
     case ROUTE_SETS:
-        return handle_list(api, conn);
+        return handle_list(api, conn, rq);
     case ROUTE_SET:
         if (strcmp(method, "DELETE") == 0)
-            return handle_delete(api, conn, rq->arg);
-        return handle_get(api, conn, rq->arg);
+            return handle_delete(api, conn, rq);
+        return handle_get(api, conn, rq);
     case ROUTE_SET_EXPORT:
         return handle_export(api, conn, rq);
     case ROUTE_ACTION:
@@ -1657,17 +2093,19 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
     return answer(api, conn, method, rq);
 }
 
+static void conn_restart(http_api *api, struct MHD_Connection *conn);
+
 static void
 on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
              enum MHD_RequestTerminationCode toe)
 {
     request *rq = *con_cls;
 
-    (void)cls;
-    (void)conn;
     (void)toe;
+    conn_restart(cls, conn);
     if (!rq)
         return;
+    http_identity_release(&rq->id);
     free(rq->body);
     free(rq);
     *con_cls = NULL;
@@ -1684,17 +2122,123 @@ on_mhd_log(void *cls, const char *fmt, va_list ap)
     snap_info("http: %s", msg);
 }
 
+/* ---- the request deadline ------------------------------------------------ */
+
+/* MHD_OPTION_NOTIFY_CONNECTION: keeps the list of open connections. */
+static void
+on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+              enum MHD_ConnectionNotificationCode code)
+{
+    http_api *api = cls;
+    live_conn *lc = *socket_context;
+    const union MHD_ConnectionInfo *info;
+
+    if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+        info = MHD_get_connection_info(conn,
+                                       MHD_CONNECTION_INFO_CONNECTION_FD);
+        lc = calloc(1, sizeof(*lc));
+        if (!lc || !info) {
+            free(lc);
+            return; /* not watched: the idle timeout still applies */
+        }
+        lc->fd = info->connect_fd;
+        lc->start_ms = snap_now_ms();
+        pthread_mutex_lock(&api->conn_mu);
+        lc->next = api->conns;
+        if (api->conns)
+            api->conns->prev = lc;
+        api->conns = lc;
+        pthread_mutex_unlock(&api->conn_mu);
+        *socket_context = lc;
+        return;
+    }
+    if (!lc)
+        return;
+    /* Closed: unlinked before MHD closes the socket, so the reaper never
+     * shuts down a descriptor that another file has taken. */
+    pthread_mutex_lock(&api->conn_mu);
+    if (lc->prev)
+        lc->prev->next = lc->next;
+    else
+        api->conns = lc->next;
+    if (lc->next)
+        lc->next->prev = lc->prev;
+    pthread_mutex_unlock(&api->conn_mu);
+    free(lc);
+    *socket_context = NULL;
+}
+
+/* The connection's next request starts now (keep-alive). */
+static void
+conn_restart(http_api *api, struct MHD_Connection *conn)
+{
+    const union MHD_ConnectionInfo *info =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    live_conn *lc = info ? info->socket_context : NULL;
+
+    if (!lc)
+        return;
+    pthread_mutex_lock(&api->conn_mu);
+    lc->start_ms = snap_now_ms();
+    pthread_mutex_unlock(&api->conn_mu);
+}
+
+/* Cuts connections whose request runs past request_timeout_ms: a client
+ * that sends a byte now and then is not idle for MHD, so its timeout
+ * alone never ends it. */
+static void *
+reaper_main(void *arg)
+{
+    http_api *api = arg;
+    struct timespec ts;
+    live_conn *lc;
+    int64_t now;
+
+    pthread_mutex_lock(&api->conn_mu);
+    while (!api->reaper_stop) {
+        now = snap_now_ms();
+        for (lc = api->conns; lc; lc = lc->next) {
+            if (!lc->cut && now - lc->start_ms > api->request_timeout_ms) {
+                lc->cut = true;
+                snap_info("http: closing a connection whose request took "
+                          "longer than %lld ms",
+                          (long long)api->request_timeout_ms);
+                (void)shutdown(lc->fd, SHUT_RDWR); /* MHD sees the end */
+            }
+        }
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        ts.tv_nsec += REAPER_TICK_MS * 1000000L;
+        if (ts.tv_nsec >= 1000000000L) {
+            ts.tv_sec++;
+            ts.tv_nsec -= 1000000000L;
+        }
+        (void)pthread_cond_timedwait(&api->reaper_cv, &api->conn_mu, &ts);
+    }
+    pthread_mutex_unlock(&api->conn_mu);
+    return NULL;
+}
+
 /* ---- lifecycle ----------------------------------------------------------- */
 
 void
 http_api_opts_init(http_api_opts *o)
 {
+    static char *const admin[] = {"admin"};
+
     memset(o, 0, sizeof(*o));
     o->address = "127.0.0.1";
     o->max_body_bytes = 65536;
     o->threads = 4;
+    o->max_connections = 256;
+    o->max_connections_per_ip = 16;
     o->connection_timeout_ms = 30000;
-    o->token_cache_ms = 300000;
+    o->request_timeout_ms = 30000;
+    o->allowed_roles = admin;
+    o->nallowed_roles = 1;
+    o->token_cache_ms = 60000;
+    o->negative_cache_ms = 10000;
+    o->validate_timeout_ms = 5000;
+    o->validators = 4;
     o->quiesce = COORD_QUIESCE_PREFERRED;
 }
 
@@ -1704,30 +2248,72 @@ http_api_port(const http_api *api)
     return api->port;
 }
 
+static void
+cache_release(token_cache *tc)
+{
+    size_t i;
+
+    for (i = 0; i < tc->n; i++)
+        cache_entry_clear(&tc->e[i]);
+    free(tc->e);
+    memset(tc, 0, sizeof(*tc));
+}
+
 void
 http_api_free(http_api *api)
 {
+    flight *f, *next;
     size_t i;
 
     if (!api)
         return;
     if (api->mhd)
-        MHD_stop_daemon(api->mhd);
+        MHD_stop_daemon(api->mhd); /* no request waits any more */
+    pthread_mutex_lock(&api->cache_mu);
+    api->stopping = true;
+    pthread_cond_broadcast(&api->work_cv);
+    pthread_mutex_unlock(&api->cache_mu);
+    for (i = 0; i < api->nvalidators; i++)
+        pthread_join(api->validators[i], NULL);
+    free(api->validators);
+    for (f = api->flights; f; f = next) {
+        next = f->next;
+        flight_free(f);
+    }
+    if (api->have_reaper) {
+        pthread_mutex_lock(&api->conn_mu);
+        api->reaper_stop = true;
+        pthread_cond_signal(&api->reaper_cv);
+        pthread_mutex_unlock(&api->conn_mu);
+        pthread_join(api->reaper, NULL);
+    }
     for (i = 0; i < api->ntokens; i++) {
         free(api->tokens[i].token);
         http_identity_release(&api->tokens[i].id);
     }
     free(api->tokens);
-    for (i = 0; i < api->ncache; i++) {
-        free(api->cache[i].token);
-        http_identity_release(&api->cache[i].id);
-    }
-    free(api->cache);
+    cache_release(&api->positive);
+    cache_release(&api->negative);
     strv_free(api->roles, api->nroles);
     strv_free(api->projects, api->nprojects);
     pthread_mutex_destroy(&api->cache_mu);
+    pthread_cond_destroy(&api->work_cv);
+    pthread_cond_destroy(&api->done_cv);
+    pthread_mutex_destroy(&api->conn_mu);
+    pthread_cond_destroy(&api->reaper_cv);
     pthread_mutex_destroy(&api->metrics_mu);
     free(api);
+}
+
+static void
+cond_init_monotonic(pthread_cond_t *cv)
+{
+    pthread_condattr_t attr;
+
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    pthread_cond_init(cv, &attr);
+    pthread_condattr_destroy(&attr);
 }
 
 http_api *
@@ -1738,8 +2324,11 @@ http_api_new(const http_api_opts *o, snap_error *err)
     struct sockaddr_storage addr;
     socklen_t alen = sizeof(addr);
     const union MHD_DaemonInfo *info;
-    unsigned flags = MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ERROR_LOG;
+    unsigned flags = MHD_USE_THREAD_PER_CONNECTION |
+                     MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL |
+                     MHD_USE_ERROR_LOG;
     char port[16];
+    size_t i;
     int rc;
 
     if (!o->backend || !o->backend->domain_lookup || !o->backend->create ||
@@ -1748,7 +2337,11 @@ http_api_new(const http_api_opts *o, snap_error *err)
         return NULL;
     }
     if (o->threads < 1 || o->port < 0 || o->port > 65535 ||
-        o->max_body_bytes < 2) {
+        o->max_body_bytes < 2 || o->max_connections < 1 ||
+        o->max_connections_per_ip < 1 || o->request_timeout_ms < 1 ||
+        o->connection_timeout_ms < 1 ||
+        (o->auth && (o->validators < 1 || o->validate_timeout_ms < 1 ||
+                     o->token_cache_ms < 0 || o->negative_cache_ms < 0))) {
         snap_error_set(err, SNAP_E_INVALID, "http api: bad options");
         return NULL;
     }
@@ -1758,24 +2351,39 @@ http_api_new(const http_api_opts *o, snap_error *err)
         return NULL;
     }
     pthread_mutex_init(&api->cache_mu, NULL);
+    pthread_cond_init(&api->work_cv, NULL);
+    cond_init_monotonic(&api->done_cv);
+    pthread_mutex_init(&api->conn_mu, NULL);
+    cond_init_monotonic(&api->reaper_cv);
     pthread_mutex_init(&api->metrics_mu, NULL);
     api->max_body = o->max_body_bytes;
     api->auth = o->auth;
     api->auth_impl = o->auth_impl;
     api->token_cache_ms = o->token_cache_ms;
+    api->negative_cache_ms = o->negative_cache_ms;
+    api->validate_timeout_ms = o->validate_timeout_ms;
+    api->request_timeout_ms = o->request_timeout_ms;
     api->backend = o->backend;
     api->backend_impl = o->backend_impl;
     api->quiesce = o->quiesce;
     api->pause = o->pause;
     api->roles = strv_copy(o->allowed_roles, o->nallowed_roles);
     api->projects = strv_copy(o->allowed_projects, o->nallowed_projects);
-    api->cache = calloc(TOKEN_CACHE_MAX, sizeof(*api->cache));
-    if (!api->roles || !api->projects || !api->cache) {
+    api->positive.max = TOKEN_CACHE_MAX;
+    api->negative.max = NEGATIVE_CACHE_MAX;
+    api->positive.e = calloc(TOKEN_CACHE_MAX, sizeof(*api->positive.e));
+    api->negative.e = calloc(NEGATIVE_CACHE_MAX, sizeof(*api->negative.e));
+    if (!api->roles || !api->projects || !api->positive.e ||
+        !api->negative.e) {
         snap_error_set(err, SNAP_E_NOMEM, "out of memory");
         goto error;
     }
     api->nroles = o->nallowed_roles;
     api->nprojects = o->nallowed_projects;
+    api->authz.roles = api->roles;
+    api->authz.nroles = api->nroles;
+    api->authz.projects = api->projects;
+    api->authz.nprojects = api->nprojects;
     if (!o->auth) {
         if (!o->tokens_file) {
             snap_error_set(err, SNAP_E_INVALID,
@@ -1785,7 +2393,28 @@ http_api_new(const http_api_opts *o, snap_error *err)
         }
         if (!tokens_load(api, o->tokens_file, err))
             goto error;
+    } else {
+        api->validators = calloc(o->validators, sizeof(*api->validators));
+        if (!api->validators) {
+            snap_error_set(err, SNAP_E_NOMEM, "out of memory");
+            goto error;
+        }
+        for (i = 0; i < o->validators; i++) {
+            if (pthread_create(&api->validators[i], NULL, validator_main,
+                               api) != 0) {
+                snap_error_set(err, SNAP_E_SYSTEM,
+                               "cannot start a token validator thread");
+                goto error;
+            }
+            api->nvalidators++;
+        }
     }
+    if (pthread_create(&api->reaper, NULL, reaper_main, api) != 0) {
+        snap_error_set(err, SNAP_E_SYSTEM, "cannot start the request "
+                                           "deadline thread");
+        goto error;
+    }
+    api->have_reaper = true;
 
     memset(&hints, 0, sizeof(hints));
     hints.ai_family = AF_UNSPEC;
@@ -1808,11 +2437,11 @@ http_api_new(const http_api_opts *o, snap_error *err)
 
     api->mhd = MHD_start_daemon(
         flags, 0, NULL, NULL, on_request, api, MHD_OPTION_SOCK_ADDR,
-        (struct sockaddr *)&addr, MHD_OPTION_THREAD_POOL_SIZE,
-        (unsigned)(o->threads > 1 ? o->threads : 0),
-        MHD_OPTION_CONNECTION_TIMEOUT,
+        (struct sockaddr *)&addr, MHD_OPTION_CONNECTION_TIMEOUT,
         (unsigned)((o->connection_timeout_ms + 999) / 1000),
-        MHD_OPTION_CONNECTION_LIMIT, (unsigned)1024,
+        MHD_OPTION_CONNECTION_LIMIT, o->max_connections,
+        MHD_OPTION_PER_IP_CONNECTION_LIMIT, o->max_connections_per_ip,
+        MHD_OPTION_NOTIFY_CONNECTION, on_connection, api,
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, api,
         MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, api, MHD_OPTION_END);
     if (!api->mhd) {

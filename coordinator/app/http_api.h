@@ -43,6 +43,23 @@
 
 typedef struct http_api http_api;
 
+/* Who owns a domain (and its sets): Nova's <nova:owner><nova:project
+ * uuid=...>, or snapset's own element (virt.h, VIRT_OWNER_NS). All NULL:
+ * no known owner. */
+typedef struct http_owner {
+    char *project;        /* project id, or NULL */
+    char *project_name;   /* matches only with project_domain */
+    char *project_domain; /* the project's domain, name or id */
+} http_owner;
+
+void http_owner_release(http_owner *o);
+
+/* The set metadata keys that record the owner of a set when the API makes
+ * it (a caller's metadata may not use the "snapset." prefix). */
+#define HTTP_OWNER_KEY_PROJECT "snapset.owner.project"
+#define HTTP_OWNER_KEY_NAME "snapset.owner.project_name"
+#define HTTP_OWNER_KEY_DOMAIN "snapset.owner.project_domain"
+
 /* What a create request asks for, validated. Borrowed strings. */
 typedef struct http_create_req {
     const char *domain_name; /* as the backend resolved it */
@@ -53,6 +70,8 @@ typedef struct http_create_req {
     coord_quiesce quiesce;
     bool pause;
     const json_t *metadata;  /* object of strings, or NULL */
+    const http_owner *owner; /* the domain's owner, to record in the set
+                                (HTTP_OWNER_KEY_*); never NULL */
 } http_create_req;
 
 /* What an export request asks for, validated. Borrowed strings. */
@@ -101,13 +120,21 @@ typedef struct http_backend_ops {
     json_t *(*exports)(void *impl, const coord_set *set);
     /* Optional (NULL: not shown). */
     void (*stats)(void *impl, http_backend_stats *stats);
+    /* Optional (NULL: no domain has an owner: only allowed_roles act).
+     * Fills @owner (all NULL when the domain has no owner metadata);
+     * SNAP_E_NOTFOUND when there is no domain @domain_uuid any more. */
+    bool (*domain_owner)(void *impl, const char *domain_uuid,
+                         http_owner *owner, snap_error *err);
 } http_backend_ops;
 
 /* Who a token belongs to. */
 typedef struct http_identity {
     char *user;         /* may be NULL */
-    char *project;      /* project id (or the tokens file's project) */
+    char *project;      /* project id (or the tokens file's project); NULL:
+                           an unscoped token */
     char *project_name; /* may be NULL */
+    char *project_domain_id;   /* the project's domain; may be NULL */
+    char *project_domain_name; /* may be NULL */
     char **roles;
     size_t nroles;
     int64_t expires_ms; /* wall clock; 0: no expiry known */
@@ -117,7 +144,9 @@ void http_identity_release(http_identity *id);
 
 typedef struct http_auth_ops {
     /* Validates @token and fills @id. SNAP_E_NOTFOUND: the token is not
-     * valid (401); any other error: the validator failed (503). */
+     * valid (401); any other error: the validator failed (503: the
+     * message is logged, not shown). Called from the validator threads,
+     * at most http_api_opts.validators at once. */
     bool (*validate)(void *impl, const char *token, http_identity *id,
                      snap_error *err);
 } http_auth_ops;
@@ -126,19 +155,40 @@ typedef struct http_api_opts {
     const char *address; /* numeric IPv4 or IPv6; "127.0.0.1" */
     int port;            /* 0: any free port (http_api_port()) */
     size_t max_body_bytes;
-    unsigned threads; /* connection threads, >= 1 */
-    int64_t connection_timeout_ms;
-    char *const *allowed_roles; /* none: any role */
+    /* Each connection has its own thread (a request waiting for Keystone
+     * never holds up another), up to @max_connections, at most
+     * @max_connections_per_ip of them from one address. @threads is kept
+     * for old configurations and not used. */
+    unsigned threads;
+    unsigned max_connections;
+    unsigned max_connections_per_ip;
+    int64_t connection_timeout_ms; /* an idle connection */
+    int64_t request_timeout_ms;    /* one request, first byte to answer:
+                                      past it the connection is cut */
+    /* Authorization (http_authz.h): a token with one of @allowed_roles
+     * acts on every domain, any other only on the domains its project
+     * owns; none: owners only. Tokens whose project is not in
+     * @allowed_projects (ids or "NAME@DOMAIN"; none: any project) are
+     * refused. */
+    char *const *allowed_roles;
     size_t nallowed_roles;
-    char *const *allowed_projects; /* ids or names; none: any project */
+    char *const *allowed_projects;
     size_t nallowed_projects;
-    /* Tokens come from @auth (Keystone) when it is set, with answers cached
-     * up to @token_cache_ms and never past the token's expiry; otherwise
-     * from @tokens_file, read once at start: "TOKEN PROJECT ROLE[,ROLE]"
-     * lines, refused when others may read or write the file. */
+    /* Tokens come from @auth (Keystone) when it is set; otherwise from
+     * @tokens_file, read once at start: "TOKEN PROJECT ROLE[,ROLE]" lines,
+     * a regular file (not a symlink) owned by root or by us, that neither
+     * group nor others may write and others may not read. Keystone's
+     * answers are cached up to @token_cache_ms (never past the token's
+     * expiry), its refusals up to @negative_cache_ms; one validation runs
+     * per token at a time (callers of the same token share it) on a pool
+     * of @validators threads, and a request waits at most
+     * @validate_timeout_ms for it (then 503). */
     const http_auth_ops *auth;
     void *auth_impl;
     int64_t token_cache_ms;
+    int64_t negative_cache_ms;
+    int64_t validate_timeout_ms;
+    unsigned validators;
     const char *tokens_file;
     const http_backend_ops *backend;
     void *backend_impl;
@@ -146,9 +196,10 @@ typedef struct http_api_opts {
     bool pause;
 } http_api_opts;
 
-/* Zeroes @o and fills the defaults (127.0.0.1, port 0, 64 KiB bodies, 4
- * threads, 30 s connection timeout, 5 min token cache, quiesce
- * preferred). */
+/* Zeroes @o and fills the defaults (127.0.0.1, port 0, 64 KiB bodies, 256
+ * connections, 16 per address, 30 s idle and 30 s request timeouts,
+ * allowed_roles "admin", 60 s token cache, 10 s negative cache, 4
+ * validators waited for 5 s, quiesce preferred). */
 void http_api_opts_init(http_api_opts *o);
 
 /* Reads the tokens file and binds; the server answers from its own threads

@@ -975,14 +975,21 @@ typedef struct job {
     struct job *next;
 } job;
 
+/* One Keystone session of the token validators: each validator thread of
+ * the API takes a free one, so no validation waits for another's I/O. */
+typedef struct ks_slot {
+    pthread_mutex_t mu; /* held by the validation using it */
+    app_os os;
+    bool open;
+} ks_slot;
+
 typedef struct serve_state {
     coord_conf conf;         /* what each thread copies */
     coord_catalog *catalog;  /* shared by the HTTP threads: reads, locks */
     pthread_mutex_t virt_mu; /* guards conn */
     virConnectPtr conn;      /* domain lookups of the HTTP threads */
-    pthread_mutex_t os_mu;   /* guards os */
-    app_os os;               /* Keystone token validation */
-    bool os_open;
+    ks_slot *ks;             /* Keystone sessions for token validation: */
+    size_t nks;              /* one per validator thread of the API */
 
     pthread_mutex_t mu;      /* guards the fields below */
     pthread_cond_t work_cv;  /* a job was queued, or stopping */
@@ -1371,6 +1378,71 @@ be_domain_lookup(void *impl, const char *id, char **name,
 }
 
 static bool
+be_domain_owner(void *impl, const char *domain_uuid, http_owner *owner,
+                snap_error *err)
+{
+    serve_state *st = impl;
+    virDomainPtr dom = NULL;
+    snap_error e = {0};
+    virErrorPtr verr;
+    bool ok = false;
+
+    memset(owner, 0, sizeof(*owner));
+    pthread_mutex_lock(&st->virt_mu);
+    if (st->conn && virConnectIsAlive(st->conn) != 1) {
+        virConnectClose(st->conn);
+        st->conn = NULL;
+    }
+    if (!st->conn)
+        st->conn = virt_open(st->conf.libvirt_uri, &e);
+    if (!st->conn) {
+        snap_error_set_http(err, 503, "%s", e.msg);
+        goto cleanup;
+    }
+    dom = virDomainLookupByUUIDString(st->conn, domain_uuid);
+    if (!dom) {
+        verr = virGetLastError();
+        if (!verr || verr->code == VIR_ERR_NO_DOMAIN ||
+            verr->code == VIR_ERR_INVALID_ARG)
+            snap_error_set(err, SNAP_E_NOTFOUND, "no domain '%s'",
+                           domain_uuid);
+        else
+            snap_error_set_http(err, 503, "libvirt: %s",
+                                verr->message ? verr->message : "failed");
+        goto cleanup;
+    }
+    ok = virt_domain_owner(dom, &owner->project, &owner->project_name,
+                           &owner->project_domain, err);
+
+ cleanup:
+    if (dom)
+        virDomainFree(dom);
+    pthread_mutex_unlock(&st->virt_mu);
+    return ok;
+}
+
+/* Adds the owner of the domain to the set's metadata (HTTP_OWNER_KEY_*):
+ * the set keeps it when the domain is gone. */
+static bool
+record_owner(json_t **metadata, const http_owner *o, snap_error *err)
+{
+    if (!o || (!o->project && !o->project_name))
+        return true;
+    if (!*metadata && !(*metadata = json_object()))
+        return snap_error_set(err, SNAP_E_NOMEM, "out of memory");
+    if ((o->project && json_object_set_new(*metadata, HTTP_OWNER_KEY_PROJECT,
+                                           json_string(o->project))) ||
+        (o->project_name &&
+         json_object_set_new(*metadata, HTTP_OWNER_KEY_NAME,
+                             json_string(o->project_name))) ||
+        (o->project_domain &&
+         json_object_set_new(*metadata, HTTP_OWNER_KEY_DOMAIN,
+                             json_string(o->project_domain))))
+        return snap_error_set(err, SNAP_E_NOMEM, "out of memory");
+    return true;
+}
+
+static bool
 be_create(void *impl, const http_create_req *req, char set_uuid[SNAP_UUID_LEN],
           snap_error *err)
 {
@@ -1391,7 +1463,8 @@ be_create(void *impl, const http_create_req *req, char set_uuid[SNAP_UUID_LEN],
         !coord_str_set(&j->backup_type, req->backup_type, err) ||
         (req->metadata &&
          !(j->metadata = json_deep_copy(req->metadata)) &&
-         snap_error_set(err, SNAP_E_NOMEM, "out of memory"))) {
+         snap_error_set(err, SNAP_E_NOMEM, "out of memory")) ||
+        !record_owner(&j->metadata, req->owner, err)) {
         job_free(j);
         return false;
     }
@@ -1424,6 +1497,17 @@ pending_set(const job *j, snap_error *err)
         !coord_str_set(&set->backup_type, j->backup_type, err)) {
         coord_set_free(set);
         return NULL;
+    }
+    if (j->metadata) {
+        const char *key;
+        json_t *v;
+
+        json_object_foreach(j->metadata, key, v) {
+            if (!coord_set_add_metadata(set, key, json_string_value(v), err)) {
+                coord_set_free(set);
+                return NULL;
+            }
+        }
     }
     return set;
 }
@@ -1618,31 +1702,43 @@ static const http_backend_ops serve_backend_ops = {
     .export_set = be_export,
     .exports = be_exports,
     .stats = be_stats,
+    .domain_owner = be_domain_owner,
 };
 
 /* Keystone: validated with a session of snapset's own credentials (it
- * needs the right to validate others' tokens); http_api caches answers. */
+ * needs the right to validate others' tokens), one session per validator
+ * thread of the API and no lock shared between them; http_api caches the
+ * answers and runs one validation per token at a time. */
 static bool
 ks_validate(void *impl, const char *token, http_identity *id, snap_error *err)
 {
     serve_state *st = impl;
     cinder_token_info info = {0};
+    ks_slot *slot;
     size_t i;
     bool ok = false;
 
-    pthread_mutex_lock(&st->os_mu);
-    if (!st->os_open) {
+    /* As many slots as validator threads: one is free unless the API
+     * runs more validations than it has threads; then wait for slot 0. */
+    for (i = 0; i < st->nks && pthread_mutex_trylock(&st->ks[i].mu) != 0; i++)
+        ;
+    if (i == st->nks) {
+        i = 0;
+        pthread_mutex_lock(&st->ks[0].mu);
+    }
+    slot = &st->ks[i];
+    if (!slot->open) {
         snap_error e = {0};
 
-        if (!app_os_open(&st->os, &st->conf.openstack, &e)) {
+        if (!app_os_open(&slot->os, &st->conf.openstack, &e)) {
             snap_error_set_http(err, 503, "%s", e.msg);
-            pthread_mutex_unlock(&st->os_mu);
+            pthread_mutex_unlock(&slot->mu);
             return false;
         }
-        st->os_open = true;
+        slot->open = true;
     }
-    ok = cinder_session_validate_token(st->os.session, token, &info, err);
-    pthread_mutex_unlock(&st->os_mu);
+    ok = cinder_session_validate_token(slot->os.session, token, &info, err);
+    pthread_mutex_unlock(&slot->mu);
     if (!ok)
         goto cleanup;
     ok = false;
@@ -1650,7 +1746,11 @@ ks_validate(void *impl, const char *token, http_identity *id, snap_error *err)
     id->expires_ms = info.expires_ms;
     if ((info.user_name && !(id->user = strdup(info.user_name))) ||
         (info.project_id && !(id->project = strdup(info.project_id))) ||
-        (info.project_name && !(id->project_name = strdup(info.project_name))))
+        (info.project_name && !(id->project_name = strdup(info.project_name))) ||
+        (info.project_domain_id &&
+         !(id->project_domain_id = strdup(info.project_domain_id))) ||
+        (info.project_domain_name &&
+         !(id->project_domain_name = strdup(info.project_domain_name))))
         goto nomem;
     if (info.nroles) {
         id->roles = calloc(info.nroles, sizeof(*id->roles));
@@ -1675,6 +1775,24 @@ ks_validate(void *impl, const char *token, http_identity *id, snap_error *err)
 }
 
 static const http_auth_ops keystone_auth_ops = {.validate = ks_validate};
+
+static bool
+auth_is_noauth(const coord_conf *conf)
+{
+    const char *type = conf->openstack.auth_type;
+
+    if (!type && conf->openstack.use_env)
+        type = getenv("OS_AUTH_TYPE");
+    return type && strcmp(type, "noauth") == 0;
+}
+
+/* The API checks tokens with Keystone when OpenStack is on and is not
+ * noauth (which has no Keystone: a tokens file then). */
+static bool
+keystone_for_api(const coord_conf *conf)
+{
+    return conf->openstack.enabled && !auth_is_noauth(conf);
+}
 
 /* ---- serve: the scheduler ------------------------------------------------ */
 
@@ -1773,14 +1891,17 @@ state_release(serve_state *st)
         app_ctx_release(&st->ctxs[i]);
     free(st->ctxs);
     free(st->workers);
-    if (st->os_open)
-        app_os_close(&st->os);
+    for (i = 0; st->ks && i < st->nks; i++) {
+        if (st->ks[i].open)
+            app_os_close(&st->ks[i].os);
+        pthread_mutex_destroy(&st->ks[i].mu);
+    }
+    free(st->ks);
     if (st->conn)
         virConnectClose(st->conn);
     coord_catalog_free(st->catalog);
     coord_conf_release(&st->conf);
     pthread_mutex_destroy(&st->virt_mu);
-    pthread_mutex_destroy(&st->os_mu);
     pthread_mutex_destroy(&st->mu);
     pthread_cond_destroy(&st->work_cv);
     pthread_cond_destroy(&st->idle_cv);
@@ -1865,7 +1986,6 @@ app_cmd_serve(app_ctx *ctx, int argc, char **argv)
         return EXIT_FAILURE;
     }
     pthread_mutex_init(&st->virt_mu, NULL);
-    pthread_mutex_init(&st->os_mu, NULL);
     pthread_mutex_init(&st->mu, NULL);
     pthread_cond_init(&st->work_cv, NULL);
     pthread_cond_init(&st->idle_cv, NULL);
@@ -1962,16 +2082,33 @@ app_cmd_serve(app_ctx *ctx, int argc, char **argv)
     ho.port = st->conf.http.port;
     ho.max_body_bytes = (size_t)st->conf.http.max_body_bytes;
     ho.threads = (unsigned)st->conf.http.threads;
+    ho.max_connections = (unsigned)st->conf.http.max_connections;
+    ho.max_connections_per_ip = (unsigned)st->conf.http.max_connections_per_ip;
     ho.connection_timeout_ms = st->conf.http.connection_timeout_ms;
+    ho.request_timeout_ms = st->conf.http.request_timeout_ms;
     ho.allowed_roles = st->conf.http.allowed_roles;
     ho.nallowed_roles = st->conf.http.nallowed_roles;
     ho.allowed_projects = st->conf.http.allowed_projects;
     ho.nallowed_projects = st->conf.http.nallowed_projects;
     ho.token_cache_ms = st->conf.http.token_cache_ms;
-    if (st->conf.openstack.enabled) {
+    ho.negative_cache_ms = st->conf.http.negative_cache_ms;
+    ho.validate_timeout_ms = st->conf.http.validate_timeout_ms;
+    ho.validators = (unsigned)st->conf.http.validators;
+    if (keystone_for_api(&st->conf)) {
+        st->nks = (size_t)st->conf.http.validators;
+        st->ks = calloc(st->nks, sizeof(*st->ks));
+        if (!st->ks) {
+            st->nks = 0;
+            fprintf(stderr, "snapset: out of memory\n");
+            goto out;
+        }
+        for (i = 0; i < st->nks; i++)
+            pthread_mutex_init(&st->ks[i].mu, NULL);
         ho.auth = &keystone_auth_ops;
         ho.auth_impl = st;
     } else {
+        /* noauth is Cinder's setting, never the API's: its tokens come
+         * from the tokens file only. */
         ho.tokens_file = st->conf.http.tokens_file;
     }
     ho.backend = &serve_backend_ops;
@@ -1979,6 +2116,15 @@ app_cmd_serve(app_ctx *ctx, int argc, char **argv)
     ho.quiesce = st->conf.quiesce;
     ho.pause = st->conf.pause;
     st->api = http_api_new(&ho, &err);
+    if (!st->api && st->conf.openstack.enabled && !ho.auth) {
+        snap_error e = {0};
+
+        snap_error_set(&e, err.code,
+                       "openstack.auth_type is noauth, so the API takes its "
+                       "tokens from http.tokens_file only: %s",
+                       err.msg);
+        err = e;
+    }
     if (!st->api) {
         rc = serve_fail(&err);
         goto out;
@@ -2016,7 +2162,7 @@ app_cmd_serve(app_ctx *ctx, int argc, char **argv)
            strchr(st->conf.http.address, ':') ? "[" : "", st->conf.http.address,
            strchr(st->conf.http.address, ':') ? "]" : "",
            http_api_port(st->api),
-           st->conf.openstack.enabled ? "Keystone tokens" : "tokens file",
+           keystone_for_api(&st->conf) ? "Keystone tokens" : "tokens file",
            st->nworkers);
     fflush(stdout);
 

@@ -4,6 +4,8 @@
 #include <errno.h>
 #include <pthread.h>
 #include <libvirt/virterror.h>
+#include <libxml/parser.h>
+#include <libxml/tree.h>
 #include <libxml/xmlwriter.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -641,3 +643,105 @@ const coord_disk_ops virt_disk_ops = {
     .finish = d_finish,
     .cancel = d_cancel,
 };
+
+/* ---- the owner of a domain ----------------------------------------------- */
+
+static xmlNodePtr
+child_named(xmlNodePtr parent, const char *name)
+{
+    xmlNodePtr n;
+
+    for (n = parent ? parent->children : NULL; n; n = n->next) {
+        if (n->type == XML_ELEMENT_NODE &&
+            xmlStrcmp(n->name, (const xmlChar *)name) == 0)
+            return n;
+    }
+    return NULL;
+}
+
+/* The attribute @name of @n, as a new string, or NULL (also when it is
+ * empty). */
+static bool
+attr_dup(xmlNodePtr n, const char *name, char **out, snap_error *err)
+{
+    xmlChar *v = n ? xmlGetProp(n, (const xmlChar *)name) : NULL;
+    bool ok = true;
+
+    *out = NULL;
+    if (v && v[0] && !(*out = strdup((const char *)v)))
+        ok = snap_error_set(err, SNAP_E_NOMEM, "out of memory");
+    if (v)
+        xmlFree(v);
+    return ok;
+}
+
+/* The metadata element of @ns, parsed; NULL when there is none. */
+static xmlDocPtr
+metadata_doc(virDomainPtr dom, const char *ns, snap_error *err, bool *failed)
+{
+    char *xml = virDomainGetMetadata(dom, VIR_DOMAIN_METADATA_ELEMENT, ns,
+                                     VIR_DOMAIN_AFFECT_CURRENT);
+    virErrorPtr e;
+    xmlDocPtr doc;
+
+    *failed = false;
+    if (!xml) {
+        e = virGetLastError();
+        if (e && e->code != VIR_ERR_NO_DOMAIN_METADATA) {
+            *failed = true;
+            virt_error(err, e->code == VIR_ERR_NO_DOMAIN ? SNAP_E_NOTFOUND
+                                                         : SNAP_E_VIRT,
+                       "cannot read the domain's owner metadata");
+        }
+        return NULL;
+    }
+    doc = xmlReadMemory(xml, (int)strlen(xml), "metadata.xml", NULL,
+                        XML_PARSE_NONET | XML_PARSE_NOERROR |
+                            XML_PARSE_NOWARNING);
+    free(xml);
+    return doc; /* malformed: as if there were none */
+}
+
+bool
+virt_domain_owner(virDomainPtr dom, char **project, char **project_name,
+                  char **project_domain, snap_error *err)
+{
+    xmlDocPtr doc;
+    xmlNodePtr root, n;
+    bool failed, ok = true;
+
+    *project = *project_name = *project_domain = NULL;
+    doc = metadata_doc(dom, VIRT_OWNER_NS, err, &failed);
+    if (failed)
+        return false;
+    root = doc ? xmlDocGetRootElement(doc) : NULL;
+    if (root && xmlStrcmp(root->name, (const xmlChar *)"owner") == 0) {
+        ok = attr_dup(root, "project", project, err) &&
+             attr_dup(root, "project_name", project_name, err) &&
+             attr_dup(root, "project_domain", project_domain, err);
+        if (ok && (*project || (*project_name && *project_domain))) {
+            xmlFreeDoc(doc);
+            return true;
+        }
+    }
+    if (doc)
+        xmlFreeDoc(doc);
+    free(*project);
+    free(*project_name);
+    free(*project_domain);
+    *project = *project_name = *project_domain = NULL;
+    if (!ok)
+        return false;
+
+    doc = metadata_doc(dom, VIRT_NOVA_NS, err, &failed);
+    if (failed)
+        return false;
+    root = doc ? xmlDocGetRootElement(doc) : NULL;
+    if (root && xmlStrcmp(root->name, (const xmlChar *)"instance") == 0) {
+        n = child_named(child_named(root, "owner"), "project");
+        ok = attr_dup(n, "uuid", project, err);
+    }
+    if (doc)
+        xmlFreeDoc(doc);
+    return ok;
+}

@@ -17,6 +17,19 @@ virConnectPtr virt_open(const char *uri, snap_error *err);
 virDomainPtr virt_domain_lookup(virConnectPtr conn, const char *id,
                                 snap_error *err);
 
+/* Who owns a domain, from its metadata: snapset's own element first
+ *   virsh metadata DOM --uri urn:snapset:owner --key snapset \
+ *         --set '<owner project="PROJECT_ID"/>'
+ * (or project_name="NAME" project_domain="DOMAIN" instead of the id), else
+ * Nova's <nova:instance><nova:owner><nova:project uuid="PROJECT_ID">
+ * (namespace VIRT_NOVA_NS). Fills the new strings *@project,
+ * *@project_name and *@project_domain (NULL when unset; all NULL: no
+ * owner). */
+#define VIRT_OWNER_NS "urn:snapset:owner"
+#define VIRT_NOVA_NS "http://openstack.org/xmlns/libvirt/nova/1.1"
+bool virt_domain_owner(virDomainPtr dom, char **project, char **project_name,
+                       char **project_domain, snap_error *err);
+
 /* Records libvirt's last error as "@what: <libvirt message>". */
 bool virt_error(snap_error *err, snap_code code, const char *what);
 

@@ -36,6 +36,9 @@ stop_all() {
         "$G/gexec" "$DOM" "umount /vol/$(echo "$v" | cut -c1-20)" >/dev/null 2>&1 || :
         "$C/detach-volume" "$DOM" "$v" --delete >/dev/null 2>&1 || echo "cannot detach $v"
     done
+    # the owner given to the guest for the Keystone part
+    virsh -q -c qemu:///system metadata "$DOM" --uri urn:snapset:owner --remove \
+        >/dev/null 2>&1 || :
     cleanup_tmp
 }
 trap stop_all EXIT
@@ -145,7 +148,7 @@ begin "serve starts"
 chmod 644 "$tokens"
 "$SNAPSET" -c "$conf" --catalog-dir "$SNAP_CATALOG" serve >/dev/null 2>"$SNAP_ITMP/e"
 check_num "a tokens file others can read: serve refuses to start" $? -eq 1
-check "... and says why" grep -q "can be read or written by others" "$SNAP_ITMP/e"
+check "... and says why" grep -q "can be read by others" "$SNAP_ITMP/e"
 chmod 600 "$tokens"
 if ! start_serve "$conf"; then
     cat "$SNAP_ITMP/serve.err"
@@ -164,7 +167,10 @@ TOKEN=wrong-token-0123456789abcdef
 check_num "unknown token: 401" "$(api GET /v1/sets)" -eq 401
 check_num "unknown token on an action: 401" "$(backup "$DOM" x daily 2)" -eq 401
 TOKEN=$READER
-check_num "a token without the admin role: 403" "$(api GET /v1/sets)" -eq 403
+# default deny: a project that owns no domain sees no set and acts on none
+check_num "a token without the admin role: GET /v1/sets 200" "$(api GET /v1/sets)" -eq 200
+check "... and sees no set" test "$(jq '.sets | length' "$SNAP_ITMP/body")" = 0
+check_num "... createBackup of a domain its project does not own: 403" "$(backup "$DOM" x daily 2)" -eq 403
 TOKEN=$ADMIN
 check_num "the admin token: 200" "$(api GET /v1/sets)" -eq 200
 
@@ -332,6 +338,10 @@ if [ ! -r "$OS_STATE/openrc-demo" ] || ! "$C/os" token >/dev/null 2>&1; then
     check "skipped without a test cloud" true
 else
     . "$OS_STATE/openrc-demo"
+    # default deny: the demo project's member token acts on the guest
+    # because the guest is the demo project's (as Nova would record it)
+    virsh -q -c qemu:///system metadata "$DOM" --uri urn:snapset:owner --key snapset \
+        --set "<owner project=\"$("$C/os" project-id)\"/>" >/dev/null
     # exports read the RBD snapshots with the test cloud's own Ceph keys
     export SNAPSET_CEPH_CONF="$OS_STATE/ceph/ceph.conf" SNAPSET_CEPH_USER=admin
     cat >"$osconf" <<CONF

@@ -9,7 +9,8 @@ find_package(Threads REQUIRED)
 snap_add_test(test_http_api snap_catalog snap_coord PkgConfig::MHD
               PkgConfig::JANSSON CURL::libcurl Threads::Threads)
 target_sources(test_http_api PRIVATE
-               ${PROJECT_SOURCE_DIR}/coordinator/app/http_api.c)
+               ${PROJECT_SOURCE_DIR}/coordinator/app/http_api.c
+               ${PROJECT_SOURCE_DIR}/coordinator/app/http_authz.c)
 
 # Domain selection, schedules and retention over synthetic set times.
 snap_add_test(test_coord_policy snap_coord)

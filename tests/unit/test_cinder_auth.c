@@ -500,6 +500,8 @@ test_validate_token_reads_project_roles_and_expiry(void **state)
     assert_true(cinder_session_validate_token(s, "gAAAAAcaller", &info, &err));
     assert_string_equal(info.project_id, PROJECT);
     assert_string_equal(info.project_name, "demo");
+    assert_string_equal(info.project_domain_id, "default");
+    assert_string_equal(info.project_domain_name, "Default");
     assert_string_equal(info.user_name, "demo");
     assert_int_equal(info.nroles, 2);
     assert_true(cinder_token_info_has_role(&info, "member"));
@@ -563,13 +565,14 @@ test_noauth_session_uses_explicit_endpoint_and_user_project_token(void **state)
     assert_int_equal(resp.status, 401);
     cinder_http_response_release(&resp);
 
-    assert_true(cinder_session_validate_token(s, "alice:beef", &info, &err));
-    assert_string_equal(info.user_id, "alice");
-    assert_string_equal(info.project_id, "beef");
-    assert_true(cinder_token_info_has_role(&info, "admin"));
-    cinder_token_info_release(&info);
-    assert_false(cinder_session_validate_token(s, "nocolon", &info, &err));
-    assert_int_equal(err.code, SNAP_E_NOTFOUND);
+    /* noauth validates no caller: "user:project" used to pass as admin. */
+    assert_false(cinder_session_validate_token(s, "alice:beef", &info, &err));
+    assert_int_equal(err.code, SNAP_E_INVALID);
+    assert_null(info.project_id);
+    snap_error_clear(&err);
+    assert_false(cinder_session_validate_token(s, "x:anything", &info, &err));
+    assert_int_equal(err.code, SNAP_E_INVALID);
+    snap_error_clear(&err);
     assert_int_equal(fake_http_count(h), 1);
     cinder_session_free(s);
     cinder_http_free(h);

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "common/snap_fs.h"
@@ -51,7 +52,122 @@ defaults_are_safe(void **state)
     assert_int_equal(c.quiesce, COORD_QUIESCE_PREFERRED);
     assert_false(c.pause);
     assert_true(c.frozen_timeout_ms <= 60000);
+    /* the API: default deny (admins, else owners), short caches */
+    assert_int_equal(c.http.nallowed_roles, 1);
+    assert_string_equal(c.http.allowed_roles[0], "admin");
+    assert_int_equal(c.http.nallowed_projects, 0);
+    assert_true(c.http.token_cache_ms == 60000);
+    assert_true(c.http.negative_cache_ms == 10000);
+    assert_true(c.http.validate_timeout_ms == 5000);
+    assert_true(c.http.request_timeout_ms == 30000);
+    assert_int_equal(c.http.validators, 4);
+    assert_int_equal(c.http.max_connections, 256);
+    assert_int_equal(c.http.max_connections_per_ip, 16);
     coord_conf_release(&c);
+}
+
+static void
+secrets_in_a_file_others_can_read_are_refused(void **state)
+{
+    static const char *texts[] = {
+        "openstack = { password = \"s3cret\"; };\n",
+        "openstack = { application_credential_secret = \"s3cret\"; };\n",
+    };
+    coord_conf c;
+    snap_error err = {0};
+    char want[512];
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < 2; i++) {
+        write_conf(texts[i]);
+        assert_int_equal(chmod(path, 0644), 0);
+        assert_true(coord_conf_init(&c, NULL));
+        assert_false(coord_conf_load(&c, path, &err));
+        snprintf(want, sizeof(want),
+                 "config file '%s' holds %s and others can read it (mode "
+                 "0644): chmod o-r it, or pass --allow-insecure-config",
+                 path, i == 0 ? "a password" : "an application credential "
+                                                "secret");
+        assert_string_equal(err.msg, want);
+        snap_error_clear(&err);
+        coord_conf_release(&c);
+
+        /* --allow-insecure-config: a warning */
+        assert_true(coord_conf_init(&c, NULL));
+        c.allow_insecure_file = true;
+        if (!coord_conf_load(&c, path, &err))
+            fail_msg("%s", err.msg);
+        coord_conf_release(&c);
+
+        /* 0640 and 0600 are fine */
+        assert_int_equal(chmod(path, 0640), 0);
+        assert_true(coord_conf_init(&c, NULL));
+        if (!coord_conf_load(&c, path, &err))
+            fail_msg("%s", err.msg);
+        coord_conf_release(&c);
+    }
+    /* no secret: readable is fine */
+    write_conf("http = { port = 1; };\n");
+    assert_int_equal(chmod(path, 0644), 0);
+    assert_true(coord_conf_init(&c, NULL));
+    assert_true(coord_conf_load(&c, path, &err));
+    coord_conf_release(&c);
+}
+
+static void
+api_security_settings_are_read_and_checked(void **state)
+{
+    static const struct {
+        const char *text;
+        const char *suffix;
+    } bad[] = {
+        {"http = { token_cache_ms = 86400000; };\n",
+         "1: http.token_cache_ms must be between 0 and 3600000"},
+        {"http = { negative_cache_ms = -1; };\n",
+         "1: http.negative_cache_ms must be between 0 and 600000"},
+        {"http = { validate_timeout_ms = 10; };\n",
+         "1: http.validate_timeout_ms must be between 100 and 120000"},
+        {"http = { request_timeout_ms = 0; };\n",
+         "1: http.request_timeout_ms must be between 1000 and 3600000"},
+        {"http = { validators = 0; };\n",
+         "1: http.validators must be between 1 and 64"},
+        {"http = { max_connections = 0; };\n",
+         "1: http.max_connections must be between 1 and 4096"},
+        {"http = { max_connections_per_ip = 5000; };\n",
+         "1: http.max_connections_per_ip must be between 1 and 4096"},
+    };
+    coord_conf c;
+    snap_error err = {0};
+    char want[512];
+    size_t i;
+
+    (void)state;
+    write_conf("http = { allowed_roles = []; negative_cache_ms = 0;\n"
+               "  validate_timeout_ms = 2000; request_timeout_ms = 9000;\n"
+               "  validators = 8; max_connections = 64;\n"
+               "  max_connections_per_ip = 4; };\n");
+    assert_true(coord_conf_init(&c, NULL));
+    if (!coord_conf_load(&c, path, &err))
+        fail_msg("%s", err.msg);
+    assert_int_equal(c.http.nallowed_roles, 0); /* owners only */
+    assert_true(c.http.negative_cache_ms == 0);
+    assert_true(c.http.validate_timeout_ms == 2000);
+    assert_true(c.http.request_timeout_ms == 9000);
+    assert_int_equal(c.http.validators, 8);
+    assert_int_equal(c.http.max_connections, 64);
+    assert_int_equal(c.http.max_connections_per_ip, 4);
+    coord_conf_release(&c);
+    for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        write_conf(bad[i].text);
+        assert_true(coord_conf_init(&c, NULL));
+        assert_false(coord_conf_load(&c, path, &err));
+        snprintf(want, sizeof(want), "%s:%s", path, bad[i].suffix);
+        if (strcmp(err.msg, want) != 0)
+            fail_msg("case %zu:\n got  '%s'\n want '%s'", i, err.msg, want);
+        snap_error_clear(&err);
+        coord_conf_release(&c);
+    }
 }
 
 static void
@@ -354,6 +470,8 @@ main(void)
         cmocka_unit_test(a_missing_file_is_an_error),
         cmocka_unit_test(http_and_policies_are_read),
         cmocka_unit_test(bad_http_and_policy_settings_name_the_line),
+        cmocka_unit_test(secrets_in_a_file_others_can_read_are_refused),
+        cmocka_unit_test(api_security_settings_are_read_and_checked),
     };
 
     return cmocka_run_group_tests(tests, setup, teardown);

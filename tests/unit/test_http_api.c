@@ -2,6 +2,8 @@
  * port) over a fake backend, driven with libcurl: routes, every bad-input
  * code, tokens (file and a fake Keystone with its cache), metrics, and a
  * server that keeps serving through all of it. */
+#include <arpa/inet.h>
+#include <poll.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -25,6 +28,9 @@
 #define OTHERPROJ "oth-0123456789abcdef"
 #define VM1_UUID "11111111-1111-4111-8111-111111111111"
 #define VM2_UUID "22222222-2222-4222-8222-222222222222"
+#define VM3_UUID "33333333-3333-4333-8333-333333333333" /* gone */
+#define SET_E "eeeeeeee-0000-4000-8000-000000000005"
+#define SET_G "99999999-0000-4000-8000-000000000007"
 #define SET_A "aaaaaaaa-0000-4000-8000-000000000001"
 #define SET_B "bbbbbbbb-0000-4000-8000-000000000002"
 #define SET_C "cccccccc-0000-4000-8000-000000000003"
@@ -41,6 +47,7 @@ typedef struct fake_spec {
     int64_t freeze_ms;
     const char *error;
     bool frozen_now; /* creating, freeze attempted, not thawed */
+    const char *owner_project; /* recorded in the set's metadata */
 } fake_spec;
 
 typedef struct fake {
@@ -64,6 +71,10 @@ typedef struct fake {
     int exports;             /* export_set calls accepted */
     char last_export_name[256];
     char last_disk_format[16];
+    char last_owner[64];      /* the owner handed to create */
+    int owner_lookups;        /* domain_owner calls */
+    int validate_sleep_ms;    /* the fake Keystone is this slow */
+    bool revoked;             /* ks-member tokens are revoked */
 } fake;
 
 static fake F;
@@ -86,6 +97,9 @@ make_set(const fake_spec *sp, snap_error *err)
     s->freeze_ms = sp->freeze_ms;
     s->created_ms = 1700000000000LL;
     s->journal.freeze_attempted = sp->frozen_now;
+    if (sp->owner_project)
+        coord_set_add_metadata(s, HTTP_OWNER_KEY_PROJECT, sp->owner_project,
+                               NULL);
     m = coord_set_add_member(s, NULL);
     if (m) {
         coord_str_set(&m->target, "vda", NULL);
@@ -144,6 +158,11 @@ fake_create(void *impl, const http_create_req *req,
                  req->metadata ? json_string_value(json_object_get(
                                      req->metadata, "k"))
                                : "");
+        snprintf(F.last_owner, sizeof(F.last_owner), "%s",
+                 req->owner && req->owner->project ? req->owner->project
+                 : req->owner && req->owner->project_name
+                     ? req->owner->project_name
+                     : "");
         snprintf(set_uuid, SNAP_UUID_LEN, "%s", SET_C);
     }
     pthread_mutex_unlock(&F.mu);
@@ -255,6 +274,28 @@ fake_stats(void *impl, http_backend_stats *stats)
     stats->running = 1;
 }
 
+/* vm1 is owned by project id p-1234; vm2 by the project named "backup" of
+ * the domain "Default" (no id); VM3 is gone. */
+static bool
+fake_owner(void *impl, const char *uuid, http_owner *o, snap_error *err)
+{
+    (void)impl;
+    pthread_mutex_lock(&F.mu);
+    F.owner_lookups++;
+    pthread_mutex_unlock(&F.mu);
+    memset(o, 0, sizeof(*o));
+    if (strcmp(uuid, VM1_UUID) == 0) {
+        o->project = strdup("p-1234");
+        return true;
+    }
+    if (strcmp(uuid, VM2_UUID) == 0) {
+        o->project_name = strdup("backup");
+        o->project_domain = strdup("Default");
+        return true;
+    }
+    return snap_error_set(err, SNAP_E_NOTFOUND, "no domain '%s'", uuid);
+}
+
 static const http_backend_ops fake_ops = {
     .domain_lookup = fake_lookup,
     .create = fake_create,
@@ -264,24 +305,54 @@ static const http_backend_ops fake_ops = {
     .export_set = fake_export,
     .exports = fake_exports,
     .stats = fake_stats,
+    .domain_owner = fake_owner,
 };
 
-/* A fake Keystone: tokens "ks-good...", "ks-member...", anything else is
- * invalid. */
+/* A fake Keystone:
+ *   ks-good...    admin of p-1234 ("backup" in the domain "Default")
+ *   ks-member...  member of p-1234
+ *   ks-other...   member of p-9999, also named "backup", of the domain
+ *                 "Elsewhere"
+ *   ks-unscoped.. no project
+ *   ks-slow-...   waits F.validate_sleep_ms, then as the rest of its name
+ * anything else is invalid. */
 static bool
 fake_validate(void *impl, const char *token, http_identity *id, snap_error *err)
 {
+    char name[128];
+    bool other, unscoped, revoked;
+    int sleep_ms;
+
     (void)impl;
     pthread_mutex_lock(&F.mu);
     F.validations++;
+    sleep_ms = F.validate_sleep_ms;
+    revoked = F.revoked;
     pthread_mutex_unlock(&F.mu);
+    if (strncmp(token, "ks-slow-", 8) == 0) {
+        snap_sleep_ms(sleep_ms);
+        /* "ks-slow-good..." reads as "ks-good..." */
+        snprintf(name, sizeof(name), "ks-%s", token + 8);
+        token = name;
+    }
     if (F.keystone_down)
-        return snap_error_set_http(err, 503, "keystone is down");
+        return snap_error_set_http(err, 503,
+                                   "keystone is down: "
+                                   "http://keystone.internal:5000 user "
+                                   "svc-snapset");
+    other = strncmp(token, "ks-other", 8) == 0;
+    unscoped = strncmp(token, "ks-unscoped", 11) == 0;
     if (strncmp(token, "ks-good", 7) != 0 &&
-        strncmp(token, "ks-member", 9) != 0)
+        strncmp(token, "ks-member", 9) != 0 && !other && !unscoped)
         return snap_error_set(err, SNAP_E_NOTFOUND, "token not found");
-    id->project = strdup("p-1234");
-    id->project_name = strdup("backup");
+    if (revoked && strncmp(token, "ks-member", 9) == 0)
+        return snap_error_set(err, SNAP_E_NOTFOUND, "token revoked");
+    if (!unscoped) {
+        id->project = strdup(other ? "p-9999" : "p-1234");
+        id->project_name = strdup("backup");
+        id->project_domain_id = strdup(other ? "d-else" : "default");
+        id->project_domain_name = strdup(other ? "Elsewhere" : "Default");
+    }
     id->roles = calloc(1, sizeof(*id->roles));
     id->roles[0] =
         strdup(strncmp(token, "ks-good", 7) == 0 ? "Admin" : "member");
@@ -306,11 +377,11 @@ fake_reset(void)
 {
     static const fake_spec specs[] = {
         {SET_A, "vm1", VM1_UUID, "daily", COORD_SET_AVAILABLE,
-         COORD_CONSISTENCY_FILESYSTEM, 180, NULL, false},
+         COORD_CONSISTENCY_FILESYSTEM, 180, NULL, false, NULL},
         {SET_B, "vm2", VM2_UUID, "weekly", COORD_SET_ERROR,
-         COORD_CONSISTENCY_NONE, -1, "guest agent refused", false},
+         COORD_CONSISTENCY_NONE, -1, "guest agent refused", false, NULL},
         {"dddddddd-0000-4000-8000-000000000004", "vm2", VM2_UUID, NULL,
-         COORD_SET_CREATING, COORD_CONSISTENCY_NONE, -1, NULL, true},
+         COORD_SET_CREATING, COORD_CONSISTENCY_NONE, -1, NULL, true, NULL},
     };
     pthread_mutex_t mu = F.mu;
 
@@ -333,10 +404,11 @@ write_tokens(const char *path, const char *text, mode_t mode)
 }
 
 static fixture *
-fixture_new(bool keystone)
+fixture_new_with(bool keystone, int64_t cache_ms, int64_t validate_ms,
+                 unsigned per_ip, int64_t request_ms)
 {
     static char *roles[] = {"admin"};
-    static char *projects[] = {"backup", "admin"};
+    static char *projects[] = {"backup@Default", "admin"};
     fixture *fx = calloc(1, sizeof(*fx));
     http_api_opts o;
     snap_error err = {0};
@@ -361,9 +433,15 @@ fixture_new(bool keystone)
     o.allowed_projects = projects;
     o.nallowed_projects = 2;
     o.backend = &fake_ops;
+    if (per_ip)
+        o.max_connections_per_ip = per_ip;
+    if (request_ms)
+        o.request_timeout_ms = request_ms;
     if (keystone) {
         o.auth = &fake_auth;
-        o.token_cache_ms = 60000;
+        o.token_cache_ms = cache_ms;
+        o.validate_timeout_ms = validate_ms;
+        o.nallowed_projects = 0; /* ownership alone decides */
     } else {
         o.tokens_file = fx->tokens;
     }
@@ -373,6 +451,12 @@ fixture_new(bool keystone)
     fx->port = http_api_port(fx->api);
     assert_true(fx->port > 0);
     return fx;
+}
+
+static fixture *
+fixture_new(bool keystone)
+{
+    return fixture_new_with(keystone, 60000, 5000, 0, 0);
 }
 
 static void
@@ -395,6 +479,20 @@ static int
 setup_keystone(void **state)
 {
     *state = fixture_new(true);
+    return 0;
+}
+
+static int
+setup_keystone_short(void **state)
+{
+    *state = fixture_new_with(true, 300, 1000, 64, 0);
+    return 0;
+}
+
+static int
+setup_limits(void **state)
+{
+    *state = fixture_new_with(false, 0, 0, 2, 1000);
     return 0;
 }
 
@@ -651,6 +749,15 @@ tokens_without_an_allowed_role_or_project_get_403(void **state)
     fixture *fx = *state;
     reply r = get(fx, "/v1/sets", READER);
 
+    /* a reader of a project that owns nothing sees nothing, touches
+     * nothing, and may not read the host's metrics */
+    assert_int_equal(r.status, 200);
+    assert_int_equal(json_array_size(json_object_get(r.json, "sets")), 0);
+    reply_release(&r);
+    r = get(fx, "/v1/sets/" SET_A, READER);
+    assert_error(&r, 403);
+    reply_release(&r);
+    r = get(fx, "/metrics", READER);
     assert_error(&r, 403);
     reply_release(&r);
     r = get(fx, "/v1/sets", OTHERPROJ);
@@ -674,23 +781,24 @@ keystone_answers_are_cached_until_the_token_expires(void **state)
     }
     assert_int_equal(F.validations, 1);
 
-    /* a member token is valid (cached too) but lacks the admin role */
+    /* a member token is valid (cached too) but may not see the host */
     for (i = 0; i < 3; i++) {
-        r = get(fx, "/v1/sets", "ks-member-token");
+        r = get(fx, "/metrics", "ks-member-token");
         assert_error(&r, 403);
         reply_release(&r);
     }
     assert_int_equal(F.validations, 2);
 
-    /* invalid tokens are asked about every time, and get 401 */
-    for (i = 0; i < 2; i++) {
+    /* invalid tokens are asked about once, then refused from the negative
+     * cache */
+    for (i = 0; i < 3; i++) {
         r = get(fx, "/v1/sets", "ks-bad-token");
         assert_error(&r, 401);
         reply_release(&r);
     }
-    assert_int_equal(F.validations, 4);
+    assert_int_equal(F.validations, 3);
 
-    /* a token that expires now is not cached */
+    /* a token that expires now is not cached as valid */
     F.token_expires_ms = snap_wall_ms() - 1;
     r = get(fx, "/v1/sets", "ks-good-expired");
     assert_error(&r, 401);
@@ -698,12 +806,16 @@ keystone_answers_are_cached_until_the_token_expires(void **state)
     r = get(fx, "/v1/sets", "ks-good-expired");
     assert_error(&r, 401);
     reply_release(&r);
-    assert_int_equal(F.validations, 6);
+    assert_int_equal(F.validations, 4);
 
-    /* Keystone down: 503, while cached tokens still work */
+    /* Keystone down: 503 that names nothing internal, while cached tokens
+     * still work */
     F.keystone_down = true;
     r = get(fx, "/v1/sets", "ks-good-other");
     assert_error(&r, 503);
+    assert_non_null(strstr(r.body, "authentication service unavailable"));
+    assert_null(strstr(r.body, "keystone"));
+    assert_null(strstr(r.body, "svc-snapset"));
     reply_release(&r);
     r = get(fx, "/v1/sets", "ks-good-token");
     assert_int_equal(r.status, 200);
@@ -720,8 +832,10 @@ tokens_files_readable_by_others_or_malformed_are_refused(void **state)
         mode_t mode;
         const char *want;
     } cases[] = {
-        {ADMIN " admin admin\n", 0644, "can be read or written by others"},
-        {ADMIN " admin admin\n", 0602, "can be read or written by others"},
+        {ADMIN " admin admin\n", 0644, "can be read by others"},
+        {ADMIN " admin admin\n", 0602, "written by its group or others"},
+        {ADMIN " admin admin\n", 0660, "written by its group or others"},
+        {ADMIN " admin admin\n", 0620, "written by its group or others"},
         {"short admin admin\n", 0600, ":1: a token must have"},
         {"\n\n" ADMIN "\n", 0600, ":3: expected TOKEN PROJECT"},
         {ADMIN " a b c\n", 0600, ":1: expected TOKEN PROJECT"},
@@ -746,6 +860,37 @@ tokens_files_readable_by_others_or_malformed_are_refused(void **state)
             fail_msg("case %zu: '%s' lacks '%s'", i, err.msg, cases[i].want);
     }
     {
+        /* a symlink to a good file, a file of another user */
+        http_api_opts o;
+        snap_error err = {0};
+        char link[200];
+
+        write_tokens(path, ADMIN " admin admin\n", 0600);
+        snprintf(link, sizeof(link), "%s/link-tokens", fx->dir);
+        assert_int_equal(symlink(path, link), 0);
+        http_api_opts_init(&o);
+        o.backend = &fake_ops;
+        o.tokens_file = link;
+        assert_null(http_api_new(&o, &err));
+        assert_non_null(strstr(err.msg, "is a symlink"));
+        unlink(link);
+        snap_error_clear(&err);
+        if (geteuid() == 0) {
+            assert_int_equal(chown(path, 65534, 65534), 0);
+            o.tokens_file = path;
+            assert_null(http_api_new(&o, &err));
+            assert_non_null(strstr(err.msg, "is owned by uid 65534"));
+            snap_error_clear(&err);
+            assert_int_equal(chown(path, 0, 0), 0);
+        }
+        /* 0640, owned by us: fine */
+        assert_int_equal(chmod(path, 0640), 0);
+        o.tokens_file = path;
+        http_api_free(http_api_new(&o, &err));
+        if (snap_error_isset(&err))
+            fail_msg("%s", err.msg);
+    }
+    {
         http_api_opts o;
         snap_error err = {0};
 
@@ -760,6 +905,383 @@ tokens_files_readable_by_others_or_malformed_are_refused(void **state)
         assert_non_null(strstr(err.msg, "bad listen address"));
     }
     unlink(path);
+}
+
+
+/* ---- tests: authorization and validation --------------------------------- */
+
+static size_t nsets(const reply *r);
+
+static reply
+as(fixture *fx, const char *method, const char *path, const char *token,
+   const char *body)
+{
+    req q = {method, path, token, body ? "application/json" : NULL, body, 0};
+
+    return do_request(fx->port, &q);
+}
+
+static long
+status_as(fixture *fx, const char *method, const char *path,
+          const char *token, const char *body)
+{
+    reply r = as(fx, method, path, token, body);
+    long st = r.status;
+
+    reply_release(&r);
+    return st;
+}
+
+#define SNAP_BODY "{\"createSnapshot\":{\"name\":\"x\"}}"
+
+/* Two gone domains' sets: E recorded its owner p-1234, G recorded none. */
+static void
+add_gone_sets(void)
+{
+    fake_spec e = {SET_E, "vm3", VM3_UUID, NULL, COORD_SET_AVAILABLE,
+                   COORD_CONSISTENCY_FILESYSTEM, 10, NULL, false, "p-1234"};
+    fake_spec g = {SET_G, "vm3", VM3_UUID, NULL, COORD_SET_AVAILABLE,
+                   COORD_CONSISTENCY_FILESYSTEM, 10, NULL, false, NULL};
+
+    pthread_mutex_lock(&F.mu);
+    F.specs[F.nspecs++] = e;
+    F.specs[F.nspecs++] = g;
+    pthread_mutex_unlock(&F.mu);
+}
+
+static void
+owners_act_by_id_or_by_name_and_domain(void **state)
+{
+    fixture *fx = *state;
+
+    /* vm1's owner is p-1234 by id, vm2's "backup" of "Default" by name */
+    assert_int_equal(status_as(fx, "POST", "/v1/servers/vm1/action",
+                               "ks-member-a", SNAP_BODY),
+                     202);
+    assert_string_equal(F.last_owner, "p-1234"); /* recorded in the set */
+    assert_int_equal(status_as(fx, "POST", "/v1/servers/vm2/action",
+                               "ks-member-a", SNAP_BODY),
+                     202);
+    assert_string_equal(F.last_owner, "backup");
+    assert_int_equal(status_as(fx, "GET", "/v1/sets/" SET_A, "ks-member-a",
+                               NULL),
+                     200);
+    assert_int_equal(status_as(fx, "POST", "/v1/sets/" SET_A "/export",
+                               "ks-member-a", NULL),
+                     202);
+    assert_int_equal(status_as(fx, "DELETE", "/v1/sets/" SET_B,
+                               "ks-member-a", NULL),
+                     202);
+    assert_int_equal(F.creates, 2);
+}
+
+static void
+other_projects_get_403_on_every_route_naming_a_domain_or_set(void **state)
+{
+    fixture *fx = *state;
+    reply r;
+    const char *tok = "ks-other-a"; /* also "backup", but of "Elsewhere" */
+
+    assert_int_equal(status_as(fx, "POST", "/v1/servers/vm1/action", tok,
+                               SNAP_BODY),
+                     403);
+    assert_int_equal(status_as(fx, "POST", "/v1/servers/vm2/action", tok,
+                               SNAP_BODY),
+                     403);
+    assert_int_equal(status_as(fx, "POST", "/v1/servers/" VM1_UUID "/action",
+                               tok, SNAP_BODY),
+                     403);
+    assert_int_equal(status_as(fx, "GET", "/v1/sets/" SET_A, tok, NULL), 403);
+    assert_int_equal(status_as(fx, "GET", "/v1/sets/aaaaaaaa", tok, NULL),
+                     403);
+    assert_int_equal(status_as(fx, "HEAD", "/v1/sets/" SET_A, tok, NULL),
+                     403);
+    assert_int_equal(status_as(fx, "DELETE", "/v1/sets/" SET_A, tok, NULL),
+                     403);
+    assert_int_equal(status_as(fx, "POST", "/v1/sets/" SET_A "/export", tok,
+                               NULL),
+                     403);
+    assert_int_equal(status_as(fx, "GET", "/metrics", tok, NULL), 403);
+    assert_int_equal(F.creates, 0);
+    assert_int_equal(F.exports, 0);
+    assert_int_equal(F.nspecs, 3); /* nothing deleted */
+    r = as(fx, "GET", "/v1/sets/" SET_A, tok, NULL);
+    assert_error(&r, 403);
+    assert_null(strstr(r.body, "vm1")); /* names nothing of the set */
+    reply_release(&r);
+    /* unknown things stay 404 */
+    assert_int_equal(status_as(fx, "GET", "/v1/sets/abcdef01", tok, NULL),
+                     404);
+    assert_int_equal(status_as(fx, "POST", "/v1/servers/nosuch/action", tok,
+                               SNAP_BODY),
+                     404);
+}
+
+static void
+list_shows_only_what_the_caller_may_see(void **state)
+{
+    fixture *fx = *state;
+    reply r;
+
+    add_gone_sets();
+    r = as(fx, "GET", "/v1/sets", "ks-other-a", NULL);
+    assert_int_equal(r.status, 200);
+    assert_int_equal(nsets(&r), 0);
+    reply_release(&r);
+    r = as(fx, "GET", "/v1/sets", "ks-member-a", NULL);
+    assert_int_equal(r.status, 200);
+    assert_int_equal(nsets(&r), 4); /* A, B, D and E; not G */
+    assert_null(strstr(r.body, SET_G));
+    assert_non_null(strstr(r.body, SET_E));
+    reply_release(&r);
+    r = as(fx, "GET", "/v1/sets", "ks-good-a", NULL);
+    assert_int_equal(nsets(&r), 5); /* an admin sees all */
+    reply_release(&r);
+    /* one owner lookup per domain in one listing: vm1, vm2, vm3 */
+    F.owner_lookups = 0;
+    r = as(fx, "GET", "/v1/sets", "ks-member-a", NULL);
+    reply_release(&r);
+    assert_int_equal(F.owner_lookups, 3);
+}
+
+static void
+sets_of_gone_domains_keep_their_recorded_owner(void **state)
+{
+    fixture *fx = *state;
+
+    add_gone_sets();
+    assert_int_equal(status_as(fx, "GET", "/v1/sets/" SET_E, "ks-member-a",
+                               NULL),
+                     200);
+    assert_int_equal(status_as(fx, "GET", "/v1/sets/" SET_E, "ks-other-a",
+                               NULL),
+                     403);
+    /* no owner recorded and the domain gone: admins only */
+    assert_int_equal(status_as(fx, "GET", "/v1/sets/" SET_G, "ks-member-a",
+                               NULL),
+                     403);
+    assert_int_equal(status_as(fx, "GET", "/v1/sets/" SET_G, "ks-good-a",
+                               NULL),
+                     200);
+}
+
+static void
+default_deny_admins_only_by_role(void **state)
+{
+    fixture *fx = *state;
+    http_api_opts o;
+
+    /* the default allows the role admin and nothing else */
+    http_api_opts_init(&o);
+    assert_int_equal(o.nallowed_roles, 1);
+    assert_string_equal(o.allowed_roles[0], "admin");
+    assert_int_equal(o.nallowed_projects, 0);
+    /* an admin of a project that owns nothing acts everywhere ... */
+    assert_int_equal(status_as(fx, "POST", "/v1/servers/vm1/action",
+                               "ks-good-a", SNAP_BODY),
+                     202);
+    assert_int_equal(status_as(fx, "GET", "/metrics", "ks-good-a", NULL), 200);
+    /* ... a member only on what its project owns, and an unscoped token
+     * nowhere */
+    assert_int_equal(status_as(fx, "GET", "/v1/sets", "ks-unscoped-a", NULL),
+                     401);
+    assert_int_equal(status_as(fx, "POST", "/v1/servers/vm1/action",
+                               "ks-unscoped-a", SNAP_BODY),
+                     401);
+    assert_int_equal(F.creates, 1);
+}
+
+static void
+snapset_metadata_keys_are_refused(void **state)
+{
+    fixture *fx = *state;
+    reply r = post(fx, "/v1/servers/vm1/action",
+                   "{\"createSnapshot\":{\"name\":\"x\",\"metadata\":"
+                   "{\"" HTTP_OWNER_KEY_PROJECT "\":\"p-evil\"}}}");
+
+    assert_error(&r, 400);
+    reply_release(&r);
+    assert_int_equal(F.creates, 0);
+}
+
+typedef struct racer {
+    int port;
+    const char *token;
+    const char *path;
+    long status;
+    int64_t ms;
+} racer;
+
+static void *
+racer_main(void *arg)
+{
+    racer *rc = arg;
+    req q = {"GET", rc->path ? rc->path : "/v1/sets", rc->token, NULL, NULL,
+             0};
+    int64_t t0 = snap_now_ms();
+    reply r = do_request(rc->port, &q);
+
+    rc->ms = snap_now_ms() - t0;
+    rc->status = r.status;
+    reply_release(&r);
+    return NULL;
+}
+
+static void
+one_validation_per_token_however_many_ask(void **state)
+{
+    fixture *fx = *state;
+    pthread_t t[8];
+    racer rc[8];
+    int i;
+
+    F.validate_sleep_ms = 300;
+    for (i = 0; i < 8; i++) {
+        rc[i] = (racer){fx->port, i % 2 ? "ks-slow-bad-x" : "ks-slow-member-x",
+                        NULL, 0, 0};
+        assert_int_equal(pthread_create(&t[i], NULL, racer_main, &rc[i]), 0);
+    }
+    for (i = 0; i < 8; i++) {
+        pthread_join(t[i], NULL);
+        assert_int_equal(rc[i].status, i % 2 ? 401 : 200);
+    }
+    assert_int_equal(F.validations, 2); /* one per token */
+    /* and both answers are remembered: the bad one briefly */
+    assert_int_equal(status_as(fx, "GET", "/v1/sets", "ks-slow-bad-x", NULL),
+                     401);
+    assert_int_equal(status_as(fx, "GET", "/v1/sets", "ks-slow-member-x",
+                               NULL),
+                     200);
+    assert_int_equal(F.validations, 2);
+}
+
+static void
+cached_answers_expire_and_revoked_tokens_stop_working(void **state)
+{
+    fixture *fx = *state; /* token cache 300 ms */
+
+    assert_int_equal(status_as(fx, "GET", "/v1/sets", "ks-member-r", NULL),
+                     200);
+    assert_int_equal(status_as(fx, "GET", "/v1/sets", "ks-member-r", NULL),
+                     200);
+    assert_int_equal(F.validations, 1);
+    F.revoked = true;
+    snap_sleep_ms(400);
+    assert_int_equal(status_as(fx, "GET", "/v1/sets", "ks-member-r", NULL),
+                     401);
+    assert_int_equal(F.validations, 2);
+    /* the default cap is 60 s (it was 5 min) */
+    {
+        http_api_opts o;
+
+        http_api_opts_init(&o);
+        assert_true(o.token_cache_ms == 60000);
+    }
+}
+
+static void
+healthz_and_cached_tokens_answer_while_keystone_stalls(void **state)
+{
+    fixture *fx = *state; /* validations waited for 1 s */
+    pthread_t t[20];
+    racer rc[20];
+    char tokens[20][32];
+    int64_t t0;
+    reply r;
+    int i;
+
+    assert_int_equal(status_as(fx, "GET", "/v1/sets", "ks-good-cached", NULL),
+                     200);
+    F.validate_sleep_ms = 2500;
+    for (i = 0; i < 20; i++) {
+        snprintf(tokens[i], sizeof(tokens[i]), "ks-slow-bogus-%02d", i);
+        rc[i] = (racer){fx->port, tokens[i], NULL, 0, 0};
+        assert_int_equal(pthread_create(&t[i], NULL, racer_main, &rc[i]), 0);
+    }
+    snap_sleep_ms(200); /* they all wait now */
+    t0 = snap_now_ms();
+    r = get(fx, "/healthz", NULL);
+    assert_int_equal(r.status, 200);
+    reply_release(&r);
+    r = get(fx, "/v1/sets", "ks-good-cached");
+    assert_int_equal(r.status, 200);
+    reply_release(&r);
+    if (snap_now_ms() - t0 >= 1000)
+        fail_msg("healthz and a cached token took %lld ms",
+                 (long long)(snap_now_ms() - t0));
+    for (i = 0; i < 20; i++) {
+        pthread_join(t[i], NULL);
+        assert_int_equal(rc[i].status, 503); /* the deadline, not a hang */
+        assert_true(rc[i].ms < 2000);
+    }
+}
+
+static int
+connect_to(int port)
+{
+    struct sockaddr_in a;
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+    assert_true(fd >= 0);
+    memset(&a, 0, sizeof(a));
+    a.sin_family = AF_INET;
+    a.sin_port = htons((uint16_t)port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+    return fd;
+}
+
+/* True when the server has closed @fd (within @ms). */
+static bool
+closed_within(int fd, int ms)
+{
+    struct pollfd p = {fd, POLLIN, 0};
+    char buf[256];
+
+    if (poll(&p, 1, ms) <= 0)
+        return false;
+    return recv(fd, buf, sizeof(buf), MSG_DONTWAIT) <= 0;
+}
+
+static void
+slow_clients_are_cut_at_the_request_deadline(void **state)
+{
+    fixture *fx = *state; /* request deadline 1 s, 2 per address */
+    static const char line[] = "GET /v1/sets HTTP/1.1\r\nHost: x\r\n";
+    int64_t t0 = snap_now_ms();
+    size_t i;
+    int fd = connect_to(fx->port);
+    bool cut = false;
+
+    /* one byte every 200 ms: never idle, never done */
+    for (i = 0; i < sizeof(line) - 1 && !cut; i++) {
+        if (send(fd, &line[i], 1, MSG_NOSIGNAL) != 1)
+            cut = true;
+        else
+            cut = closed_within(fd, 200);
+    }
+    assert_true(cut);
+    if (snap_now_ms() - t0 > 2500)
+        fail_msg("cut after %lld ms", (long long)(snap_now_ms() - t0));
+    close(fd);
+    assert_still_serving(fx);
+}
+
+static void
+one_address_gets_a_bounded_number_of_connections(void **state)
+{
+    fixture *fx = *state; /* 2 per address */
+    int a = connect_to(fx->port), b = connect_to(fx->port), c;
+
+    snap_sleep_ms(100);
+    c = connect_to(fx->port); /* accepted by the kernel, closed by MHD */
+    assert_true(closed_within(c, 1000));
+    assert_false(closed_within(a, 100));
+    close(a);
+    close(b);
+    close(c);
+    snap_sleep_ms(200);
+    assert_still_serving(fx);
 }
 
 /* ---- tests: create ------------------------------------------------------- */
@@ -1492,7 +2014,26 @@ main(void)
         T(delete_with_exports_is_passed_on),
         T(metrics_count_requests_sets_windows_and_frozen_guests),
         T(concurrent_good_and_bad_requests_are_all_answered),
+        T(snapset_metadata_keys_are_refused),
 #undef T
+#define K(f) cmocka_unit_test_setup_teardown(f, setup_keystone, teardown)
+        K(owners_act_by_id_or_by_name_and_domain),
+        K(other_projects_get_403_on_every_route_naming_a_domain_or_set),
+        K(list_shows_only_what_the_caller_may_see),
+        K(sets_of_gone_domains_keep_their_recorded_owner),
+        K(default_deny_admins_only_by_role),
+        K(one_validation_per_token_however_many_ask),
+#undef K
+#define S(f) cmocka_unit_test_setup_teardown(f, setup_keystone_short, teardown)
+        S(cached_answers_expire_and_revoked_tokens_stop_working),
+        S(healthz_and_cached_tokens_answer_while_keystone_stalls),
+#undef S
+        cmocka_unit_test_setup_teardown(
+            slow_clients_are_cut_at_the_request_deadline, setup_limits,
+            teardown),
+        cmocka_unit_test_setup_teardown(
+            one_address_gets_a_bounded_number_of_connections, setup_limits,
+            teardown),
     };
     int rc;
 
