@@ -212,7 +212,9 @@ app_image_file_convert(app_image_file *f, const char *src, const char *src_fmt,
     char what[PATH_MAX + 64], dst[64];
     size_t n = 0;
 
-    snprintf(what, sizeof(what), "cannot copy '%s' to '%s'", src, f->path);
+    /* The destination only: the message must keep room for qemu-img's
+     * own line (the source is the set's copy, named by the caller). */
+    snprintf(what, sizeof(what), "cannot write '%s'", f->path);
     image_fd_path(f, dst, sizeof(dst));
     argv[n++] = "qemu-img";
     argv[n++] = "convert";

@@ -15,7 +15,9 @@
 #  - restore writes its new images under unpredictable names made with
 #    O_EXCL: symlinks planted (and re-planted while it runs) at the old
 #    predictable name .BASE.snapset-restore.new leave their target's
-#    content, owner and mode unchanged, and are not removed by restore.
+#    content, owner and mode unchanged, and are not removed by restore;
+#    the new name swapped for a symlink while qemu-img writes is noticed
+#    (restore fails, undone) and the symlink's target is untouched.
 # Restore stops and restarts $DOM: run it on a guest of your own
 # (DOM=snapdemo-files). The guest is left running and thawed.
 set -u
@@ -185,6 +187,36 @@ check "no temporary image is left beside the disks" \
 check "the domain is running again" test "$(vsh domstate "$DOM")" = running
 check "its agent answers" wait_agent 120
 rm -f "$IMG"/.*.snapset-restore.new
+
+begin "restore and a swapped temporary image"
+# Someone who can write the image directory sees restore's new (random)
+# name and swaps it for a symlink to the victim while qemu-img writes:
+# qemu-img writes the file restore opened, not the name; restore notices
+# that the name is no longer its image, renames nothing in and fails,
+# undone; the victim is untouched.
+(
+    while :; do
+        for f in "$IMG"/.*.snapset-restore-??????; do
+            [ -f "$f" ] && [ ! -L "$f" ] || continue
+            ln -sfn "$T/victim.txt" "$f" 2>/dev/null
+        done
+    done
+) &
+racer=$!
+ss restore "$set2" >"$T/r2.out" 2>"$T/r2.err"
+rc=$?
+stop_racer
+check_num "restore fails (exit 1)" $rc -eq 1
+sed 's/^/     /' "$T/r2.err"
+check "it says the temporary image was replaced" grep -q "is no longer the image restore wrote" "$T/r2.err"
+check "the victim's content, owner and mode are unchanged" \
+    test "$(fingerprint "$T/victim.txt")" = "$v_before"
+check "every disk is still a regular file, not a symlink" \
+    sh -c "for d in $(echo $disks); do test -f \"\$d\" && test ! -L \"\$d\" || exit 1; done"
+check "no old image is left beside the disks" test -z "$(ls -A "$IMG" | grep -E 'snapset-restore\.old')"
+check "the domain is running again" test "$(vsh domstate "$DOM")" = running
+check "its agent answers" wait_agent 120
+rm -f "$IMG"/.*.snapset-restore-??????
 
 begin "cleanup"
 ss delete "$set2" >/dev/null 2>&1
