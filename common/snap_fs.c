@@ -72,7 +72,10 @@ snap_file_write_atomic(const char *path, const void *data, size_t len,
     if (snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid()) >=
         (int)sizeof(tmp))
         return snap_error_set(err, SNAP_E_INVALID, "path too long: '%s'", path);
-    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+    /* O_NOFOLLOW: a symlink planted at the temporary name is not written
+     * through (the directories are ours, but the cost is nothing). */
+    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
+              mode);
     if (fd < 0)
         return snap_error_set_errno(err, errno, "cannot create '%s'", tmp);
     if (!write_all(fd, data, len) || fsync(fd) < 0) {
@@ -183,33 +186,277 @@ snap_path_remove(const char *path, snap_error *err)
     return true;
 }
 
-bool
-snap_dir_remove_files(const char *path, snap_error *err)
+/* Opens directory @name (relative to @dirfd) without following a symlink
+ * at its last component. -1 with errno set: ENOENT when it is missing,
+ * ELOOP or ENOTDIR when it is a symlink or not a directory. */
+static int
+open_dir_nofollow(int dirfd, const char *name)
 {
-    DIR *d = opendir(path);
+    return openat(dirfd, name,
+                  O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+}
+
+static bool
+not_a_dir_error(snap_error *err, int e, const char *path)
+{
+    if (e == ELOOP || e == ENOTDIR)
+        return snap_error_set(err, SNAP_E_STATE,
+                              "'%s' is not a directory (a symlink is never "
+                              "followed): nothing removed",
+                              path);
+    return snap_error_set_errno(err, e, "cannot open '%s'", path);
+}
+
+bool
+snap_dir_remove_files_at(int dirfd, const char *name, snap_error *err)
+{
     struct dirent *de;
-    char *file;
+    struct stat st;
+    DIR *d;
+    int fd;
     bool ok = true;
 
-    if (!d) {
+    fd = open_dir_nofollow(dirfd, name);
+    if (fd < 0) {
         if (errno == ENOENT)
             return true;
-        return snap_error_set_errno(err, errno, "cannot open '%s'", path);
+        return not_a_dir_error(err, errno, name);
+    }
+    d = fdopendir(fd);
+    if (!d) {
+        int saved = errno;
+
+        close(fd);
+        return snap_error_set_errno(err, saved, "cannot read '%s'", name);
     }
     while ((de = readdir(d))) {
         if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
             continue;
-        file = snap_path_join(path, de->d_name, err);
-        if (!file || unlink(file) < 0) {
-            if (file)
-                snap_error_set_errno(err, errno, "cannot remove '%s'", file);
-            ok = false;
+        if (fstatat(fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+            if (errno == ENOENT)
+                continue;
+            ok = snap_error_set_errno(err, errno, "cannot remove '%s/%s'",
+                                      name, de->d_name);
+            continue;
         }
-        free(file);
+        if (S_ISDIR(st.st_mode)) {
+            ok = snap_error_set(err, SNAP_E_STATE,
+                                "'%s/%s' is a directory: not removed", name,
+                                de->d_name);
+            continue;
+        }
+        /* unlinkat() removes the name: a symlink goes, its target stays. */
+        if (unlinkat(fd, de->d_name, 0) < 0 && errno != ENOENT)
+            ok = snap_error_set_errno(err, errno, "cannot remove '%s/%s'",
+                                      name, de->d_name);
     }
-    closedir(d);
-    if (ok && rmdir(path) < 0 && errno != ENOENT)
+    closedir(d); /* closes fd */
+    if (ok && unlinkat(dirfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
+        ok = snap_error_set_errno(err, errno, "cannot remove '%s'", name);
+    return ok;
+}
+
+bool
+snap_dir_remove_files(const char *path, snap_error *err)
+{
+    return snap_dir_remove_files_at(AT_FDCWD, path, err);
+}
+
+bool
+snap_file_id_get(const char *path, snap_file_id *id, snap_error *err)
+{
+    struct stat st;
+
+    if (lstat(path, &st) < 0)
+        return snap_error_set_errno(err, errno, "cannot read '%s'", path);
+    id->dev = (unsigned long long)st.st_dev;
+    id->ino = (unsigned long long)st.st_ino;
+    return true;
+}
+
+static bool
+id_known(const snap_file_id *id)
+{
+    return id && (id->dev || id->ino);
+}
+
+static bool
+id_matches(const snap_file_id *id, const struct stat *st)
+{
+    return id->dev == (unsigned long long)st->st_dev &&
+           id->ino == (unsigned long long)st->st_ino;
+}
+
+/* Opens the directory holding @path and sets *@base to its last component
+ * (in @buf, which holds a copy of @path). Returns the descriptor, or -1
+ * with @err set. */
+static int
+open_parent(const char *path, char *buf, size_t size, const char **base,
+            snap_error *err)
+{
+    char *slash;
+    size_t len;
+    int fd;
+
+    if (snprintf(buf, size, "%s", path) >= (int)size) {
+        snap_error_set(err, SNAP_E_INVALID, "path too long: '%s'", path);
+        return -1;
+    }
+    len = strlen(buf);
+    while (len > 1 && buf[len - 1] == '/')
+        buf[--len] = '\0';
+    slash = strrchr(buf, '/');
+    if (!slash) {
+        *base = buf;
+        fd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    } else if (slash == buf) {
+        *base = buf + 1;
+        fd = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    } else {
+        *slash = '\0';
+        *base = slash + 1;
+        fd = open(buf, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    }
+    if (fd < 0)
+        snap_error_set_errno(err, errno, "cannot open the directory of '%s'",
+                             path);
+    if (!**base) {
+        if (fd >= 0)
+            close(fd);
+        snap_error_set(err, SNAP_E_INVALID, "bad path '%s'", path);
+        return -1;
+    }
+    return fd;
+}
+
+static bool
+plain_name(const char *name)
+{
+    return name && *name && !strchr(name, '/') && strcmp(name, ".") != 0 &&
+           strcmp(name, "..") != 0;
+}
+
+/* Removes the directory @path, open as @fd, when it is empty and its name
+ * still refers to it. Not empty is success: it holds files not ours. */
+static bool
+remove_dir_if_empty(const char *path, int fd, snap_error *err)
+{
+    char buf[PATH_MAX];
+    struct stat mine, now;
+    const char *base;
+    int pfd;
+    bool ok = true;
+
+    if (fstat(fd, &mine) < 0)
+        return snap_error_set_errno(err, errno, "cannot read '%s'", path);
+    pfd = open_parent(path, buf, sizeof(buf), &base, err);
+    if (pfd < 0)
+        return false;
+    if (fstatat(pfd, base, &now, AT_SYMLINK_NOFOLLOW) < 0) {
+        if (errno != ENOENT)
+            ok = snap_error_set_errno(err, errno, "cannot read '%s'", path);
+    } else if (!S_ISDIR(now.st_mode) || now.st_dev != mine.st_dev ||
+               now.st_ino != mine.st_ino) {
+        /* Renamed or swapped meanwhile: what has the name is not ours. */
+    } else if (unlinkat(pfd, base, AT_REMOVEDIR) < 0 && errno != ENOENT &&
+               errno != ENOTEMPTY && errno != EEXIST) {
         ok = snap_error_set_errno(err, errno, "cannot remove '%s'", path);
+    }
+    close(pfd);
+    return ok;
+}
+
+bool
+snap_dir_remove_names(const char *path, const snap_file_id *id,
+                      const char *const *names, size_t nnames,
+                      bool remove_dir, size_t *kept, snap_error *err)
+{
+    struct stat st;
+    size_t i, nkept = 0;
+    int fd;
+    bool ok = true;
+
+    if (kept)
+        *kept = 0;
+    for (i = 0; i < nnames; i++) {
+        if (!plain_name(names[i]))
+            return snap_error_set(err, SNAP_E_INVALID,
+                                  "bad file name '%s' for '%s': nothing "
+                                  "removed",
+                                  names[i] ? names[i] : "(null)", path);
+    }
+    fd = open_dir_nofollow(AT_FDCWD, path);
+    if (fd < 0) {
+        if (errno == ENOENT)
+            return true;
+        return not_a_dir_error(err, errno, path);
+    }
+    if (fstat(fd, &st) < 0) {
+        ok = snap_error_set_errno(err, errno, "cannot read '%s'", path);
+        goto cleanup;
+    }
+    if (id_known(id) && !id_matches(id, &st)) {
+        ok = snap_error_set(err, SNAP_E_STATE,
+                            "'%s' is not the directory that was written "
+                            "(replaced since): nothing removed",
+                            path);
+        goto cleanup;
+    }
+    for (i = 0; i < nnames; i++) {
+        if (fstatat(fd, names[i], &st, AT_SYMLINK_NOFOLLOW) < 0) {
+            if (errno != ENOENT)
+                ok = snap_error_set_errno(err, errno, "cannot remove '%s/%s'",
+                                          path, names[i]);
+            continue;
+        }
+        if (!S_ISREG(st.st_mode)) {
+            nkept++; /* not what we wrote: a link or a directory */
+            continue;
+        }
+        if (unlinkat(fd, names[i], 0) < 0 && errno != ENOENT)
+            ok = snap_error_set_errno(err, errno, "cannot remove '%s/%s'",
+                                      path, names[i]);
+    }
+    if (ok && remove_dir)
+        ok = remove_dir_if_empty(path, fd, err);
+
+ cleanup:
+    close(fd);
+    if (kept)
+        *kept = nkept;
+    return ok;
+}
+
+bool
+snap_file_remove_ours(const char *path, const snap_file_id *id,
+                      snap_error *err)
+{
+    char buf[PATH_MAX];
+    const char *base;
+    struct stat st;
+    int pfd;
+    bool ok = true;
+
+    pfd = open_parent(path, buf, sizeof(buf), &base, err);
+    if (pfd < 0)
+        return false;
+    if (fstatat(pfd, base, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+        if (errno != ENOENT)
+            ok = snap_error_set_errno(err, errno, "cannot read '%s'", path);
+    } else if (!S_ISREG(st.st_mode)) {
+        ok = snap_error_set(err, SNAP_E_STATE,
+                            "'%s' is not a regular file (a symlink is never "
+                            "followed): not removed",
+                            path);
+    } else if (id_known(id) && !id_matches(id, &st)) {
+        ok = snap_error_set(err, SNAP_E_STATE,
+                            "'%s' is not the file that was written (replaced "
+                            "since): not removed",
+                            path);
+    } else if (unlinkat(pfd, base, 0) < 0 && errno != ENOENT) {
+        ok = snap_error_set_errno(err, errno, "cannot remove '%s'", path);
+    }
+    close(pfd);
     return ok;
 }
 

@@ -288,7 +288,8 @@ void glance_ova_stream_free(glance_ova_stream *s);
  *  - the manifest has exactly one well-formed "SHA256(name)= hex" line per
  *    other member, and every digest and References size matches;
  *  - the descriptor parses, its namespace is OVF 1.x, and its links hold
- *    (Disk/@fileRef to File/@id, HostResource to a Disk, Parent to an Item).
+ *    (Disk/@fileRef to File/@id, HostResource to a Disk, Parent to an Item);
+ *  - it has at least one disk with a file (a package without one fails).
  * Reads every byte once. Fails with SNAP_E_INVALID naming the first problem. */
 bool glance_ova_verify(const char *path, snap_error *err);
 

@@ -6,6 +6,7 @@
  * placeholder digests of the same length, and those bytes are overwritten
  * in the finished temporary file (tar has no checksum over member data).
  */
+#define _GNU_SOURCE /* mkostemp() beside POSIX */
 #include "glance/glance.h"
 
 #include <errno.h>
@@ -327,15 +328,14 @@ make_temp(const char *dir, const char *prefix, char **tmp, snap_error *err)
         return -1;
     }
     snprintf(path, len, "%s/.%s.XXXXXX", dir, prefix);
-    fd = mkstemp(path);
+    /* O_EXCL (mkostemp): a name planted in the directory is never opened;
+     * O_CLOEXEC at once: a thread's child elsewhere inherits nothing. */
+    fd = mkostemp(path, O_CLOEXEC);
     if (fd < 0) {
         snap_error_set_errno(err, errno, "cannot create a file in '%s'", dir);
         free(path);
         return -1;
     }
-    /* mkostemp() would do it atomically but is not POSIX; we exec nothing
-     * meanwhile, and a leaked descriptor elsewhere would be harmless. */
-    (void)fcntl(fd, F_SETFD, FD_CLOEXEC);
     *tmp = path;
     return fd;
 }

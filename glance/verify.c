@@ -197,11 +197,11 @@ check_disks(xmlXPathContextPtr ctx, const descriptor *d, const char *what,
 {
     xmlXPathObjectPtr r;
     char *id = NULL, *ref = NULL;
-    size_t i, j;
+    size_t i, j, with_file;
     bool ok = false, found;
 
     r = select_nodes(ctx, "/ovf:Envelope/ovf:DiskSection/ovf:Disk");
-    for (i = 0; i < node_count(r); i++) {
+    for (i = 0, with_file = 0; i < node_count(r); i++) {
         id = ovf_attr(r->nodesetval->nodeTab[i], "diskId");
         ref = ovf_attr(r->nodesetval->nodeTab[i], "fileRef");
         if (!id) {
@@ -219,10 +219,20 @@ check_disks(xmlXPathContextPtr ctx, const descriptor *d, const char *what,
                                what, id, ref);
                 goto cleanup;
             }
+            with_file++;
         }
         free(id);
         free(ref);
         id = ref = NULL;
+    }
+    /* A package without a disk restores nothing: "verified" would be a
+     * lie to whoever relies on it as a backup. */
+    if (with_file == 0) {
+        snap_error_set(err, SNAP_E_INVALID,
+                       "%s: no disk (the descriptor's DiskSection lists no "
+                       "disk with a file in the package)",
+                       what);
+        goto cleanup;
     }
     *disks = r;
     r = NULL;

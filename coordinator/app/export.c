@@ -408,12 +408,12 @@ run_qemu_img(const char *const *args, int64_t timeout_ms, bool capture,
     bool ok = false, timed_out = false;
 
     memset(r, 0, sizeof(*r));
-    if (pipe(outp) < 0 || pipe(errp) < 0) {
+    /* Close-on-exec from the start: no other thread's child inherits them;
+     * dup2() in our child clears the flag on its 1 and 2. */
+    if (pipe2(outp, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0) {
         snap_error_set_errno(err, errno, "cannot run qemu-img");
         goto cleanup;
     }
-    (void)fcntl(outp[0], F_SETFD, FD_CLOEXEC);
-    (void)fcntl(errp[0], F_SETFD, FD_CLOEXEC);
     devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
     if (devnull < 0) {
         snap_error_set_errno(err, errno, "cannot open /dev/null");
@@ -958,35 +958,86 @@ check_readable(export_job *job, snap_error *err)
 
 /* ---- staging ----------------------------------------------------------- */
 
+/* The staging root holds the directories that the sweep below removes, so
+ * nobody but us may make entries in it: it must be a directory of our
+ * euid that group and others cannot write. A shared directory such as
+ * /tmp is refused (give a directory of its own, e.g. /var/tmp/snapset,
+ * mode 0700); snapset creates it 0700 when it is missing. */
+static bool
+staging_root_check(const char *root, snap_error *err)
+{
+    struct stat st;
+
+    if (stat(root, &st) < 0)
+        return snap_error_set_errno(err, errno,
+                                    "cannot use staging directory '%s'", root);
+    if (!S_ISDIR(st.st_mode))
+        return snap_error_set(err, SNAP_E_INVALID,
+                              "staging directory '%s' is not a directory",
+                              root);
+    if (st.st_uid != geteuid())
+        return snap_error_set(err, SNAP_E_INVALID,
+                              "staging directory '%s' belongs to uid %ld, not "
+                              "to snapset's (%ld)",
+                              root, (long)st.st_uid, (long)geteuid());
+    if (st.st_mode & (S_IWGRP | S_IWOTH))
+        return snap_error_set(err, SNAP_E_INVALID,
+                              "staging directory '%s' is writable by group or "
+                              "others (mode %04o): give snapset a directory "
+                              "of its own (mode 0700)",
+                              root, (unsigned)(st.st_mode & 07777));
+    return true;
+}
+
 /* Removes staging directories of exports whose process is gone (killed by
- * a second signal or SIGKILL). Best effort. */
+ * a second signal or SIGKILL). Best effort. Only what mkdtemp() in
+ * staging_make() makes is swept: an entry named export-PID-START-XXXXXX
+ * that is a directory (not a symlink) of our euid with mode 0700. Nothing
+ * is followed: the entries are opened relative to the root's descriptor
+ * with O_NOFOLLOW and their files unlinked relative to theirs. */
 static void
 staging_sweep(const char *root)
 {
-    DIR *d = opendir(root);
     struct dirent *e;
+    struct stat st;
     coord_journal j;
-    char *path;
+    DIR *d;
     long pid;
     long long start;
+    int rootfd, n;
 
-    if (!d)
+    rootfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (rootfd < 0)
         return;
+    d = fdopendir(rootfd);
+    if (!d) {
+        close(rootfd);
+        return;
+    }
     for (e = readdir(d); e; e = readdir(d)) {
-        if (sscanf(e->d_name, "export-%ld-%lld-", &pid, &start) != 2)
+        n = -1;
+        if (sscanf(e->d_name, "export-%ld-%lld-%n", &pid, &start, &n) != 2 ||
+            n < 0 || strlen(e->d_name + n) != 6)
             continue;
         memset(&j, 0, sizeof(j));
         j.owner_pid = pid;
         j.owner_start = start;
         if (app_owner_alive(&j))
             continue;
-        path = snap_path_join(root, e->d_name, NULL);
-        if (path && snap_dir_remove_files(path, NULL))
-            snap_info("removed the staging directory of a dead export: %s",
-                      path);
-        free(path);
+        if (fstatat(rootfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+            continue;
+        if (!S_ISDIR(st.st_mode) || st.st_uid != geteuid() ||
+            (st.st_mode & 07777) != 0700) {
+            snap_warn("not sweeping '%s/%s': not a staging directory of "
+                      "snapset's (a directory of uid %ld, mode 0700)",
+                      root, e->d_name, (long)geteuid());
+            continue;
+        }
+        if (snap_dir_remove_files_at(rootfd, e->d_name, NULL))
+            snap_info("removed the staging directory of a dead export: %s/%s",
+                      root, e->d_name);
     }
-    closedir(d);
+    closedir(d); /* closes rootfd */
 }
 
 static bool
@@ -1005,7 +1056,7 @@ staging_make(export_job *job, snap_error *err)
         snap_error_set(err, SNAP_E_NOMEM, "out of memory");
         goto cleanup;
     }
-    if (!snap_dir_make(root, 0700, err))
+    if (!snap_dir_make(root, 0700, err) || !staging_root_check(root, err))
         goto cleanup;
     staging_sweep(root);
     len = strlen(root) + 64;
@@ -1519,6 +1570,27 @@ do_glance(export_job *job, json_t *result, snap_error *err)
     return ok;
 }
 
+/* The names glance_ovf_dir_write() writes: descriptor, manifest, disks. */
+static json_t *
+package_files(export_job *job)
+{
+    const char *base = glance_ovf_package_name(job->ovf);
+    json_t *files = json_array();
+    char name[512];
+    size_t i;
+
+    if (!files)
+        return NULL;
+    snprintf(name, sizeof(name), "%s.ovf", base);
+    json_array_append_new(files, json_string(name));
+    snprintf(name, sizeof(name), "%s.mf", base);
+    json_array_append_new(files, json_string(name));
+    for (i = 0; i < job->ndisks; i++)
+        json_array_append_new(files,
+                              json_string(glance_ovf_disk_file(job->ovf, i)));
+    return files;
+}
+
 static bool
 do_file(export_job *job, json_t *result, snap_error *err)
 {
@@ -1526,12 +1598,15 @@ do_file(export_job *job, json_t *result, snap_error *err)
     const char **paths = NULL;
     json_t *entry = NULL;
     struct stat st;
+    snap_file_id id = {0, 0};
     char *abs = NULL;
-    bool ok = false;
+    bool made_dir, ok = false;
 
     paths = staged_paths(job, err);
     if (!paths)
         return false;
+    made_dir = job->kind == EXPORT_OVF && lstat(job->target, &st) < 0 &&
+               errno == ENOENT;
     if (job->kind == EXPORT_OVA)
         ok = glance_ova_write_progress(job->target, job->ovf, paths,
                                        job->ndisks, &progress, err);
@@ -1552,6 +1627,17 @@ do_file(export_job *job, json_t *result, snap_error *err)
                             json_string(abs ? abs : job->target));
         if (json_object_get(result, "size"))
             json_object_set(entry, "size", json_object_get(result, "size"));
+        /* What delete --with-exports may remove, and only that: the file
+         * or directory (by identity, so that a swapped one is left) and,
+         * for a directory, the names we wrote in it. */
+        if (snap_file_id_get(abs ? abs : job->target, &id, NULL)) {
+            json_object_set_new(entry, "dev", json_integer((json_int_t)id.dev));
+            json_object_set_new(entry, "ino", json_integer((json_int_t)id.ino));
+        }
+        if (job->kind == EXPORT_OVF) {
+            json_object_set_new(entry, "files", package_files(job));
+            json_object_set_new(entry, "dir_created", json_boolean(made_dir));
+        }
         /* The package is written; failing to record it is only a warning
          * (a file needs no cleanup by snapset). */
         if (!exports_update(job, edit_put, entry, err)) {
@@ -1661,6 +1747,41 @@ print_result(export_job *job, json_t *result)
     }
 }
 
+/* --ovf DIR: a directory that holds files already is refused (unless
+ * --force): its files would be mixed with the package's. A missing or
+ * empty directory is fine. */
+static bool
+dir_empty_or_missing(const char *path, snap_error *err)
+{
+    struct dirent *e;
+    DIR *d;
+    int fd;
+    bool empty = true;
+
+    fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) {
+        if (errno == ENOENT)
+            return true;
+        return snap_error_set_errno(err, errno, "cannot use --ovf '%s'", path);
+    }
+    d = fdopendir(fd);
+    if (!d) {
+        int saved = errno;
+
+        close(fd);
+        return snap_error_set_errno(err, saved, "cannot read '%s'", path);
+    }
+    for (e = readdir(d); e && empty; e = readdir(d))
+        empty = strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0;
+    closedir(d);
+    if (!empty)
+        return snap_error_set(err, SNAP_E_STATE,
+                              "'%s' is not empty (--force writes the package "
+                              "into it beside its files)",
+                              path);
+    return true;
+}
+
 static bool
 export_run(export_job *job, const char *set_id, json_t *result, snap_error *err)
 {
@@ -1685,6 +1806,9 @@ export_run(export_job *job, const char *set_id, json_t *result, snap_error *err)
                        job->target);
         goto cleanup;
     }
+    if (job->kind == EXPORT_OVF && !job->force &&
+        !dir_empty_or_missing(job->target, err))
+        goto cleanup;
     if (job->kind == EXPORT_GLANCE && !app_openstack(ctx, err))
         goto cleanup;
     /* The members are read under the domain's lock: `delete` waits until
@@ -1912,6 +2036,104 @@ typedef struct drop_arg {
     int removed;
 } drop_arg;
 
+/* The identity recorded in entry @x (dev, ino), all 0 when it has none. */
+static snap_file_id
+entry_id(const json_t *x)
+{
+    snap_file_id id;
+
+    id.dev = (unsigned long long)json_integer_value(json_object_get(x, "dev"));
+    id.ino = (unsigned long long)json_integer_value(json_object_get(x, "ino"));
+    return id;
+}
+
+/* What is not ours any more (@e: SNAP_E_STATE from snap_fs) is left where
+ * it is, said, and its record dropped: it must not keep the set. */
+static bool
+kept_not_ours(const char *path, snap_error *e)
+{
+    if (e->code != SNAP_E_STATE)
+        return false;
+    printf("kept %s (export of this set): %s\n", path, e->msg);
+    snap_warn("export '%s' left in place: %s", path, e->msg);
+    snap_error_clear(e);
+    return true;
+}
+
+/* An --ovf DIR export: only the files it wrote (recorded by name), in the
+ * directory it wrote them to (recorded by identity), never following a
+ * symlink; the directory goes only if the export made it and it is empty
+ * then. A record from before file lists were kept proves nothing: its
+ * directory is left as it is. */
+static bool
+remove_ovf(const json_t *x, const char *path, snap_error *e)
+{
+    json_t *files = json_object_get(x, "files"), *f;
+    snap_file_id id = entry_id(x);
+    const char **names = NULL;
+    size_t n = 0, i, kept = 0;
+    bool ok;
+
+    if (!json_is_array(files)) {
+        printf("kept %s (export of this set): its record does not list the "
+               "files the export wrote (an older snapset); remove them by "
+               "hand\n",
+               path);
+        return true;
+    }
+    names = calloc(json_array_size(files) + 1, sizeof(*names));
+    if (!names)
+        return snap_error_set(e, SNAP_E_NOMEM, "out of memory");
+    json_array_foreach(files, i, f)
+    {
+        if (!json_is_string(f)) {
+            free(names);
+            return snap_error_set(e, SNAP_E_INVALID,
+                                  "the record of export '%s' is damaged",
+                                  path);
+        }
+        names[n++] = json_string_value(f);
+    }
+    ok = snap_dir_remove_names(path, &id, names, n,
+                               json_is_true(json_object_get(x, "dir_created")),
+                               &kept, e);
+    free(names);
+    if (!ok)
+        return kept_not_ours(path, e);
+    if (kept)
+        printf("deleted the files of %s (export of this set); kept %zu "
+               "entries under its names that it did not write\n",
+               path, kept);
+    else
+        printf("deleted %s (export of this set)\n", path);
+    return true;
+}
+
+/* An --ova FILE export: the file, if it is still the one written (by
+ * identity; a record without one: a regular file of the recorded size),
+ * never a symlink at its name. */
+static bool
+remove_ova(const json_t *x, const char *path, snap_error *e)
+{
+    snap_file_id id = entry_id(x);
+    json_t *size = json_object_get(x, "size");
+    struct stat st;
+
+    if (!id.dev && !id.ino && json_is_integer(size) &&
+        lstat(path, &st) == 0 && S_ISREG(st.st_mode) &&
+        st.st_size != (off_t)json_integer_value(size)) {
+        snap_error_set(e, SNAP_E_STATE,
+                       "'%s' is not the file that was written (its size "
+                       "changed): not removed",
+                       path);
+        return kept_not_ours(path, e);
+    }
+    if (!snap_file_remove_ours(path, &id, e))
+        return kept_not_ours(path, e);
+    printf("deleted %s (export of this set)\n", path);
+    return true;
+}
+
 /* Removes what each entry made: its Glance image (gone already is fine),
  * its OVA file or OVF directory. Entries go from the list as their
  * artefact goes, so the list written back is what is left. */
@@ -1956,13 +2178,9 @@ edit_remove_all(json_t *list, void *arg, snap_error *err)
                        image);
             }
         } else if (path && kind && strcmp(kind, "ovf") == 0) {
-            gone = snap_dir_remove_files(path, &e);
-            if (gone)
-                printf("deleted %s (export of this set)\n", path);
+            gone = remove_ovf(x, path, &e);
         } else if (path) {
-            gone = snap_path_remove(path, &e);
-            if (gone)
-                printf("deleted %s (export of this set)\n", path);
+            gone = remove_ova(x, path, &e);
         } else {
             gone = true; /* nothing was made */
         }

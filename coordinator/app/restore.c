@@ -1,9 +1,11 @@
 /* coordinator/app/restore.c -- see restore.h. Restore, the helpers spawn.c
  * shares (restore_priv.h), and the command lines of restore, spawn,
  * volume-from and flatten. */
+#define _GNU_SOURCE /* mkostemp() beside POSIX */
 #include "coordinator/app/restore.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <libvirt/virterror.h>
 #include <limits.h>
@@ -140,6 +142,145 @@ app_set_member(const coord_set *set, const char *disk)
     return NULL;
 }
 
+/* ---- image files in directories others may write ---------------------- */
+
+bool
+app_image_file_make(app_image_file *f, const char *path, bool unique, int mode,
+                    snap_error *err)
+{
+    struct stat st;
+    char *p;
+    int fd;
+
+    memset(f, 0, sizeof(*f));
+    p = strdup(path);
+    if (!p)
+        return snap_error_set(err, SNAP_E_NOMEM, "out of memory");
+    /* O_EXCL: whatever is at the name already (a symlink, a hard link to
+     * someone's file) makes this fail instead of being opened. */
+    if (unique)
+        fd = mkostemp(p, O_CLOEXEC);
+    else
+        fd = open(p, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+    if (fd < 0) {
+        int saved = errno;
+
+        free(p);
+        if (saved == EEXIST)
+            return snap_error_set(err, SNAP_E_STATE, "'%s' exists already",
+                                  path);
+        return snap_error_set_errno(err, saved, "cannot create '%s'", path);
+    }
+    if (fstat(fd, &st) < 0) {
+        int saved = errno;
+
+        (void)unlink(p); /* just made, exclusively: ours */
+        close(fd);
+        free(p);
+        return snap_error_set_errno(err, saved, "cannot read '%s'", path);
+    }
+    f->path = p;
+    f->fd = fd;
+    f->id.dev = (unsigned long long)st.st_dev;
+    f->id.ino = (unsigned long long)st.st_ino;
+    return true;
+}
+
+/* qemu-img writes the file we hold open, never a name that can be swapped:
+ * /proc/<our pid>/fd/<fd> reopens that very file (root may open another
+ * root process's descriptors; the child needs no inherited descriptor). */
+static void
+image_fd_path(const app_image_file *f, char *buf, size_t size)
+{
+    snprintf(buf, size, "/proc/%ld/fd/%d", (long)getpid(), f->fd);
+}
+
+static bool
+image_sync(app_image_file *f, snap_error *err)
+{
+    if (fsync(f->fd) < 0)
+        return snap_error_set_errno(err, errno, "cannot sync '%s'", f->path);
+    return true;
+}
+
+bool
+app_image_file_convert(app_image_file *f, const char *src, const char *src_fmt,
+                       const char *dst_fmt, int64_t timeout_ms,
+                       snap_error *err)
+{
+    const char *argv[12];
+    char what[PATH_MAX + 64], dst[64];
+    size_t n = 0;
+
+    /* The destination only: the message must keep room for qemu-img's
+     * own line (the source is the set's copy, named by the caller). */
+    snprintf(what, sizeof(what), "cannot write '%s'", f->path);
+    image_fd_path(f, dst, sizeof(dst));
+    argv[n++] = "qemu-img";
+    argv[n++] = "convert";
+    argv[n++] = "-q";
+    argv[n++] = "-f";
+    argv[n++] = src_fmt;
+    argv[n++] = "-O";
+    argv[n++] = dst_fmt;
+    argv[n++] = src;
+    argv[n++] = dst;
+    argv[n] = NULL;
+    return app_qimg_run(argv, timeout_ms, what, err) && image_sync(f, err);
+}
+
+bool
+app_image_file_overlay(app_image_file *f, const char *backing,
+                       const char *backing_fmt, snap_error *err)
+{
+    const char *argv[12];
+    char what[PATH_MAX + 64], dst[64];
+
+    snprintf(what, sizeof(what), "cannot create overlay '%s'", f->path);
+    image_fd_path(f, dst, sizeof(dst));
+    argv[0] = "qemu-img";
+    argv[1] = "create";
+    argv[2] = "-q";
+    argv[3] = "-f";
+    argv[4] = "qcow2";
+    argv[5] = "-b";
+    argv[6] = backing;
+    argv[7] = "-F";
+    argv[8] = backing_fmt;
+    argv[9] = dst;
+    argv[10] = NULL;
+    return app_qimg_run(argv, 60000, what, err) && image_sync(f, err);
+}
+
+bool
+app_image_file_named(const app_image_file *f)
+{
+    struct stat st;
+
+    return f->path && lstat(f->path, &st) == 0 && S_ISREG(st.st_mode) &&
+           (unsigned long long)st.st_dev == f->id.dev &&
+           (unsigned long long)st.st_ino == f->id.ino;
+}
+
+void
+app_image_file_unlink(app_image_file *f)
+{
+    /* The check and the unlink are two steps, but unlink() removes a name
+     * only (never follows it): at worst a name in a directory that the
+     * other party could write anyway. */
+    if (app_image_file_named(f))
+        (void)unlink(f->path);
+}
+
+void
+app_image_file_release(app_image_file *f)
+{
+    if (f->path && f->fd >= 0)
+        close(f->fd);
+    free(f->path);
+    memset(f, 0, sizeof(*f));
+}
+
 bool
 app_snapshot_usable(app_ctx *ctx, const coord_member *m, snap_error *err)
 {
@@ -244,8 +385,9 @@ typedef struct rmember {
     rkind kind;
     char *source;     /* the disk's file or device now */
     char *format;     /* its format now */
-    char *tmp;        /* FILE: the new image before the swap */
+    app_image_file tmp; /* FILE: the new image before the swap */
     char *old;        /* FILE: the old image, kept until the end */
+    snap_file_id old_id; /* FILE: what @old names once made */
     char *saved;      /* BLOCK: the device's content before */
     bool swapped;     /* FILE renamed in / BLOCK written */
     bool linked;      /* FILE: @old is a hard link */
@@ -316,7 +458,7 @@ rjob_release(rjob *j)
 
         free(r->source);
         free(r->format);
-        free(r->tmp);
+        app_image_file_release(&r->tmp);
         free(r->old);
         free(r->saved);
         free(r->cur_volume);
@@ -464,9 +606,8 @@ plan(rjob *j, snap_error *err)
                 goto cleanup;
             }
             if (r->kind == RKIND_FILE) {
-                r->tmp = sibling(r->source, "restore.new", err);
                 r->old = sibling(r->source, "restore.old", err);
-                if (!r->tmp || !r->old)
+                if (!r->old)
                     goto cleanup;
                 if (app_path_exists(r->old)) {
                     snap_error_set(err, SNAP_E_STATE,
@@ -517,13 +658,47 @@ plan(rjob *j, snap_error *err)
     return ok;
 }
 
+/* FILE: the new image, beside the disk's file. The image directory may be
+ * writable by others (nova, libvirt-qemu), so nothing is done by a name
+ * they could have prepared: a new unpredictable name made exclusively,
+ * qemu-img writing the open file, owner and mode set on the descriptor.
+ * A run killed before the swap leaves its hidden file behind: snapset does
+ * not remove files by pattern in a directory others can write. */
+static bool
+prepare_file(app_ctx *ctx, rmember *r, snap_error *err)
+{
+    struct stat st;
+    char *tmpl;
+    bool ok;
+
+    tmpl = sibling(r->source, "restore-XXXXXX", err);
+    if (!tmpl)
+        return false;
+    ok = app_image_file_make(&r->tmp, tmpl, true, 0600, err);
+    free(tmpl);
+    if (!ok)
+        return false;
+    if (!app_image_file_convert(
+            &r->tmp, r->m->location,
+            r->m->copy_format ? r->m->copy_format : "qcow2", r->format,
+            ctx->conf.copy_timeout_ms, err))
+        return false;
+    /* The new image gets the old one's owner and mode. */
+    if (stat(r->source, &st) == 0) {
+        if (fchown(r->tmp.fd, st.st_uid, st.st_gid) < 0)
+            snap_warn("cannot give '%s' the owner of '%s': %s", r->tmp.path,
+                      r->source, strerror(errno));
+        (void)fchmod(r->tmp.fd, st.st_mode & 07777); /* as above */
+    }
+    return true;
+}
+
 /* Makes what can be made while the domain still runs: the local images
  * and the Cinder volumes that will be swapped in. */
 static bool
 prepare(rjob *j, snap_error *err)
 {
     app_ctx *ctx = j->ctx;
-    struct stat st;
     size_t i;
 
     for (i = 0; i < j->n; i++) {
@@ -531,22 +706,8 @@ prepare(rjob *j, snap_error *err)
         char name[256];
 
         if (r->kind == RKIND_FILE) {
-            /* A leftover of a run that died before the swap: ours. */
-            if (app_path_exists(r->tmp) && unlink(r->tmp) < 0)
-                return snap_error_set_errno(err, errno, "cannot remove '%s'",
-                                            r->tmp);
-            if (!app_qimg_convert(
-                    r->m->location,
-                    r->m->copy_format ? r->m->copy_format : "qcow2", r->tmp,
-                    r->format, false, ctx->conf.copy_timeout_ms, err))
+            if (!prepare_file(ctx, r, err))
                 return false;
-            /* The new image gets the old one's owner and mode. */
-            if (stat(r->source, &st) == 0) {
-                if (chown(r->tmp, st.st_uid, st.st_gid) < 0)
-                    snap_warn("cannot give '%s' the owner of '%s': %s", r->tmp,
-                              r->source, strerror(errno));
-                (void)chmod(r->tmp, st.st_mode & 07777); /* as above */
-            }
         } else if (r->kind == RKIND_SWAP) {
             snprintf(name, sizeof(name), "%.64s-%s-restore-%.8s",
                      j->set->domain_name, r->m->target, j->set->uuid);
@@ -614,28 +775,43 @@ stop_domain(rjob *j, int64_t timeout_ms, snap_error *err)
 static bool
 swap_file(rmember *r, snap_error *err)
 {
+    /* What is renamed in must be the image we wrote, not a symlink or a
+     * file put under its name since. */
+    if (!app_image_file_named(&r->tmp))
+        return snap_error_set(err, SNAP_E_STATE,
+                              "'%s' is no longer the image restore wrote "
+                              "(replaced or removed by someone else)",
+                              r->tmp.path);
     if (link(r->source, r->old) == 0) {
         r->linked = true;
-        if (rename(r->tmp, r->source) < 0) {
+        (void)snap_file_id_get(r->old, &r->old_id, NULL); /* just made */
+        if (rename(r->tmp.path, r->source) < 0) {
             int saved = errno;
 
             (void)unlink(r->old); /* the source is untouched */
             r->linked = false;
             return snap_error_set_errno(err, saved, "cannot move '%s' to '%s'",
-                                        r->tmp, r->source);
+                                        r->tmp.path, r->source);
         }
+    } else if (errno == EEXIST) {
+        /* Put there since the check: not ours, and not to be replaced. */
+        return snap_error_set(err, SNAP_E_STATE,
+                              "'%s' appeared during the restore: not "
+                              "replacing it",
+                              r->old);
     } else {
         /* No hard links here: two renames, with a short moment where the
          * name is free (the domain is stopped and we hold its lock). */
         if (rename(r->source, r->old) < 0)
             return snap_error_set_errno(err, errno, "cannot move '%s' aside",
                                         r->source);
-        if (rename(r->tmp, r->source) < 0) {
+        (void)snap_file_id_get(r->old, &r->old_id, NULL);
+        if (rename(r->tmp.path, r->source) < 0) {
             int saved = errno;
 
             (void)rename(r->old, r->source); /* back as it was */
             return snap_error_set_errno(err, saved, "cannot move '%s' to '%s'",
-                                        r->tmp, r->source);
+                                        r->tmp.path, r->source);
         }
     }
     r->swapped = true;
@@ -742,6 +918,30 @@ revert_volume(rjob *j, rmember *r, snap_error *err)
     return true;
 }
 
+/* FILE: true when @r->old still names the old image (or its identity was
+ * not read, then the name is all we have). */
+static bool
+old_named(const rmember *r)
+{
+    snap_file_id now;
+
+    if (!r->old_id.dev && !r->old_id.ino)
+        return true;
+    return snap_file_id_get(r->old, &now, NULL) && now.dev == r->old_id.dev &&
+           now.ino == r->old_id.ino;
+}
+
+/* FILE: removes @r->old, the old image (or a second name of it), if the
+ * name still refers to it. */
+static void
+remove_old(rmember *r)
+{
+    snap_error e = {0};
+
+    if (!snap_file_remove_ours(r->old, &r->old_id, &e))
+        snap_warn("cannot remove the old image '%s': %s", r->old, e.msg);
+}
+
 /* Puts back, newest first, everything that can be put back. Errors are
  * logged: the caller's error (the cause) is what the user sees first. */
 static void
@@ -757,15 +957,19 @@ rollback(rjob *j)
         snap_error_clear(&e);
         switch (r->kind) {
         case RKIND_FILE:
-            if (r->swapped && rename(r->old, r->source) < 0)
+            if (r->swapped && !old_named(r))
+                snap_warn("cannot put '%s' back as '%s': it is no longer the "
+                          "old image",
+                          r->old, r->source);
+            else if (r->swapped && rename(r->old, r->source) < 0)
                 snap_warn("cannot put '%s' back as '%s': %s", r->old, r->source,
                           strerror(errno));
             else if (r->swapped)
                 r->swapped = false;
             else if (r->linked)
-                (void)unlink(r->old); /* a second name of the source */
-            if (r->tmp)
-                (void)unlink(r->tmp); /* never swapped in, or gone */
+                remove_old(r); /* a second name of the source */
+            if (!r->swapped)
+                app_image_file_unlink(&r->tmp); /* never swapped in */
             break;
         case RKIND_BLOCK:
             if (r->swapped &&
@@ -873,9 +1077,7 @@ commit(rjob *j)
 
         switch (r->kind) {
         case RKIND_FILE:
-            if (unlink(r->old) < 0)
-                snap_warn("cannot remove the old image '%s': %s", r->old,
-                          strerror(errno));
+            remove_old(r);
             result_line(j->res, "%s: %s, copied back from the set",
                         r->m->target, r->source);
             break;

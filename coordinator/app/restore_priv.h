@@ -4,8 +4,10 @@
 #define APP_RESTORE_PRIV_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "common/snap_error.h"
+#include "common/snap_fs.h"
 #include "coordinator/app/actions.h"
 
 /* Loads set @set_id and checks that it can be used: state available, every
@@ -42,5 +44,46 @@ bool app_snapshot_usable(app_ctx *ctx, const coord_member *m, snap_error *err);
 
 /* Deletes volume @id and waits (bounded) until it is gone. */
 bool app_volume_remove(app_ctx *ctx, const char *id, snap_error *err);
+
+/* An image file of ours in a directory that others may write (a domain's
+ * image directory belongs to nova or libvirt-qemu): made exclusively
+ * (O_CREAT|O_EXCL, so a symlink or file planted at the name is never
+ * opened), written by qemu-img through /proc/<pid>/fd/<fd> (the open file,
+ * whatever the name points to by then), given its owner and mode through
+ * the descriptor, and removed by name only while the name is still it. */
+typedef struct app_image_file {
+    char *path;      /* its name; NULL: nothing made (a zeroed struct) */
+    int fd;          /* read-write, close-on-exec (valid with @path) */
+    snap_file_id id; /* what @path was made as */
+} app_image_file;
+
+/* Makes @f a new empty file @path, mode @mode. With @unique, @path is a
+ * template ending in "XXXXXX" (mkostemp(), mode 0600). On failure @f holds
+ * nothing to release. */
+bool app_image_file_make(app_image_file *f, const char *path, bool unique,
+                         int mode, snap_error *err);
+
+/* Converts image @src (format @src_fmt) into @f as @dst_fmt with qemu-img
+ * (bounded by @timeout_ms), then syncs it. */
+bool app_image_file_convert(app_image_file *f, const char *src,
+                            const char *src_fmt, const char *dst_fmt,
+                            int64_t timeout_ms, snap_error *err);
+
+/* Makes @f a qcow2 overlay of @backing (format @backing_fmt, recorded by
+ * absolute path), then syncs it. */
+bool app_image_file_overlay(app_image_file *f, const char *backing,
+                            const char *backing_fmt, snap_error *err);
+
+/* True when @f->path still names the file that was made (not a symlink
+ * or another file put there since). */
+bool app_image_file_named(const app_image_file *f);
+
+/* Removes @f->path if it still names the file that was made; never what
+ * someone else put under the name. */
+void app_image_file_unlink(app_image_file *f);
+
+/* Closes @f and frees its name (not the file). Accepts a zeroed or
+ * released @f. */
+void app_image_file_release(app_image_file *f);
 
 #endif

@@ -38,6 +38,7 @@ typedef struct sdisk {
     char *path;            /* local: the new image */
     const char *format;    /* local: its format */
     bool made;
+    snap_file_id id; /* local: what @path was made as */
     char *volume; /* Cinder: the new volume */
     bool attached;
 } sdisk;
@@ -278,15 +279,22 @@ static bool
 make_local(sjob *j, sdisk *d, snap_error *err)
 {
     const char *fmt = d->m->copy_format ? d->m->copy_format : "qcow2";
+    app_image_file f;
     bool ok;
 
-    if (j->o->full)
-        ok = app_qimg_convert(d->m->location, fmt, d->path, d->format, false,
-                              j->ctx->conf.copy_timeout_ms, err);
-    else
-        ok = app_qimg_overlay(d->path, d->m->location, fmt, err);
+    /* Made exclusively and written through its descriptor: the directory
+     * may be writable by others (see app_image_file). */
+    if (!app_image_file_make(&f, d->path, false, 0644, err))
+        return false;
     /* Made or partly made: ours to remove either way (it did not exist). */
     d->made = true;
+    d->id = f.id;
+    if (j->o->full)
+        ok = app_image_file_convert(&f, d->m->location, fmt, d->format,
+                                    j->ctx->conf.copy_timeout_ms, err);
+    else
+        ok = app_image_file_overlay(&f, d->m->location, fmt, err);
+    app_image_file_release(&f);
     return ok && app_domedit_disk_file(j->edit, d->m->target, d->path,
                                        d->format, err);
 }
@@ -351,8 +359,9 @@ spawn_rollback(sjob *j)
         snap_error_clear(&e);
         if (d->volume && !app_volume_remove(ctx, d->volume, &e))
             snap_warn("cannot delete volume %s: %s", d->volume, e.msg);
-        if (d->made && unlink(d->path) < 0 && errno != ENOENT)
-            snap_warn("cannot remove '%s': %s", d->path, strerror(errno));
+        snap_error_clear(&e);
+        if (d->made && !snap_file_remove_ours(d->path, &d->id, &e))
+            snap_warn("cannot remove '%s': %s", d->path, e.msg);
     }
     if (j->console && unlink(j->console) < 0 && errno != ENOENT)
         snap_warn("cannot remove '%s': %s", j->console, strerror(errno));
@@ -471,6 +480,7 @@ app_volume_from(app_ctx *ctx, const char *set_id, const char *disk,
     const coord_member *m;
     const char *fmt = o->format ? o->format : "qcow2";
     char name[NAME_MAX + 1], *dir = NULL, *path = NULL;
+    app_image_file f = {NULL, -1, {0, 0}};
     int lock = -1;
     bool ok = false;
 
@@ -535,10 +545,12 @@ app_volume_from(app_ctx *ctx, const char *set_id, const char *disk,
         snap_error_set(err, SNAP_E_STATE, "'%s' exists already", path);
         goto cleanup;
     }
-    if (!app_qimg_convert(m->location,
-                          m->copy_format ? m->copy_format : "qcow2", path, fmt,
-                          false, ctx->conf.copy_timeout_ms, err)) {
-        (void)unlink(path); /* partly written by us: it did not exist */
+    if (!app_image_file_make(&f, path, false, 0644, err))
+        goto cleanup;
+    if (!app_image_file_convert(&f, m->location,
+                                m->copy_format ? m->copy_format : "qcow2", fmt,
+                                ctx->conf.copy_timeout_ms, err)) {
+        app_image_file_unlink(&f); /* partly written by us: it did not exist */
         goto cleanup;
     }
     *made = path;
@@ -546,6 +558,7 @@ app_volume_from(app_ctx *ctx, const char *set_id, const char *disk,
     ok = true;
 
  cleanup:
+    app_image_file_release(&f);
     free(dir);
     free(path);
     coord_set_free(set);

@@ -2,3 +2,4 @@
 snap_add_test(test_snap_text)
 snap_add_test(test_snap_proc)
 snap_add_test(test_snap_strv)
+snap_add_test(test_snap_fs)

@@ -390,6 +390,39 @@ test_verify_checks_descriptor_links(void **state)
     free(path);
 }
 
+/* A well-formed package of a descriptor and its manifest, and no disk:
+ * nothing to restore, so it must not pass as verified. */
+static void
+test_verify_refuses_a_package_without_disks(void **state)
+{
+    static const char xml[] =
+        "<?xml version='1.0'?>\n"
+        "<Envelope xmlns='http://schemas.dmtf.org/ovf/envelope/1'>"
+        "<References/><DiskSection><Info>disks</Info></DiskSection>"
+        "</Envelope>\n";
+    fixture *f = *state;
+    char *path = join(f->out, "empty.ova");
+    char hex[GLANCE_HASH_HEX_SIZE], mf[256];
+    const char *names[2] = {"empty.ovf", "empty.mf"};
+    const char *datas[2];
+    size_t lens[2];
+    glance_hash *h;
+
+    h = glance_hash_new(GLANCE_HASH_SHA256, NULL);
+    assert_non_null(h);
+    assert_true(glance_hash_update(h, xml, strlen(xml), NULL));
+    assert_true(glance_hash_final_hex(h, hex, sizeof(hex), NULL));
+    glance_hash_free(h);
+    snprintf(mf, sizeof(mf), "SHA256(empty.ovf)= %s\n", hex);
+    datas[0] = xml;
+    datas[1] = mf;
+    lens[0] = strlen(xml);
+    lens[1] = strlen(mf);
+    tg_write_tar(path, names, datas, lens, 2);
+    assert_verify_fails(path, "no disk");
+    free(path);
+}
+
 static void
 test_verify_of_something_else_fails_cleanly(void **state)
 {
@@ -777,6 +810,8 @@ main(void)
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(
             test_verify_of_something_else_fails_cleanly, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_verify_refuses_a_package_without_disks, setup, teardown),
         cmocka_unit_test_setup_teardown(
             test_no_disks_is_refused_and_nothing_is_written, setup, teardown),
         cmocka_unit_test_setup_teardown(
