@@ -10,6 +10,7 @@
 
 #include "common/snap_fs.h"
 #include "common/snap_log.h"
+#include "common/snap_proc.h"
 #include "coordinator/app/export.h"
 #include "coordinator/app/restore.h"
 #include "coordinator/app/virt.h"
@@ -97,32 +98,6 @@ app_ctx_release(app_ctx *ctx)
 /* The start time of process @pid in clock ticks since boot (field 22 of
  * /proc/PID/stat), or -1. Together with the pid it names one process:
  * a recycled pid has another start time. */
-static int64_t
-proc_start(long pid)
-{
-    char path[64], buf[1024], *p;
-    unsigned long long start = 0;
-    FILE *f;
-    int field;
-    size_t n;
-
-    snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
-    f = fopen(path, "re");
-    if (!f)
-        return -1;
-    n = fread(buf, 1, sizeof(buf) - 1, f);
-    fclose(f);
-    buf[n] = '\0';
-    p = strrchr(buf, ')'); /* the command name may hold spaces */
-    if (!p)
-        return -1;
-    for (field = 2; field < 22 && p; field++)
-        p = strchr(p + 1, ' ');
-    if (!p || sscanf(p + 1, "%llu", &start) != 1)
-        return -1;
-    return (int64_t)start;
-}
-
 bool
 app_owner_alive(const coord_journal *j)
 {
@@ -130,7 +105,7 @@ app_owner_alive(const coord_journal *j)
         return false;
     if (kill((pid_t)j->owner_pid, 0) < 0 && errno == ESRCH)
         return false;
-    return proc_start(j->owner_pid) == j->owner_start;
+    return snap_proc_start_time((pid_t)j->owner_pid) == j->owner_start;
 }
 
 static bool
@@ -422,7 +397,7 @@ app_create(app_ctx *ctx, const char *domain, const app_create_opts *o,
     if (!set->dir)
         goto cleanup;
     set->journal.owner_pid = (long)getpid();
-    set->journal.owner_start = proc_start((long)getpid());
+    set->journal.owner_start = snap_proc_start_time(getpid());
 
     for (i = 0; i < set->nmembers; i++) {
         if (set->members[i].kind != COORD_MEMBER_CINDER)

@@ -42,6 +42,7 @@
 
 #include "common/snap_fs.h"
 #include "common/snap_log.h"
+#include "common/snap_proc.h"
 #include "common/snap_time.h"
 #include "common/snap_uuid.h"
 #include "coordinator/app/qimg.h"
@@ -610,33 +611,6 @@ image_populated(export_job *job, const char *format, const char *image)
 
 /* ---- the set and its domain -------------------------------------------- */
 
-static int64_t
-proc_start_time(long pid)
-{
-    /* As actions.c's proc_start(): field 22 of /proc/PID/stat. */
-    char path[64], buf[1024], *p;
-    unsigned long long start = 0;
-    FILE *f;
-    int field;
-    size_t n;
-
-    snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
-    f = fopen(path, "re");
-    if (!f)
-        return -1;
-    n = fread(buf, 1, sizeof(buf) - 1, f);
-    fclose(f);
-    buf[n] = '\0';
-    p = strrchr(buf, ')');
-    if (!p)
-        return -1;
-    for (field = 2; field < 22 && p; field++)
-        p = strchr(p + 1, ' ');
-    if (!p || sscanf(p + 1, "%llu", &start) != 1)
-        return -1;
-    return (int64_t)start;
-}
-
 /* The guest OS named by libosinfo metadata (virt-install writes it), as
  * glance_ovf_set_os() knows them. */
 static const char *
@@ -1066,7 +1040,7 @@ staging_make(export_job *job, snap_error *err)
         goto cleanup;
     }
     snprintf(tmpl, len, "%s/export-%ld-%lld-XXXXXX", root, (long)getpid(),
-             (long long)proc_start_time((long)getpid()));
+             (long long)snap_proc_start_time(getpid()));
     if (!mkdtemp(tmpl)) {
         snap_error_set_errno(err, errno,
                              "cannot create a staging directory "
@@ -1369,7 +1343,7 @@ export_entry(export_job *job, const char *state)
         kind_names[job->kind], "state", state, "disk_format",
         job->format == GLANCE_DISK_FORMAT_QCOW2 ? "qcow2" : "vmdk", "started",
         when, "owner_pid", (json_int_t)getpid(), "owner_start",
-        (json_int_t)proc_start_time((long)getpid()));
+        (json_int_t)snap_proc_start_time(getpid()));
 }
 
 /* glance_image_opts.created: the image is recorded before its data is
