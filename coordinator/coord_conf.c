@@ -667,19 +667,18 @@ check_secret_mode(config_t *cfg, const coord_conf *conf, const char *path,
     if (!what)
         return true;
     if (stat(path, &st) < 0)
-        return snap_error_set_errno(err, errno, "cannot stat config file '%s'",
-                                    path);
+        return snap_error_set_errno(err, errno, "%s: cannot stat it", path);
     if (!(st.st_mode & S_IROTH))
         return true;
     if (conf->allow_insecure_file) {
-        snap_warn("config file '%s' holds %s and others can read it (mode "
-                  "%04o): chmod o-r it",
+        snap_warn("%s: holds %s and others can read it (mode %04o): "
+                  "chmod o-r it",
                   path, what, (unsigned)(st.st_mode & 07777));
         return true;
     }
     return snap_error_set(err, SNAP_E_INVALID,
-                          "config file '%s' holds %s and others can read it "
-                          "(mode %04o): chmod o-r it, or pass "
+                          "%s: holds %s and others can read it (mode "
+                          "%04o): chmod o-r it, or pass "
                           "--allow-insecure-config",
                           path, what, (unsigned)(st.st_mode & 07777));
 }

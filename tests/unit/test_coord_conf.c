@@ -85,8 +85,8 @@ secrets_in_a_file_others_can_read_are_refused(void **state)
         assert_true(coord_conf_init(&c, NULL));
         assert_false(coord_conf_load(&c, path, &err));
         snprintf(want, sizeof(want),
-                 "config file '%s' holds %s and others can read it (mode "
-                 "0644): chmod o-r it, or pass --allow-insecure-config",
+                 "%s: holds %s and others can read it (mode 0644): "
+                 "chmod o-r it, or pass --allow-insecure-config",
                  path, i == 0 ? "a password" : "an application credential "
                                                 "secret");
         assert_string_equal(err.msg, want);
