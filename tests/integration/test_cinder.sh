@@ -31,7 +31,11 @@ detach_all() {
         "$C/detach-volume" "$DOM" "$v" --delete >/dev/null 2>&1 || echo "cannot detach $v"
     done
 }
-trap 'detach_all; cleanup_tmp' EXIT
+OWNER_NS=urn:snapset:owner
+drop_owner() {
+    virsh -q -c qemu:///system metadata "$DOM" --uri "$OWNER_NS" --remove >/dev/null 2>&1 || :
+}
+trap 'detach_all; drop_owner; cleanup_tmp' EXIT
 
 begin "attach two volumes like Nova"
 for i in 1 2; do
@@ -146,6 +150,11 @@ while [ $i -lt 300 ] && [ -z "$port" ] && kill -0 $spid 2>/dev/null; do
     sleep 0.1; i=$((i + 1))
 done
 check "serve is up" test -n "$port"
+# The API lets a project act on its own guests only: the demo project owns
+# the guest for this test (the way test_security_api.sh gives it an owner).
+virsh -q -c qemu:///system metadata "$DOM" --uri "$OWNER_NS" --key snapset \
+    --set "<owner project=\"$(jq -r .projects.demo "$OS_STATE/ids.json")\"/>" >/dev/null
+check_num "the demo project owns the guest (snapset:owner metadata)" $? -eq 0
 snap_via_api() { # makes a set through the API, prints its final state
     tok=$("$C/os" token)
     id=$(curl -s --max-time 30 -H "X-Auth-Token: $tok" -H 'Content-Type: application/json' \
@@ -176,6 +185,7 @@ check "Cinder really refused the old token (401 in cinder-api's log)" \
     sh -c "tail -c +$((before + 1)) '$log' | grep -q 'status: 401'"
 kill -TERM $spid 2>/dev/null
 wait $spid 2>/dev/null
+drop_owner
 check "agent reports thawed" test "$(agent_status)" = thawed
 for id in $(sso list --json | jq -r '.[].uuid'); do sso delete "$id" >/dev/null 2>&1 || bad "delete $id"; done
 
