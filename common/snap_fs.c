@@ -475,3 +475,58 @@ snap_path_join(const char *a, const char *b, snap_error *err)
     memcpy(s + la + 1, b, lb + 1);
     return s;
 }
+
+bool
+snap_path_exists(const char *path)
+{
+    struct stat st;
+
+    return lstat(path, &st) == 0;
+}
+
+bool
+snap_path_sync(const char *path, snap_error *err)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+    if (fd < 0)
+        return snap_error_set_errno(err, errno, "cannot open '%s'", path);
+    if (fsync(fd) < 0 && errno != EINVAL) {
+        int saved = errno;
+
+        close(fd);
+        return snap_error_set_errno(err, saved, "cannot sync '%s'", path);
+    }
+    close(fd);
+    return true;
+}
+
+char *
+snap_path_dir(const char *path, snap_error *err)
+{
+    const char *slash = strrchr(path, '/');
+    char *dir;
+
+    if (!slash)
+        dir = strdup(".");
+    else if (slash == path)
+        dir = strdup("/");
+    else
+        dir = strndup(path, (size_t)(slash - path));
+    if (!dir)
+        snap_error_set(err, SNAP_E_NOMEM, "out of memory");
+    return dir;
+}
+
+bool
+snap_path_sync_dir(const char *path, snap_error *err)
+{
+    char *dir = snap_path_dir(path, err);
+    bool ok;
+
+    if (!dir)
+        return false;
+    ok = snap_path_sync(dir, err);
+    free(dir);
+    return ok;
+}

@@ -68,4 +68,17 @@ bool snap_file_remove_ours(const char *path, const snap_file_id *id,
 /* Returns a new string "@a/@b" (free()), or NULL with @err set. */
 char *snap_path_join(const char *a, const char *b, snap_error *err);
 
+/* True when @path exists (any type). */
+bool snap_path_exists(const char *path);
+
+/* Flushes @path (a file or block device) to stable storage. */
+bool snap_path_sync(const char *path, snap_error *err);
+
+/* Flushes the directory holding @path (after a rename or unlink in it). */
+bool snap_path_sync_dir(const char *path, snap_error *err);
+
+/* Returns a new string (free()): the directory part of @path ("." when it
+ * has none). */
+char *snap_path_dir(const char *path, snap_error *err);
+
 #endif

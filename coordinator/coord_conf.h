@@ -45,7 +45,7 @@ typedef struct coord_openstack_conf {
     char *group_snapshots;    /* "auto", "always", "never" */
 } coord_openstack_conf;
 
-/* `snapset serve`: the HTTP API (coordinator/app/http_api.h). */
+/* `snapset serve`: the HTTP API (coordinator/http/http_api.h). */
 typedef struct coord_http_conf {
     char *address;            /* "127.0.0.1" */
     int port;                 /* 8790; 0: any free port (printed) */

@@ -506,24 +506,6 @@ patch_manifest(int fd, const char *tmp, off_t offset, const char *placeholder,
     return ok;
 }
 
-/* "dir" of @path, in a new string (free()). */
-static char *
-dir_of(const char *path, snap_error *err)
-{
-    const char *slash = strrchr(path, '/');
-    char *dir;
-
-    if (!slash)
-        dir = strdup(".");
-    else if (slash == path)
-        dir = strdup("/");
-    else
-        dir = strndup(path, (size_t)(slash - path));
-    if (!dir)
-        snap_error_set(err, SNAP_E_NOMEM, "out of memory");
-    return dir;
-}
-
 bool
 glance_ova_write(const char *path, const glance_ovf *ovf,
                  const char *const *disk_paths, size_t ndisks, snap_error *err)
@@ -555,7 +537,7 @@ glance_ova_write_progress(const char *path, const glance_ovf *ovf,
         snap_error_set(err, SNAP_E_NOMEM, "out of memory");
         goto cleanup;
     }
-    dir = dir_of(path, err);
+    dir = snap_path_dir(path, err);
     if (!dir)
         goto cleanup;
     fd = make_temp(dir, pkg.ovf_name, &tmp, err);

@@ -10,7 +10,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "coordinator/app/http_authz.h"
+#include "coordinator/http/http_authz.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

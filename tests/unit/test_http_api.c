@@ -20,7 +20,7 @@
 #include <unistd.h>
 
 #include "common/snap_time.h"
-#include "coordinator/app/http_api.h"
+#include "coordinator/http/http_api.h"
 #include "coordinator/coord_catalog.h"
 
 #define ADMIN "adm-0123456789abcdef"

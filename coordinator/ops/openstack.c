@@ -1,0 +1,590 @@
+/* coordinator/ops/openstack.c -- see openstack.h. */
+#include "coordinator/ops/openstack.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/snap_log.h"
+#include "common/snap_time.h"
+
+static const char *
+pick(const char *file_value, const char *env_value)
+{
+    return file_value ? file_value : env_value;
+}
+
+bool
+ops_os_open(ops_os *os, const coord_openstack_conf *c, snap_error *err)
+{
+    cinder_auth_opts env, o;
+    cinder_client_opts copts;
+    snap_error env_err = {0};
+    const char *iface;
+
+    memset(os, 0, sizeof(*os));
+    memset(&env, 0, sizeof(env));
+    memset(&o, 0, sizeof(o));
+    if (c->use_env)
+        (void)cinder_auth_opts_from_env(&env, &env_err); /* fills what it can */
+    o = env;
+    if (c->auth_type) {
+        if (strcmp(c->auth_type, "password") == 0)
+            o.auth_type = CINDER_AUTH_PASSWORD;
+        else if (strcmp(c->auth_type, "v3applicationcredential") == 0)
+            o.auth_type = CINDER_AUTH_APPLICATION_CREDENTIAL;
+        else if (strcmp(c->auth_type, "noauth") == 0)
+            o.auth_type = CINDER_AUTH_NOAUTH;
+        else
+            return snap_error_set(err, SNAP_E_INVALID,
+                                  "openstack.auth_type '%s' is not password, "
+                                  "v3applicationcredential or noauth",
+                                  c->auth_type);
+    }
+    o.auth_url = pick(c->auth_url, env.auth_url);
+    o.username = pick(c->username, env.username);
+    o.password = pick(c->password, env.password);
+    o.user_domain_name = pick(c->user_domain_name, env.user_domain_name);
+    o.project_name = pick(c->project_name, env.project_name);
+    o.project_domain_name = pick(c->project_domain_name,
+                                 env.project_domain_name);
+    o.project_id = pick(c->project_id, env.project_id);
+    o.application_credential_id = pick(c->application_credential_id,
+                                       env.application_credential_id);
+    o.application_credential_secret = pick(c->application_credential_secret,
+                                           env.application_credential_secret);
+    o.region = pick(c->region, env.region);
+    o.cacert = pick(c->cacert, env.cacert);
+    o.insecure = c->insecure || env.insecure;
+    o.volume_endpoint = pick(c->volume_endpoint, env.volume_endpoint);
+    o.image_endpoint = pick(c->image_endpoint, env.image_endpoint);
+    o.timeout_ms = c->request_timeout_ms;
+    o.stall_timeout_ms = c->stall_timeout_ms;
+    iface = c->interface;
+    if (iface) {
+        if (strcmp(iface, "public") == 0)
+            o.interface = CINDER_INTERFACE_PUBLIC;
+        else if (strcmp(iface, "internal") == 0)
+            o.interface = CINDER_INTERFACE_INTERNAL;
+        else if (strcmp(iface, "admin") == 0)
+            o.interface = CINDER_INTERFACE_ADMIN;
+        else
+            return snap_error_set(err, SNAP_E_INVALID,
+                                  "openstack.interface '%s' is not public, "
+                                  "internal or admin",
+                                  iface);
+    }
+    if (!o.auth_url && o.auth_type != CINDER_AUTH_NOAUTH)
+        return snap_error_set(err, SNAP_E_INVALID,
+                              "openstack is enabled but no auth_url is set "
+                              "(openstack.auth_url or OS_AUTH_URL)");
+    os->session = cinder_session_new(&o, err);
+    if (!os->session)
+        return false;
+    memset(&copts, 0, sizeof(copts));
+    copts.poll_min_ms = c->poll_min_ms;
+    copts.poll_max_ms = c->poll_max_ms;
+    copts.frozen_poll_max_ms = c->frozen_poll_max_ms;
+    copts.request_timeout_ms = c->request_timeout_ms;
+    os->cinder = cinder_client_new(os->session, &copts, err);
+    if (!os->cinder) {
+        ops_os_close(os);
+        return false;
+    }
+    os->delete_timeout_ms = c->delete_timeout_ms;
+    snprintf(os->group_mode, sizeof(os->group_mode), "%s",
+             c->group_snapshots ? c->group_snapshots : "auto");
+    return true;
+}
+
+void
+ops_os_close(ops_os *os)
+{
+    free(os->group_id);
+    cinder_client_free(os->cinder);
+    cinder_session_free(os->session);
+    memset(os, 0, sizeof(*os));
+}
+
+/* A serial can name a volume: a UUID, or its first 20 characters as a
+ * virtio disk reports it (VIRTIO_BLK_ID_BYTES); Nova writes the full id. */
+static bool
+looks_like_volume_id(const char *s)
+{
+    size_t len = s ? strlen(s) : 0;
+
+    return len == 36 && strspn(s, "0123456789abcdef-") == len;
+}
+
+/* One group snapshot instead of N requests, when the Cinder members are
+ * exactly the volumes of one group whose type promises consistent group
+ * snapshots (or the operator says to trust it). Decided before the freeze,
+ * so the frozen window holds one request. */
+static bool
+choose_group(ops_os *os, coord_set *set, const char *group_id, size_t ncinder,
+             snap_error *err)
+{
+    cinder_group *g = NULL;
+    cinder_group_type *t = NULL;
+    size_t i, k, found = 0;
+    bool ok = false;
+
+    g = cinder_group_show(os->cinder, group_id, err);
+    if (!g)
+        goto cleanup;
+    for (i = 0; i < set->nmembers; i++) {
+        for (k = 0; set->members[i].kind == COORD_MEMBER_CINDER &&
+                    k < g->nvolumes;
+             k++) {
+            if (strcmp(g->volumes[k], set->members[i].volume_id) == 0)
+                found++;
+        }
+    }
+    ok = true;
+    if (found != ncinder || g->nvolumes != ncinder)
+        goto cleanup; /* the group holds other volumes: per volume */
+    if (strcmp(os->group_mode, "auto") == 0) {
+        t = cinder_group_type_show(os->cinder, g->group_type, err);
+        if (!t) {
+            ok = false;
+            goto cleanup;
+        }
+        if (t->consistent_snapshots != CINDER_CG_YES)
+            goto cleanup;
+    }
+    os->group_id = strdup(group_id);
+    if (!os->group_id)
+        ok = snap_error_set(err, SNAP_E_NOMEM, "out of memory");
+
+ cleanup:
+    cinder_group_type_free(t);
+    cinder_group_free(g);
+    return ok;
+}
+
+bool
+ops_os_classify(ops_os *os, coord_set *set, const char *domain_uuid,
+                snap_error *err)
+{
+    cinder_limits limits;
+    size_t i, k, ncinder = 0;
+    char *group = NULL;
+    bool one_group = true;
+
+    for (i = 0; i < set->nmembers; i++) {
+        coord_member *m = &set->members[i];
+        cinder_volume *vol;
+        snap_error e = {0};
+        bool attached = false;
+
+        if (!looks_like_volume_id(m->serial))
+            continue;
+        vol = cinder_volume_show(os->cinder, m->serial, &e);
+        if (!vol) {
+            if (e.code == SNAP_E_NOTFOUND)
+                continue; /* a serial that happens to look like an id */
+            return snap_error_set(err, e.code, "%s", e.msg);
+        }
+        for (k = 0; k < vol->nattachments; k++) {
+            if (vol->attachments[k].server_id &&
+                strcmp(vol->attachments[k].server_id, domain_uuid) == 0)
+                attached = true;
+        }
+        if (!attached) {
+            snap_warn("disk '%s': Cinder volume %s is not attached to this "
+                      "domain in Cinder; treating it as a local disk",
+                      m->target, vol->id);
+        } else {
+            m->kind = COORD_MEMBER_CINDER;
+            if (!coord_str_set(&m->volume_id, vol->id, err)) {
+                cinder_volume_free(vol);
+                return false;
+            }
+            m->size = (uint64_t)vol->size_gb << 30;
+            ncinder++;
+            if (!vol->group_id || (group && strcmp(group, vol->group_id) != 0))
+                one_group = false;
+            else if (!group)
+                group = strdup(vol->group_id);
+        }
+        cinder_volume_free(vol);
+    }
+    free(os->group_id);
+    os->group_id = NULL;
+    if (ncinder && one_group && group && strcmp(os->group_mode, "never") != 0 &&
+        !choose_group(os, set, group, ncinder, err)) {
+        free(group);
+        return false;
+    }
+    free(group);
+    if (ncinder == 0)
+        return true;
+    if (!cinder_limits_show(os->cinder, &limits, err))
+        return false;
+    if (limits.max_total_snapshots >= 0 &&
+        limits.total_snapshots_used + (int64_t)ncinder >
+            limits.max_total_snapshots)
+        return snap_error_set(err, SNAP_E_STATE,
+                              "snapshot quota: %lld of %lld used, the set "
+                              "needs %zu more",
+                              (long long)limits.total_snapshots_used,
+                              (long long)limits.max_total_snapshots, ncinder);
+    return true;
+}
+
+bool
+ops_os_group_snapshot_remove(ops_os *os, const char *id, snap_error *err)
+{
+    int64_t deadline = snap_now_ms() + os->delete_timeout_ms;
+    cinder_group_snapshot *gs;
+    snap_error e = {0};
+    const char *ids[1] = {id};
+
+    if (!cinder_group_snapshot_delete(os->cinder, id, &e)) {
+        if (e.code == SNAP_E_NOTFOUND)
+            return true;
+        /* Still creating: wait for it to settle, then ask again. */
+        snap_error_clear(&e);
+        (void)cinder_group_snapshots_wait(os->cinder, ids, 1, deadline, NULL,
+                                          &e);
+        snap_error_clear(&e);
+        if (!cinder_group_snapshot_delete(os->cinder, id, &e) &&
+            e.code != SNAP_E_NOTFOUND)
+            return snap_error_set(err, e.code, "%s", e.msg);
+    }
+    for (;;) {
+        snap_error_clear(&e);
+        gs = cinder_group_snapshot_show(os->cinder, id, &e);
+        if (!gs)
+            return e.code == SNAP_E_NOTFOUND
+                       ? true
+                       : snap_error_set(err, e.code, "%s", e.msg);
+        if (strcmp(gs->status, "error_deleting") == 0) {
+            cinder_group_snapshot_free(gs);
+            return snap_error_set(err, SNAP_E_STATE,
+                                  "group snapshot '%s' is error_deleting", id);
+        }
+        cinder_group_snapshot_free(gs);
+        if (snap_now_ms() >= deadline)
+            return snap_error_set(err, SNAP_E_TIMEOUT,
+                                  "group snapshot '%s' still exists after %lld "
+                                  "ms",
+                                  id, (long long)os->delete_timeout_ms);
+        snap_sleep_ms(100);
+    }
+}
+
+bool
+ops_os_snapshot_remove(ops_os *os, const char *snapshot_id, snap_error *err)
+{
+    int64_t deadline = snap_now_ms() + os->delete_timeout_ms;
+    const char *ids[1] = {snapshot_id};
+    snap_error e = {0};
+
+    if (!cinder_snapshot_delete(os->cinder, snapshot_id, &e)) {
+        if (e.code == SNAP_E_NOTFOUND)
+            return true;
+        if (e.code != SNAP_E_HTTP || e.http_status != 400)
+            return snap_error_set(err, e.code, "%s", e.msg);
+        /* Most likely still creating: Cinder deletes only available or
+         * error snapshots. Wait for it to settle, then ask again. */
+        snap_error_clear(&e);
+        if (!cinder_snapshots_wait(os->cinder, ids, 1, NULL, deadline, NULL,
+                                   &e) &&
+            e.code != SNAP_E_STATE) {
+            if (e.code == SNAP_E_NOTFOUND)
+                return true;
+            return snap_error_set(err, e.code, "%s", e.msg);
+        }
+        snap_error_clear(&e);
+        if (!cinder_snapshot_delete(os->cinder, snapshot_id, &e) &&
+            e.code != SNAP_E_NOTFOUND)
+            return snap_error_set(err, e.code, "%s", e.msg);
+    }
+    return cinder_snapshots_wait_deleted(os->cinder, ids, 1, deadline, err);
+}
+
+/* ---- volume ops ------------------------------------------------------------ */
+
+static bool
+v_request(void *impl, coord_set *set, const size_t *idx, size_t n,
+          snap_error *err)
+{
+    ops_os *os = impl;
+    cinder_snapshot_req *reqs = NULL;
+    cinder_snapshot **out = NULL;
+    cinder_kv *md = NULL;
+    char (*names)[96] = NULL;
+    size_t i;
+    bool ok = false;
+
+    if (os->group_id) {
+        char name[64];
+        cinder_group_snapshot *gs;
+
+        snprintf(name, sizeof(name), "snapset-%s", set->uuid);
+        gs = cinder_group_snapshot_create(os->cinder, os->group_id, name,
+                                          "snapset consistent snapshot set",
+                                          err);
+        if (!gs)
+            return false;
+        ok = coord_str_set(&set->group_snapshot_id, gs->id, err);
+        cinder_group_snapshot_free(gs);
+        return ok;
+    }
+    reqs = calloc(n, sizeof(*reqs));
+    out = calloc(n, sizeof(*out));
+    md = calloc(n * 3, sizeof(*md));
+    names = calloc(n, sizeof(*names));
+    if (!reqs || !out || !md || !names) {
+        snap_error_set(err, SNAP_E_NOMEM, "out of memory");
+        goto cleanup;
+    }
+    for (i = 0; i < n; i++) {
+        coord_member *m = &set->members[idx[i]];
+
+        snprintf(names[i], sizeof(names[i]), "snapset-%.8s-%s", set->uuid,
+                 m->target);
+        /* Enough to rebuild the set from Cinder alone (list --source
+         * cinder); the consistency is added once it is known. */
+        md[3 * i] = (cinder_kv){"snapset_set", set->uuid};
+        md[3 * i + 1] = (cinder_kv){"snapset_domain", set->domain_name};
+        md[3 * i + 2] = (cinder_kv){"snapset_target", m->target};
+        reqs[i].volume_id = m->volume_id;
+        reqs[i].name = names[i];
+        reqs[i].description = "snapset consistent snapshot set member";
+        reqs[i].metadata = &md[3 * i];
+        reqs[i].nmetadata = 3;
+    }
+    ok = cinder_snapshots_create_many(os->cinder, reqs, n, out, NULL, err);
+    for (i = 0; i < n; i++) {
+        coord_member *m = &set->members[idx[i]];
+
+        if (out[i]) {
+            if (!coord_str_set(&m->location, out[i]->id, err))
+                ok = false;
+        } else {
+            m->state = COORD_MEMBER_FAILED;
+        }
+    }
+
+ cleanup:
+    if (out)
+        cinder_snapshots_free(out, n);
+    free(reqs);
+    free(md);
+    free(names);
+    return ok;
+}
+
+static bool
+v_wait(void *impl, coord_set *set, const size_t *idx, size_t n,
+       int64_t timeout_ms, snap_error *err)
+{
+    ops_os *os = impl;
+    const char **ids;
+    cinder_kv filter = {"snapset_set", set->uuid};
+    size_t i;
+    bool ok;
+
+    if (set->group_snapshot_id) {
+        const char *gids[1] = {set->group_snapshot_id};
+
+        return cinder_group_snapshots_wait(os->cinder, gids, 1,
+                                           snap_now_ms() + timeout_ms, NULL,
+                                           err);
+    }
+    ids = calloc(n, sizeof(*ids));
+    if (!ids)
+        return snap_error_set(err, SNAP_E_NOMEM, "out of memory");
+    for (i = 0; i < n; i++)
+        ids[i] = set->members[idx[i]].location;
+    ok = cinder_snapshots_wait(os->cinder, ids, n, &filter,
+                               snap_now_ms() + timeout_ms, NULL, err);
+    free(ids);
+    return ok;
+}
+
+static bool
+v_finish(void *impl, coord_set *set, const size_t *idx, size_t n,
+         snap_error *err)
+{
+    ops_os *os = impl;
+    cinder_kv kv = {"snapset_consistency",
+                    coord_consistency_name(set->consistency)};
+    cinder_snapshot **snaps = NULL;
+    size_t i, k, nsnaps = 0;
+
+    if (set->group_snapshot_id) {
+        /* The group snapshot's members carry no metadata yet: find them,
+         * record their ids, and tag them like per-volume snapshots. */
+        if (!cinder_group_snapshot_members(os->cinder, set->group_snapshot_id,
+                                           &snaps, &nsnaps, err))
+            return false;
+        for (i = 0; i < n; i++) {
+            coord_member *m = &set->members[idx[i]];
+            cinder_kv md[4] = {{"snapset_set", set->uuid},
+                               {"snapset_domain", set->domain_name},
+                               {"snapset_target", m->target},
+                               {"snapset_group_snapshot",
+                                set->group_snapshot_id}};
+
+            for (k = 0; k < nsnaps; k++) {
+                if (snaps[k]->volume_id &&
+                    strcmp(snaps[k]->volume_id, m->volume_id) == 0)
+                    break;
+            }
+            if (k == nsnaps) {
+                cinder_snapshots_free(snaps, nsnaps);
+                return snap_error_set(err, SNAP_E_STATE,
+                                      "group snapshot '%s' has no snapshot of "
+                                      "volume '%s'",
+                                      set->group_snapshot_id, m->volume_id);
+            }
+            if (!coord_str_set(&m->location, snaps[k]->id, err) ||
+                !cinder_snapshot_metadata_update(os->cinder, snaps[k]->id, md,
+                                                 4, false, err)) {
+                cinder_snapshots_free(snaps, nsnaps);
+                return false;
+            }
+        }
+        cinder_snapshots_free(snaps, nsnaps);
+    }
+    for (i = 0; i < n; i++) {
+        if (!cinder_snapshot_metadata_update(
+                os->cinder, set->members[idx[i]].location, &kv, 1, false, err))
+            return false;
+    }
+    return true;
+}
+
+static bool
+v_remove(void *impl, coord_set *set, coord_member *m, snap_error *err)
+{
+    /* Members of a group snapshot go with it, in v_cleanup(). */
+    if (set->group_snapshot_id)
+        return true;
+    return ops_os_snapshot_remove(impl, m->location, err);
+}
+
+bool
+ops_os_snapshot_of_set(const coord_set *set, const cinder_snapshot *snap)
+{
+    cinder_snapshot_claim *claims;
+    size_t i, n = 0;
+    bool mine;
+
+    claims = calloc(set->nmembers + 1, sizeof(*claims));
+    if (!claims)
+        return false; /* when in doubt, not ours */
+    for (i = 0; i < set->nmembers; i++) {
+        const coord_member *m = &set->members[i];
+
+        if (m->kind != COORD_MEMBER_CINDER || !m->volume_id)
+            continue;
+        /* No id: only a request whose outcome is unknown claims the
+         * volume's tagged snapshots; one never sent, or already swept
+         * (recovery marks it deleted), claims none. */
+        if (!m->location && m->state != COORD_MEMBER_REQUESTED &&
+            m->state != COORD_MEMBER_FAILED)
+            continue;
+        claims[n].volume_id = m->volume_id;
+        claims[n].snapshot_id = m->location;
+        n++;
+    }
+    mine = cinder_snapshot_claimed(snap, claims, n);
+    free(claims);
+    return mine;
+}
+
+/* True when @snapshot_id is a member's recorded snapshot. */
+static bool
+recorded(const coord_set *set, const char *snapshot_id)
+{
+    size_t i;
+
+    for (i = 0; i < set->nmembers; i++) {
+        const coord_member *m = &set->members[i];
+
+        if (m->kind == COORD_MEMBER_CINDER && m->location &&
+            strcmp(m->location, snapshot_id) == 0)
+            return true;
+    }
+    return false;
+}
+
+/* After a failed or interrupted set's members are gone: its group
+ * snapshot, and any snapshot Cinder made for the set whose id never
+ * reached the journal (snapset killed between Cinder accepting a request
+ * and the journal write), found by the set's metadata. Anyone in the
+ * project can write that metadata: a tagged snapshot that is not one of
+ * the set's members' (ops_os_snapshot_of_set()) is left alone. */
+static bool
+v_cleanup(void *impl, coord_set *set, snap_error *err)
+{
+    ops_os *os = impl;
+    cinder_kv filter = {"snapset_set", set->uuid};
+    cinder_snapshot **snaps = NULL;
+    snap_error e = {0};
+    size_t n = 0, i;
+    bool ok = true;
+
+    if (set->group_snapshot_id) {
+        if (!ops_os_group_snapshot_remove(os, set->group_snapshot_id, err))
+            return false;
+        free(set->group_snapshot_id);
+        set->group_snapshot_id = NULL;
+    }
+    if (!cinder_snapshot_list(os->cinder, &filter, 1, &snaps, &n, &e)) {
+        if (e.code == SNAP_E_STATE)
+            return true; /* below 3.22: no metadata filter to trust */
+        return snap_error_set(err, e.code, "cannot look for unrecorded "
+                              "snapshots of the set: %s", e.msg);
+    }
+    for (i = 0; i < n; i++) {
+        if (!snaps[i]->id)
+            continue;
+        if (!ops_os_snapshot_of_set(set, snaps[i])) {
+            snap_warn("set %s: leaving snapshot %s of volume %s alone: it "
+                      "carries the set's metadata but is not a snapshot of "
+                      "the set's members",
+                      set->uuid, snaps[i]->id,
+                      snaps[i]->volume_id ? snaps[i]->volume_id : "?");
+            continue;
+        }
+        if (!recorded(set, snaps[i]->id))
+            snap_warn("set %s: deleting snapshot %s of volume %s, which the "
+                      "journal never recorded",
+                      set->uuid, snaps[i]->id, snaps[i]->volume_id);
+        snap_error_clear(&e);
+        if (!ops_os_snapshot_remove(os, snaps[i]->id, &e) && ok) {
+            snap_error_set(err, e.code, "cannot delete unrecorded snapshot "
+                           "%s: %s", snaps[i]->id, e.msg);
+            ok = false;
+        }
+    }
+    cinder_snapshots_free(snaps, n);
+    return ok;
+}
+
+const coord_volume_ops ops_os_volume_ops = {
+    .request = v_request,
+    .wait_taken = v_wait,
+    .finish = v_finish,
+    .remove = v_remove,
+    .cleanup = v_cleanup,
+};
+
+void
+ops_os_rbd_source(const cinder_connection *conn, virt_rbd_source *src)
+{
+    src->name = conn->name;
+    src->hosts = (const char *const *)conn->hosts;
+    src->ports = (const char *const *)conn->ports;
+    src->nhosts = conn->nhosts;
+    src->auth_enabled = conn->auth_enabled;
+    src->auth_username = conn->auth_username;
+    src->secret_type = conn->secret_type;
+    src->secret_uuid = conn->secret_uuid;
+    src->discard = conn->discard;
+}

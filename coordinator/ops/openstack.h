@@ -1,0 +1,64 @@
+/* coordinator/ops/openstack.h -- Cinder behind the coordinator's volume
+ * ops table, and the Keystone session built from snapset.conf + OS_*. */
+#ifndef OPS_OPENSTACK_H
+#define OPS_OPENSTACK_H
+
+#include <stdbool.h>
+
+#include "cinder/cinder.h"
+#include "cinder/attach.h"
+#include "common/snap_error.h"
+#include "coordinator/coord_conf.h"
+#include "coordinator/coord_job.h"
+#include "virt/domedit.h"
+
+/* A session and a Cinder client from the configuration (settings in the
+ * file win; OS_* variables fill the rest when use_env is set). */
+typedef struct ops_os {
+    cinder_session *session;
+    cinder_client *cinder;
+    int64_t delete_timeout_ms;
+    char group_mode[8];         /* "auto", "always", "never" */
+    char *group_id;             /* set by ops_os_classify(): take one group
+                                   snapshot of this group, or NULL */
+} ops_os;
+
+bool ops_os_open(ops_os *os, const coord_openstack_conf *conf,
+                 snap_error *err);
+void ops_os_close(ops_os *os);
+
+/* Turns the members of @set whose <serial> names a Cinder volume attached
+ * to domain @domain_uuid into Cinder members (Nova sets the serial to the
+ * volume id; the server id is the domain UUID). Then checks the snapshot
+ * quota: fails early, before anything is touched, when the set would not
+ * fit. */
+bool ops_os_classify(ops_os *os, coord_set *set, const char *domain_uuid,
+                     snap_error *err);
+
+/* Deletes a group snapshot (and so its member snapshots) and waits,
+ * bounded, until it is gone. */
+bool ops_os_group_snapshot_remove(ops_os *os, const char *id,
+                                  snap_error *err);
+
+/* Deletes one Cinder member's snapshot and waits (bounded) until it is
+ * gone; a snapshot that no longer exists is success. A snapshot still
+ * "creating" is waited for first (Cinder deletes only available or error
+ * snapshots). */
+bool ops_os_snapshot_remove(ops_os *os, const char *snapshot_id,
+                            snap_error *err);
+
+/* Whether @snap, found in Cinder by @set's "snapset_set" metadata (which
+ * anyone in the project can write), is the set's own: a snapshot of one of
+ * its Cinder members' volumes, and that member's recorded snapshot unless
+ * the member's request never returned an id (requested or failed, not yet
+ * swept). Only such snapshots are ever deleted as the set's. */
+bool ops_os_snapshot_of_set(const coord_set *set, const cinder_snapshot *snap);
+
+/* The volume ops; impl is an ops_os. */
+extern const coord_volume_ops ops_os_volume_ops;
+
+/* @conn (an RBD connection) as the disk source virt_domedit_disk_rbd()
+ * writes; @src borrows @conn's strings. */
+void ops_os_rbd_source(const cinder_connection *conn, virt_rbd_source *src);
+
+#endif

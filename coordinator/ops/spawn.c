@@ -1,0 +1,897 @@
+/* coordinator/ops/spawn.c -- see spawn.h: spawn, volume-from, the sets a
+ * domain depends on, and flatten. */
+#include "coordinator/ops/spawn.h"
+
+#include <errno.h>
+#include <libvirt/virterror.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/snap_fs.h"
+#include "common/snap_log.h"
+#include "common/snap_time.h"
+#include "virt/domedit.h"
+#include "cinder/attach.h"
+#include "virt/qimg.h"
+#include "coordinator/ops/images.h"
+#include "virt/virt.h"
+#include "coordinator/coord_domxml.h"
+
+/* Bound on how deep a backing chain is followed. */
+#define MAX_CHAIN 32
+
+void
+ops_spawn_opts_init(ops_spawn_opts *o)
+{
+    memset(o, 0, sizeof(*o));
+    o->start = true;
+}
+
+/* ---- spawn --------------------------------------------------------------- */
+
+typedef struct sdisk {
+    const coord_member *m; /* borrowed from the set */
+    char *path;            /* local: the new image */
+    const char *format;    /* local: its format */
+    bool made;
+    snap_file_id id; /* local: what @path was made as */
+    char *volume; /* Cinder: the new volume */
+    bool attached;
+} sdisk;
+
+typedef struct sjob {
+    ops_ctx *ctx;
+    const ops_spawn_opts *o;
+    coord_set *set;
+    virt_domedit *edit;
+    coord_domain_info info;
+    char uuid[SNAP_UUID_LEN];
+    char *dir;
+    char *console; /* the console log QEMU will write */
+    sdisk *disks;
+    size_t ndisks;
+    virDomainPtr dom; /* once defined */
+} sjob;
+
+static bool
+name_valid(const char *name)
+{
+    const unsigned char *p;
+
+    if (!name[0] || strlen(name) > 200 || name[0] == '.')
+        return false;
+    for (p = (const unsigned char *)name; *p; p++) {
+        if (*p < 0x20 || *p == '/' || *p == 0x7f)
+            return false;
+    }
+    return true;
+}
+
+static bool
+check_network(virConnectPtr conn, const char *name, snap_error *err)
+{
+    virNetworkPtr net = virNetworkLookupByName(conn, name);
+    int active;
+
+    if (!net)
+        return snap_error_set(err, SNAP_E_NOTFOUND,
+                              "network '%s' does not exist", name);
+    active = virNetworkIsActive(net);
+    virNetworkFree(net);
+    if (active != 1)
+        return snap_error_set(err, SNAP_E_STATE,
+                              "network '%s' is not active (virsh net-start "
+                              "%s)",
+                              name, name);
+    return true;
+}
+
+/* Everything that can be known before anything is made. */
+static bool
+spawn_validate(sjob *j, snap_error *err)
+{
+    ops_ctx *ctx = j->ctx;
+    const ops_spawn_opts *o = j->o;
+    virDomainPtr other;
+    virNodeInfo node;
+    char *path = NULL, *xml = NULL, **nets = NULL;
+    size_t i, nnets = 0;
+    unsigned vcpus;
+    uint64_t kib;
+    struct stat st;
+    bool ok = false;
+
+    if (!name_valid(o->name))
+        return snap_error_set(err, SNAP_E_INVALID,
+                              "'%s' is not a usable domain name", o->name);
+    other = virDomainLookupByName(ctx->conn, o->name);
+    if (other) {
+        virDomainFree(other);
+        return snap_error_set(err, SNAP_E_STATE,
+                              "a domain named '%s' exists already", o->name);
+    }
+    path = snap_path_join(j->set->dir, "domain.xml", err);
+    if (!path)
+        goto cleanup;
+    xml = snap_file_read(path, 16 << 20, NULL, err);
+    if (!xml) {
+        snap_error_clear(err);
+        snap_error_set(err, SNAP_E_STATE,
+                       "set %s has no domain XML ('%s'): it was made before "
+                       "snapset kept one, so it cannot be spawned",
+                       j->set->uuid, path);
+        goto cleanup;
+    }
+    j->edit = virt_domedit_new(xml, err);
+    if (!j->edit || !coord_domxml_parse(xml, &j->info, NULL, err))
+        goto cleanup;
+    if (virNodeGetInfo(ctx->conn, &node) < 0) {
+        virt_error(err, SNAP_E_VIRT, "cannot read the host's CPUs and memory");
+        goto cleanup;
+    }
+    vcpus = o->vcpus ? o->vcpus : j->info.vcpus;
+    if (vcpus > node.cpus) {
+        snap_error_set(err, SNAP_E_INVALID,
+                       "%u vCPUs asked for, but the host has %u CPUs", vcpus,
+                       node.cpus);
+        goto cleanup;
+    }
+    kib = o->memory_mib ? o->memory_mib * 1024 : j->info.memory_kib;
+    if (kib > node.memory) {
+        snap_error_set(err, SNAP_E_INVALID,
+                       "%llu MiB of memory asked for, but the host has %llu "
+                       "MiB",
+                       (unsigned long long)(kib / 1024),
+                       (unsigned long long)(node.memory / 1024));
+        goto cleanup;
+    }
+    if (o->nnetworks) {
+        for (i = 0; i < o->nnetworks; i++) {
+            if (!check_network(ctx->conn, o->networks[i], err))
+                goto cleanup;
+        }
+    } else {
+        if (!virt_domedit_network_names(j->edit, &nets, &nnets, err))
+            goto cleanup;
+        for (i = 0; i < nnets; i++) {
+            if (!check_network(ctx->conn, nets[i], err)) {
+                snap_error_clear(err);
+                snap_error_set(err, SNAP_E_STATE,
+                               "the original's network '%s' is missing or "
+                               "inactive: choose one with --network",
+                               nets[i]);
+                goto cleanup;
+            }
+        }
+    }
+    /* Where the images go: next to the original's first file disk. */
+    if (o->dir) {
+        j->dir = strdup(o->dir);
+    } else {
+        for (i = 0; i < j->set->nmembers && !j->dir; i++) {
+            const coord_member *m = &j->set->members[i];
+
+            if (m->kind == COORD_MEMBER_LOCAL && m->source_type &&
+                strcmp(m->source_type, "file") == 0) {
+                j->dir = snap_path_dir(m->source, err);
+                if (!j->dir)
+                    goto cleanup;
+            }
+        }
+        if (!j->dir) {
+            snap_error_set(err, SNAP_E_INVALID,
+                           "the original has no file disk to put the new "
+                           "images next to: give --dir");
+            goto cleanup;
+        }
+    }
+    if (!j->dir) {
+        snap_error_set(err, SNAP_E_NOMEM, "out of memory");
+        goto cleanup;
+    }
+    if (stat(j->dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
+        snap_error_set(err, SNAP_E_INVALID, "'%s' is not a directory", j->dir);
+        goto cleanup;
+    }
+    j->disks = calloc(j->set->nmembers + 1, sizeof(*j->disks));
+    if (!j->disks) {
+        snap_error_set(err, SNAP_E_NOMEM, "out of memory");
+        goto cleanup;
+    }
+    for (i = 0; i < j->set->nmembers; i++) {
+        const coord_member *m = &j->set->members[i];
+        sdisk *d = &j->disks[j->ndisks++];
+        char name[NAME_MAX + 1];
+
+        d->m = m;
+        if (m->kind == COORD_MEMBER_CINDER) {
+            if (!ops_snapshot_usable(ctx, m, err))
+                goto cleanup;
+            continue;
+        }
+        /* A linked clone is a qcow2 overlay whatever the original was; a
+         * full copy keeps the original's format. */
+        d->format = "qcow2";
+        if (o->full && m->format && strcmp(m->format, "raw") == 0)
+            d->format = "raw";
+        if ((size_t)snprintf(name, sizeof(name), "%s-%s.%s", o->name, m->target,
+                             d->format) >= sizeof(name)) {
+            snap_error_set(err, SNAP_E_INVALID, "domain name '%s' is too long",
+                           o->name);
+            goto cleanup;
+        }
+        d->path = snap_path_join(j->dir, name, err);
+        if (!d->path)
+            goto cleanup;
+        if (snap_path_exists(d->path)) {
+            snap_error_set(err, SNAP_E_STATE, "'%s' exists already", d->path);
+            goto cleanup;
+        }
+    }
+    ok = true;
+
+ cleanup:
+    for (i = 0; i < nnets; i++)
+        free(nets[i]);
+    free(nets);
+    free(xml);
+    free(path);
+    return ok;
+}
+
+/* The edits of the definition that need nothing made yet. */
+static bool
+spawn_edit(sjob *j, snap_error *err)
+{
+    const ops_spawn_opts *o = j->o;
+    bool linked = false;
+    size_t i;
+
+    for (i = 0; i < j->ndisks; i++) {
+        if (j->disks[i].m->kind == COORD_MEMBER_LOCAL && !o->full)
+            linked = true;
+    }
+    j->console = malloc(strlen(j->dir) + strlen(o->name) + 16);
+    if (!j->console)
+        return snap_error_set(err, SNAP_E_NOMEM, "out of memory");
+    sprintf(j->console, "%s/%s.console.log", j->dir, o->name);
+    if (!virt_domedit_identity(j->edit, o->name, j->uuid, err) ||
+        !virt_domedit_origin(j->edit, j->set->uuid, j->set->domain_uuid, linked,
+                            err) ||
+        !virt_domedit_console(j->edit, j->dir, o->name, err))
+        return false;
+    if (o->vcpus && !virt_domedit_vcpus(j->edit, o->vcpus, err))
+        return false;
+    if (o->memory_mib &&
+        !virt_domedit_memory(j->edit, o->memory_mib * 1024, err))
+        return false;
+    if (o->nnetworks &&
+        !virt_domedit_networks(j->edit, o->networks, o->nnetworks, err))
+        return false;
+    return true;
+}
+
+static bool
+make_local(sjob *j, sdisk *d, snap_error *err)
+{
+    const char *fmt = d->m->copy_format ? d->m->copy_format : "qcow2";
+    ops_image_file f;
+    bool ok;
+
+    /* Made exclusively and written through its descriptor: the directory
+     * may be writable by others (see ops_image_file). */
+    if (!ops_image_file_make(&f, d->path, false, 0644, err))
+        return false;
+    /* Made or partly made: ours to remove either way (it did not exist). */
+    d->made = true;
+    d->id = f.id;
+    if (j->o->full)
+        ok = ops_image_file_convert(&f, d->m->location, fmt, d->format,
+                                    j->ctx->conf.copy_timeout_ms, err);
+    else
+        ok = ops_image_file_overlay(&f, d->m->location, fmt, err);
+    ops_image_file_release(&f);
+    return ok && virt_domedit_disk_file(j->edit, d->m->target, d->path,
+                                       d->format, err);
+}
+
+static bool
+attach_volume(sjob *j, sdisk *d, snap_error *err)
+{
+    cinder_connection conn;
+    virt_rbd_source src;
+    char mountpoint[64];
+    virSecretPtr secret;
+    bool ok = false;
+
+    snprintf(mountpoint, sizeof(mountpoint), "/dev/%s", d->m->target);
+    if (!cinder_volume_attach_all(j->ctx->os.cinder, d->volume, j->uuid, mountpoint,
+                              &conn, j->ctx->conf.copy_timeout_ms, err))
+        return false;
+    d->attached = true;
+    if (conn.auth_enabled) {
+        secret = virSecretLookupByUUIDString(j->ctx->conn, conn.secret_uuid);
+        if (!secret) {
+            snap_error_set(err, SNAP_E_STATE,
+                           "libvirt has no secret %s for Ceph user '%s' "
+                           "(the one Cinder's connection names)",
+                           conn.secret_uuid, conn.auth_username);
+            goto cleanup;
+        }
+        virSecretFree(secret);
+    }
+    ops_os_rbd_source(&conn, &src);
+    ok = virt_domedit_disk_rbd(j->edit, d->m->target, &src, d->volume, err);
+
+ cleanup:
+    cinder_connection_release(&conn);
+    return ok;
+}
+
+static void
+spawn_rollback(sjob *j)
+{
+    ops_ctx *ctx = j->ctx;
+    snap_error e = {0};
+    size_t i;
+
+    if (j->dom) {
+        if (virDomainIsActive(j->dom) == 1 && virDomainDestroy(j->dom) < 0)
+            snap_warn("cannot stop domain '%s': %s", j->o->name,
+                      virGetLastErrorMessage());
+        if (virDomainUndefineFlags(
+                j->dom, VIR_DOMAIN_UNDEFINE_MANAGED_SAVE |
+                            VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA |
+                            VIR_DOMAIN_UNDEFINE_CHECKPOINTS_METADATA |
+                            VIR_DOMAIN_UNDEFINE_NVRAM) < 0)
+            snap_warn("cannot undefine domain '%s': %s", j->o->name,
+                      virGetLastErrorMessage());
+    }
+    for (i = j->ndisks; i-- > 0;) {
+        sdisk *d = &j->disks[i];
+
+        snap_error_clear(&e);
+        if (d->attached && !cinder_volume_detach(ctx->os.cinder, d->volume, j->uuid,
+                                             ctx->conf.copy_timeout_ms, &e))
+            snap_warn("cannot detach volume %s: %s", d->volume, e.msg);
+        snap_error_clear(&e);
+        if (d->volume && !ops_volume_remove(ctx, d->volume, &e))
+            snap_warn("cannot delete volume %s: %s", d->volume, e.msg);
+        snap_error_clear(&e);
+        if (d->made && !snap_file_remove_ours(d->path, &d->id, &e))
+            snap_warn("cannot remove '%s': %s", d->path, e.msg);
+    }
+    if (j->console && unlink(j->console) < 0 && errno != ENOENT)
+        snap_warn("cannot remove '%s': %s", j->console, strerror(errno));
+}
+
+bool
+ops_spawn(ops_ctx *ctx, const char *set_id, const ops_spawn_opts *o,
+          char uuid[SNAP_UUID_LEN], snap_error *err)
+{
+    sjob j;
+    snap_error e = {0};
+    const char *step = NULL;
+    int lock = -1;
+    char *xml = NULL, name[256];
+    size_t i;
+    bool ok = false;
+
+    memset(&j, 0, sizeof(j));
+    j.ctx = ctx;
+    j.o = o;
+    if (!o->name)
+        return snap_error_set(err, SNAP_E_INVALID, "spawn needs a name");
+    if (!ops_connect(ctx, err))
+        return false;
+    j.set = ops_set_load_locked(ctx, set_id, &lock, err);
+    if (!j.set)
+        goto cleanup;
+    if (!spawn_validate(&j, &e)) {
+        snap_error_set(err, e.code, "cannot spawn '%s': %s", o->name, e.msg);
+        goto cleanup;
+    }
+    snap_uuid_generate(j.uuid);
+    if (!spawn_edit(&j, err))
+        goto cleanup;
+
+    step = "create the disk images";
+    for (i = 0; i < j.ndisks; i++) {
+        if (j.disks[i].m->kind == COORD_MEMBER_LOCAL &&
+            !make_local(&j, &j.disks[i], &e))
+            goto fail;
+    }
+    step = "create the volumes from the snapshots";
+    for (i = 0; i < j.ndisks; i++) {
+        sdisk *d = &j.disks[i];
+
+        if (d->m->kind != COORD_MEMBER_CINDER)
+            continue;
+        snprintf(name, sizeof(name), "%.128s-%s", o->name, d->m->target);
+        if (!ops_volume_from_snapshot(ctx, d->m->location, name, j.set->uuid,
+                                      ctx->conf.copy_timeout_ms, &d->volume,
+                                      &e))
+            goto fail;
+    }
+    step = "attach the volumes";
+    for (i = 0; i < j.ndisks; i++) {
+        if (j.disks[i].m->kind == COORD_MEMBER_CINDER &&
+            !attach_volume(&j, &j.disks[i], &e))
+            goto fail;
+    }
+    step = "define the domain";
+    xml = virt_domedit_xml(j.edit, &e);
+    if (!xml)
+        goto fail;
+    snap_debug("spawn XML: %s", xml);
+    j.dom = virDomainDefineXML(ctx->conn, xml);
+    if (!j.dom) {
+        virt_error(&e, SNAP_E_VIRT, "libvirt refused the definition");
+        goto fail;
+    }
+    if (!ops_fault("spawn-defined", &e))
+        goto fail;
+    if (o->start) {
+        step = "start the domain";
+        if (virDomainCreate(j.dom) < 0) {
+            virt_error(&e, SNAP_E_VIRT, "cannot start it");
+            goto fail;
+        }
+    }
+    if (uuid)
+        memcpy(uuid, j.uuid, SNAP_UUID_LEN);
+    ok = true;
+    goto cleanup;
+
+ fail:
+    spawn_rollback(&j);
+    snap_error_set(err, e.code,
+                   "spawn of '%s' failed at step '%s' (everything it made "
+                   "was removed): %s",
+                   o->name, step, e.msg);
+
+ cleanup:
+    free(xml);
+    for (i = 0; i < j.ndisks; i++) {
+        free(j.disks[i].path);
+        free(j.disks[i].volume);
+    }
+    free(j.disks);
+    free(j.dir);
+    free(j.console);
+    if (j.dom)
+        virDomainFree(j.dom);
+    coord_domain_info_release(&j.info);
+    virt_domedit_free(j.edit);
+    coord_set_free(j.set);
+    coord_catalog_unlock(lock);
+    return ok;
+}
+
+/* ---- volume-from --------------------------------------------------------- */
+
+bool
+ops_volume_from(ops_ctx *ctx, const char *set_id, const char *disk,
+                const ops_volume_from_opts *o, char **made, snap_error *err)
+{
+    coord_set *set;
+    const coord_member *m;
+    const char *fmt = o->format ? o->format : "qcow2";
+    char name[NAME_MAX + 1], *dir = NULL, *path = NULL;
+    ops_image_file f = {NULL, -1, {0, 0}};
+    int lock = -1;
+    bool ok = false;
+
+    *made = NULL;
+    set = ops_set_load_locked(ctx, set_id, &lock, err);
+    if (!set)
+        return false;
+    m = ops_set_member(set, disk);
+    if (!m) {
+        snap_error_set(err, SNAP_E_NOTFOUND,
+                       "set %s has no disk '%s' (a target such as 'vdb', or "
+                       "a serial)",
+                       set->uuid, disk);
+        goto cleanup;
+    }
+    if (m->kind == COORD_MEMBER_CINDER) {
+        if (o->format || o->dir) {
+            snap_error_set(err, SNAP_E_INVALID,
+                           "--format and --dir are for local disks; '%s' is a "
+                           "Cinder volume",
+                           m->target);
+            goto cleanup;
+        }
+        snprintf(name, sizeof(name), "%.128s-%s-%.8s", set->domain_name,
+                 m->target, set->uuid);
+        ok = ops_volume_from_snapshot(ctx, m->location,
+                                      o->name ? o->name : name, set->uuid,
+                                      ctx->conf.copy_timeout_ms, made, err);
+        goto cleanup;
+    }
+    if (o->name && strchr(o->name, '/')) {
+        if (o->name[0] != '/' || o->dir) {
+            snap_error_set(err, SNAP_E_INVALID,
+                           "--name '%s': give a file name, or an absolute "
+                           "path without --dir",
+                           o->name);
+            goto cleanup;
+        }
+        path = strdup(o->name);
+    } else {
+        if (o->dir)
+            dir = strdup(o->dir);
+        else if (m->source_type && strcmp(m->source_type, "file") == 0)
+            dir = snap_path_dir(m->source, err);
+        if (!dir) {
+            snap_error_set(err, SNAP_E_INVALID,
+                           "disk '%s' is not a file: give --dir", m->target);
+            goto cleanup;
+        }
+        if (o->name)
+            snprintf(name, sizeof(name), "%s", o->name);
+        else
+            snprintf(name, sizeof(name), "%.128s-%s-%.8s.%s", set->domain_name,
+                     m->target, set->uuid, fmt);
+        path = snap_path_join(dir, name, err);
+    }
+    if (!path) {
+        snap_error_set(err, SNAP_E_NOMEM, "out of memory");
+        goto cleanup;
+    }
+    if (snap_path_exists(path)) {
+        snap_error_set(err, SNAP_E_STATE, "'%s' exists already", path);
+        goto cleanup;
+    }
+    if (!ops_image_file_make(&f, path, false, 0644, err))
+        goto cleanup;
+    if (!ops_image_file_convert(&f, m->location,
+                                m->copy_format ? m->copy_format : "qcow2", fmt,
+                                ctx->conf.copy_timeout_ms, err)) {
+        ops_image_file_unlink(&f); /* partly written by us: it did not exist */
+        goto cleanup;
+    }
+    *made = path;
+    path = NULL;
+    ok = true;
+
+ cleanup:
+    ops_image_file_release(&f);
+    free(dir);
+    free(path);
+    coord_set_free(set);
+    coord_catalog_unlock(lock);
+    return ok;
+}
+
+/* ---- sets in use --------------------------------------------------------- */
+
+/* True when @path names @dir or something under it. */
+static bool
+under(const char *path, const char *dir)
+{
+    size_t n = strlen(dir);
+
+    while (n > 1 && dir[n - 1] == '/')
+        n--;
+    return strncmp(path, dir, n) == 0 && (path[n] == '/' || path[n] == '\0');
+}
+
+/* True when the backing chain of image @path goes through a file under
+ * @dir (or @rdir, the same with symbolic links resolved). Images that
+ * cannot be read are not followed: they cannot hold a chain either. */
+static bool
+chain_under(const char *path, const char *dir, const char *rdir)
+{
+    char *cur = NULL, *next = NULL, real[PATH_MAX];
+    snap_error e = {0};
+    int depth;
+    bool found = false;
+
+    cur = strdup(path);
+    for (depth = 0; cur && depth < MAX_CHAIN && !found; depth++) {
+        if (!virt_qimg_backing(cur, &next, &e)) {
+            snap_debug("cannot follow the chain of '%s': %s", cur, e.msg);
+            break;
+        }
+        if (!next)
+            break;
+        found = under(next, dir) ||
+                (rdir && realpath(next, real) && under(real, rdir));
+        free(cur);
+        cur = next;
+        next = NULL;
+    }
+    free(cur);
+    return found;
+}
+
+/* The file disks of @xml whose chain goes under @dir: the first one's
+ * target in @target (size 64), or "" when none. */
+static bool
+xml_depends(const char *xml, const char *dir, const char *rdir, char *target,
+            snap_error *err)
+{
+    coord_domain_info info = {0};
+    coord_set *disks = coord_set_new(err);
+    size_t i;
+
+    target[0] = '\0';
+    if (!disks)
+        return false;
+    if (!coord_domxml_parse(xml, &info, disks, err)) {
+        coord_set_free(disks);
+        return false;
+    }
+    for (i = 0; i < disks->nmembers && !target[0]; i++) {
+        const coord_member *m = &disks->members[i];
+
+        if (strcmp(m->source_type, "file") == 0 &&
+            chain_under(m->source, dir, rdir))
+            snprintf(target, 64, "%s", m->target);
+    }
+    coord_domain_info_release(&info);
+    coord_set_free(disks);
+    return true;
+}
+
+/* Cinder volumes made from the set's snapshots: with RBD they are clones
+ * of the snapshot, which Cinder then refuses to delete. */
+static bool
+cinder_in_use(ops_ctx *ctx, const coord_set *set, char **what, snap_error *err)
+{
+    cinder_volume **vols = NULL;
+    size_t n = 0, i, k;
+    bool found = false;
+
+    if (!ops_openstack(ctx, err) ||
+        !cinder_volume_list(ctx->os.cinder, NULL, 0, &vols, &n, err))
+        return false;
+    for (i = 0; i < n && !found; i++) {
+        for (k = 0; k < set->nmembers && !found; k++) {
+            const coord_member *m = &set->members[k];
+            char buf[300];
+            virDomainPtr dom = NULL;
+
+            if (m->kind != COORD_MEMBER_CINDER || !m->location ||
+                m->state == COORD_MEMBER_DELETED || !vols[i]->snapshot_id ||
+                strcmp(vols[i]->snapshot_id, m->location) != 0)
+                continue;
+            found = true;
+            if (vols[i]->nattachments && vols[i]->attachments[0].server_id &&
+                ops_connect(ctx, NULL))
+                dom = virDomainLookupByUUIDString(
+                    ctx->conn, vols[i]->attachments[0].server_id);
+            snprintf(buf, sizeof(buf),
+                     "%s%s%s%s (volume %s, made from the "
+                     "snapshot of disk '%s')",
+                     dom ? "domain '" : "", dom ? virDomainGetName(dom) : "",
+                     dom ? "'" : "", dom ? "" : "Cinder", vols[i]->id,
+                     m->target);
+            if (dom)
+                virDomainFree(dom);
+            *what = strdup(buf);
+            if (!*what)
+                found = snap_error_set(err, SNAP_E_NOMEM, "out of memory");
+        }
+    }
+    cinder_volumes_free(vols, n);
+    return found;
+}
+
+static bool
+in_use(ops_ctx *ctx, const coord_set *set, char **what, snap_error *err)
+{
+    virDomainPtr *doms = NULL;
+    char rdir[PATH_MAX], target[64];
+    bool have_rdir, found = false, cinder = false;
+    int n = 0, i;
+    size_t k;
+
+    for (k = 0; k < set->nmembers; k++) {
+        if (set->members[k].kind == COORD_MEMBER_CINDER &&
+            set->members[k].state != COORD_MEMBER_DELETED)
+            cinder = true;
+    }
+    if (set->dir) {
+        if (!ops_connect(ctx, err))
+            return false;
+        have_rdir = realpath(set->dir, rdir) != NULL;
+        n = virConnectListAllDomains(ctx->conn, &doms, 0);
+        if (n < 0)
+            return virt_error(err, SNAP_E_VIRT, "cannot list the domains");
+        for (i = 0; i < n && !found; i++) {
+            char *xml;
+            int pass;
+
+            /* The definition, and the running disks (hot-plugged ones). */
+            for (pass = 0; pass < 2 && !found; pass++) {
+                if (pass == 1 && virDomainIsActive(doms[i]) != 1)
+                    break;
+                xml = virDomainGetXMLDesc(doms[i],
+                                          pass ? 0 : VIR_DOMAIN_XML_INACTIVE);
+                if (!xml)
+                    continue; /* undefined meanwhile */
+                if (!xml_depends(xml, set->dir, have_rdir ? rdir : NULL, target,
+                                 err)) {
+                    free(xml);
+                    goto cleanup;
+                }
+                free(xml);
+                if (!target[0])
+                    continue;
+                found = true;
+                *what = malloc(strlen(virDomainGetName(doms[i])) + 128);
+                if (!*what) {
+                    snap_error_set(err, SNAP_E_NOMEM, "out of memory");
+                    goto cleanup;
+                }
+                sprintf(*what, "domain '%s' (disk '%s' is a linked clone)",
+                        virDomainGetName(doms[i]), target);
+            }
+        }
+    }
+    if (!found && cinder && ctx->conf.openstack.enabled)
+        found = cinder_in_use(ctx, set, what, err);
+
+ cleanup:
+    for (i = 0; i < n; i++)
+        virDomainFree(doms[i]);
+    free(doms);
+    return found;
+}
+
+bool
+ops_set_in_use(ops_ctx *ctx, const coord_set *set, char **domain,
+               snap_error *err)
+{
+    snap_error e = {0};
+    char *what = NULL;
+
+    if (domain)
+        *domain = NULL;
+    if (!in_use(ctx, set, &what, &e)) {
+        if (!snap_error_isset(&e))
+            return false;
+        return !snap_error_set(err, e.code,
+                               "cannot tell whether set %s is in use: %s",
+                               set->uuid, e.msg);
+    }
+    if (!what)
+        return !snap_error_set(err, SNAP_E_NOMEM, "out of memory");
+    snap_error_set(err, SNAP_E_STATE, "set %s is in use by %s: %s", set->uuid,
+                   what,
+                   strstr(what, "linked clone")
+                       ? "flatten that domain first (snapset flatten) or "
+                         "remove it"
+                       : "delete that volume first (Cinder keeps a snapshot "
+                         "that volumes were made from)");
+    if (domain)
+        *domain = what;
+    else
+        free(what);
+    return true;
+}
+
+/* ---- flatten ------------------------------------------------------------- */
+
+static bool
+pull_live(virDomainPtr dom, const char *target, int64_t timeout_ms,
+          snap_error *err)
+{
+    virDomainBlockJobInfo info;
+    int64_t deadline = snap_now_ms() + timeout_ms;
+    int rc;
+
+    if (virDomainBlockPull(dom, target, 0, 0) < 0)
+        return virt_error(err, SNAP_E_VIRT, "cannot start the block pull");
+    for (;;) {
+        rc = virDomainGetBlockJobInfo(dom, target, &info, 0);
+        if (rc < 0)
+            return virt_error(err, SNAP_E_VIRT,
+                              "cannot read the block pull's progress");
+        if (rc == 0)
+            return true; /* the job is gone: done */
+        if (snap_ms_left(deadline) == 0) {
+            (void)virDomainBlockJobAbort(dom, target, 0); /* bounded */
+            return snap_error_set(err, SNAP_E_TIMEOUT,
+                                  "block pull of disk '%s' did not finish "
+                                  "within %lld ms",
+                                  target, (long long)timeout_ms);
+        }
+        snap_sleep_ms(50);
+    }
+}
+
+bool
+ops_flatten(ops_ctx *ctx, const char *domain, int *nflattened, snap_error *err)
+{
+    virDomainPtr dom = NULL;
+    coord_domain_info info = {0};
+    coord_set *disks = NULL;
+    char *xml = NULL, *sets = NULL, *md = NULL, rdir[PATH_MAX];
+    char *set_uuid = NULL;
+    virt_domedit *edit = NULL;
+    bool active, linked, have_rdir, ok = false;
+    size_t i;
+    int flags;
+
+    *nflattened = 0;
+    if (!ops_catalog(ctx, err) || !ops_connect(ctx, err))
+        return false;
+    dom = virt_domain_lookup(ctx->conn, domain, err);
+    if (!dom)
+        return false;
+    sets = snap_path_join(coord_catalog_dir(ctx->catalog), "sets", err);
+    if (!sets)
+        goto cleanup;
+    have_rdir = realpath(sets, rdir) != NULL;
+    active = virDomainIsActive(dom) == 1;
+    xml = virDomainGetXMLDesc(dom, active ? 0 : VIR_DOMAIN_XML_INACTIVE);
+    disks = coord_set_new(err);
+    if (!xml || !disks) {
+        if (!xml)
+            virt_error(err, SNAP_E_VIRT, "cannot read the domain XML");
+        goto cleanup;
+    }
+    if (!coord_domxml_parse(xml, &info, disks, err))
+        goto cleanup;
+    for (i = 0; i < disks->nmembers; i++) {
+        const coord_member *m = &disks->members[i];
+        const char *argv[] = {"qemu-img", "rebase", "-q",      "-f", "qcow2",
+                              "-b",       "",       m->source, NULL};
+        char what[PATH_MAX + 64];
+
+        if (strcmp(m->source_type, "file") != 0 ||
+            !chain_under(m->source, sets, have_rdir ? rdir : NULL))
+            continue;
+        snap_info("flattening disk '%s' of '%s' (%s)", m->target, domain,
+                  active ? "block pull" : "qemu-img rebase");
+        if (active) {
+            if (!pull_live(dom, m->target, ctx->conf.copy_timeout_ms, err))
+                goto cleanup;
+        } else {
+            /* Safe mode: the data of the whole chain is copied in. */
+            snprintf(what, sizeof(what), "cannot flatten '%s'", m->source);
+            if (!virt_qimg_run(argv, ctx->conf.copy_timeout_ms, what, err))
+                goto cleanup;
+        }
+        (*nflattened)++;
+    }
+    /* Say so in the metadata spawn left, when there is one. */
+    edit = virt_domedit_new(xml, err);
+    if (!edit || !virt_domedit_origin_get(edit, &set_uuid, &linked, err))
+        goto cleanup;
+    if (set_uuid && linked) {
+        size_t len = strlen(set_uuid) + 128;
+
+        md = malloc(len);
+        if (!md) {
+            snap_error_set(err, SNAP_E_NOMEM, "out of memory");
+            goto cleanup;
+        }
+        snprintf(md, len, "<spawn set='%s' linked='no'/>", set_uuid);
+        flags =
+            VIR_DOMAIN_AFFECT_CONFIG | (active ? VIR_DOMAIN_AFFECT_LIVE : 0);
+        if (virDomainSetMetadata(dom, VIR_DOMAIN_METADATA_ELEMENT, md,
+                                 "snapset", VIRT_DOMEDIT_NS, flags) < 0)
+            snap_warn("cannot update the spawn metadata of '%s': %s", domain,
+                      virGetLastErrorMessage());
+    }
+    ok = true;
+
+ cleanup:
+    free(set_uuid);
+    free(md);
+    virt_domedit_free(edit);
+    coord_domain_info_release(&info);
+    coord_set_free(disks);
+    free(xml);
+    free(sets);
+    virDomainFree(dom);
+    return ok;
+}

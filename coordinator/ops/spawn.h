@@ -1,0 +1,84 @@
+/* coordinator/ops/spawn.h -- new domains and volumes from a set: spawn
+ * (linked clones or full copies), volume-from, and the other side of
+ * delete: whether a set is still in use, and flatten. */
+#ifndef OPS_SPAWN_H
+#define OPS_SPAWN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/snap_error.h"
+#include "common/snap_uuid.h"
+#include "coordinator/ops/ctx.h"
+
+/* ---- spawn --------------------------------------------------------------- */
+
+typedef struct ops_spawn_opts {
+    const char *name;            /* required: the new domain's name */
+    unsigned vcpus;              /* 0: as the original */
+    uint64_t memory_mib;         /* 0: as the original */
+    const char *const *networks; /* replaces the NICs; none: as before */
+    size_t nnetworks;
+    bool full;       /* independent copies, not linked clones */
+    bool start;      /* start it (default true) */
+    const char *dir; /* where its images go; NULL: next to
+                        the original's first file disk */
+} ops_spawn_opts;
+
+void ops_spawn_opts_init(ops_spawn_opts *o);
+
+/* Makes a new domain from set @set_id: the set's domain.xml with a new
+ * name and UUID, new MACs, the chosen vCPUs, memory and networks; each
+ * local member becomes a qcow2 overlay on the set's copy (a linked clone)
+ * or, with @o->full, an independent copy; each Cinder member becomes a new
+ * volume made from its snapshot, attached like Nova does. Everything is
+ * validated before anything is made (name in use, networks, vCPUs and
+ * memory against the host, the set's members); a failure at any later
+ * step removes all that was made and the error names the step.
+ * *@uuid (optional) receives the new domain's UUID. */
+bool ops_spawn(ops_ctx *ctx, const char *set_id, const ops_spawn_opts *o,
+               char uuid[SNAP_UUID_LEN], snap_error *err);
+
+/* ---- volume-from --------------------------------------------------------- */
+
+typedef struct ops_volume_from_opts {
+    const char *name;   /* Cinder volume name, or the image's file name or
+                           path; NULL: "<domain>-<disk>-<set prefix>" */
+    const char *format; /* local images: "qcow2" (default) or "raw" */
+    const char *dir;    /* local images: NULL = next to the disk's file */
+} ops_volume_from_opts;
+
+/* Makes a new Cinder volume from the snapshot of Cinder member @disk
+ * (target "vdb", or its serial) of set @set_id, or a new local image from
+ * the copy of a local member. *@made receives the volume id or the image
+ * path (new string, free()). A failure deletes what was made. */
+bool ops_volume_from(ops_ctx *ctx, const char *set_id, const char *disk,
+                     const ops_volume_from_opts *o, char **made,
+                     snap_error *err);
+
+/* ---- sets in use --------------------------------------------------------- */
+
+/* Whether deleting @set would break something: a domain (running or not)
+ * with a disk whose backing chain goes through one of the set's local
+ * copies (a linked clone spawn made, not flattened), or a Cinder volume
+ * made from one of its snapshots (with RBD a clone of it; Cinder refuses
+ * to delete such a snapshot). Returns true, with @err set to a message
+ * naming the domain or volume and what to do, when the set is in use;
+ * also true, with @err set to the cause, when that cannot be told (so a
+ * delete refuses rather than guesses). False, @err untouched, when nothing
+ * depends on the set. *@domain (optional) receives what uses it, e.g.
+ * "domain 'web2' (disk 'vda' is a linked clone)" (new string, free()).
+ * For `delete` (and the rotation that calls it):
+ *     if (ops_set_in_use(ctx, set, NULL, err))
+ *         goto cleanup; */
+bool ops_set_in_use(ops_ctx *ctx, const coord_set *set, char **domain,
+                    snap_error *err);
+
+/* Makes every disk of @domain that is a linked clone of a set's copy
+ * independent (a running domain: libvirt block pull; a stopped one:
+ * qemu-img rebase onto nothing). *@nflattened counts the disks. */
+bool ops_flatten(ops_ctx *ctx, const char *domain, int *nflattened,
+                 snap_error *err);
+
+#endif
