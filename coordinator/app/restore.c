@@ -19,6 +19,7 @@
 #include "common/snap_fault.h"
 #include "common/snap_fs.h"
 #include "common/snap_log.h"
+#include "common/snap_text.h"
 #include "common/snap_time.h"
 #include "coordinator/app/domedit.h"
 #include "coordinator/app/os_attach.h"
@@ -216,6 +217,7 @@ app_image_file_convert(app_image_file *f, const char *src, const char *src_fmt,
      * own line (the source is the set's copy, named by the caller). */
     snprintf(what, sizeof(what), "cannot write '%s'", f->path);
     image_fd_path(f, dst, sizeof(dst));
+    snap_debug("writing %s through %s", f->path, dst);
     argv[n++] = "qemu-img";
     argv[n++] = "convert";
     argv[n++] = "-q";
@@ -1568,7 +1570,8 @@ app_cmd_volume_from(app_ctx *ctx, int argc, char **argv)
         return usage_error("'volume-from' takes SET and DISK");
     if (!app_volume_from(ctx, argv[optind], argv[optind + 1], &o, &made, &err))
         return fail(&err);
-    printf("%s\n", made);
+    snap_text_fputs(made, stdout); /* a path or name the caller chose */
+    putchar('\n');
     free(made);
     return EXIT_SUCCESS;
 }
