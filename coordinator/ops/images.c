@@ -201,6 +201,7 @@ ops_image_file_convert(ops_image_file *f, const char *src, const char *src_fmt,
      * own line (the source is the set's copy, named by the caller). */
     snprintf(what, sizeof(what), "cannot write '%s'", f->path);
     image_fd_path(f, dst, sizeof(dst));
+    snap_debug("writing %s through %s", f->path, dst);
     argv[n++] = "qemu-img";
     argv[n++] = "convert";
     argv[n++] = "-q";

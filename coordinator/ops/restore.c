@@ -18,6 +18,7 @@
 #include "common/snap_fault.h"
 #include "common/snap_fs.h"
 #include "common/snap_log.h"
+#include "common/snap_text.h"
 #include "common/snap_time.h"
 #include "virt/domedit.h"
 #include "cinder/attach.h"
@@ -1254,7 +1255,8 @@ ops_cmd_volume_from(ops_ctx *ctx, int argc, char **argv)
         return usage_error("'volume-from' takes SET and DISK");
     if (!ops_volume_from(ctx, argv[optind], argv[optind + 1], &o, &made, &err))
         return fail(&err);
-    printf("%s\n", made);
+    snap_text_fputs(made, stdout); /* a path or name the caller chose */
+    putchar('\n');
     free(made);
     return EXIT_SUCCESS;
 }

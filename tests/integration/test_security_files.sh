@@ -19,8 +19,10 @@
 #    the new name swapped for a symlink while qemu-img writes is noticed
 #    (restore fails, undone) and the symlink's target is untouched.
 # Restore stops and restarts $DOM: run it on a guest of your own
-# (DOM=snapdemo-files). The guest is left running and thawed.
+# (RESTORE_DOM, by default the snaprestore guest of test_restore.sh).
+# The guest is left running and thawed.
 set -u
+. "$(dirname "$0")/restore_lib.sh"
 . "$(dirname "$0")/lib.sh"
 
 T=$SNAP_ITMP
@@ -56,8 +58,9 @@ fingerprint() { printf '%s %s\n' "$(stat -c '%U:%G %a' "$1")" "$(sha256sum <"$1"
 
 begin "a set of the guest"
 if [ "$DOM" = snapdemo ]; then
-    bad "restore stops the domain: give DOM=<a guest of your own>"; summary; exit 1
+    bad "restore stops the domain: give RESTORE_DOM=<a guest of your own>"; summary; exit 1
 fi
+if ! r_guest_up; then bad "tests/guest/setup for $DOM"; summary; exit 1; fi
 check "the guest's agent answers" wait_agent 60
 ss create "$DOM" --json >"$T/set.json" 2>"$T/create.err"
 rc=$?

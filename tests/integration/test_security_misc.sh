@@ -209,6 +209,8 @@ check "qemu-img ran through the wrapper" test -s "$FDS_OUT"
 echo "     qemu-img's descriptors: $(tr '\n' ';' <"$FDS_OUT")"
 check "... and had only 0, 1 and 2" test "$(cut -d' ' -f1 "$FDS_OUT" | sort -un | tr '\n' ' ')" = "0 1 2 "
 check "a log line quoting ESC escapes it" grep -qF 'x\x1b[2Jy' "$SNAP_ITMP/v.err"
+check "the new image's path on stdout is escaped too" grep -qF 'x\x1b[2Jy' "$SNAP_ITMP/v.out"
+check "no raw ESC on stdout" sh -c "! grep -q '$ESC' '$SNAP_ITMP/v.out'"
 check "no raw ESC in the log (stderr)" sh -c "! grep -q '$ESC' '$SNAP_ITMP/v.err'"
 rm -rf "$odd"
 
