@@ -6,7 +6,7 @@
 # routing and a fixed answer, no token, no catalog), and the server's RSS
 # before, between and after the rounds (memory must stay flat).
 #
-#   bench/api_load.sh            SNAPSET=build/coordinator/snapset
+#   bench/api_load.sh            SNAPSET=build/coordinator/cli/snapset
 #   DURATION=10 CONNS=16 THREADS=2 NSETS=50 SERVE_THREADS=4 ROUNDS=5 \
 #       bench/api_load.sh
 #
@@ -17,7 +17,7 @@
 # libvirt's in-process test driver (test:///default). Loopback only.
 set -eu
 repo=$(cd "$(dirname "$0")/.." && pwd)
-SNAPSET=${SNAPSET:-$repo/build/coordinator/snapset}
+SNAPSET=${SNAPSET:-$repo/build/coordinator/cli/snapset}
 DURATION=${DURATION:-10}
 CONNS=${CONNS:-16}
 THREADS=${THREADS:-2}

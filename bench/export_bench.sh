@@ -10,7 +10,7 @@
 #
 #   bench/export_bench.sh
 #
-# Environment: SNAPSET (default build/coordinator/snapset), BENCH_DIR (a
+# Environment: SNAPSET (default build/coordinator/cli/snapset), BENCH_DIR (a
 # work directory, default a new one under /tmp), BENCH_VIRT_GIB (virtual
 # size of the disk, 20), BENCH_DATA_MIB (random data written into it, 1024,
 # in 16 extents spread over the disk), OS_STATE (test cloud; Glance is
@@ -22,7 +22,7 @@
 # domain.xml.
 set -eu
 repo=$(cd "$(dirname "$0")/.." && pwd)
-SNAPSET=${SNAPSET:-$repo/build/coordinator/snapset}
+SNAPSET=${SNAPSET:-$repo/build/coordinator/cli/snapset}
 VIRT_GIB=${BENCH_VIRT_GIB:-20}
 DATA_MIB=${BENCH_DATA_MIB:-1024}
 OS_STATE=${OS_STATE:-/var/lib/snapset-cloud}

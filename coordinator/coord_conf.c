@@ -195,16 +195,18 @@ get_bool(conf_ctx *c, const config_setting_t *s, bool *out)
     return true;
 }
 
+/* An integer setting within [@min, @max]; @what names it in the error
+ * ("an integer (milliseconds)"). get_ms and get_int say which. */
 static bool
-get_ms(conf_ctx *c, const config_setting_t *s, int64_t min, int64_t max,
-       int64_t *out)
+get_number(conf_ctx *c, const config_setting_t *s, const char *what,
+           int64_t min, int64_t max, int64_t *out)
 {
     long long v;
     char range[64];
 
     if (config_setting_type(s) != CONFIG_TYPE_INT &&
         config_setting_type(s) != CONFIG_TYPE_INT64)
-        return bad(c, s, "must be", "an integer (milliseconds)");
+        return bad(c, s, "must be", what);
     v = config_setting_get_int64(s);
     if (config_setting_type(s) == CONFIG_TYPE_INT)
         v = config_setting_get_int(s);
@@ -215,6 +217,20 @@ get_ms(conf_ctx *c, const config_setting_t *s, int64_t min, int64_t max,
     }
     *out = v;
     return true;
+}
+
+static bool
+get_ms(conf_ctx *c, const config_setting_t *s, int64_t min, int64_t max,
+       int64_t *out)
+{
+    return get_number(c, s, "an integer (milliseconds)", min, max, out);
+}
+
+static bool
+get_int(conf_ctx *c, const config_setting_t *s, int64_t min, int64_t max,
+        int64_t *out)
+{
+    return get_number(c, s, "an integer", min, max, out);
 }
 
 static bool
@@ -245,7 +261,7 @@ load_timeouts(conf_ctx *c, coord_conf *conf, const config_setting_t *g)
             if (!get_ms(c, s, 1000, 3600000, &conf->shutdown_timeout_ms))
                 return false;
         } else if (strcmp(name, "thaw_attempts") == 0) {
-            if (!get_ms(c, s, 1, 100, &v))
+            if (!get_int(c, s, 1, 100, &v))
                 return false;
             conf->thaw_attempts = (int)v;
         } else {
@@ -326,28 +342,6 @@ load_openstack(conf_ctx *c, coord_openstack_conf *o, const config_setting_t *g)
         return bad(c, g, "has", "poll_min_ms above poll_max_ms");
     if (o->poll_min_ms > o->frozen_poll_max_ms)
         return bad(c, g, "has", "poll_min_ms above frozen_poll_max_ms");
-    return true;
-}
-
-static bool
-get_int(conf_ctx *c, const config_setting_t *s, int64_t min, int64_t max,
-        int64_t *out)
-{
-    long long v;
-    char range[64];
-
-    if (config_setting_type(s) != CONFIG_TYPE_INT &&
-        config_setting_type(s) != CONFIG_TYPE_INT64)
-        return bad(c, s, "must be", "an integer");
-    v = config_setting_get_int64(s);
-    if (config_setting_type(s) == CONFIG_TYPE_INT)
-        v = config_setting_get_int(s);
-    if (v < min || v > max) {
-        snprintf(range, sizeof(range), "between %lld and %lld", (long long)min,
-                 (long long)max);
-        return bad(c, s, "must be", range);
-    }
-    *out = v;
     return true;
 }
 

@@ -509,6 +509,7 @@ d_finish(void *impl, coord_set *set, const size_t *idx, size_t n,
     int nparams = 0, type = 0, op = 0;
     int64_t deadline = snap_now_ms() + timeout_ms, pause = 5;
     const char *msg = NULL;
+    virDomainBlockInfo info;
     struct stat st;
     size_t i;
     bool ok = false;
@@ -553,6 +554,13 @@ d_finish(void *impl, coord_set *set, const size_t *idx, size_t n,
                                  m->target);
             goto cleanup;
         }
+        /* The copy has the disk's virtual size; the catalog records it
+         * (show, export and volume-from size from it). */
+        if (virDomainGetBlockInfo(d->dom, m->target, &info, 0) == 0)
+            m->size = info.capacity;
+        else
+            snap_warn("disk '%s': cannot read its virtual size: %s", m->target,
+                      virGetLastErrorMessage());
     }
     ok = true;
 

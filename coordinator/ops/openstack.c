@@ -169,7 +169,7 @@ ops_os_classify(ops_os *os, coord_set *set, const char *domain_uuid,
     cinder_limits limits;
     size_t i, k, ncinder = 0;
     char *group = NULL;
-    bool one_group = true;
+    bool one_group = true, ok = false;
 
     for (i = 0; i < set->nmembers; i++) {
         coord_member *m = &set->members[i];
@@ -183,7 +183,8 @@ ops_os_classify(ops_os *os, coord_set *set, const char *domain_uuid,
         if (!vol) {
             if (e.code == SNAP_E_NOTFOUND)
                 continue; /* a serial that happens to look like an id */
-            return snap_error_set(err, e.code, "%s", e.msg);
+            snap_error_set(err, e.code, "%s", e.msg);
+            goto out;
         }
         for (k = 0; k < vol->nattachments; k++) {
             if (vol->attachments[k].server_id &&
@@ -194,42 +195,47 @@ ops_os_classify(ops_os *os, coord_set *set, const char *domain_uuid,
             snap_warn("disk '%s': Cinder volume %s is not attached to this "
                       "domain in Cinder; treating it as a local disk",
                       m->target, vol->id);
-        } else {
-            m->kind = COORD_MEMBER_CINDER;
-            if (!coord_str_set(&m->volume_id, vol->id, err)) {
-                cinder_volume_free(vol);
-                return false;
-            }
-            m->size = (uint64_t)vol->size_gb << 30;
-            ncinder++;
-            if (!vol->group_id || (group && strcmp(group, vol->group_id) != 0))
-                one_group = false;
-            else if (!group)
-                group = strdup(vol->group_id);
+            cinder_volume_free(vol);
+            continue;
         }
+        m->kind = COORD_MEMBER_CINDER;
+        m->size = (uint64_t)vol->size_gb << 30;
+        ncinder++;
+        if (!coord_str_set(&m->volume_id, vol->id, err) ||
+            (vol->group_id && !group &&
+             !coord_str_set(&group, vol->group_id, err))) {
+            cinder_volume_free(vol);
+            goto out;
+        }
+        if (!vol->group_id || strcmp(group, vol->group_id) != 0)
+            one_group = false;
         cinder_volume_free(vol);
     }
     free(os->group_id);
     os->group_id = NULL;
     if (ncinder && one_group && group && strcmp(os->group_mode, "never") != 0 &&
-        !choose_group(os, set, group, ncinder, err)) {
-        free(group);
-        return false;
+        !choose_group(os, set, group, ncinder, err))
+        goto out;
+    if (ncinder == 0) {
+        ok = true;
+        goto out;
     }
-    free(group);
-    if (ncinder == 0)
-        return true;
     if (!cinder_limits_show(os->cinder, &limits, err))
-        return false;
+        goto out;
     if (limits.max_total_snapshots >= 0 &&
         limits.total_snapshots_used + (int64_t)ncinder >
-            limits.max_total_snapshots)
-        return snap_error_set(err, SNAP_E_STATE,
-                              "snapshot quota: %lld of %lld used, the set "
-                              "needs %zu more",
-                              (long long)limits.total_snapshots_used,
-                              (long long)limits.max_total_snapshots, ncinder);
-    return true;
+            limits.max_total_snapshots) {
+        snap_error_set(err, SNAP_E_STATE,
+                       "snapshot quota: %lld of %lld used, the set needs %zu "
+                       "more",
+                       (long long)limits.total_snapshots_used,
+                       (long long)limits.max_total_snapshots, ncinder);
+        goto out;
+    }
+    ok = true;
+out:
+    free(group);
+    return ok;
 }
 
 bool

@@ -4,7 +4,7 @@
 # (or default to the build tree and a fresh temporary catalog).
 
 repo=$(cd "$(dirname "$0")/../.." && pwd)
-SNAPSET=${SNAPSET:-$repo/build/coordinator/snapset}
+SNAPSET=${SNAPSET:-$repo/build/coordinator/cli/snapset}
 DOM=${DOM:-snapdemo}
 G=$repo/tests/guest
 SNAP_WORK=${SNAP_WORK:-$repo/work}

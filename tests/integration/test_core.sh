@@ -41,6 +41,9 @@ for t in vda vdb vdc; do
     copy=$(jq -r --arg t $t '.members[] | select(.target == $t) | .location' "$SNAP_ITMP/set.json")
     check "$t copy exists outside the VM's chain" test -s "$copy"
     check "$t copy is fsck-clean without journal replay" "$G/image-fsck" "$copy"
+    vsize=$(qemu-img info -U --output=json "$copy" | jq -r '.["virtual-size"]')
+    check "$t's size in the catalog is its virtual size ($vsize)" \
+        test "$(jq -r --arg t $t '.members[] | select(.target == $t) | .size' "$SNAP_ITMP/set.json")" = "$vsize"
 done
 vda=$(jq -r '.members[] | select(.target == "vda") | .location' "$SNAP_ITMP/set.json")
 vdb=$(jq -r '.members[] | select(.target == "vdb") | .location' "$SNAP_ITMP/set.json")

@@ -240,6 +240,11 @@ bad_settings_name_the_line(void **state)
          "1: catalog_dir must be an absolute path"},
         {"libvirt_uri = \"\";\n", "1: libvirt_uri must not be empty"},
         {"pause = true\nquiesce = ;\n", "2: syntax error"},
+        {"timeouts = { agent_ms = \"5s\"; };\n",
+         "1: timeouts.agent_ms must be an integer (milliseconds)"},
+        /* a count, not a duration: no "(milliseconds)" */
+        {"timeouts = { thaw_attempts = \"3\"; };\n",
+         "1: timeouts.thaw_attempts must be an integer"},
     };
     size_t i;
 
