@@ -2,8 +2,9 @@
  *
  * The job sees the outside world only through the tables below: the guest
  * (agent freeze/thaw, vCPU pause/resume), local disks (libvirt backup job),
- * Cinder volumes, and the journal. app/ wires the real implementations; the
- * unit tests script fakes, so every failure path can be driven.
+ * Cinder volumes, and the journal. ops/actions.c wires the real ones
+ * (virt/, ops/openstack.c, the catalog); the unit tests script fakes, so
+ * every failure path can be driven.
  *
  * Order of operations (a paused guest cannot answer its agent):
  *   journal intent -> freeze -> pause -> [save RAM state] ->
