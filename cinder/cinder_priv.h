@@ -111,7 +111,4 @@ bool cinder_error_propagate(snap_error *dst, const snap_error *src);
 /* Frees the @n pairs of @kv (owned strings) and the array. */
 void cinder_kv_array_free(cinder_kv *kv, size_t n);
 
-/* Frees the @n strings of @v and the array. */
-void cinder_strv_free(char **v, size_t n);
-
 #endif

@@ -8,6 +8,7 @@
 #include <strings.h>
 
 #include "cinder/cinder_json.h"
+#include "common/snap_strv.h"
 
 const char *
 cinder_cg_support_name(cinder_cg_support cg)
@@ -32,8 +33,8 @@ cinder_group_free(cinder_group *g)
     free(g->status);
     free(g->group_type);
     free(g->availability_zone);
-    cinder_strv_free(g->volume_types, g->nvolume_types);
-    cinder_strv_free(g->volumes, g->nvolumes);
+    snap_strv_free(g->volume_types, g->nvolume_types);
+    snap_strv_free(g->volumes, g->nvolumes);
     free(g);
 }
 

@@ -1,6 +1,7 @@
 /* cinder/json.c -- JSON, error-body, time and URL helpers shared by the
  * cinder module; see cinder_json.h and cinder_priv.h. */
 #include "cinder/cinder_json.h"
+#include "common/snap_strv.h"
 
 #include <ctype.h>
 #include <inttypes.h>
@@ -44,18 +45,6 @@ cinder_kv_array_free(cinder_kv *kv, size_t n)
         free((char *)kv[i].value);
     }
     free(kv);
-}
-
-void
-cinder_strv_free(char **v, size_t n)
-{
-    size_t i;
-
-    if (!v)
-        return;
-    for (i = 0; i < n; i++)
-        free(v[i]);
-    free(v);
 }
 
 /* Copies @src into @buf as one line: control characters become spaces,
@@ -367,7 +356,7 @@ cinder_json_strv(json_t *arr, char ***v, size_t *n, const char *what,
             continue;
         out[count] = strdup(s);
         if (!out[count]) {
-            cinder_strv_free(out, count);
+            snap_strv_free(out, count);
             return snap_error_set(err, SNAP_E_NOMEM, "%s: out of memory", what);
         }
         count++;

@@ -7,6 +7,7 @@
 #include <strings.h>
 
 #include "cinder/cinder_json.h"
+#include "common/snap_strv.h"
 #include "common/snap_time.h"
 
 #define DEFAULT_REAUTH_MARGIN_MS 120000
@@ -1005,7 +1006,7 @@ cinder_token_info_release(cinder_token_info *info)
     free(info->project_name);
     free(info->project_domain_id);
     free(info->project_domain_name);
-    cinder_strv_free(info->roles, info->nroles);
+    snap_strv_free(info->roles, info->nroles);
     memset(info, 0, sizeof(*info));
 }
 

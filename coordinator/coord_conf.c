@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 
 #include "common/snap_log.h"
+#include "common/snap_strv.h"
 
 bool
 coord_conf_init(coord_conf *conf, snap_error *err)
@@ -49,7 +50,7 @@ coord_conf_init(coord_conf *conf, snap_error *err)
         !coord_str_set(&conf->http.address, "127.0.0.1", err) ||
         !coord_str_set(&conf->http.tokens_file, "/etc/snapset/api-tokens",
                        err) ||
-        !coord_strv_append(&conf->http.allowed_roles,
+        !snap_strv_append(&conf->http.allowed_roles,
                            &conf->http.nallowed_roles, "admin", err)) {
         coord_conf_release(conf);
         return false;
@@ -90,8 +91,8 @@ coord_conf_release(coord_conf *conf)
 
     for (i = 0; i < n; i++)
         free(*strs[i]);
-    coord_strv_free(conf->http.allowed_roles, conf->http.nallowed_roles);
-    coord_strv_free(conf->http.allowed_projects,
+    snap_strv_free(conf->http.allowed_roles, conf->http.nallowed_roles);
+    snap_strv_free(conf->http.allowed_projects,
                     conf->http.nallowed_projects);
     coord_policies_free(conf->policies, conf->npolicies);
     memset(conf, 0, sizeof(*conf));
@@ -120,13 +121,13 @@ coord_conf_copy(coord_conf *dst, const coord_conf *src, snap_error *err)
         }
     }
     for (i = 0; i < src->http.nallowed_roles; i++) {
-        if (!coord_strv_append(&dst->http.allowed_roles,
+        if (!snap_strv_append(&dst->http.allowed_roles,
                                &dst->http.nallowed_roles,
                                src->http.allowed_roles[i], err))
             goto error;
     }
     for (i = 0; i < src->http.nallowed_projects; i++) {
-        if (!coord_strv_append(&dst->http.allowed_projects,
+        if (!snap_strv_append(&dst->http.allowed_projects,
                                &dst->http.nallowed_projects,
                                src->http.allowed_projects[i], err))
             goto error;
@@ -353,7 +354,7 @@ get_strv(conf_ctx *c, const config_setting_t *s, char ***list, size_t *n)
 
     if (!config_setting_is_array(s) && !config_setting_is_list(s))
         return bad(c, s, "must be", "a list of strings [\"...\", ...]");
-    coord_strv_free(*list, *n);
+    snap_strv_free(*list, *n);
     *list = NULL;
     *n = 0;
     len = config_setting_length(s);
@@ -366,7 +367,7 @@ get_strv(conf_ctx *c, const config_setting_t *s, char ***list, size_t *n)
         v = config_setting_get_string(e);
         if (!v[0])
             return bad(c, s, "must not hold", "an empty string");
-        if (!coord_strv_append(list, n, v, c->err))
+        if (!snap_strv_append(list, n, v, c->err))
             return false;
     }
     return true;

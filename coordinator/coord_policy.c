@@ -1,5 +1,6 @@
 /* coordinator/coord_policy.c -- see coord_policy.h. */
 #include "coordinator/coord_policy.h"
+#include "common/snap_strv.h"
 
 #include <ctype.h>
 #include <fnmatch.h>
@@ -414,41 +415,13 @@ coord_policy_init(coord_policy *p)
 }
 
 void
-coord_strv_free(char **list, size_t n)
-{
-    size_t i;
-
-    for (i = 0; i < n; i++)
-        free(list[i]);
-    free(list);
-}
-
-bool
-coord_strv_append(char ***list, size_t *n, const char *value, snap_error *err)
-{
-    char **grown;
-    char *copy = strdup(value);
-
-    if (!copy)
-        return snap_error_set(err, SNAP_E_NOMEM, "out of memory");
-    grown = realloc(*list, (*n + 1) * sizeof(*grown));
-    if (!grown) {
-        free(copy);
-        return snap_error_set(err, SNAP_E_NOMEM, "out of memory");
-    }
-    grown[(*n)++] = copy;
-    *list = grown;
-    return true;
-}
-
-void
 coord_policy_release(coord_policy *p)
 {
     if (!p)
         return;
     free(p->name);
-    coord_strv_free(p->domains, p->ndomains);
-    coord_strv_free(p->exclude, p->nexclude);
+    snap_strv_free(p->domains, p->ndomains);
+    snap_strv_free(p->exclude, p->nexclude);
     free(p->backup_type);
     free(p->export_dir);
     free(p->schedule_text);
@@ -484,12 +457,12 @@ coord_policy_copy(coord_policy *dst, const coord_policy *src, snap_error *err)
         !coord_str_set(&dst->schedule_text, src->schedule_text, err))
         goto error;
     for (i = 0; i < src->ndomains; i++) {
-        if (!coord_strv_append(&dst->domains, &dst->ndomains, src->domains[i],
+        if (!snap_strv_append(&dst->domains, &dst->ndomains, src->domains[i],
                                err))
             goto error;
     }
     for (i = 0; i < src->nexclude; i++) {
-        if (!coord_strv_append(&dst->exclude, &dst->nexclude, src->exclude[i],
+        if (!snap_strv_append(&dst->exclude, &dst->nexclude, src->exclude[i],
                                err))
             goto error;
     }

@@ -162,11 +162,6 @@ bool coord_policy_copy(coord_policy *dst, const coord_policy *src,
 /* Releases @n policies and the array. */
 void coord_policies_free(coord_policy *ps, size_t n);
 
-/* Appends a copy of @value to the string list *@list / *@n. */
-bool coord_strv_append(char ***list, size_t *n, const char *value,
-                       snap_error *err);
-void coord_strv_free(char **list, size_t n);
-
 /* Letters, digits, '-', '_' and '.', not starting with '.' or '-', at most
  * COORD_POLICY_NAME_MAX characters. Also used for backup types. */
 bool coord_policy_name_valid(const char *name);

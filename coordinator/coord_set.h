@@ -153,4 +153,12 @@ int coord_set_state_parse(const char *s);
 const char *coord_quiesce_name(coord_quiesce q);
 int coord_quiesce_parse(const char *s);
 
+/* The metadata keys snapset writes on what it makes outside (Cinder
+ * snapshots and volumes, Glance images) and reads back: one spelling. */
+#define COORD_MD_SET "snapset_set"                 /* the set's uuid */
+#define COORD_MD_DOMAIN "snapset_domain"           /* its domain's name */
+#define COORD_MD_TARGET "snapset_target"           /* the member's disk */
+#define COORD_MD_CONSISTENCY "snapset_consistency" /* as coord_set records */
+#define COORD_MD_FROM_SET "snapset_from_set"       /* a volume made from one */
+
 #endif

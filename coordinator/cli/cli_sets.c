@@ -246,9 +246,9 @@ list_from_cinder(ops_ctx *ctx, const char *domain, bool json)
     for (i = 0; i < nsnaps; i++) {
         const cinder_kv *md = snaps[i]->metadata;
         size_t nmd = snaps[i]->nmetadata;
-        const char *set = cinder_kv_get(md, nmd, "snapset_set");
-        const char *dom = cinder_kv_get(md, nmd, "snapset_domain");
-        const char *cons = cinder_kv_get(md, nmd, "snapset_consistency");
+        const char *set = cinder_kv_get(md, nmd, COORD_MD_SET);
+        const char *dom = cinder_kv_get(md, nmd, COORD_MD_DOMAIN);
+        const char *cons = cinder_kv_get(md, nmd, COORD_MD_CONSISTENCY);
         coord_set *known = NULL;
         json_t *members;
 
@@ -266,10 +266,10 @@ list_from_cinder(ops_ctx *ctx, const char *domain, bool json)
         members = json_array();
         for (k = i; k < nsnaps; k++) {
             const char *s2 = cinder_kv_get(snaps[k]->metadata,
-                                           snaps[k]->nmetadata, "snapset_set");
+                                           snaps[k]->nmetadata, COORD_MD_SET);
             const char *tgt = cinder_kv_get(snaps[k]->metadata,
                                             snaps[k]->nmetadata,
-                                            "snapset_target");
+                                            COORD_MD_TARGET);
             json_t *m;
 
             if (!s2 || strcmp(s2, set) != 0)

@@ -353,9 +353,9 @@ v_request(void *impl, coord_set *set, const size_t *idx, size_t n,
                  m->target);
         /* Enough to rebuild the set from Cinder alone (list --source
          * cinder); the consistency is added once it is known. */
-        md[3 * i] = (cinder_kv){"snapset_set", set->uuid};
-        md[3 * i + 1] = (cinder_kv){"snapset_domain", set->domain_name};
-        md[3 * i + 2] = (cinder_kv){"snapset_target", m->target};
+        md[3 * i] = (cinder_kv){COORD_MD_SET, set->uuid};
+        md[3 * i + 1] = (cinder_kv){COORD_MD_DOMAIN, set->domain_name};
+        md[3 * i + 2] = (cinder_kv){COORD_MD_TARGET, m->target};
         reqs[i].volume_id = m->volume_id;
         reqs[i].name = names[i];
         reqs[i].description = "snapset consistent snapshot set member";
@@ -389,7 +389,7 @@ v_wait(void *impl, coord_set *set, const size_t *idx, size_t n,
 {
     ops_os *os = impl;
     const char **ids;
-    cinder_kv filter = {"snapset_set", set->uuid};
+    cinder_kv filter = {COORD_MD_SET, set->uuid};
     size_t i;
     bool ok;
 
@@ -416,7 +416,7 @@ v_finish(void *impl, coord_set *set, const size_t *idx, size_t n,
          snap_error *err)
 {
     ops_os *os = impl;
-    cinder_kv kv = {"snapset_consistency",
+    cinder_kv kv = {COORD_MD_CONSISTENCY,
                     coord_consistency_name(set->consistency)};
     cinder_snapshot **snaps = NULL;
     size_t i, k, nsnaps = 0;
@@ -429,9 +429,9 @@ v_finish(void *impl, coord_set *set, const size_t *idx, size_t n,
             return false;
         for (i = 0; i < n; i++) {
             coord_member *m = &set->members[idx[i]];
-            cinder_kv md[4] = {{"snapset_set", set->uuid},
-                               {"snapset_domain", set->domain_name},
-                               {"snapset_target", m->target},
+            cinder_kv md[4] = {{COORD_MD_SET, set->uuid},
+                               {COORD_MD_DOMAIN, set->domain_name},
+                               {COORD_MD_TARGET, m->target},
                                {"snapset_group_snapshot",
                                 set->group_snapshot_id}};
 
@@ -529,7 +529,7 @@ static bool
 v_cleanup(void *impl, coord_set *set, snap_error *err)
 {
     ops_os *os = impl;
-    cinder_kv filter = {"snapset_set", set->uuid};
+    cinder_kv filter = {COORD_MD_SET, set->uuid};
     cinder_snapshot **snaps = NULL;
     snap_error e = {0};
     size_t n = 0, i;

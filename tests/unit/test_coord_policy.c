@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "coordinator/coord_policy.h"
+#include "common/snap_strv.h"
 
 /* Wall-clock ms of a UTC date. */
 static int64_t
@@ -336,12 +337,12 @@ domains_are_selected_by_name_glob_and_uuid(void **state)
     (void)state;
     coord_policy_init(&p);
     assert_true(coord_str_set(&p.name, "nightly", &err));
-    assert_true(coord_strv_append(&p.domains, &p.ndomains, "web-*", &err));
-    assert_true(coord_strv_append(&p.domains, &p.ndomains, "db1", &err));
-    assert_true(coord_strv_append(
+    assert_true(snap_strv_append(&p.domains, &p.ndomains, "web-*", &err));
+    assert_true(snap_strv_append(&p.domains, &p.ndomains, "db1", &err));
+    assert_true(snap_strv_append(
         &p.domains, &p.ndomains, "6F1A0000-0000-4000-8000-000000000001", &err));
-    assert_true(coord_strv_append(&p.exclude, &p.nexclude, "web-test", &err));
-    assert_true(coord_strv_append(
+    assert_true(snap_strv_append(&p.exclude, &p.nexclude, "web-test", &err));
+    assert_true(snap_strv_append(
         &p.exclude, &p.nexclude, "6f1a0000-0000-4000-8000-000000000002", &err));
     assert_true(coord_policy_selects(&p, "web-1", NULL));
     assert_true(coord_policy_selects(&p, "web-frontend", "x"));
@@ -371,7 +372,7 @@ policies_copy_deeply(void **state)
     assert_true(coord_str_set(&p.backup_type, "wk", &err));
     assert_true(coord_str_set(&p.schedule_text, "mon 03:00", &err));
     assert_true(coord_schedule_parse(p.schedule_text, &p.schedule, &err));
-    assert_true(coord_strv_append(&p.domains, &p.ndomains, "a*", &err));
+    assert_true(snap_strv_append(&p.domains, &p.ndomains, "a*", &err));
     p.retention.keep_weekly = 4;
     p.parallelism = 3;
     assert_true(coord_policy_copy(&q, &p, &err));
@@ -418,7 +419,7 @@ bad_policies_are_refused(void **state)
         if (cases[i].name[0])
             coord_str_set(&p.name, cases[i].name, NULL);
         if (cases[i].domain)
-            coord_strv_append(&p.domains, &p.ndomains, cases[i].domain, NULL);
+            snap_strv_append(&p.domains, &p.ndomains, cases[i].domain, NULL);
         p.parallelism = cases[i].parallelism;
         p.export_kind = cases[i].export_kind;
         assert_false(coord_policy_check(&p, &err));
