@@ -133,6 +133,31 @@ parse_nic(xmlNodePtr node, coord_domain_info *info, snap_error *err)
     return true;
 }
 
+/* Records @disk's <target dev bus> when it names both. */
+static bool
+parse_bus(xmlNodePtr disk, coord_domain_info *info, snap_error *err)
+{
+    xmlNodePtr target = child(disk, "target");
+    coord_disk_bus *grown, b;
+
+    b.target = attr(target, "dev");
+    b.bus = attr(target, "bus");
+    if (!b.target || !b.bus) {
+        free(b.target);
+        free(b.bus);
+        return true;
+    }
+    grown = realloc(info->buses, (info->nbuses + 1) * sizeof(*grown));
+    if (!grown) {
+        free(b.target);
+        free(b.bus);
+        return snap_error_set(err, SNAP_E_NOMEM, "out of memory");
+    }
+    grown[info->nbuses++] = b;
+    info->buses = grown;
+    return true;
+}
+
 bool
 coord_domxml_parse(const char *xml, coord_domain_info *info, coord_set *set,
                    snap_error *err)
@@ -186,12 +211,16 @@ coord_domxml_parse(const char *xml, coord_domain_info *info, coord_set *set,
     else if (s && strcmp(s, "GiB") == 0)
         info->memory_kib *= 1024 * 1024;
 
+    info->os_id = eval_string(ctx, "string(/domain/metadata/"
+                                   "*[local-name()='libosinfo']/"
+                                   "*[local-name()='os']/@id)");
+
     devices = child(root, "devices");
     for (n = devices ? devices->children : NULL; n; n = n->next) {
         if (n->type != XML_ELEMENT_NODE)
             continue;
-        if (set && strcmp((const char *)n->name, "disk") == 0 &&
-            !parse_disk(n, set, err))
+        if (strcmp((const char *)n->name, "disk") == 0 &&
+            ((set && !parse_disk(n, set, err)) || !parse_bus(n, info, err)))
             goto cleanup;
         if (strcmp((const char *)n->name, "interface") == 0 &&
             !parse_nic(n, info, err))
@@ -220,9 +249,27 @@ coord_domain_info_release(coord_domain_info *info)
         free(info->nics[i].mac);
     }
     free(info->nics);
+    for (i = 0; i < info->nbuses; i++) {
+        free(info->buses[i].target);
+        free(info->buses[i].bus);
+    }
+    free(info->buses);
+    free(info->os_id);
     free(info->name);
     free(info->virt_type);
     free(info->arch);
     free(info->machine);
     memset(info, 0, sizeof(*info));
+}
+
+const char *
+coord_domain_info_bus(const coord_domain_info *info, const char *target)
+{
+    size_t i;
+
+    for (i = 0; target && i < info->nbuses; i++) {
+        if (strcmp(info->buses[i].target, target) == 0)
+            return info->buses[i].bus;
+    }
+    return NULL;
 }

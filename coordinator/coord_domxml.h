@@ -17,6 +17,12 @@ typedef struct coord_nic {
     char *mac;
 } coord_nic;
 
+/* A disk's <target dev bus>, for every <disk> that names both. */
+typedef struct coord_disk_bus {
+    char *target;  /* "vda" */
+    char *bus;     /* "virtio", "sata", "scsi", "ide" */
+} coord_disk_bus;
+
 typedef struct coord_domain_info {
     char *name;
     char uuid[SNAP_UUID_LEN];
@@ -27,6 +33,9 @@ typedef struct coord_domain_info {
     uint64_t memory_kib;
     coord_nic *nics;
     size_t nnics;
+    coord_disk_bus *buses;
+    size_t nbuses;
+    char *os_id;         /* libosinfo <os id> (virt-install writes it) */
 } coord_domain_info;
 
 /* Parses @xml (virDomainGetXMLDesc output). Fills @info (release with
@@ -39,5 +48,9 @@ bool coord_domxml_parse(const char *xml, coord_domain_info *info,
                         coord_set *set, snap_error *err);
 
 void coord_domain_info_release(coord_domain_info *info);
+
+/* The bus of disk @target as the XML gave it, or NULL. */
+const char *coord_domain_info_bus(const coord_domain_info *info,
+                                  const char *target);
 
 #endif

@@ -56,6 +56,12 @@ every_kind_of_disk_is_found_and_cdroms_are_skipped(void **state)
                         "volumes/volume-44fdc8b9-1f7c-41f5-b317-e30f243b4505");
     assert_string_equal(set->members[2].serial,
                         "44fdc8b9-1f7c-41f5-b317-e30f243b4505");
+    /* What an export describes: each disk's bus (the cdrom's too) and the
+     * OS virt-install recorded. */
+    assert_string_equal(coord_domain_info_bus(&info, "vda"), "virtio");
+    assert_string_equal(coord_domain_info_bus(&info, "hdc"), "ide");
+    assert_null(coord_domain_info_bus(&info, "sda"));
+    assert_string_equal(info.os_id, "http://debian.org/debian/12");
     coord_domain_info_release(&info);
     coord_set_free(set);
     free(xml);
