@@ -1,5 +1,5 @@
 /* common/snap_proc.c -- see snap_proc.h. */
-#define _GNU_SOURCE /* pipe2() */
+#define _GNU_SOURCE /* pipe2(), close_range() */
 #include "common/snap_proc.h"
 
 #include <errno.h>
@@ -105,6 +105,17 @@ child(const char *prog, const char *const *argv, int in, int out, int errfd,
         _exit(127); /* the parent died before prctl took hold */
     if (dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(errfd, 2) < 0)
         goto fail;
+    /* Nothing but 0, 1 and 2 reaches the command, even a descriptor a
+     * library opened without close-on-exec (curl's resolver makes a
+     * socketpair without it while a lookup runs); @report is close-on-exec
+     * and stays open for exec's verdict. */
+    if (report >= 3) {
+        if (report > 3)
+            (void)close_range(3, (unsigned)report - 1, 0);
+        (void)close_range((unsigned)report + 1, ~0U, 0);
+    } else {
+        (void)close_range(3, ~0U, 0);
+    }
     execve(prog, (char *const *)argv, environ);
  fail:
     e = errno;
