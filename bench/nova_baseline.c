@@ -397,6 +397,8 @@ usage(FILE *f)
                "[--copy-dir DIR] [--local-only] [--name NAME] DOMAIN\n");
 }
 
+/* A flat sequence: options, then one round of the baseline as Nova does it
+ * (freeze, snapshot each disk, thaw), timed step by step. */
 int
 main(int argc, char **argv)
 {

@@ -281,6 +281,8 @@ watch(const snap_proc_opts *o, snap_proc_result *r, pid_t pid,
     return ok;
 }
 
+/* A flat sequence: pipes, fork, exec's verdict, the watch loop, the wait,
+ * the verdict; one cleanup for every way out. */
 bool
 snap_proc_run(const snap_proc_opts *o, snap_proc_result *res, snap_error *err)
 {

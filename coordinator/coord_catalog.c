@@ -334,6 +334,7 @@ member_from_json(json_t *o, coord_member *m, snap_error *err)
     return true;
 }
 
+/* A flat sequence: one field after the other, each checked. */
 coord_set *
 coord_set_from_json(const char *text, snap_error *err)
 {

@@ -471,6 +471,8 @@ bad_policy(conf_ctx *c, const config_setting_t *s, const coord_policy *p,
                           name ? " " : "", msg);
 }
 
+/* A flat sequence: one branch per setting of a policy, then the checks
+ * across them. */
 static bool
 load_policy(conf_ctx *c, coord_policy *p, const config_setting_t *g)
 {

@@ -178,12 +178,64 @@ rollback(coord_job *job, const size_t *local, size_t nlocal,
     return swept;
 }
 
+/* Sorts the members into @local and @cinder (index lists) and refuses a
+ * job that cannot run: nothing is touched yet. With a RAM state the guest
+ * is paused, not quiesced (a guest saved frozen would come back frozen). */
+static bool
+job_prepare(coord_job *job, size_t *local, size_t *nlocal, size_t *cinder,
+            size_t *ncinder, snap_error *err)
+{
+    coord_set *set = job->set;
+    size_t i;
+
+    for (i = 0; i < set->nmembers; i++) {
+        if (set->members[i].kind == COORD_MEMBER_CINDER)
+            cinder[(*ncinder)++] = i;
+        else
+            local[(*nlocal)++] = i;
+    }
+    if (set->nmembers == 0)
+        return snap_error_set(err, SNAP_E_INVALID,
+                              "domain '%s' has no disk to snapshot",
+                              set->domain_name);
+    if ((*nlocal && !job->disks) || (*ncinder && !job->volumes))
+        return snap_error_set(
+            err, SNAP_E_INVALID,
+            "domain '%s' has %s disks but no %s is configured",
+            set->domain_name, *nlocal && !job->disks ? "local" : "Cinder",
+            *nlocal && !job->disks ? "local disk backend" : "Cinder client");
+    if (job->opts.memory && !job->memory)
+        return snap_error_set(err, SNAP_E_INVALID,
+                              "domain '%s': RAM state asked for but no memory "
+                              "backend is configured",
+                              set->domain_name);
+    if (job->opts.memory && job->opts.quiesce == COORD_QUIESCE_REQUIRED)
+        return snap_error_set(
+            err, SNAP_E_INVALID,
+            "a set with RAM state cannot be quiesced: a guest "
+            "saved frozen would come back frozen");
+    if (job->opts.memory && !set->memory)
+        return snap_error_set(err, SNAP_E_INVALID,
+                              "domain '%s': no file named for the RAM state",
+                              set->domain_name);
+    if (job->opts.memory) {
+        /* The saved guest resumes exactly where it was: frozen, if it was.
+         * Its disks are taken at the memory's instant instead. */
+        job->opts.quiesce = COORD_QUIESCE_OFF;
+        job->opts.pause = true;
+    }
+    return true;
+}
+
+/* A flat sequence on purpose: the order of the steps is the protocol (the
+ * top of coord_job.h), and every exit goes through the same unfreeze and
+ * record labels, so it stays one function. */
 bool
 coord_job_run(coord_job *job, snap_error *err)
 {
     coord_set *set = job->set;
     size_t *local = NULL, *cinder = NULL;
-    size_t nlocal = 0, ncinder = 0, i;
+    size_t nlocal = 0, ncinder = 0;
     bool want_freeze, want_pause, froze = false;
     bool local_begun = false, fixed = false, ok = false, armed = false;
     int64_t freeze_start = -1, pause_start = -1, deadline, t0;
@@ -199,48 +251,8 @@ coord_job_run(coord_job *job, snap_error *err)
         snap_error_set(err, SNAP_E_NOMEM, "out of memory");
         goto cleanup;
     }
-    for (i = 0; i < set->nmembers; i++) {
-        if (set->members[i].kind == COORD_MEMBER_CINDER)
-            cinder[ncinder++] = i;
-        else
-            local[nlocal++] = i;
-    }
-    if (set->nmembers == 0) {
-        snap_error_set(err, SNAP_E_INVALID, "domain '%s' has no disk to snapshot",
-                       set->domain_name);
+    if (!job_prepare(job, local, &nlocal, cinder, &ncinder, err))
         goto cleanup;
-    }
-    if ((nlocal && !job->disks) || (ncinder && !job->volumes)) {
-        snap_error_set(err, SNAP_E_INVALID,
-                       "domain '%s' has %s disks but no %s is configured",
-                       set->domain_name, nlocal && !job->disks ? "local" : "Cinder",
-                       nlocal && !job->disks ? "local disk backend" : "Cinder client");
-        goto cleanup;
-    }
-    if (job->opts.memory && !job->memory) {
-        snap_error_set(err, SNAP_E_INVALID,
-                       "domain '%s': RAM state asked for but no memory "
-                       "backend is configured", set->domain_name);
-        goto cleanup;
-    }
-    if (job->opts.memory && job->opts.quiesce == COORD_QUIESCE_REQUIRED) {
-        snap_error_set(err, SNAP_E_INVALID,
-                       "a set with RAM state cannot be quiesced: a guest "
-                       "saved frozen would come back frozen");
-        goto cleanup;
-    }
-    if (job->opts.memory && !set->memory) {
-        snap_error_set(err, SNAP_E_INVALID,
-                       "domain '%s': no file named for the RAM state",
-                       set->domain_name);
-        goto cleanup;
-    }
-    if (job->opts.memory) {
-        /* The saved guest resumes exactly where it was: frozen, if it was.
-         * Its disks are taken at the memory's instant instead. */
-        job->opts.quiesce = COORD_QUIESCE_OFF;
-        job->opts.pause = true;
-    }
     set->quiesce = job->opts.quiesce;
     set->pause_requested = job->opts.pause;
 

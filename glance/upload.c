@@ -446,6 +446,8 @@ glance_image_create(cinder_session *session, const char *path,
     return id;
 }
 
+/* A flat sequence: create the image, stage the stream, import, wait for
+ * active, check; on failure the image is deleted on the one way out. */
 char *
 glance_image_create_stream(cinder_session *session,
                            const glance_image_source *in,

@@ -512,6 +512,80 @@ manifest_find(const glance_manifest_entry *mf, size_t n, const char *name)
     return NULL;
 }
 
+/* Member @index (from 0; the disks start at 2) of the package: the file
+ * References lists at that place, with the manifest's digest and, when
+ * References gives one, its size. */
+static bool
+verify_disk(struct archive *a, char *buf, const char *what, const char *name,
+            size_t index, const descriptor *d, const glance_manifest_entry *mf,
+            size_t nmf, snap_error *err)
+{
+    const glance_manifest_entry *m;
+    char hex[GLANCE_HASH_HEX_SIZE];
+    uint64_t bytes;
+    size_t k;
+
+    k = index - 2;
+    if (k >= d->nfiles)
+        return snap_error_set(err, SNAP_E_INVALID,
+                              "%s: member '%s' is not in References", what,
+                              name);
+    if (strcmp(name, d->files[k].href) != 0)
+        return snap_error_set(
+            err, SNAP_E_INVALID,
+            "%s: member %zu is '%s' but References lists '%s' "
+            "there",
+            what, index + 1, name, d->files[k].href);
+    m = manifest_find(mf, nmf, name);
+    if (!m)
+        return snap_error_set(err, SNAP_E_INVALID,
+                              "%s: manifest has no digest for '%s'", what,
+                              name);
+    if (!hash_member(a, buf, what, &bytes, hex, err))
+        return false;
+    if (d->files[k].sized && bytes != d->files[k].size)
+        return snap_error_set(err, SNAP_E_INVALID,
+                              "%s: '%s' has %" PRIu64 " bytes but References "
+                              "says %" PRIu64,
+                              what, name, bytes, d->files[k].size);
+    if (strcmp(m->hex, hex) != 0)
+        return snap_error_set(err, SNAP_E_INVALID,
+                              "%s: digest mismatch for '%s'", what, name);
+    return true;
+}
+
+/* After the last member: the descriptor, the manifest and every file
+ * References lists were there, and the manifest names nothing else. */
+static bool
+verify_complete(const char *what, size_t index, const descriptor *d,
+                const glance_manifest_entry *mf, size_t nmf,
+                const char *ovf_name, snap_error *err)
+{
+    size_t i, k;
+    bool known;
+
+    if (index == 0)
+        return snap_error_set(err, SNAP_E_INVALID, "%s: no members", what);
+    if (index == 1)
+        return snap_error_set(err, SNAP_E_INVALID, "%s: no manifest", what);
+    if (index - 2 < d->nfiles)
+        return snap_error_set(err, SNAP_E_INVALID,
+                              "%s: '%s' of References is missing", what,
+                              d->files[index - 2].href);
+    for (i = 0; i < nmf; i++) {
+        known = strcmp(mf[i].name, ovf_name) == 0;
+        for (k = 0; k < d->nfiles && !known; k++)
+            known = strcmp(mf[i].name, d->files[k].href) == 0;
+        if (!known)
+            return snap_error_set(
+                err, SNAP_E_INVALID,
+                "%s: manifest lists '%s', which is not in the "
+                "package",
+                what, mf[i].name);
+    }
+    return true;
+}
+
 bool
 glance_ova_verify(const char *path, snap_error *err)
 {
@@ -524,10 +598,9 @@ glance_ova_verify(const char *path, snap_error *err)
     char hex[GLANCE_HASH_HEX_SIZE], ovf_hex[GLANCE_HASH_HEX_SIZE];
     char what[320];
     const char *name;
-    size_t nmf = 0, index, len, i, k;
-    uint64_t bytes;
+    size_t nmf = 0, index, len;
     int rc;
-    bool ok = false, known;
+    bool ok = false;
 
     snprintf(what, sizeof(what), "OVA '%s'", path);
     buf = malloc(GLANCE_CHUNK_SIZE);
@@ -611,66 +684,11 @@ glance_ova_verify(const char *path, snap_error *err)
             }
             continue;
         }
-        k = index - 2;
-        if (k >= d.nfiles) {
-            snap_error_set(err, SNAP_E_INVALID,
-                           "%s: member '%s' is not in References", what, name);
+        if (!verify_disk(a, buf, what, name, index, &d, mf, nmf, err))
             goto cleanup;
-        }
-        if (strcmp(name, d.files[k].href) != 0) {
-            snap_error_set(err, SNAP_E_INVALID,
-                           "%s: member %zu is '%s' but References lists '%s' "
-                           "there",
-                           what, index + 1, name, d.files[k].href);
-            goto cleanup;
-        }
-        m = manifest_find(mf, nmf, name);
-        if (!m) {
-            snap_error_set(err, SNAP_E_INVALID,
-                           "%s: manifest has no digest for '%s'", what, name);
-            goto cleanup;
-        }
-        if (!hash_member(a, buf, what, &bytes, hex, err))
-            goto cleanup;
-        if (d.files[k].sized && bytes != d.files[k].size) {
-            snap_error_set(err, SNAP_E_INVALID,
-                           "%s: '%s' has %" PRIu64 " bytes but References "
-                           "says %" PRIu64,
-                           what, name, bytes, d.files[k].size);
-            goto cleanup;
-        }
-        if (strcmp(m->hex, hex) != 0) {
-            snap_error_set(err, SNAP_E_INVALID, "%s: digest mismatch for '%s'",
-                           what, name);
-            goto cleanup;
-        }
     }
-
-    if (index == 0) {
-        snap_error_set(err, SNAP_E_INVALID, "%s: no members", what);
+    if (!verify_complete(what, index, &d, mf, nmf, ovf_name, err))
         goto cleanup;
-    }
-    if (index == 1) {
-        snap_error_set(err, SNAP_E_INVALID, "%s: no manifest", what);
-        goto cleanup;
-    }
-    if (index - 2 < d.nfiles) {
-        snap_error_set(err, SNAP_E_INVALID, "%s: '%s' of References is missing",
-                       what, d.files[index - 2].href);
-        goto cleanup;
-    }
-    for (i = 0; i < nmf; i++) {
-        known = strcmp(mf[i].name, ovf_name) == 0;
-        for (k = 0; k < d.nfiles && !known; k++)
-            known = strcmp(mf[i].name, d.files[k].href) == 0;
-        if (!known) {
-            snap_error_set(err, SNAP_E_INVALID,
-                           "%s: manifest lists '%s', which is not in the "
-                           "package",
-                           what, mf[i].name);
-            goto cleanup;
-        }
-    }
     ok = true;
 
  cleanup:

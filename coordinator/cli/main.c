@@ -138,6 +138,8 @@ static const struct {
     {"check-config", cmd_check_config},
 };
 
+/* A flat sequence: global options, the configuration, the overrides, then
+ * the command. */
 int
 main(int argc, char **argv)
 {
