@@ -16,7 +16,7 @@
 #include "common/snap_time.h"
 #include "common/snap_uuid.h"
 #include "coordinator/ops/actions.h"
-#include "coordinator/ops/restore.h"
+#include "coordinator/cli/cli_restore.h"
 #include "coordinator/ops/export.h"
 #include "coordinator/serve/serve.h"
 #include "virt/watchdog.h"
@@ -709,13 +709,13 @@ main(int argc, char **argv)
     } else if (strcmp(cmd, "export") == 0) {
         rc = ops_cmd_export(&ctx, argc, argv);
     } else if (strcmp(cmd, "restore") == 0) {
-        rc = ops_cmd_restore(&ctx, argc, argv);
+        rc = cli_cmd_restore(&ctx, argc, argv);
     } else if (strcmp(cmd, "spawn") == 0) {
-        rc = ops_cmd_spawn(&ctx, argc, argv);
+        rc = cli_cmd_spawn(&ctx, argc, argv);
     } else if (strcmp(cmd, "volume-from") == 0) {
-        rc = ops_cmd_volume_from(&ctx, argc, argv);
+        rc = cli_cmd_volume_from(&ctx, argc, argv);
     } else if (strcmp(cmd, "flatten") == 0) {
-        rc = ops_cmd_flatten(&ctx, argc, argv);
+        rc = cli_cmd_flatten(&ctx, argc, argv);
     } else if (strcmp(cmd, "check-config") == 0) {
         if (argc != 1) {
             rc = cli_usage_error("'check-config' takes no argument");
