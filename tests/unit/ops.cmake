@@ -1,0 +1,12 @@
+# tests/unit/ops.cmake -- unit tests of coordinator/ops/ (snap_ops) over the
+# fakes of tests/fakes/. Included from tests/CMakeLists.txt for the module
+# "ops".
+
+# restore, spawn
+# The domains through a scripted ops_domain_ops; images are real files
+# written by qemu-img.
+add_library(snap_fake_domain STATIC ${PROJECT_SOURCE_DIR}/tests/fakes/fake_domain.c)
+target_include_directories(snap_fake_domain PUBLIC ${PROJECT_SOURCE_DIR}/tests)
+target_link_libraries(snap_fake_domain PUBLIC snap_ops PRIVATE snap_build_flags)
+snap_add_test(test_ops_restore snap_fake_domain snap_ops)
+snap_add_test(test_ops_spawn snap_fake_domain snap_ops)
