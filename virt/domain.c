@@ -53,7 +53,7 @@ virt_domain_find(virConnectPtr conn, const char *id, char uuid[SNAP_UUID_LEN],
     }
     ok = true;
 
- cleanup:
+cleanup:
     virDomainFree(dom);
     return ok;
 }
@@ -100,7 +100,7 @@ virt_domain_state_get(virConnectPtr conn, const char *uuid,
         *state = VIRT_DOMAIN_STATE_RUNNING;
     ok = true;
 
- cleanup:
+cleanup:
     virDomainFree(dom);
     return ok;
 }
@@ -190,9 +190,9 @@ virt_domain_shutdown(virConnectPtr conn, const char *uuid, bool agent,
 
     if (!dom)
         return false;
-    if (virDomainShutdownFlags(dom, agent ? VIR_DOMAIN_SHUTDOWN_GUEST_AGENT
-                                          : VIR_DOMAIN_SHUTDOWN_ACPI_POWER_BTN) <
-        0)
+    if (virDomainShutdownFlags(dom,
+                               agent ? VIR_DOMAIN_SHUTDOWN_GUEST_AGENT
+                                     : VIR_DOMAIN_SHUTDOWN_ACPI_POWER_BTN) < 0)
         ok = lv_error(err);
     virDomainFree(dom);
     return ok;
@@ -234,8 +234,8 @@ virt_domain_destroy(virConnectPtr conn, const char *uuid, snap_error *err)
 }
 
 bool
-virt_domain_agent_ping(virConnectPtr conn, const char *uuid,
-                       int64_t timeout_ms, snap_error *err)
+virt_domain_agent_ping(virConnectPtr conn, const char *uuid, int64_t timeout_ms,
+                       snap_error *err)
 {
     virDomainPtr dom = lookup(conn, uuid, err);
     virt_guest g = {0};
@@ -252,8 +252,7 @@ virt_domain_agent_ping(virConnectPtr conn, const char *uuid,
 }
 
 int
-virt_domain_managed_save(virConnectPtr conn, const char *uuid,
-                         snap_error *err)
+virt_domain_managed_save(virConnectPtr conn, const char *uuid, snap_error *err)
 {
     virDomainPtr dom = lookup(conn, uuid, err);
     int rc;
@@ -283,9 +282,9 @@ virt_domain_managed_save_remove(virConnectPtr conn, const char *uuid,
 }
 
 bool
-virt_domain_metadata_set(virConnectPtr conn, const char *uuid,
-                         const char *xml, const char *key, const char *ns,
-                         bool live, snap_error *err)
+virt_domain_metadata_set(virConnectPtr conn, const char *uuid, const char *xml,
+                         const char *key, const char *ns, bool live,
+                         snap_error *err)
 {
     virDomainPtr dom = lookup(conn, uuid, err);
     unsigned flags = VIR_DOMAIN_AFFECT_CONFIG;
@@ -303,8 +302,8 @@ virt_domain_metadata_set(virConnectPtr conn, const char *uuid,
 }
 
 bool
-virt_domain_block_pull(virConnectPtr conn, const char *uuid,
-                       const char *target, int64_t timeout_ms, snap_error *err)
+virt_domain_block_pull(virConnectPtr conn, const char *uuid, const char *target,
+                       int64_t timeout_ms, snap_error *err)
 {
     virDomainPtr dom = lookup(conn, uuid, err);
     virDomainBlockJobInfo info;
@@ -339,14 +338,13 @@ virt_domain_block_pull(virConnectPtr conn, const char *uuid,
     }
     ok = true;
 
- cleanup:
+cleanup:
     virDomainFree(dom);
     return ok;
 }
 
 bool
-virt_domain_list(virConnectPtr conn, char ***uuids, size_t *n,
-                 snap_error *err)
+virt_domain_list(virConnectPtr conn, char ***uuids, size_t *n, snap_error *err)
 {
     virDomainPtr *doms = NULL;
     char **v = NULL;
@@ -379,7 +377,7 @@ virt_domain_list(virConnectPtr conn, char ***uuids, size_t *n,
     v = NULL;
     ok = true;
 
- cleanup:
+cleanup:
     for (i = 0; v && i < nd; i++)
         free(v[i]);
     free(v);

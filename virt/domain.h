@@ -72,8 +72,7 @@ bool virt_domain_wait_off(virConnectPtr conn, const char *uuid,
                           int64_t timeout_ms);
 
 /* Forces it off; true when it is off afterwards. */
-bool virt_domain_destroy(virConnectPtr conn, const char *uuid,
-                         snap_error *err);
+bool virt_domain_destroy(virConnectPtr conn, const char *uuid, snap_error *err);
 
 /* True when its guest agent answers within @timeout_ms. */
 bool virt_domain_agent_ping(virConnectPtr conn, const char *uuid,
@@ -88,8 +87,8 @@ bool virt_domain_managed_save_remove(virConnectPtr conn, const char *uuid,
 /* Sets metadata element @xml (key @key, namespace @ns) in its
  * definition, and in the running domain too with @live. */
 bool virt_domain_metadata_set(virConnectPtr conn, const char *uuid,
-                              const char *xml, const char *key,
-                              const char *ns, bool live, snap_error *err);
+                              const char *xml, const char *key, const char *ns,
+                              bool live, snap_error *err);
 
 /* Pulls the backing chain of disk @target into it while the domain runs
  * (virDomainBlockPull), waiting up to @timeout_ms; past it the job is
@@ -109,8 +108,7 @@ bool virt_host_size(virConnectPtr conn, unsigned *cpus, uint64_t *memory_kib,
 
 /* Fails when network @name does not exist (SNAP_E_NOTFOUND) or is not
  * active (SNAP_E_STATE); full messages. */
-bool virt_network_check(virConnectPtr conn, const char *name,
-                        snap_error *err);
+bool virt_network_check(virConnectPtr conn, const char *name, snap_error *err);
 
 /* True when libvirt has secret @uuid. */
 bool virt_secret_exists(virConnectPtr conn, const char *uuid);

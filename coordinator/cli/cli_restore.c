@@ -40,9 +40,10 @@ cli_cmd_restore(ops_ctx *ctx, int argc, char **argv)
             break;
         case 't':
             if (!cli_parse_u64(optarg, 0, 3600000, &v))
-                return cli_usage_error("bad --shutdown-timeout '%s' (ms, at most "
-                                   "3600000)",
-                                   optarg);
+                return cli_usage_error(
+                    "bad --shutdown-timeout '%s' (ms, at most "
+                    "3600000)",
+                    optarg);
             o.shutdown_timeout_ms = (int64_t)v;
             break;
         default:
@@ -110,7 +111,7 @@ cli_cmd_spawn(ops_ctx *ctx, int argc, char **argv)
         case 'm':
             if (!cli_parse_u64(optarg, 16, 16ULL * 1024 * 1024, &v))
                 return cli_usage_error("bad --memory '%s' (MiB, at least 16)",
-                                   optarg);
+                                       optarg);
             o.memory_mib = v;
             break;
         case 'N':
@@ -127,7 +128,7 @@ cli_cmd_spawn(ops_ctx *ctx, int argc, char **argv)
         case 'd':
             if (optarg[0] != '/')
                 return cli_usage_error("--dir '%s' is not an absolute path",
-                                   optarg);
+                                       optarg);
             o.dir = optarg;
             break;
         default:
@@ -170,13 +171,13 @@ cli_cmd_volume_from(ops_ctx *ctx, int argc, char **argv)
         case 'f':
             if (strcmp(optarg, "qcow2") != 0 && strcmp(optarg, "raw") != 0)
                 return cli_usage_error("bad --format '%s': use qcow2 or raw",
-                                   optarg);
+                                       optarg);
             o.format = optarg;
             break;
         case 'd':
             if (optarg[0] != '/')
                 return cli_usage_error("--dir '%s' is not an absolute path",
-                                   optarg);
+                                       optarg);
             o.dir = optarg;
             break;
         default:

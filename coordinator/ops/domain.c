@@ -77,8 +77,7 @@ d_define(ops_ctx *ctx, const char *xml, char uuid[SNAP_UUID_LEN],
 static bool
 d_undefine(ops_ctx *ctx, const char *uuid, snap_error *err)
 {
-    return ops_connect(ctx, err) &&
-           virt_domain_undefine(ctx->conn, uuid, err);
+    return ops_connect(ctx, err) && virt_domain_undefine(ctx->conn, uuid, err);
 }
 
 static bool
@@ -138,8 +137,8 @@ d_managed_save_remove(ops_ctx *ctx, const char *uuid, snap_error *err)
 }
 
 static bool
-d_metadata_set(ops_ctx *ctx, const char *uuid, const char *xml,
-               const char *key, const char *ns, bool live, snap_error *err)
+d_metadata_set(ops_ctx *ctx, const char *uuid, const char *xml, const char *key,
+               const char *ns, bool live, snap_error *err)
 {
     return ops_connect(ctx, err) &&
            virt_domain_metadata_set(ctx->conn, uuid, xml, key, ns, live, err);
@@ -162,8 +161,7 @@ d_list(ops_ctx *ctx, char ***uuids, size_t *n, snap_error *err)
 }
 
 static bool
-d_host_size(ops_ctx *ctx, unsigned *cpus, uint64_t *memory_kib,
-            snap_error *err)
+d_host_size(ops_ctx *ctx, unsigned *cpus, uint64_t *memory_kib, snap_error *err)
 {
     return ops_connect(ctx, err) &&
            virt_host_size(ctx->conn, cpus, memory_kib, err);

@@ -26,11 +26,16 @@ static struct {
 } ops[FAKE_MAX_OPS];
 
 static const char *const op_names[] = {
-    "find",     "persistent",   "state",         "xml",
-    "define",   "undefine",     "start",         "start_saved",
-    "shutdown", "wait_off",     "destroy",       "agent_ping",
-    "managed_save", "managed_save_remove", "metadata_set", "block_pull",
-    "list",     "host_size",    "network_check", "secret_exists",
+    "find",          "persistent",
+    "state",         "xml",
+    "define",        "undefine",
+    "start",         "start_saved",
+    "shutdown",      "wait_off",
+    "destroy",       "agent_ping",
+    "managed_save",  "managed_save_remove",
+    "metadata_set",  "block_pull",
+    "list",          "host_size",
+    "network_check", "secret_exists",
 };
 
 static int
@@ -76,8 +81,8 @@ lookup(const char *id)
     size_t i;
 
     for (i = 0; i < FAKE_MAX_DOMAINS; i++) {
-        if (doms[i].used && (strcmp(doms[i].uuid, id) == 0 ||
-                             strcmp(doms[i].name, id) == 0))
+        if (doms[i].used &&
+            (strcmp(doms[i].uuid, id) == 0 || strcmp(doms[i].name, id) == 0))
             return &doms[i];
     }
     return NULL;
@@ -389,8 +394,8 @@ f_managed_save_remove(ops_ctx *ctx, const char *uuid, snap_error *err)
 }
 
 static bool
-f_metadata_set(ops_ctx *ctx, const char *uuid, const char *xml,
-               const char *key, const char *ns, bool live, snap_error *err)
+f_metadata_set(ops_ctx *ctx, const char *uuid, const char *xml, const char *key,
+               const char *ns, bool live, snap_error *err)
 {
     (void)ctx;
     (void)xml;
@@ -434,8 +439,7 @@ f_list(ops_ctx *ctx, char ***uuids, size_t *n, snap_error *err)
 }
 
 static bool
-f_host_size(ops_ctx *ctx, unsigned *cpus, uint64_t *memory_kib,
-            snap_error *err)
+f_host_size(ops_ctx *ctx, unsigned *cpus, uint64_t *memory_kib, snap_error *err)
 {
     (void)ctx;
     if (call("host_size", err))

@@ -118,8 +118,8 @@ setup(void **state)
     assert_true(coord_conf_init(&fx->ctx.conf, NULL));
     assert_true(coord_str_set(&fx->ctx.conf.catalog_dir, cat, NULL));
     /* ops_recover() opens libvirt: its test driver needs no daemon. */
-    assert_true(coord_str_set(&fx->ctx.conf.libvirt_uri, "test:///default",
-                              NULL));
+    assert_true(
+        coord_str_set(&fx->ctx.conf.libvirt_uri, "test:///default", NULL));
     fx->ctx.conf.copy_timeout_ms = 30000;
     fx->ctx.domain = &fake_domain_ops;
     assert_true(ops_catalog(&fx->ctx, NULL));

@@ -22,8 +22,8 @@
 
 typedef struct fixture {
     char root[64];
-    char img[80];   /* the original's image directory */
-    char *xml;      /* the original's definition, also the set's */
+    char img[80]; /* the original's image directory */
+    char *xml;    /* the original's definition, also the set's */
     char set[SNAP_UUID_LEN];
     char set_dir[256];
     ops_ctx ctx;
@@ -73,8 +73,8 @@ write_set_xml(fixture *fx)
     char path[300];
 
     snprintf(path, sizeof(path), "%s/domain.xml", fx->set_dir);
-    assert_true(snap_file_write_atomic(path, fx->xml, strlen(fx->xml), 0600,
-                                       NULL));
+    assert_true(
+        snap_file_write_atomic(path, fx->xml, strlen(fx->xml), 0600, NULL));
 }
 
 static int
@@ -100,8 +100,8 @@ setup(void **state)
 
     assert_true(coord_conf_init(&fx->ctx.conf, NULL));
     assert_true(coord_str_set(&fx->ctx.conf.catalog_dir, cat, NULL));
-    assert_true(coord_str_set(&fx->ctx.conf.libvirt_uri, "test:///default",
-                              NULL));
+    assert_true(
+        coord_str_set(&fx->ctx.conf.libvirt_uri, "test:///default", NULL));
     fx->ctx.conf.copy_timeout_ms = 30000;
     fx->ctx.domain = &fake_domain_ops;
     assert_true(ops_catalog(&fx->ctx, NULL));
@@ -312,8 +312,8 @@ main(void)
             spawn_whose_start_fails_removes_the_domain_and_overlays, setup,
             teardown),
         cmocka_unit_test_setup_teardown(
-            spawn_with_a_name_in_use_is_refused_before_anything_is_made,
-            setup, teardown),
+            spawn_with_a_name_in_use_is_refused_before_anything_is_made, setup,
+            teardown),
         cmocka_unit_test_setup_teardown(
             spawn_of_a_set_without_domain_xml_says_so_and_keeps_the_first_error,
             setup, teardown),
