@@ -71,43 +71,19 @@ name_valid(const char *name)
     return true;
 }
 
-/* Everything that can be known before anything is made. */
+/* The host can run it: vCPUs, memory, the networks it will use. */
 static bool
-spawn_validate(sjob *j, snap_error *err)
+validate_host(sjob *j, snap_error *err)
 {
     ops_ctx *ctx = j->ctx;
     const ops_spawn_opts *o = j->o;
-    char *path = NULL, *xml = NULL, **nets = NULL, other[SNAP_UUID_LEN];
+    char **nets = NULL;
     snap_error e = {0};
     size_t i, nnets = 0;
     unsigned vcpus, host_cpus;
     uint64_t kib, host_kib;
-    struct stat st;
     bool ok = false;
 
-    if (!name_valid(o->name))
-        return snap_error_set(err, SNAP_E_INVALID,
-                              "'%s' is not a usable domain name", o->name);
-    if (j->d->find(ctx, o->name, other, NULL, NULL))
-        return snap_error_set(err, SNAP_E_STATE,
-                              "a domain named '%s' exists already", o->name);
-    path = snap_path_join(j->set->dir, "domain.xml", err);
-    if (!path)
-        goto cleanup;
-    /* Why it cannot be read matters less than what it means: the cause
-     * goes to the debug log, the message says what to do. */
-    xml = snap_file_read(path, 16 << 20, NULL, &e);
-    if (!xml) {
-        snap_debug("cannot read '%s': %s", path, e.msg);
-        snap_error_set(err, SNAP_E_STATE,
-                       "set %s has no domain XML ('%s'): it was made before "
-                       "snapset kept one, so it cannot be spawned",
-                       j->set->uuid, path);
-        goto cleanup;
-    }
-    j->edit = virt_domedit_new(xml, err);
-    if (!j->edit || !coord_domxml_parse(xml, &j->info, NULL, err))
-        goto cleanup;
     if (!j->d->host_size(ctx, &host_cpus, &host_kib, &e)) {
         snap_error_set(err, e.code,
                        "cannot read the host's CPUs and memory: %s", e.msg);
@@ -149,6 +125,24 @@ spawn_validate(sjob *j, snap_error *err)
             }
         }
     }
+    ok = true;
+
+ cleanup:
+    for (i = 0; i < nnets; i++)
+        free(nets[i]);
+    free(nets);
+    return ok;
+}
+
+/* Where each new image goes; none of them may exist yet. */
+static bool
+plan_disks(sjob *j, snap_error *err)
+{
+    ops_ctx *ctx = j->ctx;
+    const ops_spawn_opts *o = j->o;
+    struct stat st;
+    size_t i;
+
     /* Where the images go: next to the original's first file disk. */
     if (o->dir) {
         j->dir = strdup(o->dir);
@@ -160,28 +154,28 @@ spawn_validate(sjob *j, snap_error *err)
                 strcmp(m->source_type, "file") == 0) {
                 j->dir = snap_path_dir(m->source, err);
                 if (!j->dir)
-                    goto cleanup;
+                    return false;
             }
         }
         if (!j->dir) {
             snap_error_set(err, SNAP_E_INVALID,
                            "the original has no file disk to put the new "
                            "images next to: give --dir");
-            goto cleanup;
+            return false;
         }
     }
     if (!j->dir) {
         snap_error_set(err, SNAP_E_NOMEM, "out of memory");
-        goto cleanup;
+        return false;
     }
     if (stat(j->dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
         snap_error_set(err, SNAP_E_INVALID, "'%s' is not a directory", j->dir);
-        goto cleanup;
+        return false;
     }
     j->disks = calloc(j->set->nmembers + 1, sizeof(*j->disks));
     if (!j->disks) {
         snap_error_set(err, SNAP_E_NOMEM, "out of memory");
-        goto cleanup;
+        return false;
     }
     for (i = 0; i < j->set->nmembers; i++) {
         const coord_member *m = &j->set->members[i];
@@ -191,7 +185,7 @@ spawn_validate(sjob *j, snap_error *err)
         d->m = m;
         if (m->kind == COORD_MEMBER_CINDER) {
             if (!ops_snapshot_usable(ctx, m, err))
-                goto cleanup;
+                return false;
             continue;
         }
         /* A linked clone is a qcow2 overlay whatever the original was; a
@@ -203,22 +197,57 @@ spawn_validate(sjob *j, snap_error *err)
                              d->format) >= sizeof(name)) {
             snap_error_set(err, SNAP_E_INVALID, "domain name '%s' is too long",
                            o->name);
-            goto cleanup;
+            return false;
         }
         d->path = snap_path_join(j->dir, name, err);
         if (!d->path)
-            goto cleanup;
+            return false;
         if (snap_path_exists(d->path)) {
             snap_error_set(err, SNAP_E_STATE, "'%s' exists already", d->path);
-            goto cleanup;
+            return false;
         }
     }
+    return true;
+}
+
+/* Everything that can be known before anything is made. */
+static bool
+spawn_validate(sjob *j, snap_error *err)
+{
+    ops_ctx *ctx = j->ctx;
+    const ops_spawn_opts *o = j->o;
+    char *path = NULL, *xml = NULL, other[SNAP_UUID_LEN];
+    snap_error e = {0};
+    bool ok = false;
+
+    if (!name_valid(o->name))
+        return snap_error_set(err, SNAP_E_INVALID,
+                              "'%s' is not a usable domain name", o->name);
+    if (j->d->find(ctx, o->name, other, NULL, NULL))
+        return snap_error_set(err, SNAP_E_STATE,
+                              "a domain named '%s' exists already", o->name);
+    path = snap_path_join(j->set->dir, "domain.xml", err);
+    if (!path)
+        goto cleanup;
+    /* Why it cannot be read matters less than what it means: the cause
+     * goes to the debug log, the message says what to do. */
+    xml = snap_file_read(path, 16 << 20, NULL, &e);
+    if (!xml) {
+        snap_debug("cannot read '%s': %s", path, e.msg);
+        snap_error_set(err, SNAP_E_STATE,
+                       "set %s has no domain XML ('%s'): it was made before "
+                       "snapset kept one, so it cannot be spawned",
+                       j->set->uuid, path);
+        goto cleanup;
+    }
+    j->edit = virt_domedit_new(xml, err);
+    if (!j->edit || !coord_domxml_parse(xml, &j->info, NULL, err))
+        goto cleanup;
+    if (!validate_host(j, err) || !plan_disks(j, err))
+        goto cleanup;
     ok = true;
 
  cleanup:
-    for (i = 0; i < nnets; i++)
-        free(nets[i]);
-    free(nets);
     free(xml);
     free(path);
     return ok;
