@@ -11,7 +11,7 @@
 #include "common/snap_log.h"
 #include "coordinator/cli/cli.h"
 #include "coordinator/cli/cli_sets.h"
-#include "coordinator/ops/restore.h"
+#include "coordinator/cli/cli_restore.h"
 #include "coordinator/ops/export.h"
 #include "coordinator/serve/serve.h"
 #include "virt/watchdog.h"
@@ -131,10 +131,10 @@ static const struct {
     {"serve", serve_cmd_serve},
     {"policy", serve_cmd_policy},
     {"export", ops_cmd_export},
-    {"restore", ops_cmd_restore},
-    {"spawn", ops_cmd_spawn},
-    {"volume-from", ops_cmd_volume_from},
-    {"flatten", ops_cmd_flatten},
+    {"restore", cli_cmd_restore},
+    {"spawn", cli_cmd_spawn},
+    {"volume-from", cli_cmd_volume_from},
+    {"flatten", cli_cmd_flatten},
     {"check-config", cmd_check_config},
 };
 

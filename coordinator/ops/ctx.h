@@ -12,12 +12,17 @@
 #include "coordinator/coord_conf.h"
 #include "coordinator/ops/openstack.h"
 
+struct ops_domain_ops;
+
 typedef struct ops_ctx {
     coord_conf conf;
     coord_catalog *catalog; /* opened on first use */
     virConnectPtr conn;     /* opened on first use */
     ops_os os;              /* opened on first use, if enabled */
     bool os_open;
+    /* The domains as restore, spawn and flatten see them (ops/domain.h);
+     * NULL: libvirt over @conn. Tests set a fake. */
+    const struct ops_domain_ops *domain;
 } ops_ctx;
 
 bool ops_catalog(ops_ctx *ctx, snap_error *err);

@@ -1,12 +1,9 @@
-/* coordinator/ops/restore.c -- see restore.h. Restore, and the command
- * lines of restore, spawn, volume-from and flatten. */
+/* coordinator/ops/restore.c -- see restore.h. */
 #define _GNU_SOURCE /* mkostemp() beside POSIX */
 #include "coordinator/ops/restore.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
-#include <libvirt/virterror.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -24,12 +21,9 @@
 #include "cinder/attach.h"
 #include "virt/qimg.h"
 #include "coordinator/ops/actions.h"
+#include "coordinator/ops/domain.h"
 #include "coordinator/ops/images.h"
-#include "coordinator/ops/spawn.h"
-#include "virt/virt.h"
 #include "coordinator/coord_domxml.h"
-
-#define EXIT_USAGE 2
 
 static char *str_printf(snap_error *err, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
@@ -83,15 +77,46 @@ typedef struct rmember {
     bool attached;    /* the volume now in place is attached */
 } rmember;
 
+/* The steps of a restore, in order; the names are in the error message. */
+typedef enum rstep {
+    RSTEP_PREPARE = 0,
+    RSTEP_STOP,
+    RSTEP_LOCAL,
+    RSTEP_DETACH,
+    RSTEP_ATTACH,
+    RSTEP_DEFINE,
+    RSTEP_REVERT,
+    RSTEP_MANAGED_SAVE,
+    RSTEP_START, /* from here every disk is at the set's point */
+    RSTEP_RAM,
+} rstep;
+
+static const char *const rstep_names[] = {
+    [RSTEP_PREPARE] = "prepare the disks",
+    [RSTEP_STOP] = "stop the domain",
+    [RSTEP_LOCAL] = "put the local disks back",
+    [RSTEP_DETACH] = "detach the Cinder volumes",
+    [RSTEP_ATTACH] = "attach the new Cinder volumes",
+    [RSTEP_DEFINE] = "define the domain with its new volumes",
+    [RSTEP_REVERT] = "revert the Cinder volumes",
+    [RSTEP_MANAGED_SAVE] = "discard the managed save image",
+    [RSTEP_START] = "start the domain",
+    [RSTEP_RAM] = "load the RAM state",
+};
+
 typedef struct rjob {
     ops_ctx *ctx;
+    const ops_domain_ops *d; /* the domain, by j->set->domain_uuid */
     coord_set *set;
-    virDomainPtr dom;
     char *old_xml;     /* the definition before (inactive, secure) */
     virt_domedit *edit; /* the definition being made */
     bool redefined;    /* the domain's definition was replaced */
     bool was_active;
     bool stopped; /* we stopped it */
+    bool start;   /* start it at the end */
+    bool memory;  /* ... from the set's RAM state */
+    rstep step;   /* the step running, or the one that failed */
+    bool irreversible; /* a Cinder volume was reverted */
     rmember *rm;
     size_t n;
     char *restore_dir; /* CATALOG/restore: saved block devices */
@@ -153,8 +178,6 @@ rjob_release(rjob *j)
     free(j->old_xml);
     free(j->restore_dir);
     virt_domedit_free(j->edit);
-    if (j->dom)
-        virDomainFree(j->dom);
     coord_set_free(j->set);
 }
 
@@ -238,13 +261,15 @@ plan(rjob *j, snap_error *err)
 {
     coord_set *cur = NULL;
     coord_domain_info info = {0};
+    snap_error e = {0};
     size_t i, k;
     bool ok = false;
 
-    j->old_xml = virDomainGetXMLDesc(j->dom, VIR_DOMAIN_XML_INACTIVE |
-                                                 VIR_DOMAIN_XML_SECURE);
+    j->old_xml = j->d->xml(j->ctx, j->set->domain_uuid,
+                           OPS_DOMAIN_XML_INACTIVE | OPS_DOMAIN_XML_SECURE, &e);
     if (!j->old_xml)
-        return virt_error(err, SNAP_E_VIRT, "cannot read the domain XML");
+        return snap_error_set(err, e.code, "cannot read the domain XML: %s",
+                              e.msg);
     cur = coord_set_new(err);
     if (!cur || !coord_domxml_parse(j->old_xml, &info, cur, err))
         goto cleanup;
@@ -410,48 +435,45 @@ prepare(rjob *j, snap_error *err)
 static bool
 stop_domain(rjob *j, int64_t timeout_ms, snap_error *err)
 {
-    virt_guest g = {0};
+    const char *uuid = j->set->domain_uuid;
+    ops_domain_state state;
     snap_error e = {0};
-    int state = 0, reason = 0;
-    int64_t deadline;
     bool agent = false;
 
-    if (virDomainGetState(j->dom, &state, &reason, 0) < 0)
-        return virt_error(err, SNAP_E_VIRT, "cannot read the domain's state");
-    if (virDomainIsActive(j->dom) != 1)
+    if (!j->d->state(j->ctx, uuid, &state, &e))
+        return snap_error_set(err, e.code,
+                              "cannot read the domain's state: %s", e.msg);
+    if (state == OPS_DOMAIN_STATE_OFF)
         return true;
     j->stopped = true;
-    if (state == VIR_DOMAIN_PAUSED) {
+    if (state == OPS_DOMAIN_STATE_PAUSED) {
         /* A paused guest cannot answer its agent; its state is discarded
          * by the restore anyway. */
         snap_info("domain '%s' is paused: forcing it off", j->set->domain_name);
     } else {
-        if (virt_guest_init(&g, j->dom, &e)) {
-            agent = qga_agent_ping(g.agent, j->ctx->conf.agent_timeout_ms, &e);
-            virt_guest_release(&g);
-        }
-        if (agent && virDomainShutdownFlags(
-                         j->dom, VIR_DOMAIN_SHUTDOWN_GUEST_AGENT) < 0) {
+        agent = j->d->agent_ping(j->ctx, uuid, j->ctx->conf.agent_timeout_ms,
+                                 &e);
+        snap_error_clear(&e); /* no agent: the ACPI button instead */
+        if (agent && !j->d->shutdown(j->ctx, uuid, true, &e)) {
             snap_warn("agent shutdown of '%s' refused: %s", j->set->domain_name,
-                      virGetLastErrorMessage());
+                      e.msg);
             agent = false;
         }
-        if (!agent && virDomainShutdownFlags(
-                          j->dom, VIR_DOMAIN_SHUTDOWN_ACPI_POWER_BTN) < 0)
+        snap_error_clear(&e);
+        if (!agent && !j->d->shutdown(j->ctx, uuid, false, &e))
             snap_warn("ACPI shutdown of '%s' refused: %s", j->set->domain_name,
-                      virGetLastErrorMessage());
-        deadline = snap_now_ms() + timeout_ms;
-        while (virDomainIsActive(j->dom) == 1 && snap_ms_left(deadline) > 0)
-            snap_sleep_ms(100);
-        if (virDomainIsActive(j->dom) != 1)
+                      e.msg);
+        snap_error_clear(&e);
+        if (j->d->wait_off(j->ctx, uuid, timeout_ms))
             return true;
         snap_warn("domain '%s' did not power off within %lld ms: forcing it "
                   "off",
                   j->set->domain_name, (long long)timeout_ms);
     }
     j->res->forced_off = true;
-    if (virDomainDestroy(j->dom) < 0 && virDomainIsActive(j->dom) == 1)
-        return virt_error(err, SNAP_E_VIRT, "cannot stop the domain");
+    if (!j->d->destroy(j->ctx, uuid, &e))
+        return snap_error_set(err, e.code, "cannot stop the domain: %s",
+                              e.msg);
     return true;
 }
 
@@ -566,16 +588,18 @@ static bool
 redefine(rjob *j, snap_error *err)
 {
     char *xml = virt_domedit_xml(j->edit, err);
-    virDomainPtr d;
+    snap_error e = {0};
+    bool ok;
 
     if (!xml)
         return false;
-    d = virDomainDefineXML(j->ctx->conn, xml);
+    ok = j->d->define(j->ctx, xml, NULL, &e);
     free(xml);
-    if (!d)
-        return virt_error(err, SNAP_E_VIRT,
-                          "cannot define the domain with its restored disks");
-    virDomainFree(d);
+    if (!ok)
+        return snap_error_set(err, e.code,
+                              "cannot define the domain with its restored "
+                              "disks: %s",
+                              e.msg);
     j->redefined = true;
     return true;
 }
@@ -629,91 +653,117 @@ remove_old(rmember *r)
         snap_warn("cannot remove the old image '%s': %s", r->old, e.msg);
 }
 
+/* FILE: the old image back under its name, or the new one removed. */
+static void
+rollback_file(rjob *j, rmember *r)
+{
+    (void)j;
+    if (r->swapped && !old_named(r))
+        snap_warn("cannot put '%s' back as '%s': it is no longer the old "
+                  "image",
+                  r->old, r->source);
+    else if (r->swapped && rename(r->old, r->source) < 0)
+        snap_warn("cannot put '%s' back as '%s': %s", r->old, r->source,
+                  strerror(errno));
+    else if (r->swapped)
+        r->swapped = false;
+    else if (r->linked)
+        remove_old(r); /* a second name of the source */
+    if (!r->swapped)
+        ops_image_file_unlink(&r->tmp); /* never swapped in */
+}
+
+/* BLOCK: the saved content written back. */
+static void
+rollback_block(rjob *j, rmember *r)
+{
+    snap_error e = {0};
+
+    if (r->swapped &&
+        !virt_qimg_convert(r->saved, "qcow2", r->source, "raw", true,
+                           j->ctx->conf.copy_timeout_ms, &e))
+        snap_warn("cannot put device '%s' back from '%s': %s", r->source,
+                  r->saved, e.msg);
+    else if (r->saved)
+        (void)unlink(r->saved);
+}
+
+/* SWAP and REVERT: the new volume goes, the old one is attached again. */
+static void
+rollback_volume(rjob *j, rmember *r)
+{
+    ops_ctx *ctx = j->ctx;
+    snap_error e = {0};
+
+    if (r->attached && r->new_volume &&
+        !cinder_volume_detach(ctx->os.cinder, r->new_volume,
+                              j->set->domain_uuid, ctx->conf.copy_timeout_ms,
+                              &e))
+        snap_warn("cannot detach volume %s: %s", r->new_volume, e.msg);
+    if (r->new_volume) {
+        snap_error_clear(&e);
+        if (!ops_volume_remove(ctx, r->new_volume, &e))
+            snap_warn("cannot delete volume %s: %s", r->new_volume, e.msg);
+    }
+    if (r->reverted) {
+        snap_warn("volume %s of disk '%s' was reverted to snapshot %s; that "
+                  "cannot be undone",
+                  r->cur_volume, r->m->target, r->m->location);
+    }
+    if (r->detached && !(r->reverted && r->attached)) {
+        cinder_connection conn;
+        char mp[64];
+
+        snap_error_clear(&e);
+        snprintf(mp, sizeof(mp), "/dev/%s", r->m->target);
+        if (cinder_volume_attach_all(ctx->os.cinder, r->cur_volume,
+                                     j->set->domain_uuid, mp, &conn,
+                                     ctx->conf.copy_timeout_ms, &e))
+            cinder_connection_release(&conn);
+        else
+            snap_warn("cannot attach volume %s again: %s", r->cur_volume,
+                      e.msg);
+    }
+}
+
+static void commit_file(rjob *j, rmember *r);
+static void commit_block(rjob *j, rmember *r);
+static void commit_revert(rjob *j, rmember *r);
+static void commit_swap(rjob *j, rmember *r);
+
+/* What each kind of member does to be undone or kept. Each step records
+ * what it did in the member (swapped, linked, detached, attached,
+ * reverted, new_volume), and these read only that. */
+static const struct {
+    void (*rollback)(rjob *j, rmember *r);
+    void (*commit)(rjob *j, rmember *r);
+} rkinds[] = {
+    [RKIND_FILE] = {rollback_file, commit_file},
+    [RKIND_BLOCK] = {rollback_block, commit_block},
+    [RKIND_REVERT] = {rollback_volume, commit_revert},
+    [RKIND_SWAP] = {rollback_volume, commit_swap},
+};
+
 /* Puts back, newest first, everything that can be put back. Errors are
  * logged: the caller's error (the cause) is what the user sees first. */
 static void
 rollback(rjob *j)
 {
-    ops_ctx *ctx = j->ctx;
+    ops_domain_state state;
     snap_error e = {0};
     size_t i;
 
-    for (i = j->n; i-- > 0;) {
-        rmember *r = &j->rm[i];
-
-        snap_error_clear(&e);
-        switch (r->kind) {
-        case RKIND_FILE:
-            if (r->swapped && !old_named(r))
-                snap_warn("cannot put '%s' back as '%s': it is no longer the "
-                          "old image",
-                          r->old, r->source);
-            else if (r->swapped && rename(r->old, r->source) < 0)
-                snap_warn("cannot put '%s' back as '%s': %s", r->old, r->source,
-                          strerror(errno));
-            else if (r->swapped)
-                r->swapped = false;
-            else if (r->linked)
-                remove_old(r); /* a second name of the source */
-            if (!r->swapped)
-                ops_image_file_unlink(&r->tmp); /* never swapped in */
-            break;
-        case RKIND_BLOCK:
-            if (r->swapped &&
-                !virt_qimg_convert(r->saved, "qcow2", r->source, "raw", true,
-                                  ctx->conf.copy_timeout_ms, &e))
-                snap_warn("cannot put device '%s' back from '%s': %s",
-                          r->source, r->saved, e.msg);
-            else if (r->saved)
-                (void)unlink(r->saved);
-            break;
-        case RKIND_SWAP:
-        case RKIND_REVERT:
-            if (r->attached && r->new_volume &&
-                !cinder_volume_detach(ctx->os.cinder, r->new_volume, j->set->domain_uuid,
-                                  ctx->conf.copy_timeout_ms, &e))
-                snap_warn("cannot detach volume %s: %s", r->new_volume, e.msg);
-            if (r->new_volume) {
-                snap_error_clear(&e);
-                if (!ops_volume_remove(ctx, r->new_volume, &e))
-                    snap_warn("cannot delete volume %s: %s", r->new_volume,
-                              e.msg);
-            }
-            if (r->reverted) {
-                snap_warn("volume %s of disk '%s' was reverted to snapshot "
-                          "%s; that cannot be undone",
-                          r->cur_volume, r->m->target, r->m->location);
-            }
-            if (r->detached && !(r->reverted && r->attached)) {
-                cinder_connection conn;
-                char mp[64];
-
-                snap_error_clear(&e);
-                snprintf(mp, sizeof(mp), "/dev/%s", r->m->target);
-                if (cinder_volume_attach_all(ctx->os.cinder, r->cur_volume,
-                                         j->set->domain_uuid, mp, &conn,
-                                         ctx->conf.copy_timeout_ms, &e))
-                    cinder_connection_release(&conn);
-                else
-                    snap_warn("cannot attach volume %s again: %s",
-                              r->cur_volume, e.msg);
-            }
-            break;
-        }
-    }
-    if (j->redefined) {
-        virDomainPtr d = virDomainDefineXML(ctx->conn, j->old_xml);
-
-        if (d)
-            virDomainFree(d);
-        else
-            snap_warn("cannot define the domain as it was: %s",
-                      virGetLastErrorMessage());
-    }
-    if (j->stopped && j->was_active && virDomainIsActive(j->dom) != 1 &&
-        virDomainCreate(j->dom) < 0)
+    for (i = j->n; i-- > 0;)
+        rkinds[j->rm[i].kind].rollback(j, &j->rm[i]);
+    if (j->redefined && !j->d->define(j->ctx, j->old_xml, NULL, &e))
+        snap_warn("cannot define the domain as it was: %s", e.msg);
+    snap_error_clear(&e);
+    if (j->stopped && j->was_active &&
+        !(j->d->state(j->ctx, j->set->domain_uuid, &state, NULL) &&
+          state != OPS_DOMAIN_STATE_OFF) &&
+        !j->d->start(j->ctx, j->set->domain_uuid, &e))
         snap_warn("cannot start domain '%s' again: %s", j->set->domain_name,
-                  virGetLastErrorMessage());
+                  e.msg);
 }
 
 /* A volume swapped out by this restore goes too when an earlier restore
@@ -752,6 +802,42 @@ drop_restored(rjob *j, const char *volume_id)
     return true;
 }
 
+static void
+commit_file(rjob *j, rmember *r)
+{
+    remove_old(r);
+    result_line(j->res, "%s: %s, copied back from the set", r->m->target,
+                r->source);
+}
+
+static void
+commit_block(rjob *j, rmember *r)
+{
+    if (unlink(r->saved) < 0)
+        snap_warn("cannot remove '%s': %s", r->saved, strerror(errno));
+    result_line(j->res, "%s: device %s, written back from the set",
+                r->m->target, r->source);
+    (void)rmdir(j->restore_dir); /* when it is empty, it goes */
+}
+
+static void
+commit_revert(rjob *j, rmember *r)
+{
+    result_line(j->res, "%s: Cinder volume %s reverted to snapshot %s",
+                r->m->target, r->cur_volume, r->m->location);
+}
+
+static void
+commit_swap(rjob *j, rmember *r)
+{
+    result_line(j->res,
+                "%s: new Cinder volume %s from snapshot %s; volume %s %s",
+                r->m->target, r->new_volume, r->m->location, r->cur_volume,
+                drop_restored(j, r->cur_volume)
+                    ? "(made by an earlier restore) deleted"
+                    : "detached and kept");
+}
+
 /* After success: the old images go; a swapped-out volume stays (its
  * snapshots, the set's among them, belong to it). */
 static void
@@ -759,38 +845,8 @@ commit(rjob *j)
 {
     size_t i;
 
-    for (i = 0; i < j->n; i++) {
-        rmember *r = &j->rm[i];
-
-        switch (r->kind) {
-        case RKIND_FILE:
-            remove_old(r);
-            result_line(j->res, "%s: %s, copied back from the set",
-                        r->m->target, r->source);
-            break;
-        case RKIND_BLOCK:
-            if (unlink(r->saved) < 0)
-                snap_warn("cannot remove '%s': %s", r->saved, strerror(errno));
-            result_line(j->res, "%s: device %s, written back from the set",
-                        r->m->target, r->source);
-            (void)rmdir(j->restore_dir); /* when it is empty, it goes */
-            break;
-        case RKIND_REVERT:
-            result_line(j->res, "%s: Cinder volume %s reverted to snapshot %s",
-                        r->m->target, r->cur_volume, r->m->location);
-            break;
-        case RKIND_SWAP:
-            result_line(j->res,
-                        "%s: new Cinder volume %s from snapshot %s; volume %s "
-                        "%s",
-                        r->m->target, r->new_volume, r->m->location,
-                        r->cur_volume,
-                        drop_restored(j, r->cur_volume)
-                            ? "(made by an earlier restore) deleted"
-                            : "detached and kept");
-            break;
-        }
-    }
+    for (i = 0; i < j->n; i++)
+        rkinds[j->rm[i].kind].commit(j, &j->rm[i]);
 }
 
 /* A revert that failed: the member falls back to a new volume. Returns
@@ -819,459 +875,268 @@ revert_or_swap(rjob *j, rmember *r, snap_error *err)
            swap_volume(j, r, err) && redefine(j, err);
 }
 
+/* Finds the set's domain, takes its lock, loads the set again under it
+ * and plans each member; nothing is changed yet. */
+static bool
+restore_open(rjob *j, const char *set_id, int *lock, snap_error *err)
+{
+    ops_ctx *ctx = j->ctx;
+    char uuid[SNAP_UUID_LEN];
+    int persistent;
+
+    j->set = ops_set_load_usable(ctx, set_id, err);
+    if (!j->set)
+        return false;
+    j->res->domain = strdup(j->set->domain_name);
+    if (!j->res->domain)
+        return snap_error_set(err, SNAP_E_NOMEM, "out of memory");
+    if (!j->d->find(ctx, j->set->domain_uuid, uuid, NULL, NULL))
+        return snap_error_set(err, SNAP_E_NOTFOUND,
+                              "domain '%s' (%s) of set %s does not exist any "
+                              "more: spawn a new one from the set",
+                              j->set->domain_name, j->set->domain_uuid,
+                              j->set->uuid);
+    persistent = j->d->persistent(ctx, j->set->domain_uuid, NULL);
+    if (persistent != 1)
+        return snap_error_set(err, SNAP_E_STATE,
+                              "domain '%s' is transient: restore stops it, "
+                              "which would remove it (define it with virsh "
+                              "define first)",
+                              j->set->domain_name);
+    /* A set of this domain left CREATING by a dead process is finished
+     * first, as every command touching a domain does. */
+    if (!ops_recover(ctx, j->set->domain_uuid, NULL, err))
+        return false;
+    *lock = coord_catalog_lock(ctx->catalog, j->set->domain_uuid,
+                               ctx->conf.lock_timeout_ms, err);
+    if (*lock < 0)
+        return false;
+    /* Again under the lock: it may have been deleted meanwhile. */
+    coord_set_free(j->set);
+    j->set = ops_set_load_usable(ctx, set_id, err);
+    return j->set && plan(j, err);
+}
+
+/* Whether it starts again at the end, and from the set's RAM state. */
+static bool
+restore_decide(rjob *j, const ops_restore_opts *o, snap_error *err)
+{
+    ops_domain_state state;
+    snap_error e = {0};
+    struct stat st;
+    size_t i;
+
+    if (!j->d->state(j->ctx, j->set->domain_uuid, &state, &e))
+        return snap_error_set(err, e.code,
+                              "cannot read the domain's state: %s", e.msg);
+    j->was_active = state != OPS_DOMAIN_STATE_OFF;
+    j->start = o->start == OPS_RESTORE_START_YES ||
+               (o->start == OPS_RESTORE_START_AS_BEFORE && j->was_active);
+    /* A set with RAM state comes back running, at its instant; with
+     * --no-start only its disks are put back. */
+    if (j->set->memory && o->start == OPS_RESTORE_START_AS_BEFORE)
+        j->start = true;
+    j->memory = j->set->memory && j->start;
+    if (!j->memory)
+        return true;
+    if (stat(j->set->memory, &st) < 0)
+        return snap_error_set_errno(err, errno,
+                                    "RAM state of set %s is missing ('%s'); "
+                                    "--no-start restores its disks only",
+                                    j->set->uuid, j->set->memory);
+    for (i = 0; i < j->n; i++) {
+        if (j->rm[i].kind != RKIND_SWAP)
+            continue;
+        return snap_error_set(err, SNAP_E_STATE,
+                              "set %s has RAM state, but Cinder cannot revert "
+                              "volume %s of disk '%s' in place (its snapshot "
+                              "is not the latest, or the microversion is "
+                              "below 3.40), and the saved guest must find "
+                              "the same volume; --no-start restores the "
+                              "disks only",
+                              j->set->uuid, j->rm[i].cur_volume,
+                              j->rm[i].m->target);
+    }
+    return true;
+}
+
+/* The domain is stopped: every disk goes back, local ones first, Cinder
+ * reverts last (they cannot be undone). A flat sequence of steps, each
+ * recorded in j->step. */
+static bool
+restore_swap(rjob *j, snap_error *err)
+{
+    snap_error e = {0};
+    size_t i;
+    bool swaps = false;
+    int saved;
+
+    j->step = RSTEP_LOCAL;
+    for (i = 0; i < j->n; i++) {
+        if ((j->rm[i].kind == RKIND_FILE && !swap_file(&j->rm[i], err)) ||
+            (j->rm[i].kind == RKIND_BLOCK && !write_block(j, &j->rm[i], err)))
+            return false;
+    }
+    j->step = RSTEP_DETACH;
+    for (i = 0; i < j->n; i++) {
+        if ((j->rm[i].kind == RKIND_SWAP || j->rm[i].kind == RKIND_REVERT) &&
+            !detach_current(j, &j->rm[i], err))
+            return false;
+    }
+    j->step = RSTEP_ATTACH;
+    for (i = 0; i < j->n; i++) {
+        if (j->rm[i].kind != RKIND_SWAP)
+            continue;
+        swaps = true;
+        if (!swap_volume(j, &j->rm[i], err))
+            return false;
+    }
+    j->step = RSTEP_DEFINE;
+    if (swaps && !redefine(j, err)) /* one definition holds every swap */
+        return false;
+    j->step = RSTEP_REVERT;
+    for (i = 0; i < j->n; i++) {
+        if (j->rm[i].kind != RKIND_REVERT)
+            continue;
+        if (!revert_or_swap(j, &j->rm[i], err))
+            return false;
+        if (j->rm[i].reverted)
+            j->irreversible = true;
+    }
+    /* A managed save holds memory of disks that are gone: starting from
+     * it would corrupt them. */
+    saved = j->d->managed_save(j->ctx, j->set->domain_uuid, NULL);
+    if (saved == 1) {
+        j->step = RSTEP_MANAGED_SAVE;
+        if (!j->d->managed_save_remove(j->ctx, j->set->domain_uuid, &e))
+            return snap_error_set(err, e.code,
+                                  "cannot remove the managed save image: %s",
+                                  e.msg);
+        result_line(j->res, "managed save image discarded: its memory "
+                            "belongs to disks that were replaced");
+    }
+    return true;
+}
+
+/* Starts the domain as decided: from the set's RAM state, or booted. */
+static bool
+restore_start(rjob *j, snap_error *err)
+{
+    ops_restore_result *res = j->res;
+    snap_error e = {0};
+    int64_t t;
+    size_t i;
+
+    j->step = RSTEP_START;
+    if (!ops_fault("restore-swapped", err))
+        return false;
+    if (!j->start)
+        return true;
+    if (j->memory) {
+        /* A revert that fell back to a new volume changed a disk the saved
+         * guest knows: its RAM must not be loaded over it. */
+        for (i = 0; i < j->n; i++) {
+            if (j->rm[i].kind == RKIND_SWAP)
+                return snap_error_set(err, SNAP_E_STATE,
+                                      "disk '%s' is a new volume now: the RAM "
+                                      "state cannot be loaded over it",
+                                      j->rm[i].m->target);
+        }
+        j->step = RSTEP_RAM;
+        t = snap_now_ms();
+        if (!j->d->start_saved(j->ctx, j->set->memory, &e))
+            return snap_error_set(err, e.code,
+                                  "cannot load the RAM state: %s", e.msg);
+        res->start_ms = snap_now_ms() - t;
+        res->started = true;
+        res->memory = true;
+        result_line(res, "RAM state loaded: the guest continues from the "
+                         "set's instant");
+        return true;
+    }
+    t = snap_now_ms();
+    if (!j->d->start(j->ctx, j->set->domain_uuid, &e))
+        return snap_error_set(err, e.code, "cannot start the domain: %s",
+                              e.msg);
+    res->start_ms = snap_now_ms() - t;
+    res->started = true;
+    return true;
+}
+
+/* Prepares, stops, swaps and starts; on failure j->step says where. */
+static bool
+restore_run(rjob *j, int64_t shutdown_ms, snap_error *err)
+{
+    ops_restore_result *res = j->res;
+    int64_t t;
+
+    j->step = RSTEP_PREPARE;
+    t = snap_now_ms();
+    if (!prepare(j, err))
+        return false;
+    res->prepare_ms = snap_now_ms() - t;
+
+    j->step = RSTEP_STOP;
+    t = snap_now_ms();
+    if (!stop_domain(j, shutdown_ms, err))
+        return false;
+    res->stop_ms = snap_now_ms() - t;
+
+    t = snap_now_ms();
+    if (!ops_fault("restore-stopped", err) || !restore_swap(j, err))
+        return false;
+    res->swap_ms = snap_now_ms() - t;
+    return restore_start(j, err);
+}
+
 bool
 ops_restore(ops_ctx *ctx, const char *set_id, const ops_restore_opts *o,
             ops_restore_result *res, snap_error *err)
 {
     rjob j;
     snap_error e = {0};
-    const char *step = "validate";
-    int lock = -1, state = 0, reason = 0;
-    int64_t t0 = snap_now_ms(), t;
+    int lock = -1;
+    int64_t t0 = snap_now_ms();
     int64_t shutdown_ms = o->shutdown_timeout_ms >= 0
                               ? o->shutdown_timeout_ms
                               : ctx->conf.shutdown_timeout_ms;
-    bool start, memory, irreversible = false, ok = false;
-    size_t i;
+    bool ok = false;
 
     memset(&j, 0, sizeof(j));
     memset(res, 0, sizeof(*res));
     res->start_ms = -1;
     j.ctx = ctx;
+    j.d = ops_domain(ctx);
     j.res = res;
     if (!ops_connect(ctx, err))
         return false;
-    j.set = ops_set_load_usable(ctx, set_id, err);
-    if (!j.set)
-        return false;
-    res->domain = strdup(j.set->domain_name);
-    if (!res->domain) {
-        snap_error_set(err, SNAP_E_NOMEM, "out of memory");
+    if (!restore_open(&j, set_id, &lock, err) || !restore_decide(&j, o, err))
         goto cleanup;
-    }
-    j.dom = virDomainLookupByUUIDString(ctx->conn, j.set->domain_uuid);
-    if (!j.dom) {
-        snap_error_set(err, SNAP_E_NOTFOUND,
-                       "domain '%s' (%s) of set %s does not exist any more: "
-                       "spawn a new one from the set",
-                       j.set->domain_name, j.set->domain_uuid, j.set->uuid);
-        goto cleanup;
-    }
-    if (virDomainIsPersistent(j.dom) != 1) {
-        snap_error_set(err, SNAP_E_STATE,
-                       "domain '%s' is transient: restore stops it, which "
-                       "would remove it (define it with virsh define first)",
-                       j.set->domain_name);
-        goto cleanup;
-    }
-    /* A set of this domain left CREATING by a dead process is finished
-     * first, as every command touching a domain does. */
-    if (!ops_recover(ctx, j.set->domain_uuid, NULL, err))
-        goto cleanup;
-    lock = coord_catalog_lock(ctx->catalog, j.set->domain_uuid,
-                              ctx->conf.lock_timeout_ms, err);
-    if (lock < 0)
-        goto cleanup;
-    /* Again under the lock: it may have been deleted meanwhile. */
-    coord_set_free(j.set);
-    j.set = ops_set_load_usable(ctx, set_id, err);
-    if (!j.set || !plan(&j, err))
-        goto cleanup;
-    if (virDomainGetState(j.dom, &state, &reason, 0) < 0) {
-        virt_error(err, SNAP_E_VIRT, "cannot read the domain's state");
-        goto cleanup;
-    }
-    j.was_active = virDomainIsActive(j.dom) == 1;
-    start = o->start == OPS_RESTORE_START_YES ||
-            (o->start == OPS_RESTORE_START_AS_BEFORE && j.was_active);
-    /* A set with RAM state comes back running, at its instant; with
-     * --no-start only its disks are put back. */
-    if (j.set->memory && o->start == OPS_RESTORE_START_AS_BEFORE)
-        start = true;
-    memory = j.set->memory && start;
-    if (memory) {
-        struct stat st;
-
-        if (stat(j.set->memory, &st) < 0) {
-            snap_error_set_errno(err, errno,
-                                 "RAM state of set %s is missing ('%s'); "
-                                 "--no-start restores its disks only",
-                                 j.set->uuid, j.set->memory);
-            goto cleanup;
-        }
-        for (i = 0; i < j.n; i++) {
-            if (j.rm[i].kind != RKIND_SWAP)
-                continue;
-            snap_error_set(err, SNAP_E_STATE,
-                           "set %s has RAM state, but Cinder cannot revert "
-                           "volume %s of disk '%s' in place (its snapshot is "
-                           "not the latest, or the microversion is below "
-                           "3.40), and the saved guest must find the same "
-                           "volume; --no-start restores the disks only",
-                           j.set->uuid, j.rm[i].cur_volume, j.rm[i].m->target);
-            goto cleanup;
-        }
-    }
-
-    step = "prepare the disks";
-    t = snap_now_ms();
-    if (!prepare(&j, &e))
-        goto fail;
-    res->prepare_ms = snap_now_ms() - t;
-
-    step = "stop the domain";
-    t = snap_now_ms();
-    if (!stop_domain(&j, shutdown_ms, &e))
-        goto fail;
-    res->stop_ms = snap_now_ms() - t;
-
-    t = snap_now_ms();
-    if (!ops_fault("restore-stopped", &e))
-        goto fail;
-    step = "put the local disks back";
-    for (i = 0; i < j.n; i++) {
-        if ((j.rm[i].kind == RKIND_FILE && !swap_file(&j.rm[i], &e)) ||
-            (j.rm[i].kind == RKIND_BLOCK && !write_block(&j, &j.rm[i], &e)))
-            goto fail;
-    }
-    step = "detach the Cinder volumes";
-    for (i = 0; i < j.n; i++) {
-        if ((j.rm[i].kind == RKIND_SWAP || j.rm[i].kind == RKIND_REVERT) &&
-            !detach_current(&j, &j.rm[i], &e))
-            goto fail;
-    }
-    step = "attach the new Cinder volumes";
-    for (i = 0; i < j.n; i++) {
-        if (j.rm[i].kind == RKIND_SWAP && !swap_volume(&j, &j.rm[i], &e))
-            goto fail;
-    }
-    step = "define the domain with its new volumes";
-    for (i = 0; i < j.n && j.rm[i].kind != RKIND_SWAP; i++)
-        ;
-    if (i < j.n && !redefine(&j, &e)) /* one definition holds every swap */
-        goto fail;
-    step = "revert the Cinder volumes";
-    for (i = 0; i < j.n; i++) {
-        if (j.rm[i].kind != RKIND_REVERT)
-            continue;
-        if (!revert_or_swap(&j, &j.rm[i], &e))
-            goto fail;
-        if (j.rm[i].reverted)
-            irreversible = true;
-    }
-    /* A managed save holds memory of disks that are gone: starting from
-     * it would corrupt them. */
-    if (virDomainHasManagedSaveImage(j.dom, 0) == 1) {
-        step = "discard the managed save image";
-        if (virDomainManagedSaveRemove(j.dom, 0) < 0) {
-            virt_error(&e, SNAP_E_VIRT, "cannot remove the managed save image");
-            goto fail;
-        }
-        result_line(res, "managed save image discarded: its memory belongs "
-                         "to disks that were replaced");
-    }
-    res->swap_ms = snap_now_ms() - t;
-
-    step = "start the domain";
-    if (!ops_fault("restore-swapped", &e))
-        goto fail;
-    if (start && memory) {
-        /* A revert that fell back to a new volume changed a disk the saved
-         * guest knows: its RAM must not be loaded over it. */
-        for (i = 0; i < j.n; i++) {
-            if (j.rm[i].kind == RKIND_SWAP) {
-                snap_error_set(&e, SNAP_E_STATE,
-                               "disk '%s' is a new volume now: the RAM state "
-                               "cannot be loaded over it",
-                               j.rm[i].m->target);
-                goto fail;
-            }
-        }
-        step = "load the RAM state";
-        t = snap_now_ms();
-        if (virDomainRestoreFlags(ctx->conn, j.set->memory, NULL,
-                                  VIR_DOMAIN_SAVE_RUNNING) < 0) {
-            virt_error(&e, SNAP_E_VIRT, "cannot load the RAM state");
-            goto fail;
-        }
-        res->start_ms = snap_now_ms() - t;
-        res->started = true;
-        res->memory = true;
-        result_line(res, "RAM state loaded: the guest continues from the "
-                         "set's instant");
-    } else if (start) {
-        t = snap_now_ms();
-        if (virDomainCreate(j.dom) < 0) {
-            virt_error(&e, SNAP_E_VIRT, "cannot start the domain");
-            goto fail;
-        }
-        res->start_ms = snap_now_ms() - t;
-        res->started = true;
-    }
-    commit(&j);
-    ok = true;
-    goto cleanup;
-
- fail:
-    if (irreversible && (strcmp(step, "start the domain") == 0 ||
-                         strcmp(step, "load the RAM state") == 0)) {
+    if (restore_run(&j, shutdown_ms, &e)) {
+        commit(&j);
+        ok = true;
+    } else if (j.irreversible && j.step >= RSTEP_START) {
         /* Every disk is at the set's point and a Cinder revert cannot be
          * undone: keep the restore rather than mix the two times. */
         commit(&j);
         snap_error_set(err, e.code,
                        "set %s restored, but the domain did not start: %s",
                        j.set->uuid, e.msg);
-        goto cleanup;
+    } else {
+        rollback(&j);
+        snap_error_set(err, e.code,
+                       "restore of set %s failed at step '%s' and was "
+                       "undone%s: %s",
+                       j.set->uuid, rstep_names[j.step],
+                       j.irreversible
+                           ? " (except the Cinder reverts, see above)"
+                           : "",
+                       e.msg);
     }
-    rollback(&j);
-    (void)virDomainGetState(j.dom, &state, &reason, 0); /* for the message */
-    snap_error_set(
-        err, e.code,
-        "restore of set %s failed at step '%s' and was undone%s: "
-        "%s",
-        j.set->uuid, step,
-        irreversible ? " (except the Cinder reverts, see above)" : "", e.msg);
 
  cleanup:
     res->total_ms = snap_now_ms() - t0;
     coord_catalog_unlock(lock);
     rjob_release(&j);
     return ok;
-}
-
-/* ---- the command line ---------------------------------------------------- */
-
-static int usage_error(const char *fmt, ...)
-    __attribute__((format(printf, 1, 2)));
-
-static int
-usage_error(const char *fmt, ...)
-{
-    va_list ap;
-
-    fprintf(stderr, "snapset: ");
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fprintf(stderr, "\n(see 'snapset --help')\n");
-    return EXIT_USAGE;
-}
-
-static int
-fail(const snap_error *err)
-{
-    fprintf(stderr, "snapset: %s\n", err->msg[0] ? err->msg : "failed");
-    return EXIT_FAILURE;
-}
-
-static bool
-parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
-{
-    char *end;
-    unsigned long long v;
-
-    if (!s || !*s || *s == '-')
-        return false;
-    errno = 0;
-    v = strtoull(s, &end, 10);
-    if (errno || *end || v < min || v > max)
-        return false;
-    *out = v;
-    return true;
-}
-
-int
-ops_cmd_restore(ops_ctx *ctx, int argc, char **argv)
-{
-    static const struct option opts[] = {
-        {"start", no_argument, NULL, 's'},
-        {"no-start", no_argument, NULL, 'S'},
-        {"shutdown-timeout", required_argument, NULL, 't'},
-        {NULL, 0, NULL, 0},
-    };
-    ops_restore_opts o = {OPS_RESTORE_START_AS_BEFORE, -1};
-    ops_restore_result res;
-    snap_error err = {0};
-    uint64_t v;
-    size_t i;
-    bool ok;
-    int c;
-
-    optind = 0; /* 0: GNU getopt reinitialises, permuting again */
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        switch (c) {
-        case 's':
-            o.start = OPS_RESTORE_START_YES;
-            break;
-        case 'S':
-            o.start = OPS_RESTORE_START_NO;
-            break;
-        case 't':
-            if (!parse_u64(optarg, 0, 3600000, &v))
-                return usage_error("bad --shutdown-timeout '%s' (ms, at most "
-                                   "3600000)",
-                                   optarg);
-            o.shutdown_timeout_ms = (int64_t)v;
-            break;
-        default:
-            return usage_error("bad option for 'restore'");
-        }
-    }
-    if (optind != argc - 1)
-        return usage_error("'restore' takes one SET");
-    ok = ops_restore(ctx, argv[optind], &o, &res, &err);
-    if (ok) {
-        printf("restored domain '%s' to set %s\n", res.domain, argv[optind]);
-        for (i = 0; i < res.nlines; i++)
-            printf("  %s\n", res.lines[i]);
-        printf("timing: total %lld ms (copies made while running %lld, "
-               "stop %lld%s, swap %lld, %s %lld)\n",
-               (long long)res.total_ms, (long long)res.prepare_ms,
-               (long long)res.stop_ms, res.forced_off ? " forced" : "",
-               (long long)res.swap_ms,
-               res.memory ? "RAM state loaded" : "start",
-               (long long)res.start_ms);
-        if (!res.started)
-            printf("domain '%s' is shut off (use --start to start it)\n",
-                   res.domain);
-    }
-    ops_restore_result_release(&res);
-    return ok ? EXIT_SUCCESS : fail(&err);
-}
-
-#define MAX_NETWORKS 16
-
-int
-ops_cmd_spawn(ops_ctx *ctx, int argc, char **argv)
-{
-    static const struct option opts[] = {
-        {"name", required_argument, NULL, 'n'},
-        {"vcpus", required_argument, NULL, 'c'},
-        {"memory", required_argument, NULL, 'm'},
-        {"network", required_argument, NULL, 'N'},
-        {"full", no_argument, NULL, 'f'},
-        {"no-start", no_argument, NULL, 'S'},
-        {"dir", required_argument, NULL, 'd'},
-        {NULL, 0, NULL, 0},
-    };
-    const char *nets[MAX_NETWORKS];
-    char uuid[SNAP_UUID_LEN];
-    ops_spawn_opts o;
-    snap_error err = {0};
-    int64_t t0;
-    uint64_t v;
-    int c;
-
-    ops_spawn_opts_init(&o);
-    o.networks = nets;
-    optind = 0; /* 0: GNU getopt reinitialises, permuting again */
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        switch (c) {
-        case 'n':
-            o.name = optarg;
-            break;
-        case 'c':
-            if (!parse_u64(optarg, 1, 4096, &v))
-                return usage_error("bad --vcpus '%s'", optarg);
-            o.vcpus = (unsigned)v;
-            break;
-        case 'm':
-            if (!parse_u64(optarg, 16, 16ULL * 1024 * 1024, &v))
-                return usage_error("bad --memory '%s' (MiB, at least 16)",
-                                   optarg);
-            o.memory_mib = v;
-            break;
-        case 'N':
-            if (o.nnetworks == MAX_NETWORKS)
-                return usage_error("too many --network options");
-            nets[o.nnetworks++] = optarg;
-            break;
-        case 'f':
-            o.full = true;
-            break;
-        case 'S':
-            o.start = false;
-            break;
-        case 'd':
-            if (optarg[0] != '/')
-                return usage_error("--dir '%s' is not an absolute path",
-                                   optarg);
-            o.dir = optarg;
-            break;
-        default:
-            return usage_error("bad option for 'spawn'");
-        }
-    }
-    if (optind != argc - 1)
-        return usage_error("'spawn' takes one SET");
-    if (!o.name)
-        return usage_error("'spawn' needs --name NEW");
-    t0 = snap_now_ms();
-    if (!ops_spawn(ctx, argv[optind], &o, uuid, &err))
-        return fail(&err);
-    printf("spawned domain '%s' (%s) from set %s%s in %lld ms\n", o.name, uuid,
-           argv[optind], o.full ? ", full copies" : ", linked clones",
-           (long long)(snap_now_ms() - t0));
-    return EXIT_SUCCESS;
-}
-
-int
-ops_cmd_volume_from(ops_ctx *ctx, int argc, char **argv)
-{
-    static const struct option opts[] = {
-        {"name", required_argument, NULL, 'n'},
-        {"format", required_argument, NULL, 'f'},
-        {"dir", required_argument, NULL, 'd'},
-        {NULL, 0, NULL, 0},
-    };
-    ops_volume_from_opts o = {NULL, NULL, NULL};
-    snap_error err = {0};
-    char *made = NULL;
-    int c;
-
-    optind = 0; /* 0: GNU getopt reinitialises, permuting again */
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        switch (c) {
-        case 'n':
-            o.name = optarg;
-            break;
-        case 'f':
-            if (strcmp(optarg, "qcow2") != 0 && strcmp(optarg, "raw") != 0)
-                return usage_error("bad --format '%s': use qcow2 or raw",
-                                   optarg);
-            o.format = optarg;
-            break;
-        case 'd':
-            if (optarg[0] != '/')
-                return usage_error("--dir '%s' is not an absolute path",
-                                   optarg);
-            o.dir = optarg;
-            break;
-        default:
-            return usage_error("bad option for 'volume-from'");
-        }
-    }
-    if (optind != argc - 2)
-        return usage_error("'volume-from' takes SET and DISK");
-    if (!ops_volume_from(ctx, argv[optind], argv[optind + 1], &o, &made, &err))
-        return fail(&err);
-    snap_text_fputs(made, stdout); /* a path or name the caller chose */
-    putchar('\n');
-    free(made);
-    return EXIT_SUCCESS;
-}
-
-int
-ops_cmd_flatten(ops_ctx *ctx, int argc, char **argv)
-{
-    snap_error err = {0};
-    int n = 0;
-
-    if (argc != 2 || argv[1][0] == '-')
-        return usage_error("'flatten' takes one DOMAIN");
-    if (!ops_flatten(ctx, argv[1], &n, &err))
-        return fail(&err);
-    printf("flattened %d disk%s of domain '%s'\n", n, n == 1 ? "" : "s",
-           argv[1]);
-    return EXIT_SUCCESS;
 }

@@ -1,11 +1,11 @@
-/* coordinator/ops/restore.h -- using a set: restore the VM to it, spawn a
- * new VM from it, make a volume (or image) of one of its disks, and know
- * which sets a spawned VM still depends on.
+/* coordinator/ops/restore.h -- using a set: restore the VM to it (spawn,
+ * volume-from and flatten are in spawn.h).
  *
- * Each action is a function the CLI and the HTTP API can call; each CLI
- * entry point parses its arguments and returns 0 (ok), 1 (failure) or 2
- * (usage). What each action does when it fails half-way is written next to
- * it; none leaves something behind without saying where.
+ * Each action is a function the CLI (coordinator/cli/cli_restore.c) and
+ * the HTTP API can call with a parsed request. What each action does when
+ * it fails half-way is written next to it; none leaves something behind
+ * without saying where. The domain is reached through ops_domain(ctx)
+ * (ops/domain.h), so a test can give it a fake.
  *
  * Threads: like ops_ctx, one context per thread.
  */
@@ -70,12 +70,5 @@ void ops_restore_result_release(ops_restore_result *r);
  * revert that fails falls back to a new volume. */
 bool ops_restore(ops_ctx *ctx, const char *set_id, const ops_restore_opts *o,
                  ops_restore_result *res, snap_error *err);
-
-/* ---- the command line ---------------------------------------------------- */
-
-int ops_cmd_restore(ops_ctx *ctx, int argc, char **argv);
-int ops_cmd_spawn(ops_ctx *ctx, int argc, char **argv);
-int ops_cmd_volume_from(ops_ctx *ctx, int argc, char **argv);
-int ops_cmd_flatten(ops_ctx *ctx, int argc, char **argv);
 
 #endif

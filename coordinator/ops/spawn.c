@@ -3,7 +3,6 @@
 #include "coordinator/ops/spawn.h"
 
 #include <errno.h>
-#include <libvirt/virterror.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,8 +16,8 @@
 #include "virt/domedit.h"
 #include "cinder/attach.h"
 #include "virt/qimg.h"
+#include "coordinator/ops/domain.h"
 #include "coordinator/ops/images.h"
-#include "virt/virt.h"
 #include "coordinator/coord_domxml.h"
 
 /* Bound on how deep a backing chain is followed. */
@@ -45,6 +44,7 @@ typedef struct sdisk {
 
 typedef struct sjob {
     ops_ctx *ctx;
+    const ops_domain_ops *d;
     const ops_spawn_opts *o;
     coord_set *set;
     virt_domedit *edit;
@@ -54,7 +54,7 @@ typedef struct sjob {
     char *console; /* the console log QEMU will write */
     sdisk *disks;
     size_t ndisks;
-    virDomainPtr dom; /* once defined */
+    bool defined; /* the domain (j->uuid) is defined */
 } sjob;
 
 static bool
@@ -71,95 +71,52 @@ name_valid(const char *name)
     return true;
 }
 
+/* The host can run it: vCPUs, memory, the networks it will use. */
 static bool
-check_network(virConnectPtr conn, const char *name, snap_error *err)
-{
-    virNetworkPtr net = virNetworkLookupByName(conn, name);
-    int active;
-
-    if (!net)
-        return snap_error_set(err, SNAP_E_NOTFOUND,
-                              "network '%s' does not exist", name);
-    active = virNetworkIsActive(net);
-    virNetworkFree(net);
-    if (active != 1)
-        return snap_error_set(err, SNAP_E_STATE,
-                              "network '%s' is not active (virsh net-start "
-                              "%s)",
-                              name, name);
-    return true;
-}
-
-/* Everything that can be known before anything is made. */
-static bool
-spawn_validate(sjob *j, snap_error *err)
+validate_host(sjob *j, snap_error *err)
 {
     ops_ctx *ctx = j->ctx;
     const ops_spawn_opts *o = j->o;
-    virDomainPtr other;
-    virNodeInfo node;
-    char *path = NULL, *xml = NULL, **nets = NULL;
+    char **nets = NULL;
+    snap_error e = {0};
     size_t i, nnets = 0;
-    unsigned vcpus;
-    uint64_t kib;
-    struct stat st;
+    unsigned vcpus, host_cpus;
+    uint64_t kib, host_kib;
     bool ok = false;
 
-    if (!name_valid(o->name))
-        return snap_error_set(err, SNAP_E_INVALID,
-                              "'%s' is not a usable domain name", o->name);
-    other = virDomainLookupByName(ctx->conn, o->name);
-    if (other) {
-        virDomainFree(other);
-        return snap_error_set(err, SNAP_E_STATE,
-                              "a domain named '%s' exists already", o->name);
-    }
-    path = snap_path_join(j->set->dir, "domain.xml", err);
-    if (!path)
-        goto cleanup;
-    xml = snap_file_read(path, 16 << 20, NULL, err);
-    if (!xml) {
-        snap_error_clear(err);
-        snap_error_set(err, SNAP_E_STATE,
-                       "set %s has no domain XML ('%s'): it was made before "
-                       "snapset kept one, so it cannot be spawned",
-                       j->set->uuid, path);
-        goto cleanup;
-    }
-    j->edit = virt_domedit_new(xml, err);
-    if (!j->edit || !coord_domxml_parse(xml, &j->info, NULL, err))
-        goto cleanup;
-    if (virNodeGetInfo(ctx->conn, &node) < 0) {
-        virt_error(err, SNAP_E_VIRT, "cannot read the host's CPUs and memory");
+    if (!j->d->host_size(ctx, &host_cpus, &host_kib, &e)) {
+        snap_error_set(err, e.code,
+                       "cannot read the host's CPUs and memory: %s", e.msg);
         goto cleanup;
     }
     vcpus = o->vcpus ? o->vcpus : j->info.vcpus;
-    if (vcpus > node.cpus) {
+    if (vcpus > host_cpus) {
         snap_error_set(err, SNAP_E_INVALID,
                        "%u vCPUs asked for, but the host has %u CPUs", vcpus,
-                       node.cpus);
+                       host_cpus);
         goto cleanup;
     }
     kib = o->memory_mib ? o->memory_mib * 1024 : j->info.memory_kib;
-    if (kib > node.memory) {
+    if (kib > host_kib) {
         snap_error_set(err, SNAP_E_INVALID,
                        "%llu MiB of memory asked for, but the host has %llu "
                        "MiB",
                        (unsigned long long)(kib / 1024),
-                       (unsigned long long)(node.memory / 1024));
+                       (unsigned long long)(host_kib / 1024));
         goto cleanup;
     }
     if (o->nnetworks) {
         for (i = 0; i < o->nnetworks; i++) {
-            if (!check_network(ctx->conn, o->networks[i], err))
+            if (!j->d->network_check(ctx, o->networks[i], err))
                 goto cleanup;
         }
     } else {
         if (!virt_domedit_network_names(j->edit, &nets, &nnets, err))
             goto cleanup;
         for (i = 0; i < nnets; i++) {
-            if (!check_network(ctx->conn, nets[i], err)) {
-                snap_error_clear(err);
+            snap_error_clear(&e);
+            if (!j->d->network_check(ctx, nets[i], &e)) {
+                snap_debug("%s", e.msg);
                 snap_error_set(err, SNAP_E_STATE,
                                "the original's network '%s' is missing or "
                                "inactive: choose one with --network",
@@ -168,6 +125,24 @@ spawn_validate(sjob *j, snap_error *err)
             }
         }
     }
+    ok = true;
+
+ cleanup:
+    for (i = 0; i < nnets; i++)
+        free(nets[i]);
+    free(nets);
+    return ok;
+}
+
+/* Where each new image goes; none of them may exist yet. */
+static bool
+plan_disks(sjob *j, snap_error *err)
+{
+    ops_ctx *ctx = j->ctx;
+    const ops_spawn_opts *o = j->o;
+    struct stat st;
+    size_t i;
+
     /* Where the images go: next to the original's first file disk. */
     if (o->dir) {
         j->dir = strdup(o->dir);
@@ -179,28 +154,28 @@ spawn_validate(sjob *j, snap_error *err)
                 strcmp(m->source_type, "file") == 0) {
                 j->dir = snap_path_dir(m->source, err);
                 if (!j->dir)
-                    goto cleanup;
+                    return false;
             }
         }
         if (!j->dir) {
             snap_error_set(err, SNAP_E_INVALID,
                            "the original has no file disk to put the new "
                            "images next to: give --dir");
-            goto cleanup;
+            return false;
         }
     }
     if (!j->dir) {
         snap_error_set(err, SNAP_E_NOMEM, "out of memory");
-        goto cleanup;
+        return false;
     }
     if (stat(j->dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
         snap_error_set(err, SNAP_E_INVALID, "'%s' is not a directory", j->dir);
-        goto cleanup;
+        return false;
     }
     j->disks = calloc(j->set->nmembers + 1, sizeof(*j->disks));
     if (!j->disks) {
         snap_error_set(err, SNAP_E_NOMEM, "out of memory");
-        goto cleanup;
+        return false;
     }
     for (i = 0; i < j->set->nmembers; i++) {
         const coord_member *m = &j->set->members[i];
@@ -210,7 +185,7 @@ spawn_validate(sjob *j, snap_error *err)
         d->m = m;
         if (m->kind == COORD_MEMBER_CINDER) {
             if (!ops_snapshot_usable(ctx, m, err))
-                goto cleanup;
+                return false;
             continue;
         }
         /* A linked clone is a qcow2 overlay whatever the original was; a
@@ -222,22 +197,57 @@ spawn_validate(sjob *j, snap_error *err)
                              d->format) >= sizeof(name)) {
             snap_error_set(err, SNAP_E_INVALID, "domain name '%s' is too long",
                            o->name);
-            goto cleanup;
+            return false;
         }
         d->path = snap_path_join(j->dir, name, err);
         if (!d->path)
-            goto cleanup;
+            return false;
         if (snap_path_exists(d->path)) {
             snap_error_set(err, SNAP_E_STATE, "'%s' exists already", d->path);
-            goto cleanup;
+            return false;
         }
     }
+    return true;
+}
+
+/* Everything that can be known before anything is made. */
+static bool
+spawn_validate(sjob *j, snap_error *err)
+{
+    ops_ctx *ctx = j->ctx;
+    const ops_spawn_opts *o = j->o;
+    char *path = NULL, *xml = NULL, other[SNAP_UUID_LEN];
+    snap_error e = {0};
+    bool ok = false;
+
+    if (!name_valid(o->name))
+        return snap_error_set(err, SNAP_E_INVALID,
+                              "'%s' is not a usable domain name", o->name);
+    if (j->d->find(ctx, o->name, other, NULL, NULL))
+        return snap_error_set(err, SNAP_E_STATE,
+                              "a domain named '%s' exists already", o->name);
+    path = snap_path_join(j->set->dir, "domain.xml", err);
+    if (!path)
+        goto cleanup;
+    /* Why it cannot be read matters less than what it means: the cause
+     * goes to the debug log, the message says what to do. */
+    xml = snap_file_read(path, 16 << 20, NULL, &e);
+    if (!xml) {
+        snap_debug("cannot read '%s': %s", path, e.msg);
+        snap_error_set(err, SNAP_E_STATE,
+                       "set %s has no domain XML ('%s'): it was made before "
+                       "snapset kept one, so it cannot be spawned",
+                       j->set->uuid, path);
+        goto cleanup;
+    }
+    j->edit = virt_domedit_new(xml, err);
+    if (!j->edit || !coord_domxml_parse(xml, &j->info, NULL, err))
+        goto cleanup;
+    if (!validate_host(j, err) || !plan_disks(j, err))
+        goto cleanup;
     ok = true;
 
  cleanup:
-    for (i = 0; i < nnets; i++)
-        free(nets[i]);
-    free(nets);
     free(xml);
     free(path);
     return ok;
@@ -305,7 +315,6 @@ attach_volume(sjob *j, sdisk *d, snap_error *err)
     cinder_connection conn;
     virt_rbd_source src;
     char mountpoint[64];
-    virSecretPtr secret;
     bool ok = false;
 
     snprintf(mountpoint, sizeof(mountpoint), "/dev/%s", d->m->target);
@@ -313,16 +322,12 @@ attach_volume(sjob *j, sdisk *d, snap_error *err)
                               &conn, j->ctx->conf.copy_timeout_ms, err))
         return false;
     d->attached = true;
-    if (conn.auth_enabled) {
-        secret = virSecretLookupByUUIDString(j->ctx->conn, conn.secret_uuid);
-        if (!secret) {
-            snap_error_set(err, SNAP_E_STATE,
-                           "libvirt has no secret %s for Ceph user '%s' "
-                           "(the one Cinder's connection names)",
-                           conn.secret_uuid, conn.auth_username);
-            goto cleanup;
-        }
-        virSecretFree(secret);
+    if (conn.auth_enabled && !j->d->secret_exists(j->ctx, conn.secret_uuid)) {
+        snap_error_set(err, SNAP_E_STATE,
+                       "libvirt has no secret %s for Ceph user '%s' (the one "
+                       "Cinder's connection names)",
+                       conn.secret_uuid, conn.auth_username);
+        goto cleanup;
     }
     ops_os_rbd_source(&conn, &src);
     ok = virt_domedit_disk_rbd(j->edit, d->m->target, &src, d->volume, err);
@@ -336,20 +341,17 @@ static void
 spawn_rollback(sjob *j)
 {
     ops_ctx *ctx = j->ctx;
+    ops_domain_state state;
     snap_error e = {0};
     size_t i;
 
-    if (j->dom) {
-        if (virDomainIsActive(j->dom) == 1 && virDomainDestroy(j->dom) < 0)
-            snap_warn("cannot stop domain '%s': %s", j->o->name,
-                      virGetLastErrorMessage());
-        if (virDomainUndefineFlags(
-                j->dom, VIR_DOMAIN_UNDEFINE_MANAGED_SAVE |
-                            VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA |
-                            VIR_DOMAIN_UNDEFINE_CHECKPOINTS_METADATA |
-                            VIR_DOMAIN_UNDEFINE_NVRAM) < 0)
-            snap_warn("cannot undefine domain '%s': %s", j->o->name,
-                      virGetLastErrorMessage());
+    if (j->defined) {
+        if (j->d->state(ctx, j->uuid, &state, NULL) &&
+            state != OPS_DOMAIN_STATE_OFF && !j->d->destroy(ctx, j->uuid, &e))
+            snap_warn("cannot stop domain '%s': %s", j->o->name, e.msg);
+        snap_error_clear(&e);
+        if (!j->d->undefine(ctx, j->uuid, &e))
+            snap_warn("cannot undefine domain '%s': %s", j->o->name, e.msg);
     }
     for (i = j->ndisks; i-- > 0;) {
         sdisk *d = &j->disks[i];
@@ -374,7 +376,7 @@ ops_spawn(ops_ctx *ctx, const char *set_id, const ops_spawn_opts *o,
           char uuid[SNAP_UUID_LEN], snap_error *err)
 {
     sjob j;
-    snap_error e = {0};
+    snap_error e = {0}, e2 = {0};
     const char *step = NULL;
     int lock = -1;
     char *xml = NULL, name[256];
@@ -383,6 +385,7 @@ ops_spawn(ops_ctx *ctx, const char *set_id, const ops_spawn_opts *o,
 
     memset(&j, 0, sizeof(j));
     j.ctx = ctx;
+    j.d = ops_domain(ctx);
     j.o = o;
     if (!o->name)
         return snap_error_set(err, SNAP_E_INVALID, "spawn needs a name");
@@ -428,17 +431,18 @@ ops_spawn(ops_ctx *ctx, const char *set_id, const ops_spawn_opts *o,
     if (!xml)
         goto fail;
     snap_debug("spawn XML: %s", xml);
-    j.dom = virDomainDefineXML(ctx->conn, xml);
-    if (!j.dom) {
-        virt_error(&e, SNAP_E_VIRT, "libvirt refused the definition");
+    if (!j.d->define(ctx, xml, NULL, &e2)) {
+        snap_error_set(&e, e2.code, "libvirt refused the definition: %s",
+                       e2.msg);
         goto fail;
     }
+    j.defined = true;
     if (!ops_fault("spawn-defined", &e))
         goto fail;
     if (o->start) {
         step = "start the domain";
-        if (virDomainCreate(j.dom) < 0) {
-            virt_error(&e, SNAP_E_VIRT, "cannot start it");
+        if (!j.d->start(ctx, j.uuid, &e2)) {
+            snap_error_set(&e, e2.code, "cannot start it: %s", e2.msg);
             goto fail;
         }
     }
@@ -463,8 +467,6 @@ ops_spawn(ops_ctx *ctx, const char *set_id, const ops_spawn_opts *o,
     free(j.disks);
     free(j.dir);
     free(j.console);
-    if (j.dom)
-        virDomainFree(j.dom);
     coord_domain_info_release(&j.info);
     virt_domedit_free(j.edit);
     coord_set_free(j.set);
@@ -654,26 +656,24 @@ cinder_in_use(ops_ctx *ctx, const coord_set *set, char **what, snap_error *err)
     for (i = 0; i < n && !found; i++) {
         for (k = 0; k < set->nmembers && !found; k++) {
             const coord_member *m = &set->members[k];
-            char buf[300];
-            virDomainPtr dom = NULL;
+            char buf[300], uuid[SNAP_UUID_LEN], *dom = NULL;
 
             if (m->kind != COORD_MEMBER_CINDER || !m->location ||
                 m->state == COORD_MEMBER_DELETED || !vols[i]->snapshot_id ||
                 strcmp(vols[i]->snapshot_id, m->location) != 0)
                 continue;
             found = true;
-            if (vols[i]->nattachments && vols[i]->attachments[0].server_id &&
-                ops_connect(ctx, NULL))
-                dom = virDomainLookupByUUIDString(
-                    ctx->conn, vols[i]->attachments[0].server_id);
+            /* Its name when the attachment is a domain here. */
+            if (vols[i]->nattachments && vols[i]->attachments[0].server_id)
+                (void)ops_domain(ctx)->find(ctx,
+                                            vols[i]->attachments[0].server_id,
+                                            uuid, &dom, NULL);
             snprintf(buf, sizeof(buf),
                      "%s%s%s%s (volume %s, made from the "
                      "snapshot of disk '%s')",
-                     dom ? "domain '" : "", dom ? virDomainGetName(dom) : "",
-                     dom ? "'" : "", dom ? "" : "Cinder", vols[i]->id,
-                     m->target);
-            if (dom)
-                virDomainFree(dom);
+                     dom ? "domain '" : "", dom ? dom : "", dom ? "'" : "",
+                     dom ? "" : "Cinder", vols[i]->id, m->target);
+            free(dom);
             *what = strdup(buf);
             if (!*what)
                 found = snap_error_set(err, SNAP_E_NOMEM, "out of memory");
@@ -683,14 +683,46 @@ cinder_in_use(ops_ctx *ctx, const coord_set *set, char **what, snap_error *err)
     return found;
 }
 
+/* Whether domain @uuid has a file disk whose chain goes under @dir: in
+ * its definition, or among its running disks (hot-plugged ones); the
+ * disk's target in @target (size 64), "" when none. */
+static bool
+domain_depends(ops_ctx *ctx, const char *uuid, const char *dir,
+               const char *rdir, char *target, snap_error *err)
+{
+    const ops_domain_ops *d = ops_domain(ctx);
+    ops_domain_state state;
+    char *xml;
+    int pass;
+    bool ok;
+
+    target[0] = '\0';
+    for (pass = 0; pass < 2 && !target[0]; pass++) {
+        if (pass == 1 &&
+            !(d->state(ctx, uuid, &state, NULL) &&
+              state != OPS_DOMAIN_STATE_OFF))
+            break;
+        xml = d->xml(ctx, uuid, pass ? 0 : OPS_DOMAIN_XML_INACTIVE, NULL);
+        if (!xml)
+            continue; /* undefined meanwhile */
+        ok = xml_depends(xml, dir, rdir, target, err);
+        free(xml);
+        if (!ok)
+            return false;
+    }
+    return true;
+}
+
 static bool
 in_use(ops_ctx *ctx, const coord_set *set, char **what, snap_error *err)
 {
-    virDomainPtr *doms = NULL;
+    const ops_domain_ops *d = ops_domain(ctx);
+    char **uuids = NULL, *name = NULL, uuid[SNAP_UUID_LEN];
     char rdir[PATH_MAX], target[64];
+    const char *nm;
+    snap_error e = {0};
     bool have_rdir, found = false, cinder = false;
-    int n = 0, i;
-    size_t k;
+    size_t n = 0, i, k;
 
     for (k = 0; k < set->nmembers; k++) {
         if (set->members[k].kind == COORD_MEMBER_CINDER &&
@@ -698,50 +730,36 @@ in_use(ops_ctx *ctx, const coord_set *set, char **what, snap_error *err)
             cinder = true;
     }
     if (set->dir) {
-        if (!ops_connect(ctx, err))
-            return false;
         have_rdir = realpath(set->dir, rdir) != NULL;
-        n = virConnectListAllDomains(ctx->conn, &doms, 0);
-        if (n < 0)
-            return virt_error(err, SNAP_E_VIRT, "cannot list the domains");
+        if (!d->list(ctx, &uuids, &n, &e))
+            return snap_error_set(err, e.code, "cannot list the domains: %s",
+                                  e.msg);
         for (i = 0; i < n && !found; i++) {
-            char *xml;
-            int pass;
-
-            /* The definition, and the running disks (hot-plugged ones). */
-            for (pass = 0; pass < 2 && !found; pass++) {
-                if (pass == 1 && virDomainIsActive(doms[i]) != 1)
-                    break;
-                xml = virDomainGetXMLDesc(doms[i],
-                                          pass ? 0 : VIR_DOMAIN_XML_INACTIVE);
-                if (!xml)
-                    continue; /* undefined meanwhile */
-                if (!xml_depends(xml, set->dir, have_rdir ? rdir : NULL, target,
-                                 err)) {
-                    free(xml);
-                    goto cleanup;
-                }
-                free(xml);
-                if (!target[0])
-                    continue;
-                found = true;
-                *what = malloc(strlen(virDomainGetName(doms[i])) + 128);
-                if (!*what) {
-                    snap_error_set(err, SNAP_E_NOMEM, "out of memory");
-                    goto cleanup;
-                }
-                sprintf(*what, "domain '%s' (disk '%s' is a linked clone)",
-                        virDomainGetName(doms[i]), target);
+            if (!domain_depends(ctx, uuids[i], set->dir,
+                                have_rdir ? rdir : NULL, target, err))
+                goto cleanup;
+            if (!target[0])
+                continue;
+            found = true;
+            /* Undefined meanwhile: named by its UUID. */
+            nm = d->find(ctx, uuids[i], uuid, &name, NULL) ? name : uuids[i];
+            *what = malloc(strlen(nm) + 128);
+            if (!*what) {
+                snap_error_set(err, SNAP_E_NOMEM, "out of memory");
+                goto cleanup;
             }
+            sprintf(*what, "domain '%s' (disk '%s' is a linked clone)", nm,
+                    target);
         }
     }
     if (!found && cinder && ctx->conf.openstack.enabled)
         found = cinder_in_use(ctx, set, what, err);
 
  cleanup:
+    free(name);
     for (i = 0; i < n; i++)
-        virDomainFree(doms[i]);
-    free(doms);
+        free(uuids[i]);
+    free(uuids);
     return found;
 }
 
@@ -779,66 +797,37 @@ ops_set_in_use(ops_ctx *ctx, const coord_set *set, char **domain,
 
 /* ---- flatten ------------------------------------------------------------- */
 
-static bool
-pull_live(virDomainPtr dom, const char *target, int64_t timeout_ms,
-          snap_error *err)
-{
-    virDomainBlockJobInfo info;
-    int64_t deadline = snap_now_ms() + timeout_ms;
-    int rc;
-
-    if (virDomainBlockPull(dom, target, 0, 0) < 0)
-        return virt_error(err, SNAP_E_VIRT, "cannot start the block pull");
-    for (;;) {
-        rc = virDomainGetBlockJobInfo(dom, target, &info, 0);
-        if (rc < 0)
-            return virt_error(err, SNAP_E_VIRT,
-                              "cannot read the block pull's progress");
-        if (rc == 0)
-            return true; /* the job is gone: done */
-        if (snap_ms_left(deadline) == 0) {
-            (void)virDomainBlockJobAbort(dom, target, 0); /* bounded */
-            return snap_error_set(err, SNAP_E_TIMEOUT,
-                                  "block pull of disk '%s' did not finish "
-                                  "within %lld ms",
-                                  target, (long long)timeout_ms);
-        }
-        snap_sleep_ms(50);
-    }
-}
-
 bool
 ops_flatten(ops_ctx *ctx, const char *domain, int *nflattened, snap_error *err)
 {
-    virDomainPtr dom = NULL;
+    const ops_domain_ops *d = ops_domain(ctx);
+    ops_domain_state state;
     coord_domain_info info = {0};
     coord_set *disks = NULL;
     char *xml = NULL, *sets = NULL, *md = NULL, rdir[PATH_MAX];
-    char *set_uuid = NULL;
+    char *set_uuid = NULL, uuid[SNAP_UUID_LEN];
     virt_domedit *edit = NULL;
+    snap_error e = {0};
     bool active, linked, have_rdir, ok = false;
     size_t i;
-    int flags;
 
     *nflattened = 0;
     if (!ops_catalog(ctx, err) || !ops_connect(ctx, err))
         return false;
-    dom = virt_domain_lookup(ctx->conn, domain, err);
-    if (!dom)
+    if (!d->find(ctx, domain, uuid, NULL, err))
         return false;
     sets = snap_path_join(coord_catalog_dir(ctx->catalog), "sets", err);
     if (!sets)
         goto cleanup;
     have_rdir = realpath(sets, rdir) != NULL;
-    active = virDomainIsActive(dom) == 1;
-    xml = virDomainGetXMLDesc(dom, active ? 0 : VIR_DOMAIN_XML_INACTIVE);
-    disks = coord_set_new(err);
-    if (!xml || !disks) {
-        if (!xml)
-            virt_error(err, SNAP_E_VIRT, "cannot read the domain XML");
+    active = d->state(ctx, uuid, &state, NULL) && state != OPS_DOMAIN_STATE_OFF;
+    xml = d->xml(ctx, uuid, active ? 0 : OPS_DOMAIN_XML_INACTIVE, &e);
+    if (!xml) {
+        snap_error_set(err, e.code, "cannot read the domain XML: %s", e.msg);
         goto cleanup;
     }
-    if (!coord_domxml_parse(xml, &info, disks, err))
+    disks = coord_set_new(err);
+    if (!disks || !coord_domxml_parse(xml, &info, disks, err))
         goto cleanup;
     for (i = 0; i < disks->nmembers; i++) {
         const coord_member *m = &disks->members[i];
@@ -852,7 +841,8 @@ ops_flatten(ops_ctx *ctx, const char *domain, int *nflattened, snap_error *err)
         snap_info("flattening disk '%s' of '%s' (%s)", m->target, domain,
                   active ? "block pull" : "qemu-img rebase");
         if (active) {
-            if (!pull_live(dom, m->target, ctx->conf.copy_timeout_ms, err))
+            if (!d->block_pull(ctx, uuid, m->target, ctx->conf.copy_timeout_ms,
+                               err))
                 goto cleanup;
         } else {
             /* Safe mode: the data of the whole chain is copied in. */
@@ -875,12 +865,11 @@ ops_flatten(ops_ctx *ctx, const char *domain, int *nflattened, snap_error *err)
             goto cleanup;
         }
         snprintf(md, len, "<spawn set='%s' linked='no'/>", set_uuid);
-        flags =
-            VIR_DOMAIN_AFFECT_CONFIG | (active ? VIR_DOMAIN_AFFECT_LIVE : 0);
-        if (virDomainSetMetadata(dom, VIR_DOMAIN_METADATA_ELEMENT, md,
-                                 "snapset", VIRT_DOMEDIT_NS, flags) < 0)
+        snap_error_clear(&e);
+        if (!d->metadata_set(ctx, uuid, md, "snapset", VIRT_DOMEDIT_NS, active,
+                             &e))
             snap_warn("cannot update the spawn metadata of '%s': %s", domain,
-                      virGetLastErrorMessage());
+                      e.msg);
     }
     ok = true;
 
@@ -892,6 +881,5 @@ ops_flatten(ops_ctx *ctx, const char *domain, int *nflattened, snap_error *err)
     coord_set_free(disks);
     free(xml);
     free(sets);
-    virDomainFree(dom);
     return ok;
 }

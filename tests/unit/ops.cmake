@@ -1,6 +1,15 @@
-# tests/unit/ops.cmake -- unit tests of coordinator/ops/ (included from
-# tests/CMakeLists.txt): the operations against fake tables and a scripted
-# Cinder, never a VM or a network.
+# tests/unit/ops.cmake -- unit tests of coordinator/ops/ (snap_ops): the
+# operations against the fakes of tests/fakes/ and a scripted Cinder, never
+# a VM or a network. Included from tests/CMakeLists.txt for the module "ops".
 
 # openstack
 snap_add_test(test_ops_openstack snap_ops snap_fake_http)
+
+# restore, spawn
+# The domains through a scripted ops_domain_ops; images are real files
+# written by qemu-img.
+add_library(snap_fake_domain STATIC ${PROJECT_SOURCE_DIR}/tests/fakes/fake_domain.c)
+target_include_directories(snap_fake_domain PUBLIC ${PROJECT_SOURCE_DIR}/tests)
+target_link_libraries(snap_fake_domain PUBLIC snap_ops PRIVATE snap_build_flags)
+snap_add_test(test_ops_restore snap_fake_domain snap_ops)
+snap_add_test(test_ops_spawn snap_fake_domain snap_ops)

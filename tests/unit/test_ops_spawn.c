@@ -1,0 +1,326 @@
+/* tests/unit/test_ops_spawn.c -- spawn's failure paths over a fake domain
+ * (tests/fakes/fake_domain.c) and real files: a name in use or a set that
+ * cannot be spawned is refused before anything is made; a spawn that
+ * fails later removes what it made (the clone's overlays, its definition);
+ * the first error is the one reported. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/snap_fs.h"
+#include "coordinator/ops/spawn.h"
+#include "fakes/fake_domain.h"
+
+#define DOM_UUID "6f1c2a4e-0d55-4c1b-9a65-3f0e7c9b2d11"
+
+typedef struct fixture {
+    char root[64];
+    char img[80]; /* the original's image directory */
+    char *xml;    /* the original's definition, also the set's */
+    char set[SNAP_UUID_LEN];
+    char set_dir[256];
+    ops_ctx ctx;
+} fixture;
+
+/* Names in directory @dir, except . and .., as "a b c". */
+static void
+list_dir(const char *dir, char *out, size_t size)
+{
+    DIR *d = opendir(dir);
+    struct dirent *e;
+
+    assert_non_null(d);
+    out[0] = '\0';
+    while ((e = readdir(d))) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+            continue;
+        if (out[0])
+            strncat(out, " ", size - strlen(out) - 1);
+        strncat(out, e->d_name, size - strlen(out) - 1);
+    }
+    closedir(d);
+}
+
+static void
+make_xml(fixture *fx, const char *iface)
+{
+    size_t n = strlen(fx->img) + strlen(iface) + 1024;
+
+    free(fx->xml);
+    fx->xml = malloc(n);
+    assert_non_null(fx->xml);
+    snprintf(fx->xml, n,
+             "<domain type='kvm'><name>web</name><uuid>" DOM_UUID "</uuid>"
+             "<memory unit='KiB'>65536</memory><vcpu>1</vcpu>"
+             "<os><type arch='x86_64'>hvm</type></os><devices>"
+             "<disk type='file' device='disk'><driver name='qemu' "
+             "type='qcow2'/><source file='%s/vda.qcow2'/><target dev='vda' "
+             "bus='virtio'/></disk>%s</devices></domain>",
+             fx->img, iface);
+}
+
+/* The set's domain.xml, as create keeps it. */
+static void
+write_set_xml(fixture *fx)
+{
+    char path[300];
+
+    snprintf(path, sizeof(path), "%s/domain.xml", fx->set_dir);
+    assert_true(
+        snap_file_write_atomic(path, fx->xml, strlen(fx->xml), 0600, NULL));
+}
+
+static int
+setup(void **state)
+{
+    fixture *fx = calloc(1, sizeof(*fx));
+    char cat[80], copy[160], cmd[512];
+    coord_set *set;
+    coord_member *m;
+    char *dir;
+
+    assert_non_null(fx);
+    snprintf(fx->root, sizeof(fx->root), "/tmp/test_ops_spawn.XXXXXX");
+    assert_non_null(mkdtemp(fx->root));
+    snprintf(cat, sizeof(cat), "%s/cat", fx->root);
+    snprintf(fx->img, sizeof(fx->img), "%s/img", fx->root);
+    assert_true(snap_dir_make(cat, 0700, NULL));
+    assert_true(snap_dir_make(fx->img, 0755, NULL));
+    snprintf(copy, sizeof(copy), "%s/copy-vda.qcow2", fx->root);
+    snprintf(cmd, sizeof(cmd), "qemu-img create -q -f qcow2 %s 1M", copy);
+    assert_int_equal(system(cmd), 0);
+    make_xml(fx, "");
+
+    assert_true(coord_conf_init(&fx->ctx.conf, NULL));
+    assert_true(coord_str_set(&fx->ctx.conf.catalog_dir, cat, NULL));
+    assert_true(
+        coord_str_set(&fx->ctx.conf.libvirt_uri, "test:///default", NULL));
+    fx->ctx.conf.copy_timeout_ms = 30000;
+    fx->ctx.domain = &fake_domain_ops;
+    assert_true(ops_catalog(&fx->ctx, NULL));
+
+    set = coord_set_new(NULL);
+    assert_non_null(set);
+    set->state = COORD_SET_AVAILABLE;
+    assert_true(coord_str_set(&set->domain_name, "web", NULL));
+    memcpy(set->domain_uuid, DOM_UUID, SNAP_UUID_LEN);
+    dir = coord_catalog_set_dir(fx->ctx.catalog, set->uuid, NULL);
+    assert_non_null(dir);
+    set->dir = dir;
+    snprintf(fx->set_dir, sizeof(fx->set_dir), "%s", dir);
+    snprintf(cmd, sizeof(cmd), "mkdir -p '%s'", dir);
+    assert_int_equal(system(cmd), 0);
+    m = coord_set_add_member(set, NULL);
+    assert_non_null(m);
+    m->kind = COORD_MEMBER_LOCAL;
+    m->state = COORD_MEMBER_AVAILABLE;
+    assert_true(coord_str_set(&m->target, "vda", NULL));
+    assert_true(coord_str_set(&m->source_type, "file", NULL));
+    snprintf(cmd, sizeof(cmd), "%s/vda.qcow2", fx->img);
+    assert_true(coord_str_set(&m->source, cmd, NULL));
+    assert_true(coord_str_set(&m->format, "qcow2", NULL));
+    assert_true(coord_str_set(&m->location, copy, NULL));
+    assert_true(coord_str_set(&m->copy_format, "qcow2", NULL));
+    assert_true(coord_catalog_save(fx->ctx.catalog, set, NULL));
+    memcpy(fx->set, set->uuid, SNAP_UUID_LEN);
+    coord_set_free(set);
+    write_set_xml(fx);
+
+    fake_domain_reset();
+    fake_domain_add(DOM_UUID, "web", fx->xml, OPS_DOMAIN_STATE_RUNNING);
+    *state = fx;
+    return 0;
+}
+
+static int
+teardown(void **state)
+{
+    fixture *fx = *state;
+    char cmd[128];
+
+    fake_domain_reset();
+    ops_ctx_release(&fx->ctx);
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", fx->root);
+    assert_int_equal(system(cmd), 0);
+    free(fx->xml);
+    free(fx);
+    return 0;
+}
+
+/* Nothing of the clone is left: no file beside the original's images, no
+ * domain of that name; the original untouched. */
+static void
+assert_nothing_made(fixture *fx)
+{
+    char names[512];
+
+    list_dir(fx->img, names, sizeof(names));
+    assert_string_equal(names, "");
+    assert_false(fake_domain_exists("clone"));
+    assert_string_equal(fake_domain_xml(DOM_UUID), fx->xml);
+}
+
+static void
+spawn_makes_an_overlay_and_starts_the_clone(void **state)
+{
+    fixture *fx = *state;
+    ops_spawn_opts o;
+    snap_error err = {0};
+    char uuid[SNAP_UUID_LEN], names[512];
+
+    ops_spawn_opts_init(&o);
+    o.name = "clone";
+    assert_true(ops_spawn(&fx->ctx, fx->set, &o, uuid, &err));
+    assert_false(snap_error_isset(&err));
+    assert_true(fake_domain_exists("clone"));
+    assert_true(fake_domain_exists(uuid));
+    assert_int_equal(fake_domain_state("clone"), OPS_DOMAIN_STATE_RUNNING);
+    list_dir(fx->img, names, sizeof(names));
+    assert_string_equal(names, "clone-vda.qcow2");
+}
+
+static void
+spawn_whose_define_fails_removes_the_overlays(void **state)
+{
+    fixture *fx = *state;
+    ops_spawn_opts o;
+    snap_error err = {0};
+    char uuid[SNAP_UUID_LEN];
+
+    ops_spawn_opts_init(&o);
+    o.name = "clone";
+    fake_domain_fail("define", 1);
+    assert_false(ops_spawn(&fx->ctx, fx->set, &o, uuid, &err));
+    assert_string_equal(err.msg,
+                        "spawn of 'clone' failed at step 'define the domain' "
+                        "(everything it made was removed): libvirt refused "
+                        "the definition: fake: define refused");
+    assert_int_equal(err.code, SNAP_E_VIRT);
+    assert_int_equal(fake_domain_calls("undefine"), 0); /* never defined */
+    assert_nothing_made(fx);
+}
+
+static void
+spawn_whose_start_fails_removes_the_domain_and_overlays(void **state)
+{
+    fixture *fx = *state;
+    ops_spawn_opts o;
+    snap_error err = {0};
+    char uuid[SNAP_UUID_LEN];
+
+    ops_spawn_opts_init(&o);
+    o.name = "clone";
+    fake_domain_fail("start", 1);
+    assert_false(ops_spawn(&fx->ctx, fx->set, &o, uuid, &err));
+    assert_string_equal(err.msg,
+                        "spawn of 'clone' failed at step 'start the domain' "
+                        "(everything it made was removed): cannot start it: "
+                        "fake: start refused");
+    assert_int_equal(fake_domain_calls("undefine"), 1);
+    assert_nothing_made(fx);
+}
+
+static void
+spawn_with_a_name_in_use_is_refused_before_anything_is_made(void **state)
+{
+    fixture *fx = *state;
+    ops_spawn_opts o;
+    snap_error err = {0};
+
+    ops_spawn_opts_init(&o);
+    o.name = "web";
+    assert_false(ops_spawn(&fx->ctx, fx->set, &o, NULL, &err));
+    assert_string_equal(err.msg, "cannot spawn 'web': a domain named 'web' "
+                                 "exists already");
+    assert_int_equal(err.code, SNAP_E_STATE);
+    assert_int_equal(fake_domain_calls("define"), 0);
+    assert_int_equal(fake_domain_calls("host_size"), 0);
+    assert_nothing_made(fx);
+}
+
+/* Issue 13: validation cleared the error it was given to set its own. The
+ * message says what to do; the first error recorded stays first. */
+static void
+spawn_of_a_set_without_domain_xml_says_so_and_keeps_the_first_error(
+    void **state)
+{
+    fixture *fx = *state;
+    ops_spawn_opts o;
+    snap_error err = {0};
+    char path[300], want[512];
+
+    snprintf(path, sizeof(path), "%s/domain.xml", fx->set_dir);
+    assert_int_equal(unlink(path), 0);
+    ops_spawn_opts_init(&o);
+    o.name = "clone";
+    assert_false(ops_spawn(&fx->ctx, fx->set, &o, NULL, &err));
+    snprintf(want, sizeof(want),
+             "cannot spawn 'clone': set %s has no domain XML ('%s'): it was "
+             "made before snapset kept one, so it cannot be spawned",
+             fx->set, path);
+    assert_string_equal(err.msg, want);
+    assert_int_equal(err.code, SNAP_E_STATE);
+    assert_nothing_made(fx);
+
+    /* An error the caller already holds is never replaced. */
+    snap_error_clear(&err);
+    snap_error_set(&err, SNAP_E_BUSY, "the first error");
+    assert_false(ops_spawn(&fx->ctx, fx->set, &o, NULL, &err));
+    assert_string_equal(err.msg, "the first error");
+    assert_int_equal(err.code, SNAP_E_BUSY);
+}
+
+static void
+spawn_whose_network_is_missing_names_it_and_makes_nothing(void **state)
+{
+    fixture *fx = *state;
+    ops_spawn_opts o;
+    snap_error err = {0};
+
+    make_xml(fx, "<interface type='network'><source network='lan0'/>"
+                 "<model type='virtio'/></interface>");
+    write_set_xml(fx);
+    ops_spawn_opts_init(&o);
+    o.name = "clone";
+    fake_domain_fail("network_check", 1);
+    assert_false(ops_spawn(&fx->ctx, fx->set, &o, NULL, &err));
+    assert_string_equal(err.msg,
+                        "cannot spawn 'clone': the original's network 'lan0' "
+                        "is missing or inactive: choose one with --network");
+    assert_int_equal(err.code, SNAP_E_STATE);
+    list_dir(fx->img, err.msg, sizeof(err.msg));
+    assert_string_equal(err.msg, "");
+    assert_false(fake_domain_exists("clone"));
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(
+            spawn_makes_an_overlay_and_starts_the_clone, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            spawn_whose_define_fails_removes_the_overlays, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            spawn_whose_start_fails_removes_the_domain_and_overlays, setup,
+            teardown),
+        cmocka_unit_test_setup_teardown(
+            spawn_with_a_name_in_use_is_refused_before_anything_is_made, setup,
+            teardown),
+        cmocka_unit_test_setup_teardown(
+            spawn_of_a_set_without_domain_xml_says_so_and_keeps_the_first_error,
+            setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            spawn_whose_network_is_missing_names_it_and_makes_nothing, setup,
+            teardown),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
