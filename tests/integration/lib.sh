@@ -15,8 +15,34 @@ passed=0
 failed=0
 current=""
 
+# ---- cleanup: one list, one trap --------------------------------------------
+# at_exit CMD...: CMD (a command line, run with eval in this shell, so it
+# sees the suite's variables and may wait for its children) runs when the
+# suite ends: at its end, at an exit, on SIGINT or SIGTERM. The last one
+# registered runs first, like undo steps; one that fails is named on stdout
+# and the others still run. Suites register here and never set a trap of
+# their own: a second `trap ... EXIT` silently drops the first one's cleanup.
+at_exit_n=0
+at_exit() {
+    at_exit_n=$((at_exit_n + 1))
+    eval "at_exit_$at_exit_n=\$*"
+}
+run_at_exit() {
+    at_exit_rc=$?
+    while [ "$at_exit_n" -gt 0 ]; do
+        eval "at_exit_cmd=\$at_exit_$at_exit_n"
+        unset "at_exit_$at_exit_n"
+        at_exit_n=$((at_exit_n - 1))
+        eval "$at_exit_cmd" || echo "cleanup: '$at_exit_cmd' failed (status $?)"
+    done
+    exit "$at_exit_rc"
+}
+trap run_at_exit EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
 cleanup_tmp() { rm -rf "$SNAP_ITMP"; }
-trap cleanup_tmp EXIT
+at_exit cleanup_tmp
 
 # snapset with the test catalog; extra options before the command go first.
 ss() { "$SNAPSET" --catalog-dir "$SNAP_CATALOG" "$@"; }
