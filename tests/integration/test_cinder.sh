@@ -35,7 +35,8 @@ OWNER_NS=urn:snapset:owner
 drop_owner() {
     virsh -q -c qemu:///system metadata "$DOM" --uri "$OWNER_NS" --remove >/dev/null 2>&1 || :
 }
-trap 'detach_all; drop_owner; cleanup_tmp' EXIT
+at_exit drop_owner
+at_exit detach_all
 
 begin "attach two volumes like Nova"
 for i in 1 2; do

@@ -72,9 +72,8 @@ cleanup() {
         "$G/gexec" "$DOM" "volrelease $(echo "$v" | cut -c1-20)" >/dev/null 2>&1 || :
         "$C/detach-volume" "$DOM" "$v" --delete >/dev/null 2>&1 || echo "cannot detach $v"
     done
-    cleanup_tmp
 }
-trap cleanup EXIT
+at_exit cleanup
 # Waits (60 s at most) until file $1 has a line matching $2; polls every
 # 20 ms, so that a signal lands while the step it waited for runs (the
 # smallest window below, writing the 130 MiB disk, is a few hundred ms).

@@ -66,9 +66,8 @@ cleanup() {
         "$G/gexec" "$DOM" "umount /vol/$(echo "$vol" | cut -c1-20)" >/dev/null 2>&1 || :
         "$C/detach-volume" "$DOM" "$vol" --delete >/dev/null 2>&1 || echo "cannot detach $vol"
     fi
-    cleanup_tmp
 }
-trap cleanup EXIT
+at_exit cleanup
 
 if [ -r "$OS_STATE/openrc-demo" ]; then
     vol=$("$C/attach-volume" "$DOM" 1 snapset-faults 2>/dev/null | tail -n1)

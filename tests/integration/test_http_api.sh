@@ -39,10 +39,8 @@ stop_all() {
     # the owner given to the guest for the Keystone part
     virsh -q -c qemu:///system metadata "$DOM" --uri urn:snapset:owner --remove \
         >/dev/null 2>&1 || :
-    cleanup_tmp
 }
-trap stop_all EXIT
-trap 'exit 143' TERM INT
+at_exit stop_all
 
 rand() { head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n'; }
 ADMIN=it-admin-$(rand)

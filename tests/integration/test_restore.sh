@@ -35,7 +35,8 @@ blk_down() {
     losetup -d "$blk" 2>/dev/null
     rm -f "$blk_file"
 }
-trap 'blk_down; r_cleanup' EXIT
+at_exit r_cleanup
+at_exit blk_down
 # Guest and data disks: root, data1 (qcow2), data2 (raw), the volume, and
 # the block device.
 disks() { echo "/ /vol/data1 /vol/data2 $(vol_dir)${blk:+ /vol/blk1}"; }

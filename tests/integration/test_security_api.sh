@@ -37,10 +37,8 @@ stop_all() {
     fi
     virsh -q -c qemu:///system metadata "$DOM" --uri "$OWNER_NS" --remove \
         >/dev/null 2>&1 || :
-    cleanup_tmp
 }
-trap stop_all EXIT
-trap 'exit 143' TERM INT
+at_exit stop_all
 
 rand() { head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n'; }
 

@@ -52,9 +52,8 @@ cleanup() {
     fi
     [ -z "$foreign" ] || openstack volume delete --purge "$foreign" >/dev/null 2>&1 || echo "cannot delete $foreign"
     "$G/gexec" "$DOM" 'd=$(printf "/mnt/\033[2Jnope"); umount /mnt 2>/dev/null; umount "$d" 2>/dev/null; rmdir "$d" 2>/dev/null' >/dev/null 2>&1 || :
-    cleanup_tmp
 }
-trap cleanup EXIT
+at_exit cleanup
 
 # snap_status ID: the snapshot's status, "gone" when it does not exist.
 snap_status() {

@@ -39,9 +39,8 @@ cleanup() {
         "$G/gexec" "$DOM" "volrelease $(echo "$vol" | cut -c1-20)" >/dev/null 2>&1 || :
         "$C/detach-volume" "$DOM" "$vol" --delete >/dev/null 2>&1 || echo "cannot detach $vol"
     fi
-    cleanup_tmp
 }
-trap cleanup EXIT
+at_exit cleanup
 released() { [ "$(domstate)" = running ] && [ "$(agent_status)" = thawed ]; }
 
 vol=$("$C/attach-volume" "$DOM" 1 snapset-svc-faults 2>/dev/null | tail -n1)

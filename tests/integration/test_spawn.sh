@@ -33,9 +33,10 @@ r_doms="$N1 $N2 ${DOM}-bad"
 net_down() {
     vsh net-destroy "$NET" >/dev/null 2>&1
     vsh net-undefine "$NET" >/dev/null 2>&1
-    ip link del "$BR" >/dev/null 2>&1
+    ip link del "$BR" >/dev/null 2>&1 || :
 }
-trap 'r_cleanup; net_down' EXIT
+at_exit net_down
+at_exit r_cleanup
 
 begin "guest, volume, network"
 if ! r_guest_up; then bad "tests/guest/setup for $DOM"; summary; exit 1; fi
