@@ -46,6 +46,33 @@ at_exit cleanup_tmp
 
 # snapset with the test catalog; extra options before the command go first.
 ss() { "$SNAPSET" --catalog-dir "$SNAP_CATALOG" "$@"; }
+# ... and with the suite's configuration file, $conf.
+sso() { ss -c "$conf" "$@"; }
+
+# ---- the test cloud (tests/cloud/setup) -------------------------------------
+OS_STATE=${OS_STATE:-/var/lib/snapset-cloud}
+CEPH_CONF=$OS_STATE/ceph/ceph.conf
+C=$repo/tests/cloud
+# need_cloud: the demo project's credentials (openrc-demo) in the
+# environment; without a test cloud the suite ends here, one check failed.
+need_cloud() {
+    if [ ! -r "$OS_STATE/openrc-demo" ]; then
+        begin "cloud"; bad "no test cloud: run tests/cloud/setup"; summary; exit 1
+    fi
+    . "$OS_STATE/openrc-demo"
+}
+# cloud_conf FILE [SETTING...]: writes a snapset.conf with OpenStack enabled
+# to FILE, each SETTING ("delete_timeout_ms = 30000") in its openstack group;
+# a suite appends other groups (http, policies) to FILE itself.
+cloud_conf() {
+    _f=$1
+    shift
+    {
+        printf 'openstack = { enabled = true;'
+        for _s in "$@"; do printf ' %s;' "$_s"; done
+        printf ' };\n'
+    } >"$_f"
+}
 
 begin() { current=$1; echo "--- $current"; }
 ok() { passed=$((passed + 1)); echo "ok   $current: $*"; }
