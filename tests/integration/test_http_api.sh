@@ -13,8 +13,6 @@
 set -u
 . "$(dirname "$0")/lib.sh"
 
-OS_STATE=${OS_STATE:-/var/lib/snapset-cloud}
-C=$repo/tests/cloud
 osconf=$SNAP_ITMP/snapset-os.conf
 SPID=""
 PORT=""
@@ -342,10 +340,8 @@ else
         --set "<owner project=\"$("$C/os" project-id)\"/>" >/dev/null
     # exports read the RBD snapshots with the test cloud's own Ceph keys
     export SNAPSET_CEPH_CONF="$OS_STATE/ceph/ceph.conf" SNAPSET_CEPH_USER=admin
-    cat >"$osconf" <<CONF
-openstack = { enabled = true; delete_timeout_ms = 60000; };
-http = { port = 0; workers = 2; };
-CONF
+    cloud_conf "$osconf" "delete_timeout_ms = 60000"
+    echo 'http = { port = 0; workers = 2; };' >>"$osconf"
     v=$("$C/attach-volume" "$DOM" 1 "snapset-api-it" 2>"$SNAP_ITMP/attach.err" | tail -n1)
     if [ -z "$v" ]; then
         cat "$SNAP_ITMP/attach.err"
