@@ -15,16 +15,9 @@ set -u
 . "$(dirname "$0")/restore_lib.sh"
 . "$(dirname "$0")/lib.sh"
 
-C=$repo/tests/cloud
-if [ ! -r "$OS_STATE/openrc-demo" ]; then
-    begin "cloud"; bad "no test cloud: run tests/cloud/setup"; summary; exit 1
-fi
-. "$OS_STATE/openrc-demo"
+need_cloud
 conf=$SNAP_ITMP/snapset.conf
-cat >"$conf" <<CONF
-openstack = { enabled = true; delete_timeout_ms = 30000; };
-CONF
-sso() { ss -c "$conf" "$@"; }
+cloud_conf "$conf" "delete_timeout_ms = 30000"
 NET=snapset-it-spawn
 BR=snapsetitbr0
 N1=${DOM}-clone1
