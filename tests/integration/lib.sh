@@ -15,11 +15,64 @@ passed=0
 failed=0
 current=""
 
+# ---- cleanup: one list, one trap --------------------------------------------
+# at_exit CMD...: CMD (a command line, run with eval in this shell, so it
+# sees the suite's variables and may wait for its children) runs when the
+# suite ends: at its end, at an exit, on SIGINT or SIGTERM. The last one
+# registered runs first, like undo steps; one that fails is named on stdout
+# and the others still run. Suites register here and never set a trap of
+# their own: a second `trap ... EXIT` silently drops the first one's cleanup.
+at_exit_n=0
+at_exit() {
+    at_exit_n=$((at_exit_n + 1))
+    eval "at_exit_$at_exit_n=\$*"
+}
+run_at_exit() {
+    at_exit_rc=$?
+    while [ "$at_exit_n" -gt 0 ]; do
+        eval "at_exit_cmd=\$at_exit_$at_exit_n"
+        unset "at_exit_$at_exit_n"
+        at_exit_n=$((at_exit_n - 1))
+        eval "$at_exit_cmd" || echo "cleanup: '$at_exit_cmd' failed (status $?)"
+    done
+    exit "$at_exit_rc"
+}
+trap run_at_exit EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
 cleanup_tmp() { rm -rf "$SNAP_ITMP"; }
-trap cleanup_tmp EXIT
+at_exit cleanup_tmp
 
 # snapset with the test catalog; extra options before the command go first.
 ss() { "$SNAPSET" --catalog-dir "$SNAP_CATALOG" "$@"; }
+# ... and with the suite's configuration file, $conf.
+sso() { ss -c "$conf" "$@"; }
+
+# ---- the test cloud (tests/cloud/setup) -------------------------------------
+OS_STATE=${OS_STATE:-/var/lib/snapset-cloud}
+CEPH_CONF=$OS_STATE/ceph/ceph.conf
+C=$repo/tests/cloud
+# need_cloud: the demo project's credentials (openrc-demo) in the
+# environment; without a test cloud the suite ends here, one check failed.
+need_cloud() {
+    if [ ! -r "$OS_STATE/openrc-demo" ]; then
+        begin "cloud"; bad "no test cloud: run tests/cloud/setup"; summary; exit 1
+    fi
+    . "$OS_STATE/openrc-demo"
+}
+# cloud_conf FILE [SETTING...]: writes a snapset.conf with OpenStack enabled
+# to FILE, each SETTING ("delete_timeout_ms = 30000") in its openstack group;
+# a suite appends other groups (http, policies) to FILE itself.
+cloud_conf() {
+    _f=$1
+    shift
+    {
+        printf 'openstack = { enabled = true;'
+        for _s in "$@"; do printf ' %s;' "$_s"; done
+        printf ' };\n'
+    } >"$_f"
+}
 
 begin() { current=$1; echo "--- $current"; }
 ok() { passed=$((passed + 1)); echo "ok   $current: $*"; }

@@ -185,6 +185,5 @@ r_cleanup() {
         KEEP_DAEMONS=1 "$r_repo/tests/guest/teardown" >/dev/null 2>&1 ||
             echo "cleanup: teardown of $DOM failed"
     fi
-    cleanup_tmp
 }
 r_made_sets=""

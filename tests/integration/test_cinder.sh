@@ -9,18 +9,9 @@
 set -u
 . "$(dirname "$0")/lib.sh"
 
-OS_STATE=${OS_STATE:-/var/lib/snapset-cloud}
-CEPH_CONF=$OS_STATE/ceph/ceph.conf
-C=$repo/tests/cloud
-if [ ! -r "$OS_STATE/openrc-demo" ]; then
-    begin "cloud"; bad "no test cloud: run tests/cloud/setup"; summary; exit 1
-fi
-. "$OS_STATE/openrc-demo"
+need_cloud
 conf=$SNAP_ITMP/snapset.conf
-cat >"$conf" <<CONF
-openstack = { enabled = true; delete_timeout_ms = 20000; };
-CONF
-sso() { ss -c "$conf" "$@"; }
+cloud_conf "$conf" "delete_timeout_ms = 20000"
 vols=""
 detach_all() {
     for v in $vols; do
@@ -35,7 +26,8 @@ OWNER_NS=urn:snapset:owner
 drop_owner() {
     virsh -q -c qemu:///system metadata "$DOM" --uri "$OWNER_NS" --remove >/dev/null 2>&1 || :
 }
-trap 'detach_all; drop_owner; cleanup_tmp' EXIT
+at_exit drop_owner
+at_exit detach_all
 
 begin "attach two volumes like Nova"
 for i in 1 2; do
@@ -137,10 +129,8 @@ check "agent reports thawed" test "$(agent_status)" = thawed
 # again (once) and carry on.
 begin "a token revoked mid-run: snapset authenticates again on the 401"
 sconf=$SNAP_ITMP/serve.conf
-cat >"$sconf" <<CONF
-openstack = { enabled = true; delete_timeout_ms = 20000; };
-http = { port = 0; workers = 1; };
-CONF
+cloud_conf "$sconf" "delete_timeout_ms = 20000"
+echo 'http = { port = 0; workers = 1; };' >>"$sconf"
 "$SNAPSET" -c "$sconf" --catalog-dir "$SNAP_CATALOG" serve >"$SNAP_ITMP/serve.out" 2>"$SNAP_ITMP/serve.err" &
 spid=$!
 port=""

@@ -18,19 +18,10 @@
 set -u
 . "$(dirname "$0")/lib.sh"
 
-OS_STATE=${OS_STATE:-/var/lib/snapset-cloud}
-CEPH_CONF=$OS_STATE/ceph/ceph.conf
-C=$repo/tests/cloud
-if [ ! -r "$OS_STATE/openrc-demo" ]; then
-    begin "cloud"; bad "no test cloud: run tests/cloud/setup"; summary; exit 1
-fi
-. "$OS_STATE/openrc-demo"
+need_cloud
 T=$SNAP_ITMP
 conf=$T/snapset.conf
-cat >"$conf" <<CONF
-openstack = { enabled = true; delete_timeout_ms = 20000; };
-CONF
-sso() { ss -c "$conf" "$@"; }
+cloud_conf "$conf" "delete_timeout_ms = 20000"
 # In the background, snapset itself must be $! (a backgrounded shell
 # function is a subshell, which ignores SIGINT as background jobs do).
 sso_bg() { "$SNAPSET" -c "$conf" --catalog-dir "$SNAP_CATALOG" "$@" & }
@@ -72,9 +63,8 @@ cleanup() {
         "$G/gexec" "$DOM" "volrelease $(echo "$v" | cut -c1-20)" >/dev/null 2>&1 || :
         "$C/detach-volume" "$DOM" "$v" --delete >/dev/null 2>&1 || echo "cannot detach $v"
     done
-    cleanup_tmp
 }
-trap cleanup EXIT
+at_exit cleanup
 # Waits (60 s at most) until file $1 has a line matching $2; polls every
 # 20 ms, so that a signal lands while the step it waited for runs (the
 # smallest window below, writing the 130 MiB disk, is a few hundred ms).

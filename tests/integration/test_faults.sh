@@ -25,17 +25,14 @@
 set -u
 . "$(dirname "$0")/lib.sh"
 
-OS_STATE=${OS_STATE:-/var/lib/snapset-cloud}
-C=$repo/tests/cloud
 conf=$SNAP_ITMP/snapset.conf
 vol=""
 if [ -r "$OS_STATE/openrc-demo" ]; then
     . "$OS_STATE/openrc-demo"
-    echo 'openstack = { enabled = true; delete_timeout_ms = 30000; };' >"$conf"
+    cloud_conf "$conf" "delete_timeout_ms = 30000"
 else
     echo '# no test cloud: local disks only' >"$conf"
 fi
-sso() { ss -c "$conf" "$@"; }
 FAULT_ROWS=${FAULT_ROWS:-kill hang agent libvirt quota db}
 want() { case " $FAULT_ROWS " in *" $1 "*) return 0 ;; esac; return 1; }
 V="virsh -c qemu:///system"
@@ -66,9 +63,8 @@ cleanup() {
         "$G/gexec" "$DOM" "umount /vol/$(echo "$vol" | cut -c1-20)" >/dev/null 2>&1 || :
         "$C/detach-volume" "$DOM" "$vol" --delete >/dev/null 2>&1 || echo "cannot detach $vol"
     fi
-    cleanup_tmp
 }
-trap cleanup EXIT
+at_exit cleanup
 
 if [ -r "$OS_STATE/openrc-demo" ]; then
     vol=$("$C/attach-volume" "$DOM" 1 snapset-faults 2>/dev/null | tail -n1)

@@ -13,8 +13,6 @@
 set -u
 . "$(dirname "$0")/lib.sh"
 
-OS_STATE=${OS_STATE:-/var/lib/snapset-cloud}
-C=$repo/tests/cloud
 osconf=$SNAP_ITMP/snapset-os.conf
 SPID=""
 PORT=""
@@ -39,10 +37,8 @@ stop_all() {
     # the owner given to the guest for the Keystone part
     virsh -q -c qemu:///system metadata "$DOM" --uri urn:snapset:owner --remove \
         >/dev/null 2>&1 || :
-    cleanup_tmp
 }
-trap stop_all EXIT
-trap 'exit 143' TERM INT
+at_exit stop_all
 
 rand() { head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n'; }
 ADMIN=it-admin-$(rand)
@@ -344,10 +340,8 @@ else
         --set "<owner project=\"$("$C/os" project-id)\"/>" >/dev/null
     # exports read the RBD snapshots with the test cloud's own Ceph keys
     export SNAPSET_CEPH_CONF="$OS_STATE/ceph/ceph.conf" SNAPSET_CEPH_USER=admin
-    cat >"$osconf" <<CONF
-openstack = { enabled = true; delete_timeout_ms = 60000; };
-http = { port = 0; workers = 2; };
-CONF
+    cloud_conf "$osconf" "delete_timeout_ms = 60000"
+    echo 'http = { port = 0; workers = 2; };' >>"$osconf"
     v=$("$C/attach-volume" "$DOM" 1 "snapset-api-it" 2>"$SNAP_ITMP/attach.err" | tail -n1)
     if [ -z "$v" ]; then
         cat "$SNAP_ITMP/attach.err"

@@ -30,10 +30,8 @@ cleanup() {
         DOM=$DOM2 SNAP_WORK=$WORK2 KEEP_DAEMONS=1 "$G/teardown" >/dev/null 2>&1 ||
             echo "cannot tear down $DOM2"
     fi
-    cleanup_tmp
 }
-trap cleanup EXIT
-trap 'exit 143' TERM INT
+at_exit cleanup
 
 dom_running() { [ "$(virsh -q -c qemu:///system domstate "$1" 2>/dev/null | head -n1)" = running ]; }
 

@@ -14,16 +14,9 @@ set -u
 . "$(dirname "$0")/restore_lib.sh"
 . "$(dirname "$0")/lib.sh"
 
-C=$repo/tests/cloud
-if [ ! -r "$OS_STATE/openrc-demo" ]; then
-    begin "cloud"; bad "no test cloud: run tests/cloud/setup"; summary; exit 1
-fi
-. "$OS_STATE/openrc-demo"
+need_cloud
 conf=$SNAP_ITMP/snapset.conf
-cat >"$conf" <<CONF
-openstack = { enabled = true; delete_timeout_ms = 30000; };
-CONF
-sso() { ss -c "$conf" "$@"; }
+cloud_conf "$conf" "delete_timeout_ms = 30000"
 # A raw block device too (a loop device on a file of ours), when this host
 # can make one: restore writes it in place, after saving its content.
 blk=""
@@ -35,7 +28,8 @@ blk_down() {
     losetup -d "$blk" 2>/dev/null
     rm -f "$blk_file"
 }
-trap 'blk_down; r_cleanup' EXIT
+at_exit r_cleanup
+at_exit blk_down
 # Guest and data disks: root, data1 (qcow2), data2 (raw), the volume, and
 # the block device.
 disks() { echo "/ /vol/data1 /vol/data2 $(vol_dir)${blk:+ /vol/blk1}"; }

@@ -19,7 +19,6 @@
 set -u
 . "$(dirname "$0")/lib.sh"
 
-OS_STATE=${OS_STATE:-/var/lib/snapset-cloud}
 OWNER_NS=urn:snapset:owner
 SPID=""
 PORT=""
@@ -37,10 +36,8 @@ stop_all() {
     fi
     virsh -q -c qemu:///system metadata "$DOM" --uri "$OWNER_NS" --remove \
         >/dev/null 2>&1 || :
-    cleanup_tmp
 }
-trap stop_all EXIT
-trap 'exit 143' TERM INT
+at_exit stop_all
 
 rand() { head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n'; }
 
@@ -187,8 +184,8 @@ check "the guest is owned by snapset-sec-owner (snapset:owner metadata)" \
 
 # snapset's own credentials (admin: it may validate others' tokens) from the
 # environment; short bounds so the stall below is quick.
-cat >"$SNAP_ITMP/ks.conf" <<CONF
-openstack = { enabled = true; request_timeout_ms = 4000; };
+cloud_conf "$SNAP_ITMP/ks.conf" "request_timeout_ms = 4000"
+cat >>"$SNAP_ITMP/ks.conf" <<CONF
 http = { port = 0; request_timeout_ms = 3000; connection_timeout_ms = 30000;
          validate_timeout_ms = 2000; max_connections_per_ip = 64; };
 CONF

@@ -37,10 +37,9 @@ cleanup() {
     # Whatever failed, the guest is left running.
     [ "$(vsh domstate "$DOM" 2>/dev/null)" = running ] || vsh start "$DOM" >/dev/null 2>&1
     rm -f "$IMG"/.*.snapset-restore.new 2>/dev/null
-    cleanup_tmp
     rm -rf "$SNAP_CATALOG"
 }
-trap cleanup EXIT
+at_exit cleanup
 vsh() { timeout 60 virsh -q -c qemu:///system "$@"; }
 wait_agent() {
     _i=0

@@ -18,17 +18,9 @@
 set -u
 . "$(dirname "$0")/lib.sh"
 
-OS_STATE=${OS_STATE:-/var/lib/snapset-cloud}
-C=$repo/tests/cloud
-if [ ! -r "$OS_STATE/openrc-demo" ]; then
-    begin "cloud"; bad "no test cloud: run tests/cloud/setup"; summary; exit 1
-fi
-. "$OS_STATE/openrc-demo"
+need_cloud
 conf=$SNAP_ITMP/snapset.conf
-cat >"$conf" <<CONF
-openstack = { enabled = true; delete_timeout_ms = 30000; };
-CONF
-sso() { ss -c "$conf" "$@"; }
+cloud_conf "$conf" "delete_timeout_ms = 30000"
 # snapset with nothing open but 0, 1 and 2, so what a child holds is what
 # snapset gave it (not what this shell inherited).
 bare() {
@@ -52,9 +44,8 @@ cleanup() {
     fi
     [ -z "$foreign" ] || openstack volume delete --purge "$foreign" >/dev/null 2>&1 || echo "cannot delete $foreign"
     "$G/gexec" "$DOM" 'd=$(printf "/mnt/\033[2Jnope"); umount /mnt 2>/dev/null; umount "$d" 2>/dev/null; rmdir "$d" 2>/dev/null' >/dev/null 2>&1 || :
-    cleanup_tmp
 }
-trap cleanup EXIT
+at_exit cleanup
 
 # snap_status ID: the snapshot's status, "gone" when it does not exist.
 snap_status() {

@@ -13,18 +13,9 @@
 set -u
 . "$(dirname "$0")/lib.sh"
 
-OS_STATE=${OS_STATE:-/var/lib/snapset-cloud}
-C=$repo/tests/cloud
-if [ ! -r "$OS_STATE/openrc-demo" ]; then
-    begin "cloud"; bad "no test cloud: run tests/cloud/setup"; summary; exit 1
-fi
-. "$OS_STATE/openrc-demo"
+need_cloud
 conf=$SNAP_ITMP/snapset.conf
-cat >"$conf" <<CONF
-openstack = { enabled = true; request_timeout_ms = 3000; delete_timeout_ms = 3000;
-              stall_timeout_ms = 8000; };
-CONF
-sso() { ss -c "$conf" "$@"; }
+cloud_conf "$conf" "request_timeout_ms = 3000" "delete_timeout_ms = 3000" "stall_timeout_ms = 8000"
 vol=""
 stopped=""
 mnt=""
@@ -39,9 +30,8 @@ cleanup() {
         "$G/gexec" "$DOM" "volrelease $(echo "$vol" | cut -c1-20)" >/dev/null 2>&1 || :
         "$C/detach-volume" "$DOM" "$vol" --delete >/dev/null 2>&1 || echo "cannot detach $vol"
     fi
-    cleanup_tmp
 }
-trap cleanup EXIT
+at_exit cleanup
 released() { [ "$(domstate)" = running ] && [ "$(agent_status)" = thawed ]; }
 
 vol=$("$C/attach-volume" "$DOM" 1 snapset-svc-faults 2>/dev/null | tail -n1)

@@ -15,16 +15,9 @@ set -u
 . "$(dirname "$0")/restore_lib.sh"
 . "$(dirname "$0")/lib.sh"
 
-C=$repo/tests/cloud
-if [ ! -r "$OS_STATE/openrc-demo" ]; then
-    begin "cloud"; bad "no test cloud: run tests/cloud/setup"; summary; exit 1
-fi
-. "$OS_STATE/openrc-demo"
+need_cloud
 conf=$SNAP_ITMP/snapset.conf
-cat >"$conf" <<CONF
-openstack = { enabled = true; delete_timeout_ms = 30000; };
-CONF
-sso() { ss -c "$conf" "$@"; }
+cloud_conf "$conf" "delete_timeout_ms = 30000"
 NET=snapset-it-spawn
 BR=snapsetitbr0
 N1=${DOM}-clone1
@@ -33,9 +26,10 @@ r_doms="$N1 $N2 ${DOM}-bad"
 net_down() {
     vsh net-destroy "$NET" >/dev/null 2>&1
     vsh net-undefine "$NET" >/dev/null 2>&1
-    ip link del "$BR" >/dev/null 2>&1
+    ip link del "$BR" >/dev/null 2>&1 || :
 }
-trap 'r_cleanup; net_down' EXIT
+at_exit net_down
+at_exit r_cleanup
 
 begin "guest, volume, network"
 if ! r_guest_up; then bad "tests/guest/setup for $DOM"; summary; exit 1; fi
