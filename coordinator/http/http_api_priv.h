@@ -1,30 +1,65 @@
-/* coordinator/http/http_api_priv.h -- the request-body validators of
- * http_api.c, for the fuzz target (tests/fuzz/fuzz_api.c); not API. They
- * read JSON only: no connection, no backend. */
+/* coordinator/http/http_api_priv.h -- what the files of coordinator/http/
+ * share and nothing outside it may include: the body of struct http_api
+ * and the state of one request. Each part of the server keeps its own
+ * state behind its own handle (http_auth.h, http_deadline.h,
+ * http_metrics.h); this struct only ties them to the options. The
+ * request-body validators the fuzz target calls are in http_body.h. */
 #ifndef HTTP_API_PRIV_H
 #define HTTP_API_PRIV_H
 
 #include <stdbool.h>
 #include <stddef.h>
 
-#include <jansson.h>
-
 #include "coordinator/http/http_api.h"
+#include "coordinator/http/http_authz.h"
 
-/* Validates the body of POST /v1/servers/{domain}/action (@root, as
- * json_loadb() with JSON_REJECT_DUPLICATES read it) into @req, which
- * borrows its strings from @root; @quiesce and @pause are the server's
- * defaults for a request that does not say. The domain fields stay NULL.
- * Returns false with the message in @why (at most @size bytes) and the
- * status to answer in *@status (400). */
-bool http_create_req_parse(json_t *root, coord_quiesce quiesce, bool pause,
-                           http_create_req *req, unsigned *status, char *why,
-                           size_t size);
+#define HTTP_DOMAIN_ID_MAX 256 /* characters of a {domain} in a path */
 
-/* Validates the body of POST /v1/sets/{id}/export (@root; NULL for an
- * empty body) into @req, which borrows its strings from @root. Returns
- * false with the message in @why (a 400). */
-bool http_export_req_parse(const json_t *root, http_export_req *req,
-                           char *why, size_t size);
+struct MHD_Daemon;
+/* The parts' handles, named without their headers (http_auth.h,
+ * http_deadline.h, http_metrics.h): a file that includes this one uses
+ * only the parts whose header it includes itself. */
+typedef struct http_auth http_auth;
+typedef struct http_deadline http_deadline;
+typedef struct http_metrics http_metrics;
+
+struct http_api {
+    struct MHD_Daemon *mhd;
+    int port;
+    size_t max_body;
+    char **roles;
+    size_t nroles;
+    char **projects;
+    size_t nprojects;
+    http_authz_conf authz; /* borrows roles and projects */
+    http_auth *auth;       /* tokens file or Keystone */
+    http_deadline *deadline;
+    http_metrics *metrics;
+    const http_backend_ops *backend;
+    void *backend_impl;
+    coord_quiesce quiesce;
+    bool pause;
+};
+
+typedef enum http_route {
+    HTTP_ROUTE_NONE = 0,
+    HTTP_ROUTE_HEALTHZ,
+    HTTP_ROUTE_METRICS,
+    HTTP_ROUTE_SETS,
+    HTTP_ROUTE_SET,
+    HTTP_ROUTE_SET_EXPORT,
+    HTTP_ROUTE_ACTION,
+} http_route;
+
+/* One request, from its headers to its answer (MHD's con_cls). */
+typedef struct http_request {
+    http_route route;
+    char arg[HTTP_DOMAIN_ID_MAX + 2]; /* the {domain} or {id} of the path */
+    char *body;
+    size_t len;
+    bool too_large;
+    bool answered;
+    http_identity id; /* the caller, once authenticated */
+} http_request;
 
 #endif

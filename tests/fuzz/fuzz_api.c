@@ -8,7 +8,7 @@
 
 #include <jansson.h>
 
-#include "coordinator/http/http_api_priv.h"
+#include "coordinator/http/http_body.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -1,0 +1,242 @@
+/* coordinator/http/http_body.c -- see http_body.h. */
+#include "coordinator/http/http_body.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "coordinator/coord_policy.h"
+
+#define LABEL_MAX 255   /* characters of a set name */
+#define METADATA_MAX 64 /* pairs of a create action's metadata */
+#define ROTATION_MAX 10000
+
+bool
+http_set_id_valid(char *id)
+{
+    size_t i, len = strlen(id);
+
+    if (len < 8 || len > 36)
+        return false;
+    for (i = 0; i < len; i++) {
+        char ch = id[i];
+
+        if (ch >= 'A' && ch <= 'F')
+            id[i] = (char)(ch - 'A' + 'a');
+        else if (!((ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f') ||
+                   ch == '-'))
+            return false;
+    }
+    return true;
+}
+
+bool
+http_text_clean(const char *s)
+{
+    for (; *s; s++) {
+        if ((unsigned char)*s < 0x20 || *s == 0x7f)
+            return false;
+    }
+    return true;
+}
+
+bool
+http_export_req_parse(const json_t *root, http_export_req *req, char *why,
+                      size_t size)
+{
+    const char *key;
+    json_t *v;
+
+    memset(req, 0, sizeof(*req));
+    if (!root)
+        return true;
+    if (!json_is_object(root)) {
+        snprintf(why, size, "the body must be a JSON object");
+        return false;
+    }
+    json_object_foreach((json_t *)root, key, v)
+    {
+        if (strcmp(key, "name") == 0) {
+            if (!json_is_string(v) || json_string_length(v) == 0 ||
+                json_string_length(v) > LABEL_MAX ||
+                !http_text_clean(json_string_value(v))) {
+                snprintf(why, size,
+                         "name must be a string of 1 to %d printable "
+                         "characters",
+                         LABEL_MAX);
+                return false;
+            }
+            req->name = json_string_value(v);
+        } else if (strcmp(key, "disk_format") == 0) {
+            if (!json_is_string(v) ||
+                (strcmp(json_string_value(v), "vmdk") != 0 &&
+                 strcmp(json_string_value(v), "qcow2") != 0)) {
+                snprintf(why, size,
+                         "disk_format must be \"vmdk\" or "
+                         "\"qcow2\"");
+                return false;
+            }
+            req->disk_format = json_string_value(v);
+        } else {
+            snprintf(why, size,
+                     "unknown field '%.64s': use name or "
+                     "disk_format",
+                     key);
+            return false;
+        }
+    }
+    return true;
+}
+
+/* Validates the field @key (value @v) of the arguments of @action (a
+ * backup when @backup) into @req. */
+static bool
+create_field(const char *action, bool backup, const char *key, json_t *v,
+             http_create_req *req, char *why, size_t size)
+{
+    if (strcmp(key, "name") == 0) {
+        if (!json_is_string(v) || json_string_length(v) == 0 ||
+            json_string_length(v) > LABEL_MAX ||
+            !http_text_clean(json_string_value(v))) {
+            snprintf(why, size,
+                     "%s.name must be a string of 1 to %d printable "
+                     "characters",
+                     action, LABEL_MAX);
+            return false;
+        }
+        req->name = json_string_value(v);
+    } else if (backup && strcmp(key, "backup_type") == 0) {
+        if (!json_is_string(v) ||
+            !coord_policy_name_valid(json_string_value(v))) {
+            snprintf(why, size,
+                     "createBackup.backup_type must be a string of "
+                     "letters, digits, '-', '_' and '.' (\"daily\")");
+            return false;
+        }
+        req->backup_type = json_string_value(v);
+    } else if (backup && strcmp(key, "rotation") == 0) {
+        if (!json_is_integer(v)) {
+            snprintf(why, size, "createBackup.rotation must be an integer");
+            return false;
+        }
+        if (json_integer_value(v) < 1 || json_integer_value(v) > ROTATION_MAX) {
+            snprintf(why, size,
+                     "createBackup.rotation must be between 1 and %d "
+                     "(0 would delete the new backup too)",
+                     ROTATION_MAX);
+            return false;
+        }
+        req->rotation = (int)json_integer_value(v);
+    } else if (strcmp(key, "metadata") == 0) {
+        const char *mk;
+        json_t *mv;
+
+        if (!json_is_object(v) || json_object_size(v) > METADATA_MAX) {
+            snprintf(why, size,
+                     "%s.metadata must be an object of at most %d "
+                     "pairs",
+                     action, METADATA_MAX);
+            return false;
+        }
+        json_object_foreach(v, mk, mv)
+        {
+            if (!json_is_string(mv) || !mk[0] || strlen(mk) > 255 ||
+                json_string_length(mv) > 255 || !http_text_clean(mk) ||
+                !http_text_clean(json_string_value(mv))) {
+                snprintf(why, size,
+                         "%s.metadata must map keys to strings (at "
+                         "most 255 printable characters each)",
+                         action);
+                return false;
+            }
+            if (strncmp(mk, "snapset.", 8) == 0) {
+                snprintf(why, size,
+                         "%s.metadata key '%.64s': the prefix "
+                         "\"snapset.\" is snapset's own",
+                         action, mk);
+                return false;
+            }
+        }
+        req->metadata = v;
+    } else if (strcmp(key, "quiesce") == 0) {
+        int q =
+            json_is_string(v) ? coord_quiesce_parse(json_string_value(v)) : -1;
+
+        if (q < 0) {
+            snprintf(why, size,
+                     "%s.quiesce must be \"required\", \"preferred\" "
+                     "or \"off\"",
+                     action);
+            return false;
+        }
+        req->quiesce = q;
+    } else if (strcmp(key, "pause") == 0) {
+        if (!json_is_boolean(v)) {
+            snprintf(why, size, "%s.pause must be true or false", action);
+            return false;
+        }
+        req->pause = json_is_true(v);
+    } else {
+        snprintf(why, size, "unknown field '%.64s' in %s", key, action);
+        return false;
+    }
+    return true;
+}
+
+bool
+http_create_req_parse(json_t *root, coord_quiesce quiesce, bool pause,
+                      http_create_req *req, unsigned *status, char *why,
+                      size_t size)
+{
+    const char *action, *key;
+    json_t *args, *v;
+    bool backup;
+
+    *status = 400;
+    if (!json_is_object(root)) {
+        snprintf(why, size, "the body must be a JSON object");
+        return false;
+    }
+    if (json_object_size(root) != 1) {
+        snprintf(why, size,
+                 "the body must hold exactly one action: "
+                 "createBackup or createSnapshot");
+        return false;
+    }
+    action = json_object_iter_key(json_object_iter(root));
+    args = json_object_iter_value(json_object_iter(root));
+    if (strcmp(action, "createBackup") == 0) {
+        backup = true;
+    } else if (strcmp(action, "createSnapshot") == 0) {
+        backup = false;
+    } else {
+        snprintf(why, size,
+                 "unknown action '%.64s': use createBackup or createSnapshot",
+                 action);
+        return false;
+    }
+    if (!json_is_object(args)) {
+        snprintf(why, size, "%s must be an object", action);
+        return false;
+    }
+    memset(req, 0, sizeof(*req));
+    req->quiesce = quiesce;
+    req->pause = pause;
+    json_object_foreach(args, key, v)
+    {
+        if (!create_field(action, backup, key, v, req, why, size))
+            return false;
+    }
+    if (!req->name) {
+        snprintf(why, size, "%s.name is required", action);
+        return false;
+    }
+    if (backup && !req->backup_type) {
+        snprintf(why, size, "createBackup.backup_type is required");
+        return false;
+    }
+    if (backup && req->rotation == 0) {
+        snprintf(why, size, "createBackup.rotation is required");
+        return false;
+    }
+    return true;
+}

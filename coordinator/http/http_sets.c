@@ -1,0 +1,515 @@
+/* coordinator/http/http_sets.c -- see http_sets.h. */
+#include "coordinator/http/http_sets.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <jansson.h>
+
+#include "common/snap_log.h"
+#include "common/snap_time.h"
+#include "coordinator/coord_catalog.h"
+#include "coordinator/http/http_authz.h"
+#include "coordinator/http/http_body.h"
+#include "coordinator/http/http_respond.h"
+
+/* ---- JSON of sets -------------------------------------------------------- */
+
+static json_t *
+str_or_null(const char *s)
+{
+    return s ? json_string(s) : json_null();
+}
+
+static json_t *
+time_or_null(int64_t ms)
+{
+    char buf[40];
+
+    if (ms <= 0)
+        return json_null();
+    return json_string(snap_iso8601(ms, buf, sizeof(buf)));
+}
+
+static json_t *
+ms_or_null(int64_t ms)
+{
+    return ms < 0 ? json_null() : json_integer((json_int_t)ms);
+}
+
+/* The API's view of a set: the catalog document without the journal and
+ * the internal directory. */
+static json_t *
+set_json(const coord_set *s)
+{
+    json_t *o, *members;
+    size_t i;
+
+    members = json_array();
+    if (!members)
+        return NULL;
+    for (i = 0; i < s->nmembers; i++) {
+        const coord_member *m = &s->members[i];
+
+        if (json_array_append_new(
+                members, json_pack("{s:o,s:s,s:s,s:o,s:o,s:o,s:o,s:I}",
+                                   "target", str_or_null(m->target), "kind",
+                                   coord_member_kind_name(m->kind), "state",
+                                   coord_member_state_name(m->state), "serial",
+                                   str_or_null(m->serial), "volume_id",
+                                   str_or_null(m->volume_id), "location",
+                                   str_or_null(m->location), "format",
+                                   str_or_null(m->copy_format ? m->copy_format
+                                                              : m->format),
+                                   "size", (json_int_t)m->size)) < 0) {
+            json_decref(members);
+            return NULL;
+        }
+    }
+    o = json_pack(
+        "{s:s,s:o,s:{s:o,s:s},s:s,s:s,s:s,s:b,s:o,s:i,s:o,s:o,"
+        "s:o,s:o,s:o,s:I,s:o}",
+        "id", s->uuid, "name", str_or_null(s->name), "domain", "name",
+        str_or_null(s->domain_name), "uuid", s->domain_uuid, "state",
+        coord_set_state_name(s->state), "consistency",
+        coord_consistency_name(s->consistency), "quiesce",
+        coord_quiesce_name(s->quiesce), "pause_requested", s->pause_requested,
+        "backup_type", str_or_null(s->backup_type), "rotation", s->rotation,
+        "created", time_or_null(s->created_ms), "finished",
+        time_or_null(s->finished_ms), "error", str_or_null(s->error),
+        "freeze_window_ms", ms_or_null(s->freeze_ms), "pause_window_ms",
+        ms_or_null(s->pause_ms), "frozen_filesystems",
+        (json_int_t)s->frozen_count, "members", members);
+    if (o) {
+        json_t *meta = json_object();
+
+        for (i = 0; meta && i < s->nmetadata; i++) {
+            if (json_object_set_new(meta, s->metadata[2 * i],
+                                    json_string(s->metadata[2 * i + 1]))) {
+                json_decref(meta);
+                meta = NULL;
+            }
+        }
+        if (!meta || json_object_set_new(o, "metadata", meta)) {
+            json_decref(o);
+            o = NULL;
+        }
+    }
+    return o;
+}
+
+/* ---- authorization ------------------------------------------------------- */
+
+static const char *
+set_metadata(const coord_set *s, const char *key)
+{
+    size_t i;
+
+    for (i = 0; i < s->nmetadata; i++) {
+        if (strcmp(s->metadata[2 * i], key) == 0)
+            return s->metadata[2 * i + 1];
+    }
+    return NULL;
+}
+
+static bool
+owner_dup(char **dst, const char *src)
+{
+    return !src || (*dst = strdup(src)) != NULL;
+}
+
+/* The owner of @s: recorded in it when the API made it, else its domain's
+ * owner now; a domain that is gone has none (only the roles may act on
+ * its sets). False (a 503 in @err) when the owner cannot be read. */
+static bool
+set_owner(http_api *api, const coord_set *s, http_owner *o, snap_error *err)
+{
+    const char *p = set_metadata(s, HTTP_OWNER_KEY_PROJECT);
+    const char *n = set_metadata(s, HTTP_OWNER_KEY_NAME);
+    const char *d = set_metadata(s, HTTP_OWNER_KEY_DOMAIN);
+    snap_error e = {0};
+
+    memset(o, 0, sizeof(*o));
+    if (p || n) {
+        if (!owner_dup(&o->project, p) || !owner_dup(&o->project_name, n) ||
+            !owner_dup(&o->project_domain, d)) {
+            http_owner_release(o);
+            return snap_error_set(err, SNAP_E_NOMEM, "out of memory");
+        }
+        return true;
+    }
+    if (!api->backend->domain_owner)
+        return true;
+    if (api->backend->domain_owner(api->backend_impl, s->domain_uuid, o, &e))
+        return true;
+    http_owner_release(o);
+    if (e.code == SNAP_E_NOTFOUND)
+        return true;
+    snap_warn("http: cannot read the owner of domain %s: %s", s->domain_uuid,
+              e.msg);
+    return snap_error_set_http(err, 503,
+                               "cannot read the owner of the "
+                               "domain");
+}
+
+/* 0 when @id may act on @owner's domain or set, else 401/403 with @why. */
+static unsigned
+authorize(const http_api *api, const http_identity *id, http_authz_scope scope,
+          const http_owner *owner, char *why, size_t size)
+{
+    http_authz_verdict v =
+        http_authz_decide(id, scope, owner, &api->authz, why, size);
+
+    return http_authz_status(v);
+}
+
+/* 0 when @id may act on set @s, else the status with @why. */
+static unsigned
+authorize_set(http_api *api, const http_identity *id, const coord_set *s,
+              char *why, size_t size)
+{
+    http_owner o;
+    snap_error e = {0};
+    unsigned status;
+
+    if (!set_owner(api, s, &o, &e)) {
+        snprintf(why, size, "%s", e.msg);
+        return http_status_of(&e);
+    }
+    status = authorize(api, id, HTTP_AUTHZ_OWNED, &o, why, size);
+    http_owner_release(&o);
+    if (status == 403)
+        snprintf(why, size, "set %s belongs to another project", s->uuid);
+    return status;
+}
+
+/* ---- handlers ------------------------------------------------------------ */
+
+typedef struct query_check {
+    char bad[64];
+} query_check;
+
+static enum MHD_Result
+query_key(void *cls, enum MHD_ValueKind kind, const char *key,
+          const char *value)
+{
+    query_check *q = cls;
+
+    (void)kind;
+    (void)value;
+    if (strcmp(key, "domain") != 0 && strcmp(key, "backup_type") != 0 &&
+        strcmp(key, "state") != 0) {
+        snprintf(q->bad, sizeof(q->bad), "%s", key);
+        return MHD_NO;
+    }
+    return MHD_YES;
+}
+
+/* The decisions of one listing for the sets that record no owner, by
+ * domain: one owner lookup per domain. */
+typedef struct owner_memo {
+    char uuid[SNAP_UUID_LEN];
+    unsigned status;
+} owner_memo;
+
+/* May the caller of @rq see @s? */
+static bool
+list_may_see(http_api *api, const http_request *rq, const coord_set *s,
+             owner_memo *memo, size_t *nmemo, size_t max)
+{
+    char why[256];
+    size_t i;
+    unsigned status;
+    bool recorded = set_metadata(s, HTTP_OWNER_KEY_PROJECT) ||
+                    set_metadata(s, HTTP_OWNER_KEY_NAME);
+
+    if (!recorded) {
+        for (i = 0; i < *nmemo; i++) {
+            if (strcmp(memo[i].uuid, s->domain_uuid) == 0)
+                return memo[i].status == 0;
+        }
+    }
+    status = authorize_set(api, &rq->id, s, why, sizeof(why));
+    if (!recorded && *nmemo < max) {
+        memcpy(memo[*nmemo].uuid, s->domain_uuid, SNAP_UUID_LEN);
+        memo[*nmemo].status = status;
+        (*nmemo)++;
+    }
+    return status == 0;
+}
+
+enum MHD_Result
+http_sets_list(http_api *api, struct MHD_Connection *conn,
+               const http_request *rq)
+{
+    owner_memo memo[64];
+    size_t nmemo = 0;
+    bool all = http_authz_decide(&rq->id, HTTP_AUTHZ_HOST, NULL, &api->authz,
+                                 NULL, 0) == HTTP_AUTHZ_ALLOW_ROLE;
+    const char *domain =
+        MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "domain");
+    const char *btype =
+        MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "backup_type");
+    const char *state_s =
+        MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "state");
+    query_check q = {""};
+    coord_set **sets = NULL;
+    size_t nsets = 0, i;
+    snap_error err = {0};
+    json_t *arr;
+    int state = -1;
+
+    (void)MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, query_key, &q);
+    if (q.bad[0])
+        return http_respond_error(api, conn, 400, NULL,
+                                  "unknown query parameter '%s': use domain, "
+                                  "backup_type or state",
+                                  q.bad);
+    if (state_s) {
+        state = coord_set_state_parse(state_s);
+        if (state < 0)
+            return http_respond_error(api, conn, 400, NULL,
+                                      "bad state '%.64s': use creating, "
+                                      "available, error or deleting",
+                                      state_s);
+    }
+    if (!api->backend->list(api->backend_impl, &sets, &nsets, &err))
+        return http_respond_snap_error(api, conn, &err);
+    arr = json_array();
+    for (i = 0; arr && i < nsets; i++) {
+        const coord_set *s = sets[i];
+
+        if (domain &&
+            (!s->domain_name || strcmp(domain, s->domain_name) != 0) &&
+            strcasecmp(domain, s->domain_uuid) != 0)
+            continue;
+        if (btype && (!s->backup_type || strcmp(btype, s->backup_type) != 0))
+            continue;
+        if (state >= 0 && (int)s->state != state)
+            continue;
+        if (!all && !list_may_see(api, rq, s, memo, &nmemo,
+                                  sizeof(memo) / sizeof(memo[0])))
+            continue; /* another project's */
+        if (json_array_append_new(arr, set_json(s)) < 0) {
+            json_decref(arr);
+            arr = NULL;
+        }
+    }
+    coord_catalog_list_free(sets, nsets);
+    if (!arr)
+        return http_respond_error(api, conn, 500, NULL, "out of memory");
+    return http_respond_json(api, conn, 200, json_pack("{s:o}", "sets", arr),
+                             NULL);
+}
+
+/* The set @id if the caller of @rq may act on it; else NULL with the
+ * answer queued in *@ret (400, 404, 403). */
+static coord_set *
+get_authorized(http_api *api, struct MHD_Connection *conn,
+               const http_request *rq, char *id, enum MHD_Result *ret)
+{
+    coord_set *set;
+    snap_error err = {0};
+    char why[256];
+    unsigned status;
+
+    if (!http_set_id_valid(id)) {
+        *ret = http_respond_error(api, conn, 400, NULL,
+                                  "bad set id: use its UUID or its first 8+ "
+                                  "characters");
+        return NULL;
+    }
+    set = api->backend->get(api->backend_impl, id, &err);
+    if (!set) {
+        *ret = http_respond_snap_error(api, conn, &err);
+        return NULL;
+    }
+    status = authorize_set(api, &rq->id, set, why, sizeof(why));
+    if (status) {
+        coord_set_free(set);
+        *ret = http_respond_error(api, conn, status, NULL, "%s", why);
+        return NULL;
+    }
+    return set;
+}
+
+enum MHD_Result
+http_sets_get(http_api *api, struct MHD_Connection *conn, http_request *rq)
+{
+    coord_set *set;
+    json_t *doc;
+    enum MHD_Result ret = MHD_NO;
+
+    set = get_authorized(api, conn, rq, rq->arg, &ret);
+    if (!set)
+        return ret;
+    doc = set_json(set);
+    if (doc && api->backend->exports) {
+        json_t *ex = api->backend->exports(api->backend_impl, set);
+
+        if (!ex || json_object_set_new(doc, "exports", ex) != 0) {
+            json_decref(doc);
+            doc = NULL;
+        }
+    }
+    coord_set_free(set);
+    if (!doc)
+        return http_respond_error(api, conn, 500, NULL, "out of memory");
+    return http_respond_json(api, conn, 200, json_pack("{s:o}", "set", doc),
+                             NULL);
+}
+
+enum MHD_Result
+http_sets_delete(http_api *api, struct MHD_Connection *conn, http_request *rq)
+{
+    snap_error err = {0};
+    const char *we = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND,
+                                                 "with_exports");
+    char *id = rq->arg;
+    coord_set *set;
+    enum MHD_Result ret = MHD_NO;
+    bool with_exports = false;
+
+    set = get_authorized(api, conn, rq, id, &ret);
+    if (!set)
+        return ret;
+    coord_set_free(set);
+    if (we) {
+        if (strcmp(we, "true") == 0 || strcmp(we, "1") == 0)
+            with_exports = true;
+        else if (strcmp(we, "false") != 0 && strcmp(we, "0") != 0)
+            return http_respond_error(api, conn, 400, NULL,
+                                      "with_exports must be true or false");
+    }
+    if (!api->backend->remove(api->backend_impl, id, with_exports, &err))
+        return http_respond_snap_error(api, conn, &err);
+    return http_respond_json(
+        api, conn, 202,
+        json_pack("{s:s,s:s}", "set_id", id, "state", "deleting"), NULL);
+}
+
+enum MHD_Result
+http_sets_export(http_api *api, struct MHD_Connection *conn, http_request *rq)
+{
+    char *id = rq->arg;
+    json_t *root = NULL;
+    json_error_t jerr;
+    http_export_req req;
+    snap_error err = {0};
+    char why[256], uuid[SNAP_UUID_LEN], location[64];
+    http_resp_headers h = {location, NULL, false};
+    enum MHD_Result ret = MHD_NO;
+    coord_set *set;
+
+    set = get_authorized(api, conn, rq, id, &ret);
+    if (!set)
+        return ret;
+    coord_set_free(set);
+    if (rq->len > 0) {
+        root = json_loadb(rq->body, rq->len, JSON_REJECT_DUPLICATES, &jerr);
+        if (!root)
+            return http_respond_error(api, conn, 400, NULL,
+                                      "malformed JSON (line %d, column %d): %s",
+                                      jerr.line, jerr.column, jerr.text);
+    }
+    if (!http_export_req_parse(root, &req, why, sizeof(why))) {
+        json_decref(root);
+        return http_respond_error(api, conn, 400, NULL, "%s", why);
+    }
+    if (!api->backend->export_set) {
+        json_decref(root);
+        return http_respond_error(api, conn, 501, NULL,
+                                  "this server does not export sets");
+    }
+    if (!api->backend->export_set(api->backend_impl, id, &req, uuid, &err)) {
+        ret = http_respond_snap_error(api, conn, &err);
+    } else {
+        snprintf(location, sizeof(location), "/v1/sets/%s", uuid);
+        ret = http_respond_json(api, conn, 202,
+                                json_pack("{s:s,s:s,s:s,s:s}", "set_id", uuid,
+                                          "export", "glance", "state",
+                                          "exporting", "location", location),
+                                &h);
+    }
+    json_decref(root); /* after: req's strings point into it */
+    return ret;
+}
+
+enum MHD_Result
+http_sets_create(http_api *api, struct MHD_Connection *conn, http_request *rq)
+{
+    json_t *root = NULL;
+    json_error_t jerr;
+    http_create_req req;
+    snap_error err = {0};
+    char why[256], uuid[SNAP_UUID_LEN], location[64];
+    char domain_uuid[SNAP_UUID_LEN] = "";
+    char *domain_name = NULL;
+    http_owner owner = {NULL, NULL, NULL};
+    unsigned status;
+    enum MHD_Result ret;
+    http_resp_headers h = {location, NULL, false};
+
+    if (!rq->arg[0] || strlen(rq->arg) > HTTP_DOMAIN_ID_MAX ||
+        !http_text_clean(rq->arg))
+        return http_respond_error(api, conn, 400, NULL, "bad domain name");
+    root = json_loadb(rq->body ? rq->body : "", rq->len, JSON_REJECT_DUPLICATES,
+                      &jerr);
+    if (!root)
+        return http_respond_error(api, conn, 400, NULL,
+                                  "malformed JSON (line %d, column %d): %s",
+                                  jerr.line, jerr.column, jerr.text);
+    if (!http_create_req_parse(root, api->quiesce, api->pause, &req, &status,
+                               why, sizeof(why))) {
+        json_decref(root);
+        return http_respond_error(api, conn, status, NULL, "%s", why);
+    }
+    if (!api->backend->domain_lookup(api->backend_impl, rq->arg, &domain_name,
+                                     domain_uuid, &err)) {
+        json_decref(root);
+        return http_respond_snap_error(api, conn, &err);
+    }
+    if (api->backend->domain_owner &&
+        !api->backend->domain_owner(api->backend_impl, domain_uuid, &owner,
+                                    &err)) {
+        http_owner_release(&owner);
+        if (err.code == SNAP_E_NOTFOUND) {
+            ret = http_respond_error(api, conn, 404, NULL, "no domain '%s'",
+                                     rq->arg);
+        } else {
+            snap_warn("http: cannot read the owner of domain '%s': %s",
+                      domain_name, err.msg);
+            ret = http_respond_error(api, conn, 503, NULL,
+                                     "cannot read the owner of the domain");
+        }
+        goto cleanup;
+    }
+    status =
+        authorize(api, &rq->id, HTTP_AUTHZ_OWNED, &owner, why, sizeof(why));
+    if (status) {
+        ret = http_respond_error(api, conn, status, NULL,
+                                 "domain '%s' belongs to another project",
+                                 domain_name);
+        goto cleanup;
+    }
+    req.domain_name = domain_name;
+    req.domain_uuid = domain_uuid;
+    req.owner = &owner;
+    if (!api->backend->create(api->backend_impl, &req, uuid, &err)) {
+        ret = http_respond_snap_error(api, conn, &err);
+    } else {
+        snprintf(location, sizeof(location), "/v1/sets/%s", uuid);
+        ret = http_respond_json(api, conn, 202,
+                                json_pack("{s:s,s:s,s:s}", "set_id", uuid,
+                                          "domain", domain_name, "location",
+                                          location),
+                                &h);
+    }
+cleanup:
+    http_owner_release(&owner);
+    free(domain_name);
+    json_decref(root); /* after: req's strings point into it */
+    return ret;
+}

@@ -1,0 +1,35 @@
+/* coordinator/http/http_sets.h -- the resources of the API: the sets
+ * (list, show, delete, export) and the create actions of a server, with
+ * the decision of who may act on which set or domain (http_authz.h over
+ * the owner a set records or its domain has). Each handler is called with
+ * the whole request read and its caller authenticated, and queues the
+ * answer. Called from MHD's connection threads. */
+#ifndef HTTP_SETS_H
+#define HTTP_SETS_H
+
+#include <microhttpd.h>
+
+#include "coordinator/http/http_api_priv.h"
+
+/* GET /v1/sets[?domain=&backup_type=&state=]: the sets the caller may
+ * see. */
+enum MHD_Result http_sets_list(http_api *api, struct MHD_Connection *conn,
+                               const http_request *rq);
+
+/* GET /v1/sets/{id}. */
+enum MHD_Result http_sets_get(http_api *api, struct MHD_Connection *conn,
+                              http_request *rq);
+
+/* DELETE /v1/sets/{id}[?with_exports=true]. */
+enum MHD_Result http_sets_delete(http_api *api, struct MHD_Connection *conn,
+                                 http_request *rq);
+
+/* POST /v1/sets/{id}/export. */
+enum MHD_Result http_sets_export(http_api *api, struct MHD_Connection *conn,
+                                 http_request *rq);
+
+/* POST /v1/servers/{domain}/action: createBackup or createSnapshot. */
+enum MHD_Result http_sets_create(http_api *api, struct MHD_Connection *conn,
+                                 http_request *rq);
+
+#endif
