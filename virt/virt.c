@@ -70,6 +70,34 @@ virt_domain_lookup(virConnectPtr conn, const char *id, snap_error *err)
     return dom;
 }
 
+virDomainPtr
+virt_domain_by_uuid(virConnectPtr conn, const char *uuid)
+{
+    return virDomainLookupByUUIDString(conn, uuid);
+}
+
+void
+virt_domain_release(virDomainPtr dom)
+{
+    if (dom)
+        virDomainFree(dom);
+}
+
+bool
+virt_domain_current(virDomainPtr dom, int *state, char **xml,
+                    snap_error *err)
+{
+    int reason = 0;
+
+    *xml = NULL;
+    if (virDomainGetState(dom, state, &reason, 0) < 0)
+        return virt_error(err, SNAP_E_VIRT, "cannot read the domain's state");
+    *xml = virDomainGetXMLDesc(dom, 0);
+    if (!*xml)
+        return virt_error(err, SNAP_E_VIRT, "cannot read the domain XML");
+    return true;
+}
+
 /* ---- guest --------------------------------------------------------------- */
 
 bool

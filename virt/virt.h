@@ -20,6 +20,19 @@ void virt_close(virConnectPtr conn);
 virDomainPtr virt_domain_lookup(virConnectPtr conn, const char *id,
                                 snap_error *err);
 
+/* The domain with UUID @uuid, or NULL when there is none (not an error:
+ * recovery works on sets whose domain is gone). */
+virDomainPtr virt_domain_by_uuid(virConnectPtr conn, const char *uuid);
+
+/* Lets go of a domain virt_domain_lookup() or virt_domain_by_uuid() gave
+ * (NULL: nothing). */
+void virt_domain_release(virDomainPtr dom);
+
+/* Its libvirt state (VIR_DOMAIN_RUNNING, ...) and its live XML (a new
+ * string), for create. */
+bool virt_domain_current(virDomainPtr dom, int *state, char **xml,
+                         snap_error *err);
+
 /* Who owns a domain, from its metadata: snapset's own element first
  *   virsh metadata DOM --uri urn:snapset:owner --key snapset \
  *         --set '<owner project="PROJECT_ID"/>'

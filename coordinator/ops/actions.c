@@ -246,11 +246,10 @@ ops_recover(ops_ctx *ctx, const char *domain, int *nrecovered,
             ok = false;
             continue;
         }
-        dom = virDomainLookupByUUIDString(ctx->conn, set->domain_uuid);
+        dom = virt_domain_by_uuid(ctx->conn, set->domain_uuid);
         if (!recover_domain(ctx, dom, set->domain_uuid, nrecovered, err))
             ok = false;
-        if (dom)
-            virDomainFree(dom);
+        virt_domain_release(dom);
         coord_catalog_unlock(fd);
     }
     free(done);
@@ -278,7 +277,7 @@ ops_create(ops_ctx *ctx, const char *domain, const ops_create_opts *o,
     virt_memory memory = {0};
     virt_watchdog wd;
     char *xml = NULL;
-    int state = 0, reason = 0, lock = o->lock_fd;
+    int state = 0, lock = o->lock_fd;
     size_t i;
     bool ok = false;
 
@@ -288,15 +287,8 @@ ops_create(ops_ctx *ctx, const char *domain, const ops_create_opts *o,
     dom = virt_domain_lookup(ctx->conn, domain, err);
     if (!dom)
         goto cleanup;
-    if (virDomainGetState(dom, &state, &reason, 0) < 0) {
-        virt_error(err, SNAP_E_VIRT, "cannot read the domain's state");
+    if (!virt_domain_current(dom, &state, &xml, err))
         goto cleanup;
-    }
-    xml = virDomainGetXMLDesc(dom, 0);
-    if (!xml) {
-        virt_error(err, SNAP_E_VIRT, "cannot read the domain XML");
-        goto cleanup;
-    }
     set = coord_set_new(err);
     if (!set || !coord_domxml_parse(xml, &info, set, err))
         goto cleanup;
@@ -402,8 +394,7 @@ ops_create(ops_ctx *ctx, const char *domain, const ops_create_opts *o,
     coord_set_free(set);
     coord_domain_info_release(&info);
     free(xml);
-    if (dom)
-        virDomainFree(dom);
+    virt_domain_release(dom);
     return ok;
 }
 
@@ -434,7 +425,7 @@ ops_delete(ops_ctx *ctx, const char *set_id, unsigned flags, snap_error *err)
         /* We hold the lock, so its maker is gone: recover it first. */
         if (!ops_connect(ctx, err))
             goto cleanup;
-        dom = virDomainLookupByUUIDString(ctx->conn, set->domain_uuid);
+        dom = virt_domain_by_uuid(ctx->conn, set->domain_uuid);
         if (!recover_set(ctx, set, dom, err))
             goto cleanup;
     }
@@ -497,8 +488,7 @@ ops_delete(ops_ctx *ctx, const char *set_id, unsigned flags, snap_error *err)
  cleanup:
     if (!ok && set && set->state == COORD_SET_DELETING)
         (void)coord_catalog_save(ctx->catalog, set, NULL); /* what is left */
-    if (dom)
-        virDomainFree(dom);
+    virt_domain_release(dom);
     coord_catalog_unlock(lock);
     coord_set_free(set);
     return ok;
