@@ -1,5 +1,5 @@
 /* common/snap_proc.c -- see snap_proc.h. */
-#define _GNU_SOURCE /* pipe2() */
+#define _GNU_SOURCE /* pipe2(), close_range() */
 #include "common/snap_proc.h"
 
 #include <errno.h>
@@ -91,7 +91,7 @@ last_line(const char *buf, size_t len, char *out, size_t size)
 /* The child, between fork and exec: only async-signal-safe calls. */
 static void __attribute__((noreturn))
 child(const char *prog, const char *const *argv, int in, int out, int errfd,
-      int report, pid_t parent)
+      int report, pid_t parent, bool close_others)
 {
     sigset_t none;
     int sig, e;
@@ -105,6 +105,10 @@ child(const char *prog, const char *const *argv, int in, int out, int errfd,
         _exit(127); /* the parent died before prctl took hold */
     if (dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(errfd, 2) < 0)
         goto fail;
+    /* Marked, not closed: @report must live until exec. A kernel before
+     * 5.11 refuses the flag; the descriptors are then left as they are. */
+    if (close_others)
+        (void)close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
     execve(prog, (char *const *)argv, environ);
  fail:
     e = errno;
@@ -320,7 +324,8 @@ snap_proc_run(const snap_proc_opts *o, snap_proc_result *res, snap_error *err)
         goto cleanup;
     }
     if (pid == 0)
-        child(prog, o->argv, devnull, out_child, errp[1], rep[1], parent);
+        child(prog, o->argv, devnull, out_child, errp[1], rep[1], parent,
+              o->close_others);
     close_fd(&outp[1]);
     close_fd(&errp[1]);
     close_fd(&rep[1]);

@@ -42,6 +42,10 @@ typedef struct snap_proc_opts {
     /* Asked between reads (at least every 100 ms): true stops the child and
      * fails with SNAP_E_STATE "... cancelled". May be NULL. */
     bool (*cancelled)(void *ctx);
+    /* Also keep from the child the descriptors above 2 that are not
+     * close-on-exec (a library's, another thread's): for callers that run
+     * beside threads they do not control (serve's export child). */
+    bool close_others;
 } snap_proc_opts;
 
 typedef struct snap_proc_result {
