@@ -17,7 +17,7 @@
 #include "common/snap_uuid.h"
 #include "coordinator/ops/actions.h"
 #include "coordinator/ops/restore.h"
-#include "coordinator/ops/export.h"
+#include "coordinator/cli/cli_export.h"
 #include "coordinator/serve/serve.h"
 #include "virt/watchdog.h"
 #include "coordinator/coord_catalog.h"
@@ -707,7 +707,7 @@ main(int argc, char **argv)
     } else if (strcmp(cmd, "policy") == 0) {
         rc = serve_cmd_policy(&ctx, argc, argv);
     } else if (strcmp(cmd, "export") == 0) {
-        rc = ops_cmd_export(&ctx, argc, argv);
+        rc = cli_cmd_export(&ctx, argc, argv);
     } else if (strcmp(cmd, "restore") == 0) {
         rc = ops_cmd_restore(&ctx, argc, argv);
     } else if (strcmp(cmd, "spawn") == 0) {
