@@ -325,8 +325,10 @@ ops_export_record_file(ops_export_job *job, json_t *result, bool made_dir,
     json_t *entry = NULL;
     struct stat st;
     snap_file_id id = {0, 0};
+    snap_error rec = {0};
     char *abs = NULL;
 
+    (void)err; /* nothing here fails the export */
     abs = realpath(job->target, NULL);
     json_object_set_new(result, "path", json_string(abs ? abs : job->target));
     if (job->kind == OPS_EXPORT_OVA && stat(job->target, &st) == 0)
@@ -350,12 +352,12 @@ ops_export_record_file(ops_export_job *job, json_t *result, bool made_dir,
             json_object_set_new(entry, "dir_created", json_boolean(made_dir));
         }
         /* The package is written; failing to record it is only a warning
-         * (a file needs no cleanup by snapset). */
-        if (!ops_exports_put(job->ctx, job->set_dir, entry, err)) {
+         * (a file needs no cleanup by snapset). Its own error, so that the
+         * caller's @err -- and an error recorded there first -- is left as
+         * it was (issue 13: it used to be cleared). */
+        if (!ops_exports_put(job->ctx, job->set_dir, entry, &rec))
             snap_warn("the export is not recorded in %s/%s: %s", job->set_dir,
-                      OPS_EXPORTS_FILE, err->msg);
-            snap_error_clear(err);
-        }
+                      OPS_EXPORTS_FILE, rec.msg);
     }
     json_decref(entry);
     free(abs);
