@@ -5,8 +5,8 @@
  * cancellable, stdin on /dev/null, stderr's tail kept for the error
  * message, stdout discarded, sent to a descriptor, captured (bounded) or
  * fed to a callback (qemu-img's progress). The child sees only descriptors
- * 0, 1 and 2 (every other descriptor snapset opens is close-on-exec, and
- * the runner's own pipes are made with O_CLOEXEC), starts with default
+ * 0, 1 and 2 (the child closes every other one before exec, also those a
+ * library opened without close-on-exec), starts with default
  * signal dispositions and is killed if snapset dies (PR_SET_PDEATHSIG), so
  * a convert never outlives the operation that wanted it.
  *

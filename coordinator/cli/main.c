@@ -12,7 +12,7 @@
 #include "coordinator/cli/cli.h"
 #include "coordinator/cli/cli_sets.h"
 #include "coordinator/cli/cli_restore.h"
-#include "coordinator/ops/export.h"
+#include "coordinator/cli/cli_export.h"
 #include "coordinator/serve/serve.h"
 #include "virt/watchdog.h"
 
@@ -130,7 +130,7 @@ static const struct {
     {"recover", cli_cmd_recover},
     {"serve", serve_cmd_serve},
     {"policy", serve_cmd_policy},
-    {"export", ops_cmd_export},
+    {"export", cli_cmd_export},
     {"restore", cli_cmd_restore},
     {"spawn", cli_cmd_spawn},
     {"volume-from", cli_cmd_volume_from},

@@ -13,3 +13,8 @@ target_include_directories(snap_fake_domain PUBLIC ${PROJECT_SOURCE_DIR}/tests)
 target_link_libraries(snap_fake_domain PUBLIC snap_ops PRIVATE snap_build_flags)
 snap_add_test(test_ops_restore snap_fake_domain snap_ops)
 snap_add_test(test_ops_spawn snap_fake_domain snap_ops)
+
+# export
+# Recording a written package (the first error wins), the exports.json
+# record, and qemu-img through snap_proc with a fake qemu-img on PATH.
+snap_add_test(test_ops_export snap_ops PkgConfig::JANSSON)
