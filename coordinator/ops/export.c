@@ -219,11 +219,11 @@ do_glance(ops_export_job *job, json_t *result, snap_error *err)
         snprintf(name, sizeof(name), "%s", job->name);
     else
         default_name(job, name, sizeof(name));
-    props[0].key = "snapset_set";
+    props[0].key = COORD_MD_SET;
     props[0].value = job->set->uuid;
-    props[1].key = "snapset_domain";
+    props[1].key = COORD_MD_DOMAIN;
     props[1].value = job->set->domain_name;
-    props[2].key = "snapset_consistency";
+    props[2].key = COORD_MD_CONSISTENCY;
     props[2].value = coord_consistency_name(job->set->consistency);
     props[3].key = "image_type";
     props[3].value = "backup";
@@ -399,9 +399,6 @@ job_release(ops_export_job *job)
     for (i = 0; job->disks && i < job->ndisks; i++)
         free(job->disks[i].staged);
     free(job->disks);
-    for (i = 0; job->buses && job->set && i < job->set->nmembers; i++)
-        free(job->buses[i]);
-    free(job->buses);
     if (job->have_info)
         coord_domain_info_release(&job->info);
     glance_ovf_free(job->ovf);

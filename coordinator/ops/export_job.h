@@ -51,7 +51,6 @@ typedef struct ops_export_job {
     coord_domain_info info;
     bool have_info;
     char *os_type; /* from libosinfo metadata, or NULL */
-    char **buses;  /* per member, <target bus>, or NULL */
     char *staging; /* our own staging directory */
     ops_export_disk *disks;
     size_t ndisks;

@@ -4,8 +4,6 @@
 #include "coordinator/ops/export_job.h"
 
 #include <errno.h>
-#include <libxml/parser.h>
-#include <libxml/tree.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,83 +40,14 @@ os_from_libosinfo(const char *id)
     return NULL;
 }
 
-/* What coord_domxml_parse() does not give: each disk's <target bus> and
- * the libosinfo OS id. */
-static bool
-domxml_extras(ops_export_job *job, const char *xml, snap_error *err)
-{
-    xmlDocPtr doc;
-    xmlNodePtr root, n, c, t;
-    xmlChar *dev, *bus;
-    size_t i;
-
-    doc = xmlReadMemory(xml, (int)strlen(xml), "domain.xml", NULL,
-                        XML_PARSE_NONET | XML_PARSE_NOERROR |
-                            XML_PARSE_NOWARNING);
-    if (!doc)
-        return snap_error_set(err, SNAP_E_INVALID,
-                              "cannot parse the set's domain.xml");
-    root = xmlDocGetRootElement(doc);
-    for (n = root ? root->children : NULL; n; n = n->next) {
-        if (n->type != XML_ELEMENT_NODE)
-            continue;
-        if (strcmp((const char *)n->name, "metadata") == 0) {
-            for (c = n->children; c; c = c->next) {
-                if (c->type != XML_ELEMENT_NODE ||
-                    strcmp((const char *)c->name, "libosinfo") != 0)
-                    continue;
-                for (t = c->children; t; t = t->next) {
-                    xmlChar *id;
-
-                    if (t->type != XML_ELEMENT_NODE ||
-                        strcmp((const char *)t->name, "os") != 0)
-                        continue;
-                    id = xmlGetProp(t, (const xmlChar *)"id");
-                    if (id && os_from_libosinfo((const char *)id)) {
-                        free(job->os_type);
-                        job->os_type =
-                            strdup(os_from_libosinfo((const char *)id));
-                    }
-                    xmlFree(id);
-                }
-            }
-        }
-        if (strcmp((const char *)n->name, "devices") != 0)
-            continue;
-        for (c = n->children; c; c = c->next) {
-            if (c->type != XML_ELEMENT_NODE ||
-                strcmp((const char *)c->name, "disk") != 0)
-                continue;
-            for (t = c->children; t; t = t->next) {
-                if (t->type == XML_ELEMENT_NODE &&
-                    strcmp((const char *)t->name, "target") == 0)
-                    break;
-            }
-            if (!t)
-                continue;
-            dev = xmlGetProp(t, (const xmlChar *)"dev");
-            bus = xmlGetProp(t, (const xmlChar *)"bus");
-            for (i = 0; dev && bus && i < job->set->nmembers; i++) {
-                if (strcmp(job->set->members[i].target, (const char *)dev) ==
-                        0 &&
-                    !job->buses[i])
-                    job->buses[i] = strdup((const char *)bus);
-            }
-            xmlFree(dev);
-            xmlFree(bus);
-        }
-    }
-    xmlFreeDoc(doc);
-    return true;
-}
-
 glance_bus
 ops_export_member_bus(const ops_export_job *job, size_t i)
 {
     const char *t = job->set->members[i].target;
+    const char *bus = coord_domain_info_bus(&job->info, t);
 
-    if (job->buses[i])
-        return glance_bus_from_name(job->buses[i]);
+    if (bus)
+        return glance_bus_from_name(bus);
     if (strncmp(t, "vd", 2) == 0)
         return GLANCE_BUS_VIRTIO;
     if (strncmp(t, "sd", 2) == 0)
@@ -132,6 +61,7 @@ bool
 ops_export_load_set(ops_export_job *job, const char *id, snap_error *err)
 {
     char *path = NULL, *xml = NULL;
+    const char *os, *bus;
     size_t i, len;
     bool ok = false;
 
@@ -185,21 +115,19 @@ ops_export_load_set(ops_export_job *job, const char *id, snap_error *err)
     if (!coord_domxml_parse(xml, &job->info, NULL, err))
         goto cleanup;
     job->have_info = true;
-    free(job->buses);
-    job->buses = calloc(job->set->nmembers, sizeof(*job->buses));
-    if (!job->buses) {
-        snap_error_set(err, SNAP_E_NOMEM, "out of memory");
-        goto cleanup;
-    }
-    if (!domxml_extras(job, xml, err))
+    free(job->os_type);
+    job->os_type = NULL;
+    os = job->info.os_id ? os_from_libosinfo(job->info.os_id) : NULL;
+    if (os && !coord_str_set(&job->os_type, os, err))
         goto cleanup;
     for (i = 0; i < job->set->nmembers; i++) {
+        bus = coord_domain_info_bus(&job->info, job->set->members[i].target);
         if (ops_export_member_bus(job, i) == GLANCE_BUS_LAST) {
             snap_error_set(err, SNAP_E_INVALID,
                            "disk %s is on bus '%s', which an OVF package "
                            "cannot describe (virtio, scsi, sata and ide can)",
                            job->set->members[i].target,
-                           job->buses[i] ? job->buses[i] : "?");
+                           bus ? bus : "?");
             goto cleanup;
         }
     }

@@ -302,7 +302,7 @@ ops_volume_from_snapshot(ops_ctx *ctx, const char *snapshot_id,
                          const char *name, const char *set_uuid,
                          int64_t timeout_ms, char **volume_id, snap_error *err)
 {
-    cinder_kv md[1] = {{"snapset_from_set", set_uuid}};
+    cinder_kv md[1] = {{COORD_MD_FROM_SET, set_uuid}};
     cinder_volume_req req;
     cinder_volume *vol;
     char *id;

@@ -783,7 +783,7 @@ drop_restored(rjob *j, const char *volume_id)
     vol = cinder_volume_show(ctx->os.cinder, volume_id, &e);
     if (!vol)
         return false;
-    ours = cinder_kv_get(vol->metadata, vol->nmetadata, "snapset_from_set") &&
+    ours = cinder_kv_get(vol->metadata, vol->nmetadata, COORD_MD_FROM_SET) &&
            strcmp(vol->status, "available") == 0;
     cinder_volume_free(vol);
     if (!ours || !cinder_snapshot_list(ctx->os.cinder, NULL, 0, &snaps, &n, &e))
