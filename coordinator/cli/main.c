@@ -18,7 +18,7 @@
 #include "coordinator/ops/actions.h"
 #include "coordinator/ops/restore.h"
 #include "coordinator/ops/export.h"
-#include "coordinator/serve/serve.h"
+#include "coordinator/cli/cli_serve.h"
 #include "virt/watchdog.h"
 #include "coordinator/coord_catalog.h"
 
@@ -703,9 +703,9 @@ main(int argc, char **argv)
     } else if (strcmp(cmd, "recover") == 0) {
         rc = cmd_recover(&ctx, argc, argv);
     } else if (strcmp(cmd, "serve") == 0) {
-        rc = serve_cmd_serve(&ctx, argc, argv);
+        rc = cli_cmd_serve(&ctx, argc, argv);
     } else if (strcmp(cmd, "policy") == 0) {
-        rc = serve_cmd_policy(&ctx, argc, argv);
+        rc = cli_cmd_policy(&ctx, argc, argv);
     } else if (strcmp(cmd, "export") == 0) {
         rc = ops_cmd_export(&ctx, argc, argv);
     } else if (strcmp(cmd, "restore") == 0) {
