@@ -13,7 +13,7 @@
 #include "coordinator/cli/cli_sets.h"
 #include "coordinator/cli/cli_restore.h"
 #include "coordinator/cli/cli_export.h"
-#include "coordinator/serve/serve.h"
+#include "coordinator/cli/cli_serve.h"
 #include "virt/watchdog.h"
 
 static const char usage_text[] =
@@ -128,8 +128,8 @@ static const struct {
     {"show", cli_cmd_show},
     {"delete", cli_cmd_delete},
     {"recover", cli_cmd_recover},
-    {"serve", serve_cmd_serve},
-    {"policy", serve_cmd_policy},
+    {"serve", cli_cmd_serve},
+    {"policy", cli_cmd_policy},
     {"export", cli_cmd_export},
     {"restore", cli_cmd_restore},
     {"spawn", cli_cmd_spawn},

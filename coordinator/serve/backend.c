@@ -1,0 +1,356 @@
+/* coordinator/serve/backend.c -- see backend.h. */
+#include "coordinator/serve/backend.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/snap_time.h"
+#include "coordinator/ops/ctx.h"
+#include "coordinator/ops/export.h"
+#include "coordinator/serve/jobs.h"
+#include "virt/host.h"
+
+/* Errors of virt_host: libvirt out of reach (or failing) is the API's 503;
+ * "no domain" and the rest keep their code. */
+static bool
+host_error(snap_error *err, const snap_error *e)
+{
+    if (e->code == SNAP_E_VIRT)
+        return snap_error_set_http(err, 503, "%s", e->msg);
+    return snap_error_set(err, e->code, "%s", e->msg);
+}
+
+static bool
+be_domain_lookup(void *impl, const char *id, char **name,
+                 char uuid[SNAP_UUID_LEN], snap_error *err)
+{
+    serve_state *st = impl;
+    virt_host_domain *dom = NULL;
+    snap_error e = {0};
+    bool ok = false;
+
+    pthread_mutex_lock(&st->virt_mu);
+    dom = virt_host_domain_find(st->host, id, VIRT_HOST_FIND_NAME, &e);
+    if (!dom) {
+        host_error(err, &e);
+        goto cleanup;
+    }
+    ok = virt_host_domain_ident(dom, name, uuid, err);
+
+ cleanup:
+    virt_host_domain_free(dom);
+    pthread_mutex_unlock(&st->virt_mu);
+    return ok;
+}
+
+static bool
+be_domain_owner(void *impl, const char *domain_uuid, http_owner *owner,
+                snap_error *err)
+{
+    serve_state *st = impl;
+    virt_host_domain *dom = NULL;
+    snap_error e = {0};
+    bool ok = false;
+
+    memset(owner, 0, sizeof(*owner));
+    pthread_mutex_lock(&st->virt_mu);
+    dom = virt_host_domain_find(st->host, domain_uuid, 0, &e);
+    if (!dom) {
+        host_error(err, &e);
+        goto cleanup;
+    }
+    ok = virt_host_domain_owner(dom, &owner->project, &owner->project_name,
+                                &owner->project_domain, err);
+
+ cleanup:
+    virt_host_domain_free(dom);
+    pthread_mutex_unlock(&st->virt_mu);
+    return ok;
+}
+
+/* Adds the owner of the domain to the set's metadata (HTTP_OWNER_KEY_*):
+ * the set keeps it when the domain is gone. */
+static bool
+record_owner(json_t **metadata, const http_owner *o, snap_error *err)
+{
+    if (!o || (!o->project && !o->project_name))
+        return true;
+    if (!*metadata && !(*metadata = json_object()))
+        return snap_error_set(err, SNAP_E_NOMEM, "out of memory");
+    if ((o->project && json_object_set_new(*metadata, HTTP_OWNER_KEY_PROJECT,
+                                           json_string(o->project))) ||
+        (o->project_name &&
+         json_object_set_new(*metadata, HTTP_OWNER_KEY_NAME,
+                             json_string(o->project_name))) ||
+        (o->project_domain &&
+         json_object_set_new(*metadata, HTTP_OWNER_KEY_DOMAIN,
+                             json_string(o->project_domain))))
+        return snap_error_set(err, SNAP_E_NOMEM, "out of memory");
+    return true;
+}
+
+static bool
+be_create(void *impl, const http_create_req *req, char set_uuid[SNAP_UUID_LEN],
+          snap_error *err)
+{
+    serve_state *st = impl;
+    serve_job *j = calloc(1, sizeof(*j));
+
+    if (!j)
+        return snap_error_set(err, SNAP_E_NOMEM, "out of memory");
+    j->lock_fd = -1;
+    j->kind = SERVE_JOB_CREATE;
+    j->rotation = req->rotation;
+    j->quiesce = req->quiesce;
+    j->pause = req->pause;
+    j->accepted_ms = snap_wall_ms();
+    snprintf(j->domain_uuid, SNAP_UUID_LEN, "%s", req->domain_uuid);
+    if (!coord_str_set(&j->domain_name, req->domain_name, err) ||
+        !coord_str_set(&j->name, req->name, err) ||
+        !coord_str_set(&j->backup_type, req->backup_type, err) ||
+        (req->metadata &&
+         !(j->metadata = json_deep_copy(req->metadata)) &&
+         snap_error_set(err, SNAP_E_NOMEM, "out of memory")) ||
+        !record_owner(&j->metadata, req->owner, err)) {
+        serve_job_free(j);
+        return false;
+    }
+    j->lock_fd = serve_job_lock_now(st, j->domain_uuid, j->domain_name, err);
+    if (j->lock_fd < 0) {
+        serve_job_free(j);
+        return false;
+    }
+    snap_uuid_generate(j->set_uuid);
+    memcpy(set_uuid, j->set_uuid, SNAP_UUID_LEN);
+    return serve_job_queue(st, j, err);
+}
+
+/* A set accepted but not recorded yet, as the API shows it: creating. */
+static coord_set *
+pending_set(const serve_job *j, snap_error *err)
+{
+    coord_set *set = coord_set_new(err);
+
+    if (!set)
+        return NULL;
+    memcpy(set->uuid, j->set_uuid, SNAP_UUID_LEN);
+    memcpy(set->domain_uuid, j->domain_uuid, SNAP_UUID_LEN);
+    set->created_ms = j->accepted_ms;
+    set->rotation = j->rotation;
+    set->quiesce = j->quiesce;
+    set->pause_requested = j->pause;
+    if (!coord_str_set(&set->domain_name, j->domain_name, err) ||
+        !coord_str_set(&set->name, j->name, err) ||
+        !coord_str_set(&set->backup_type, j->backup_type, err)) {
+        coord_set_free(set);
+        return NULL;
+    }
+    if (j->metadata) {
+        const char *key;
+        json_t *v;
+
+        json_object_foreach(j->metadata, key, v) {
+            if (!coord_set_add_metadata(set, key, json_string_value(v), err)) {
+                coord_set_free(set);
+                return NULL;
+            }
+        }
+    }
+    return set;
+}
+
+static bool
+be_list(void *impl, coord_set ***sets, size_t *nsets, snap_error *err)
+{
+    serve_state *st = impl;
+    coord_set **arr = NULL, **grown;
+    size_t n = 0, i;
+    const serve_job *j;
+    bool ok = true;
+
+    if (!coord_catalog_list(st->catalog, &arr, &n, err))
+        return false;
+    pthread_mutex_lock(&st->mu);
+    for (j = st->jobs; j && ok; j = j->next) {
+        coord_set *s;
+
+        if (j->kind != SERVE_JOB_CREATE)
+            continue;
+        for (i = 0; i < n; i++) {
+            if (strcmp(arr[i]->uuid, j->set_uuid) == 0)
+                break;
+        }
+        if (i < n)
+            continue; /* recorded already */
+        s = pending_set(j, err);
+        grown = s ? realloc(arr, (n + 1) * sizeof(*arr)) : NULL;
+        if (!grown) {
+            coord_set_free(s);
+            snap_error_set(err, SNAP_E_NOMEM, "out of memory");
+            ok = false;
+            break;
+        }
+        arr = grown;
+        arr[n++] = s;
+    }
+    pthread_mutex_unlock(&st->mu);
+    if (!ok) {
+        coord_catalog_list_free(arr, n);
+        return false;
+    }
+    *sets = arr;
+    *nsets = n;
+    return true;
+}
+
+static coord_set *
+be_get(void *impl, const char *id, snap_error *err)
+{
+    serve_state *st = impl;
+    snap_error e = {0};
+    coord_set *set = coord_catalog_load(st->catalog, id, &e);
+    const serve_job *j;
+
+    if (set || e.code != SNAP_E_NOTFOUND) {
+        if (!set)
+            snap_error_set(err, e.code, "%s", e.msg);
+        return set;
+    }
+    pthread_mutex_lock(&st->mu);
+    for (j = st->jobs; j; j = j->next) {
+        if (j->kind == SERVE_JOB_CREATE && strncmp(j->set_uuid, id, strlen(id)) == 0)
+            break;
+    }
+    if (j)
+        set = pending_set(j, err);
+    else
+        snap_error_set(err, SNAP_E_NOTFOUND, "%s", e.msg);
+    pthread_mutex_unlock(&st->mu);
+    return set;
+}
+
+/* A new job of @kind on existing set @set, holding no lock yet. */
+static serve_job *
+job_for_set(serve_job_kind kind, const coord_set *set, snap_error *err)
+{
+    serve_job *j = calloc(1, sizeof(*j));
+
+    if (!j) {
+        snap_error_set(err, SNAP_E_NOMEM, "out of memory");
+        return NULL;
+    }
+    j->kind = kind;
+    j->lock_fd = -1;
+    j->accepted_ms = snap_wall_ms();
+    memcpy(j->set_uuid, set->uuid, SNAP_UUID_LEN);
+    memcpy(j->domain_uuid, set->domain_uuid, SNAP_UUID_LEN);
+    if (!coord_str_set(&j->domain_name, set->domain_name, err)) {
+        serve_job_free(j);
+        return NULL;
+    }
+    return j;
+}
+
+static bool
+be_remove(void *impl, const char *id, bool with_exports, snap_error *err)
+{
+    serve_state *st = impl;
+    coord_set *set;
+    serve_job *j = NULL;
+
+    set = be_get(impl, id, err);
+    if (!set)
+        return false;
+    if (set->state == COORD_SET_CREATING &&
+        (set->journal.owner_pid == 0 || ops_owner_alive(&set->journal))) {
+        snap_error_set(err, SNAP_E_STATE,
+                       "set %s is still being made: delete it when it is "
+                       "done",
+                       set->uuid);
+        goto error;
+    }
+    j = job_for_set(SERVE_JOB_DELETE, set, err);
+    if (!j)
+        goto error;
+    j->with_exports = with_exports;
+    j->lock_fd = serve_job_lock_now(st, j->domain_uuid, j->domain_name, err);
+    if (j->lock_fd < 0)
+        goto error;
+    coord_set_free(set);
+    return serve_job_queue(st, j, err);
+
+ error:
+    serve_job_free(j);
+    coord_set_free(set);
+    return false;
+}
+
+static bool
+be_export(void *impl, const char *id, const http_export_req *req,
+          char set_uuid[SNAP_UUID_LEN], snap_error *err)
+{
+    serve_state *st = impl;
+    coord_set *set;
+    serve_job *j = NULL;
+
+    if (!st->conf.openstack.enabled)
+        return snap_error_set(err, SNAP_E_INVALID,
+                              "Glance is not configured (openstack.enabled "
+                              "is false): use `snapset export SET --ova "
+                              "FILE` on the host");
+    set = be_get(impl, id, err);
+    if (!set)
+        return false;
+    if (set->state != COORD_SET_AVAILABLE) {
+        snap_error_set(err, SNAP_E_STATE, "set %s is %s: only an available "
+                       "set can be exported",
+                       set->uuid, coord_set_state_name(set->state));
+        goto error;
+    }
+    /* No lock_fd: the export takes the domain lock while it reads. */
+    j = job_for_set(SERVE_JOB_EXPORT, set, err);
+    if (!j || !coord_str_set(&j->name, req->name, err) ||
+        !coord_str_set(&j->disk_format, req->disk_format, err))
+        goto error;
+    memcpy(set_uuid, set->uuid, SNAP_UUID_LEN);
+    coord_set_free(set);
+    return serve_job_queue(st, j, err);
+
+ error:
+    serve_job_free(j);
+    coord_set_free(set);
+    return false;
+}
+
+static json_t *
+be_exports(void *impl, const coord_set *set)
+{
+    (void)impl;
+    return ops_exports_list(set);
+}
+
+static void
+be_stats(void *impl, http_backend_stats *stats)
+{
+    serve_state *st = impl;
+
+    pthread_mutex_lock(&st->mu);
+    stats->queued = (int64_t)st->queued;
+    stats->running = (int64_t)st->running;
+    pthread_mutex_unlock(&st->mu);
+}
+
+const http_backend_ops serve_backend_ops = {
+    .domain_lookup = be_domain_lookup,
+    .create = be_create,
+    .list = be_list,
+    .get = be_get,
+    .remove = be_remove,
+    .export_set = be_export,
+    .exports = be_exports,
+    .stats = be_stats,
+    .domain_owner = be_domain_owner,
+};
+

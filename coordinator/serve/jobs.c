@@ -1,0 +1,288 @@
+/* coordinator/serve/jobs.c -- see jobs.h. */
+#include "coordinator/serve/jobs.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/snap_time.h"
+#include "coordinator/ops/actions.h"
+#include "coordinator/ops/export.h"
+#include "coordinator/serve/policy.h"
+
+void
+serve_job_free(serve_job *j)
+{
+    if (!j)
+        return;
+    coord_catalog_unlock(j->lock_fd); /* -1 is fine */
+    free(j->domain_name);
+    free(j->name);
+    free(j->backup_type);
+    free(j->disk_format);
+    json_decref(j->metadata);
+    free(j);
+}
+
+void
+serve_job_record_failed(serve_state *st, ops_ctx *ctx, const serve_job *j,
+                        const char *why)
+{
+    coord_set *set = NULL;
+    snap_error err = {0};
+
+    set = coord_set_new(&err);
+    if (!set)
+        goto cleanup;
+    memcpy(set->uuid, j->set_uuid, SNAP_UUID_LEN);
+    memcpy(set->domain_uuid, j->domain_uuid, SNAP_UUID_LEN);
+    set->state = COORD_SET_ERROR;
+    set->created_ms = j->accepted_ms;
+    set->finished_ms = snap_wall_ms();
+    set->quiesce = j->quiesce;
+    set->pause_requested = j->pause;
+    set->rotation = j->rotation;
+    if (!coord_str_set(&set->domain_name, j->domain_name, &err) ||
+        !coord_str_set(&set->name, j->name, &err) ||
+        !coord_str_set(&set->backup_type, j->backup_type, &err) ||
+        !coord_str_set(&set->error, why, &err))
+        goto cleanup;
+    if (!coord_catalog_save(ctx ? ctx->catalog : st->catalog, set, &err))
+        goto cleanup;
+    http_api_observe_set(st->api, set);
+
+ cleanup:
+    if (snap_error_isset(&err))
+        serve_log("cannot record failed set %s: %s", j->set_uuid, err.msg);
+    coord_set_free(set);
+}
+
+static void
+run_create(serve_state *st, ops_ctx *ctx, serve_job *j)
+{
+    ops_create_opts o;
+    coord_set *set = NULL;
+    snap_error err = {0};
+    const char **pairs = NULL, *key;
+    json_t *v;
+    size_t n = 0;
+    bool ok;
+
+    if (j->metadata && json_object_size(j->metadata) > 0) {
+        pairs = calloc(2 * json_object_size(j->metadata), sizeof(*pairs));
+        if (!pairs) {
+            snap_error_set(&err, SNAP_E_NOMEM, "out of memory");
+            coord_catalog_unlock(j->lock_fd);
+            j->lock_fd = -1;
+            serve_job_record_failed(st, NULL, j, err.msg);
+            return;
+        }
+        json_object_foreach(j->metadata, key, v) {
+            pairs[2 * n] = key;
+            pairs[2 * n + 1] = json_string_value(v);
+            n++;
+        }
+    }
+    if (!serve_ctx_ready(ctx, &err)) {
+        coord_catalog_unlock(j->lock_fd);
+        j->lock_fd = -1;
+        serve_log("set %s of '%s' failed: %s", j->set_uuid, j->domain_name,
+                  err.msg);
+        serve_job_record_failed(st, NULL, j, err.msg);
+        free(pairs);
+        return;
+    }
+    ops_create_opts_init(&o);
+    o.quiesce = j->quiesce;
+    o.pause = j->pause;
+    o.name = j->name;
+    o.backup_type = j->backup_type;
+    o.rotation = j->rotation;
+    o.set_uuid = j->set_uuid;
+    o.lock_fd = j->lock_fd;
+    o.metadata = pairs;
+    o.nmetadata = n;
+    j->lock_fd = -1; /* ops_create() releases it */
+    ok = ops_create(ctx, j->domain_uuid, &o, &set, &err);
+    free(pairs);
+    if (!set) {
+        serve_log("set %s of '%s' failed: %s", j->set_uuid, j->domain_name,
+                  err.msg);
+        serve_job_record_failed(st, ctx, j, err.msg);
+        return;
+    }
+    http_api_observe_set(st->api, set);
+    if (ok)
+        serve_log("set %s of '%s': %s, %s, frozen %lld ms", set->uuid,
+                  j->domain_name, coord_set_state_name(set->state),
+                  coord_consistency_name(set->consistency),
+                  (long long)set->freeze_ms);
+    else
+        serve_log("set %s of '%s' failed: %s", set->uuid, j->domain_name,
+                  err.msg);
+    coord_set_free(set);
+    /* A failed backup never rotates. */
+    if (ok && j->backup_type && j->rotation >= 1)
+        serve_rotate(ctx, st->api, j->domain_uuid, j->domain_name,
+                     j->backup_type, j->rotation);
+}
+
+static void
+run_delete(serve_state *st, ops_ctx *ctx, serve_job *j)
+{
+    snap_error err = {0};
+    bool ok;
+
+    /* ops_delete() takes the lock itself: hand it over with as small a gap
+     * as possible (it waits up to timeouts.lock_ms for it). */
+    coord_catalog_unlock(j->lock_fd);
+    j->lock_fd = -1;
+    ok = serve_ctx_ready(ctx, &err) &&
+         ops_delete(ctx, j->set_uuid, j->with_exports ? OPS_DELETE_EXPORTS : 0,
+                    &err);
+    http_api_observe_delete(st->api, ok);
+    if (ok)
+        serve_log("deleted set %s", j->set_uuid);
+    else
+        serve_log("cannot delete set %s: %s", j->set_uuid, err.msg);
+}
+
+/* An OVA of the set into Glance, by `snapset export` in a child process;
+ * the outcome is recorded in the set's exports.json (GET /v1/sets/{id}). */
+static void
+run_export(serve_state *st, ops_ctx *ctx, serve_job *j)
+{
+    ops_export_req req;
+    json_t *result = NULL;
+    snap_error err = {0};
+
+    (void)st;
+    memset(&req, 0, sizeof(req));
+    req.kind = "glance";
+    req.name = j->name;
+    req.disk_format = j->disk_format;
+    req.timeout_ms = ctx->conf.copy_timeout_ms;
+    if (ops_export_child(ctx, j->set_uuid, &req, &result, &err))
+        serve_log("exported set %s into Glance: image %s", j->set_uuid,
+                  json_string_value(json_object_get(result, "image_id")));
+    else
+        serve_log("cannot export set %s: %s", j->set_uuid, err.msg);
+    json_decref(result);
+}
+
+typedef struct worker_arg {
+    serve_state *st;
+    ops_ctx *ctx;
+} worker_arg;
+
+/* A worker: runs queued jobs, oldest first, until the server stops. */
+static void *
+worker_main(void *arg)
+{
+    worker_arg *wa = arg;
+    serve_state *st = wa->st;
+    ops_ctx *ctx = wa->ctx;
+    serve_job *j, **pp;
+
+    free(wa);
+    for (;;) {
+        pthread_mutex_lock(&st->mu);
+        for (;;) {
+            for (j = st->jobs; j && j->started; j = j->next)
+                ;
+            if (j || atomic_load(&st->stopping))
+                break;
+            pthread_cond_wait(&st->work_cv, &st->mu);
+        }
+        if (!j) {
+            pthread_mutex_unlock(&st->mu);
+            break;
+        }
+        j->started = true;
+        st->queued--;
+        st->running++;
+        pthread_mutex_unlock(&st->mu);
+
+        if (j->kind == SERVE_JOB_CREATE)
+            run_create(st, ctx, j);
+        else if (j->kind == SERVE_JOB_EXPORT)
+            run_export(st, ctx, j);
+        else
+            run_delete(st, ctx, j);
+
+        pthread_mutex_lock(&st->mu);
+        for (pp = &st->jobs; *pp != j; pp = &(*pp)->next)
+            ;
+        *pp = j->next;
+        st->running--;
+        pthread_cond_broadcast(&st->idle_cv);
+        pthread_mutex_unlock(&st->mu);
+        serve_job_free(j);
+    }
+    return NULL;
+}
+
+bool
+serve_job_queue(serve_state *st, serve_job *j, snap_error *err)
+{
+    serve_job **pp;
+
+    pthread_mutex_lock(&st->mu);
+    if (atomic_load(&st->stopping)) {
+        pthread_mutex_unlock(&st->mu);
+        serve_job_free(j);
+        return snap_error_set_http(err, 503, "snapset is shutting down");
+    }
+    if (st->queued >= (size_t)st->conf.http.max_queue) {
+        pthread_mutex_unlock(&st->mu);
+        serve_job_free(j);
+        return snap_error_set_http(err, 503,
+                                   "too many jobs waiting (%d): try again "
+                                   "later",
+                                   st->conf.http.max_queue);
+    }
+    for (pp = &st->jobs; *pp; pp = &(*pp)->next)
+        ;
+    *pp = j;
+    st->queued++;
+    pthread_cond_signal(&st->work_cv);
+    pthread_mutex_unlock(&st->mu);
+    return true;
+}
+
+int
+serve_job_lock_now(serve_state *st, const char *domain_uuid, const char *domain_name,
+         snap_error *err)
+{
+    snap_error e = {0};
+    int fd = coord_catalog_lock(st->catalog, domain_uuid, 0, &e);
+
+    if (fd >= 0)
+        return fd;
+    if (e.code == SNAP_E_BUSY)
+        snap_error_set(err, SNAP_E_BUSY,
+                       "domain '%s' already has a snapset operation in "
+                       "progress",
+                       domain_name);
+    else
+        snap_error_set(err, e.code, "%s", e.msg);
+    return -1;
+}
+
+bool
+serve_job_start_worker(serve_state *st, size_t i, snap_error *err)
+{
+    worker_arg *wa = malloc(sizeof(*wa));
+
+    if (!wa)
+        return snap_error_set(err, SNAP_E_NOMEM, "out of memory");
+    wa->st = st;
+    wa->ctx = &st->ctxs[i];
+    if (pthread_create(&st->workers[i], NULL, worker_main, wa) != 0) {
+        free(wa);
+        return snap_error_set(err, SNAP_E_SYSTEM,
+                              "cannot start a worker thread");
+    }
+    return true;
+}
