@@ -52,8 +52,8 @@ connector(void)
 /* POSTs @body (stolen) to /volumes/@id/action. Returns the parsed reply (a
  * new reference; an empty reply gives an empty object) or NULL. */
 static json_t *
-volume_action(cinder_client *client, const char *id, const char *action, json_t *body,
-              snap_error *err)
+volume_action(cinder_client *client, const char *id, const char *action,
+              json_t *body, snap_error *err)
 {
     cinder_http_request req;
     cinder_http_response resp;
@@ -126,7 +126,7 @@ volume_action(cinder_client *client, const char *id, const char *action, json_t 
                            action, id, jerr.text);
     }
 
- cleanup:
+cleanup:
     cinder_http_response_release(&resp);
     free(text);
     json_decref(wrapped);
@@ -134,16 +134,19 @@ volume_action(cinder_client *client, const char *id, const char *action, json_t 
 }
 
 bool
-cinder_volume_reserve(cinder_client *client, const char *volume_id, snap_error *err)
+cinder_volume_reserve(cinder_client *client, const char *volume_id,
+                      snap_error *err)
 {
-    json_t *r = volume_action(client, volume_id, "os-reserve", json_object(), err);
+    json_t *r =
+        volume_action(client, volume_id, "os-reserve", json_object(), err);
 
     json_decref(r);
     return r != NULL;
 }
 
 bool
-cinder_volume_unreserve(cinder_client *client, const char *volume_id, snap_error *err)
+cinder_volume_unreserve(cinder_client *client, const char *volume_id,
+                        snap_error *err)
 {
     json_t *r =
         volume_action(client, volume_id, "os-unreserve", json_object(), err);
@@ -180,8 +183,8 @@ port_text(json_t *v)
 }
 
 bool
-cinder_volume_connect(cinder_client *client, const char *volume_id, cinder_connection *conn,
-                  snap_error *err)
+cinder_volume_connect(cinder_client *client, const char *volume_id,
+                      cinder_connection *conn, snap_error *err)
 {
     json_t *r, *ci, *data, *hosts, *ports;
     size_t i, n;
@@ -253,7 +256,7 @@ cinder_volume_connect(cinder_client *client, const char *volume_id, cinder_conne
     }
     ok = true;
 
- cleanup:
+cleanup:
     if (!ok)
         cinder_connection_release(conn);
     json_decref(r);
@@ -261,7 +264,8 @@ cinder_volume_connect(cinder_client *client, const char *volume_id, cinder_conne
 }
 
 bool
-cinder_volume_disconnect(cinder_client *client, const char *volume_id, snap_error *err)
+cinder_volume_disconnect(cinder_client *client, const char *volume_id,
+                         snap_error *err)
 {
     json_t *r =
         volume_action(client, volume_id, "os-terminate_connection",
@@ -272,8 +276,9 @@ cinder_volume_disconnect(cinder_client *client, const char *volume_id, snap_erro
 }
 
 bool
-cinder_volume_attach(cinder_client *client, const char *volume_id, const char *instance_uuid,
-                 const char *mountpoint, int64_t timeout_ms, snap_error *err)
+cinder_volume_attach(cinder_client *client, const char *volume_id,
+                     const char *instance_uuid, const char *mountpoint,
+                     int64_t timeout_ms, snap_error *err)
 {
     json_t *r = volume_action(client, volume_id, "os-attach",
                               json_pack("{s:s, s:s, s:s}", "instance_uuid",
@@ -289,8 +294,9 @@ cinder_volume_attach(cinder_client *client, const char *volume_id, const char *i
 }
 
 bool
-cinder_volume_detach(cinder_client *client, const char *volume_id, const char *instance_uuid,
-                 int64_t timeout_ms, snap_error *err)
+cinder_volume_detach(cinder_client *client, const char *volume_id,
+                     const char *instance_uuid, int64_t timeout_ms,
+                     snap_error *err)
 {
     cinder_volume *vol;
     const char *att = NULL;
@@ -342,31 +348,33 @@ cinder_volume_detach(cinder_client *client, const char *volume_id, const char *i
     ok = cinder_volume_wait(client, volume_id, "available",
                             snap_now_ms() + timeout_ms, err);
 
- cleanup:
+cleanup:
     cinder_volume_free(vol);
     return ok;
 }
 
 bool
 cinder_volume_attach_all(cinder_client *client, const char *volume_id,
-                     const char *instance_uuid, const char *mountpoint,
-                     cinder_connection *conn, int64_t timeout_ms, snap_error *err)
+                         const char *instance_uuid, const char *mountpoint,
+                         cinder_connection *conn, int64_t timeout_ms,
+                         snap_error *err)
 {
     memset(conn, 0, sizeof(*conn));
     if (!cinder_volume_reserve(client, volume_id, err))
         return false;
     if (!cinder_volume_connect(client, volume_id, conn, err))
         goto undo;
-    if (!cinder_volume_attach(client, volume_id, instance_uuid, mountpoint, timeout_ms,
-                          err))
+    if (!cinder_volume_attach(client, volume_id, instance_uuid, mountpoint,
+                              timeout_ms, err))
         goto undo;
     return true;
 
- undo:
+undo:
     /* Best effort, the first error is kept: a volume left reserved shows
      * "attaching" in Cinder and the message says which one. Detaching
      * terminates the connection and unreserves or detaches. */
-    (void)cinder_volume_detach(client, volume_id, instance_uuid, timeout_ms, NULL);
+    (void)cinder_volume_detach(client, volume_id, instance_uuid, timeout_ms,
+                               NULL);
     cinder_connection_release(conn);
     return false;
 }

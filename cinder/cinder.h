@@ -195,9 +195,9 @@ typedef struct cinder_wait_result {
 
 /* Polls the @n snapshots @ids until every one has left "creating", under
  * the single deadline @deadline_ms (snap_now_ms() clock). Intervals start
- * at poll_min_ms and grow to frozen_poll_max_ms. With @filter (one metadata pair
- * the snapshots share, e.g. the set UUID) and microversion >= 3.22, a round
- * costs one GET /snapshots/detail?metadata=... whatever @n; otherwise (or
+ * at poll_min_ms and grow to frozen_poll_max_ms. With @filter (one metadata
+ * pair the snapshots share, e.g. the set UUID) and microversion >= 3.22, a
+ * round costs one GET /snapshots/detail?metadata=... whatever @n; otherwise (or
  * for any snapshot the list misses) the per-id GETs of a round are sent at
  * once. @results (optional, @n entries) receives per snapshot the last
  * status and when it left "creating".

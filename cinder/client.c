@@ -261,7 +261,7 @@ cinder_list_all(cinder_client *c, const char *path, const char *list_key,
     }
     ok = true;
 
- cleanup:
+cleanup:
     free(next);
     free(current);
     json_decref(reply);
@@ -372,7 +372,7 @@ read_versions(cinder_client *c, const char *url, snap_error *err)
     c->server_min_mv = min > 0 ? min : CINDER_MV(3, 0);
     ok = true;
 
- cleanup:
+cleanup:
     json_decref(doc);
     cinder_http_response_release(&resp);
     return ok;
@@ -406,7 +406,7 @@ negotiate(cinder_client *c, snap_error *err)
         goto cleanup;
     }
 
- negotiated:
+negotiated:
     c->mv = c->server_mv < c->max_mv ? c->server_mv : c->max_mv;
     if (c->mv < c->server_min_mv) {
         snap_error_set(
@@ -423,7 +423,7 @@ negotiate(cinder_client *c, snap_error *err)
              cinder_microversion_str(c->mv, buf, sizeof(buf)));
     ok = true;
 
- cleanup:
+cleanup:
     free(root);
     free(v3);
     return ok;
@@ -516,7 +516,7 @@ cinder_client_new(cinder_session *session, const cinder_client_opts *opts,
         goto error;
     return c;
 
- error:
+error:
     cinder_client_free(c);
     return NULL;
 }

@@ -83,7 +83,7 @@ cinder_group_show(cinder_client *c, const char *id, snap_error *err)
     ret = g;
     g = NULL;
 
- cleanup:
+cleanup:
     cinder_group_free(g);
     json_decref(reply);
     return ret;
@@ -160,7 +160,7 @@ cinder_group_type_show(cinder_client *c, const char *id, snap_error *err)
     ret = t;
     t = NULL;
 
- cleanup:
+cleanup:
     cinder_group_type_free(t);
     json_decref(reply);
     return ret;
@@ -215,7 +215,7 @@ group_snapshot_from_json(json_t *reply, const char *what, snap_error *err)
     ret = gs;
     gs = NULL;
 
- cleanup:
+cleanup:
     cinder_group_snapshot_free(gs);
     return ret;
 }
@@ -263,7 +263,7 @@ cinder_group_snapshot_create(cinder_client *c, const char *group_id,
     json_decref(body);
     return gs;
 
- nomem:
+nomem:
     json_decref(inner);
     snap_error_set(err, SNAP_E_NOMEM, "%s: out of memory", what);
     return NULL;

@@ -633,7 +633,7 @@ perform_many(void *impl, const cinder_http_request *reqs,
     }
     ret = true;
 
- cleanup:
+cleanup:
     for (i = 0; i < n; i++) {
         if (xs[i].easy) {
             (void)curl_multi_remove_handle(t->multi, xs[i].easy);
@@ -717,7 +717,7 @@ cinder_http_curl_new(const cinder_http_opts *opts, snap_error *err)
     }
     return cinder_http_new(&curl_ops, t, err);
 
- nomem:
+nomem:
     transport_free(t);
     snap_error_set(err, SNAP_E_NOMEM, "cannot allocate HTTP transport");
     return NULL;

@@ -317,9 +317,9 @@ cinder_session_new_with_http(cinder_http *http, const cinder_auth_opts *opts,
         goto error;
     return s;
 
- nomem:
+nomem:
     snap_error_set(err, SNAP_E_NOMEM, "cannot allocate session");
- error:
+error:
     cinder_session_free(s);
     return NULL;
 }
@@ -492,7 +492,7 @@ catalog_parse(json_t *catalog, cinder_catalog_entry **out, size_t *nout,
     }
     ok = true;
 
- cleanup:
+cleanup:
     if (!ok) {
         for (i = 0; i <= n && i < total; i++) {
             free(entries[i].type);
@@ -629,7 +629,7 @@ cinder_session_authenticate(cinder_session *s, snap_error *err)
     s->nauth++;
     ok = true;
 
- cleanup:
+cleanup:
     if (catalog) {
         cinder_session tmp = {0};
 
@@ -975,7 +975,7 @@ cinder_session_request_many(cinder_session *s, const cinder_http_request *reqs,
     }
     ret = true;
 
- cleanup:
+cleanup:
     if (sub_resps) {
         for (i = 0; i < n; i++)
             cinder_http_response_release(&sub_resps[i]);
@@ -1095,8 +1095,8 @@ cinder_session_validate_token(cinder_session *s, const char *subject,
     obj = json_object_get(obj, "domain");
     if (!cinder_json_string(obj, "id", false, &out.project_domain_id, what,
                             err) ||
-        !cinder_json_string(obj, "name", false, &out.project_domain_name,
-                            what, err))
+        !cinder_json_string(obj, "name", false, &out.project_domain_name, what,
+                            err))
         goto cleanup;
     roles = json_object_get(token, "roles");
     if (json_is_array(roles) && json_array_size(roles) > 0) {
@@ -1126,7 +1126,7 @@ cinder_session_validate_token(cinder_session *s, const char *subject,
     memset(&out, 0, sizeof(out));
     ok = true;
 
- cleanup:
+cleanup:
     cinder_token_info_release(&out);
     json_decref(reply);
     cinder_http_response_release(&resp);

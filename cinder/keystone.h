@@ -86,7 +86,7 @@ typedef struct cinder_token_info {
     char *user_name;
     char *project_id;
     char *project_name;
-    char *project_domain_id;   /* the project's domain; may be NULL */
+    char *project_domain_id; /* the project's domain; may be NULL */
     char *project_domain_name;
     char **roles; /* role names */
     size_t nroles;

@@ -6,7 +6,8 @@
  * frozen_poll_max_ms (20 ms) for snapshots being taken, poll_max_ms (~250 ms)
  * for every other wait. bench/ measured the cap: at 250 ms the last poll came
  * 34-123 ms after the last snapshot was done, at 20 ms 24-35 ms, and Cinder
- * did not get slower for the extra list requests. With a shared metadata pair and microversion
+ * did not get slower for the extra list requests. With a shared metadata pair
+ * and microversion
  * >= 3.22 a round is one list request whatever the number of snapshots;
  * otherwise the per-id GETs of a round go out at once (perform-many). Every
  * request is bounded by what is left of the deadline.
@@ -160,7 +161,7 @@ list_round(cinder_client *c, const char *path, poll_item *items, size_t n,
     *listed = true;
     ret = true;
 
- cleanup:
+cleanup:
     json_decref(reply);
     cinder_http_response_release(&resp);
     cinder_call_release(&call);
@@ -243,7 +244,7 @@ id_round(cinder_client *c, const cinder_poll_kind *kind, poll_item *items,
     }
     ret = true;
 
- cleanup:
+cleanup:
     json_decref(reply);
     if (calls) {
         for (k = 0; k < m; k++)
@@ -393,7 +394,7 @@ cinder_poll(cinder_client *c, const cinder_poll_kind *kind,
             interval = cap;
     }
 
- cleanup:
+cleanup:
     if (results) {
         for (i = 0; i < n; i++) {
             snprintf(results[i].status, sizeof(results[i].status), "%s",

@@ -80,7 +80,7 @@ cinder_snapshot_from_json(json_t *obj, const char *what, snap_error *err)
     ret = snap;
     snap = NULL;
 
- cleanup:
+cleanup:
     cinder_snapshot_free(snap);
     return ret;
 }
@@ -114,7 +114,7 @@ create_body(const cinder_client *c, const cinder_snapshot_req *req)
         goto error;
     return json_pack("{s:o}", "snapshot", snap);
 
- error:
+error:
     json_decref(snap);
     return NULL;
 }
@@ -239,7 +239,7 @@ cinder_snapshots_create_many(cinder_client *c, const cinder_snapshot_req *reqs,
     }
     ret = all;
 
- cleanup:
+cleanup:
     if (calls) {
         for (i = 0; i < n; i++)
             cinder_call_release(&calls[i]);

@@ -137,7 +137,7 @@ cinder_volume_from_json(json_t *obj, const char *what, snap_error *err)
     ret = vol;
     vol = NULL;
 
- cleanup:
+cleanup:
     cinder_volume_free(vol);
     return ret;
 }
@@ -296,7 +296,7 @@ cinder_volume_create(cinder_client *c, const cinder_volume_req *req,
     json_decref(body);
     return vol;
 
- nomem:
+nomem:
     json_decref(v);
     snap_error_set(err, SNAP_E_NOMEM, "%s: out of memory", what);
     return NULL;
@@ -387,7 +387,7 @@ cinder_limits_show(cinder_client *c, cinder_limits *limits, snap_error *err)
         cinder_json_int(abs, "totalGigabytesUsed", 0);
     ok = true;
 
- cleanup:
+cleanup:
     json_decref(reply);
     return ok;
 }

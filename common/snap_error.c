@@ -5,8 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
-static bool error_vset(snap_error *err, snap_code code, int errnum,
-                       long status, const char *fmt, va_list ap)
+static bool error_vset(snap_error *err, snap_code code, int errnum, long status,
+                       const char *fmt, va_list ap)
     __attribute__((format(printf, 5, 0)));
 
 static bool

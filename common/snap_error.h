@@ -13,7 +13,7 @@
 
 typedef enum snap_code {
     SNAP_OK = 0,
-    SNAP_E_INVALID,  /* bad input: config, CLI, HTTP body, reply */
+    SNAP_E_INVALID, /* bad input: config, CLI, HTTP body, reply */
     SNAP_E_NOMEM,
     SNAP_E_SYSTEM,   /* a system call failed; sys_errno says which */
     SNAP_E_HTTP,     /* an HTTP peer failed or answered an error */
@@ -38,7 +38,8 @@ typedef struct snap_error {
 bool snap_error_set(snap_error *err, snap_code code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-/* Like snap_error_set() with code SNAP_E_SYSTEM; appends ": strerror(errnum)". */
+/* Like snap_error_set() with code SNAP_E_SYSTEM; appends ": strerror(errnum)".
+ */
 bool snap_error_set_errno(snap_error *err, int errnum, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 

@@ -62,8 +62,8 @@ fsync_parent(const char *path, snap_error *err)
 }
 
 bool
-snap_file_write_atomic(const char *path, const void *data, size_t len,
-                       int mode, snap_error *err)
+snap_file_write_atomic(const char *path, const void *data, size_t len, int mode,
+                       snap_error *err)
 {
     char tmp[PATH_MAX];
     int fd = -1;
@@ -74,8 +74,7 @@ snap_file_write_atomic(const char *path, const void *data, size_t len,
         return snap_error_set(err, SNAP_E_INVALID, "path too long: '%s'", path);
     /* O_NOFOLLOW: a symlink planted at the temporary name is not written
      * through (the directories are ours, but the cost is nothing). */
-    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
-              mode);
+    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, mode);
     if (fd < 0)
         return snap_error_set_errno(err, errno, "cannot create '%s'", tmp);
     if (!write_all(fd, data, len) || fsync(fd) < 0) {
@@ -149,7 +148,7 @@ snap_file_read(const char *path, size_t max, size_t *len, snap_error *err)
         *len = used;
     return buf;
 
- error:
+error:
     close(fd);
     free(buf);
     return NULL;
@@ -192,8 +191,7 @@ snap_path_remove(const char *path, snap_error *err)
 static int
 open_dir_nofollow(int dirfd, const char *name)
 {
-    return openat(dirfd, name,
-                  O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    return openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 }
 
 static bool
@@ -235,8 +233,8 @@ snap_dir_remove_files_at(int dirfd, const char *name, snap_error *err)
         if (fstatat(fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
             if (errno == ENOENT)
                 continue;
-            ok = snap_error_set_errno(err, errno, "cannot remove '%s/%s'",
-                                      name, de->d_name);
+            ok = snap_error_set_errno(err, errno, "cannot remove '%s/%s'", name,
+                                      de->d_name);
             continue;
         }
         if (S_ISDIR(st.st_mode)) {
@@ -247,8 +245,8 @@ snap_dir_remove_files_at(int dirfd, const char *name, snap_error *err)
         }
         /* unlinkat() removes the name: a symlink goes, its target stays. */
         if (unlinkat(fd, de->d_name, 0) < 0 && errno != ENOENT)
-            ok = snap_error_set_errno(err, errno, "cannot remove '%s/%s'",
-                                      name, de->d_name);
+            ok = snap_error_set_errno(err, errno, "cannot remove '%s/%s'", name,
+                                      de->d_name);
     }
     closedir(d); /* closes fd */
     if (ok && unlinkat(dirfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
@@ -368,8 +366,8 @@ remove_dir_if_empty(const char *path, int fd, snap_error *err)
 
 bool
 snap_dir_remove_names(const char *path, const snap_file_id *id,
-                      const char *const *names, size_t nnames,
-                      bool remove_dir, size_t *kept, snap_error *err)
+                      const char *const *names, size_t nnames, bool remove_dir,
+                      size_t *kept, snap_error *err)
 {
     struct stat st;
     size_t i, nkept = 0;
@@ -414,13 +412,13 @@ snap_dir_remove_names(const char *path, const snap_file_id *id,
             continue;
         }
         if (unlinkat(fd, names[i], 0) < 0 && errno != ENOENT)
-            ok = snap_error_set_errno(err, errno, "cannot remove '%s/%s'",
-                                      path, names[i]);
+            ok = snap_error_set_errno(err, errno, "cannot remove '%s/%s'", path,
+                                      names[i]);
     }
     if (ok && remove_dir)
         ok = remove_dir_if_empty(path, fd, err);
 
- cleanup:
+cleanup:
     close(fd);
     if (kept)
         *kept = nkept;
@@ -428,8 +426,7 @@ snap_dir_remove_names(const char *path, const snap_file_id *id,
 }
 
 bool
-snap_file_remove_ours(const char *path, const snap_file_id *id,
-                      snap_error *err)
+snap_file_remove_ours(const char *path, const snap_file_id *id, snap_error *err)
 {
     char buf[PATH_MAX];
     const char *base;

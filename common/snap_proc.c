@@ -19,8 +19,8 @@
 
 extern char **environ;
 
-#define POLL_MS 100         /* how often cancelled() is asked */
-#define KILL_GRACE_MS 2000  /* SIGTERM to SIGKILL */
+#define POLL_MS 100        /* how often cancelled() is asked */
+#define KILL_GRACE_MS 2000 /* SIGTERM to SIGKILL */
 #define CAPTURE_DEFAULT (1024 * 1024)
 
 void
@@ -117,7 +117,7 @@ child(const char *prog, const char *const *argv, int in, int out, int errfd,
         (void)close_range(3, ~0U, 0);
     }
     execve(prog, (char *const *)argv, environ);
- fail:
+fail:
     e = errno;
     (void)!write(report, &e, sizeof(e));
     _exit(127);
@@ -191,9 +191,8 @@ timed_out(const snap_proc_opts *o, snap_error *err)
  * timeout, cancel or a failure of our own; *@stopped says the child was
  * stopped (and reaped into *@status). */
 static bool
-watch(const snap_proc_opts *o, snap_proc_result *r, pid_t pid,
-      int64_t deadline, int *outfd, int *errfd, int *status, bool *stopped,
-      snap_error *err)
+watch(const snap_proc_opts *o, snap_proc_result *r, pid_t pid, int64_t deadline,
+      int *outfd, int *errfd, int *status, bool *stopped, snap_error *err)
 {
     size_t max = o->capture_max ? o->capture_max : CAPTURE_DEFAULT;
     char buf[8192], tail[4096];
@@ -294,8 +293,8 @@ snap_proc_run(const snap_proc_opts *o, snap_proc_result *res, snap_error *err)
     const char *prog;
     bool stopped = false, ok = false;
     pid_t pid, parent = getpid();
-    int64_t deadline = o && o->timeout_ms > 0 ? snap_now_ms() + o->timeout_ms
-                                              : -1;
+    int64_t deadline =
+        o && o->timeout_ms > 0 ? snap_now_ms() + o->timeout_ms : -1;
     ssize_t n;
 
     memset(r, 0, sizeof(*r));
@@ -349,8 +348,7 @@ snap_proc_run(const snap_proc_opts *o, snap_proc_result *res, snap_error *err)
                              o->argv[0]);
         goto cleanup;
     }
-    if (!watch(o, r, pid, deadline, &outp[0], &errp[0], &status, &stopped,
-               err))
+    if (!watch(o, r, pid, deadline, &outp[0], &errp[0], &status, &stopped, err))
         goto done;
     /* Both pipes closed: the child is exiting; a child that handed its
      * stderr to a detached grandchild is still bounded by the deadline. */
@@ -363,8 +361,8 @@ snap_proc_run(const snap_proc_opts *o, snap_proc_result *res, snap_error *err)
         if (w < 0 && errno == EINTR)
             continue;
         if (w < 0) {
-            snap_error_set_errno(err, errno, "%s: cannot wait for %s",
-                                 o->what, o->argv[0]);
+            snap_error_set_errno(err, errno, "%s: cannot wait for %s", o->what,
+                                 o->argv[0]);
             goto cleanup;
         }
         if (late || (o->cancelled && o->cancelled(o->ctx))) {
@@ -378,7 +376,7 @@ snap_proc_run(const snap_proc_opts *o, snap_proc_result *res, snap_error *err)
         }
         snap_sleep_ms(10);
     }
- done:
+done:
     if (WIFEXITED(status))
         r->exit_status = WEXITSTATUS(status);
     else if (WIFSIGNALED(status))
@@ -398,7 +396,7 @@ snap_proc_run(const snap_proc_opts *o, snap_proc_result *res, snap_error *err)
                        o->what, o->argv[0], r->exit_status);
     }
 
- cleanup:
+cleanup:
     close_fd(&outp[0]);
     close_fd(&outp[1]);
     close_fd(&errp[0]);

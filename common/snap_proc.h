@@ -35,19 +35,19 @@ typedef struct snap_proc_opts {
     const char *what;        /* the error's subject: "cannot convert 'x'" */
     int64_t timeout_ms;      /* > 0: killed (SIGTERM, then SIGKILL) past it */
     snap_proc_stdout out;
-    int stdout_fd;                    /* SNAP_PROC_STDOUT_FD */
-    size_t capture_max;               /* SNAP_PROC_STDOUT_CAPTURE; 0: 1 MiB */
+    int stdout_fd;      /* SNAP_PROC_STDOUT_FD */
+    size_t capture_max; /* SNAP_PROC_STDOUT_CAPTURE; 0: 1 MiB */
     void (*on_stdout)(void *ctx, const char *buf, size_t len);
-    void *ctx;                        /* for on_stdout and cancelled */
+    void *ctx; /* for on_stdout and cancelled */
     /* Asked between reads (at least every 100 ms): true stops the child and
      * fails with SNAP_E_STATE "... cancelled". May be NULL. */
     bool (*cancelled)(void *ctx);
 } snap_proc_opts;
 
 typedef struct snap_proc_result {
-    int exit_status;  /* when it exited; -1 otherwise */
-    int signal;       /* when a signal ended it; 0 otherwise */
-    char *out;        /* SNAP_PROC_STDOUT_CAPTURE: NUL-terminated, free() */
+    int exit_status; /* when it exited; -1 otherwise */
+    int signal;      /* when a signal ended it; 0 otherwise */
+    char *out;       /* SNAP_PROC_STDOUT_CAPTURE: NUL-terminated, free() */
     size_t out_len;
     bool out_truncated; /* more than capture_max was written */
     char err_tail[256]; /* the last line the child wrote on stderr */

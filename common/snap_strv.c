@@ -50,7 +50,8 @@ snap_strv_contains(char *const *v, size_t n, const char *value, bool nocase)
     if (!value)
         return false;
     for (i = 0; i < n; i++) {
-        if (v[i] && (nocase ? strcasecmp(v[i], value) : strcmp(v[i], value)) == 0)
+        if (v[i] &&
+            (nocase ? strcasecmp(v[i], value) : strcmp(v[i], value)) == 0)
             return true;
     }
     return false;

@@ -10,8 +10,7 @@
 #include "common/snap_error.h"
 
 /* Appends a copy of @value to *@v / *@n. On failure nothing changes. */
-bool snap_strv_append(char ***v, size_t *n, const char *value,
-                      snap_error *err);
+bool snap_strv_append(char ***v, size_t *n, const char *value, snap_error *err);
 
 /* Sets *@dst / *@ndst to a deep copy of @src / @n (NULL and 0 when @n is
  * 0). On failure *@dst is NULL and *@ndst 0. */

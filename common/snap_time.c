@@ -68,9 +68,10 @@ snap_iso8601_parse(const char *s)
     int ms = 0, n = 0;
 
     memset(&tm, 0, sizeof(tm));
-    if (!s || sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d.%3dZ%n", &tm.tm_year,
-                     &tm.tm_mon, &tm.tm_mday, &tm.tm_hour, &tm.tm_min,
-                     &tm.tm_sec, &ms, &n) != 7 ||
+    if (!s ||
+        sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d.%3dZ%n", &tm.tm_year, &tm.tm_mon,
+               &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &ms,
+               &n) != 7 ||
         s[n] != '\0')
         return -1;
     tm.tm_year -= 1900;

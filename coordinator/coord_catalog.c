@@ -47,7 +47,7 @@ coord_catalog_open(const char *dir, snap_error *err)
         goto error;
     return cat;
 
- error:
+error:
     coord_catalog_free(cat);
     return NULL;
 }
@@ -90,8 +90,8 @@ doc_path(const coord_catalog *cat, const char *uuid, snap_error *err)
 static int
 add_str(json_t *obj, const char *key, const char *value)
 {
-    return json_object_set_new(obj, key, value ? json_string(value)
-                                               : json_null());
+    return json_object_set_new(obj, key,
+                               value ? json_string(value) : json_null());
 }
 
 static int
@@ -139,10 +139,10 @@ set_to_json(const coord_set *set)
     json_t *jr = json_object(), *timings, *meta = json_object();
     size_t i;
 
-    timings = json_pack("{s:o, s:o, s:o, s:o}", "freeze_ms", ms_or_null(set->t_freeze),
-                        "request_ms", ms_or_null(set->t_request), "wait_ms",
-                        ms_or_null(set->t_wait), "thaw_ms",
-                        ms_or_null(set->t_thaw));
+    timings = json_pack(
+        "{s:o, s:o, s:o, s:o}", "freeze_ms", ms_or_null(set->t_freeze),
+        "request_ms", ms_or_null(set->t_request), "wait_ms",
+        ms_or_null(set->t_wait), "thaw_ms", ms_or_null(set->t_thaw));
     if (!o || !dom || !members || !jr || !timings || !meta)
         goto error;
     for (i = 0; i < set->nmetadata; i++) {
@@ -162,7 +162,8 @@ set_to_json(const coord_set *set)
         json_object_set_new(jr, "thawed", json_boolean(set->journal.thawed)) ||
         json_object_set_new(jr, "pause_attempted",
                             json_boolean(set->journal.pause_attempted)) ||
-        json_object_set_new(jr, "resumed", json_boolean(set->journal.resumed)) ||
+        json_object_set_new(jr, "resumed",
+                            json_boolean(set->journal.resumed)) ||
         json_object_set_new(jr, "memory_attempted",
                             json_boolean(set->journal.memory_attempted)) ||
         json_object_set_new(jr, "owner_pid",
@@ -172,8 +173,7 @@ set_to_json(const coord_set *set)
         goto error;
     if (json_object_set_new(o, "version", json_integer(CATALOG_VERSION)) ||
         add_str(o, "uuid", set->uuid) || add_str(o, "name", set->name) ||
-        json_object_set_new(o, "domain", dom) ||
-        add_str(o, "dir", set->dir) ||
+        json_object_set_new(o, "domain", dom) || add_str(o, "dir", set->dir) ||
         add_str(o, "backup_type", set->backup_type) ||
         json_object_set_new(o, "rotation", json_integer(set->rotation)) ||
         json_object_set_new(o, "metadata", meta) ||
@@ -201,12 +201,13 @@ set_to_json(const coord_set *set)
         json_object_set_new(o, "timings", timings) ||
         json_object_set_new(o, "members", members) ||
         json_object_set_new(o, "journal", jr)) {
-        dom = members = jr = timings = meta = NULL; /* owned by o now, or freed */
+        dom = members = jr = timings = meta =
+            NULL; /* owned by o now, or freed */
         goto error;
     }
     return o;
 
- error:
+error:
     json_decref(meta);
     json_decref(o);
     json_decref(dom);
@@ -235,8 +236,7 @@ coord_set_to_json(const coord_set *set, snap_error *err)
 
 /* Reads an optional string member; a present non-string is an error. */
 static bool
-get_str(json_t *o, const char *key, char **out, bool required,
-        snap_error *err)
+get_str(json_t *o, const char *key, char **out, bool required, snap_error *err)
 {
     json_t *v = json_object_get(o, key);
 
@@ -246,14 +246,12 @@ get_str(json_t *o, const char *key, char **out, bool required,
         return true;
     }
     if (!json_is_string(v))
-        return snap_error_set(err, SNAP_E_INVALID, "'%s' is not a string",
-                              key);
+        return snap_error_set(err, SNAP_E_INVALID, "'%s' is not a string", key);
     return coord_str_set(out, json_string_value(v), err);
 }
 
 static bool
-get_int(json_t *o, const char *key, int64_t *out, int64_t dflt,
-        snap_error *err)
+get_int(json_t *o, const char *key, int64_t *out, int64_t dflt, snap_error *err)
 {
     json_t *v = json_object_get(o, key);
 
@@ -423,7 +421,8 @@ coord_set_from_json(const char *text, snap_error *err)
             snap_error_set(err, SNAP_E_INVALID, "'metadata' is not an object");
             goto cleanup;
         }
-        json_object_foreach(v, mk, mv) {
+        json_object_foreach(v, mk, mv)
+        {
             if (!json_is_string(mv)) {
                 snap_error_set(err, SNAP_E_INVALID,
                                "metadata '%s' is not a string", mk);
@@ -438,7 +437,8 @@ coord_set_from_json(const char *text, snap_error *err)
         snap_error_set(err, SNAP_E_INVALID, "missing 'members'");
         goto cleanup;
     }
-    json_array_foreach(members, i, v) {
+    json_array_foreach(members, i, v)
+    {
         coord_member *m = coord_set_add_member(set, err);
 
         if (!m || !member_from_json(v, m, err))
@@ -467,7 +467,7 @@ coord_set_from_json(const char *text, snap_error *err)
     ret = set;
     set = NULL;
 
- cleanup:
+cleanup:
     coord_set_free(set);
     free(uuid);
     free(duuid);
@@ -491,7 +491,7 @@ coord_catalog_save(coord_catalog *cat, const coord_set *set, snap_error *err)
         goto cleanup;
     ok = snap_file_write_atomic(path, text, strlen(text), 0600, err);
 
- cleanup:
+cleanup:
     free(text);
     free(path);
     return ok;
@@ -630,7 +630,7 @@ coord_catalog_list(coord_catalog *cat, coord_set ***sets, size_t *nsets,
     *nsets = n;
     return true;
 
- error:
+error:
     closedir(d);
     coord_catalog_list_free(arr, n);
     return false;
@@ -698,8 +698,8 @@ coord_catalog_sweep(coord_catalog *cat, snap_error *err)
 /* ---- the per-domain lock ------------------------------------------------- */
 
 int
-coord_catalog_lock(coord_catalog *cat, const char *domain_uuid,
-                   long timeout_ms, snap_error *err)
+coord_catalog_lock(coord_catalog *cat, const char *domain_uuid, long timeout_ms,
+                   snap_error *err)
 {
     char name[SNAP_UUID_LEN + 8];
     char *path;

@@ -50,8 +50,8 @@ coord_conf_init(coord_conf *conf, snap_error *err)
         !coord_str_set(&conf->http.address, "127.0.0.1", err) ||
         !coord_str_set(&conf->http.tokens_file, "/etc/snapset/api-tokens",
                        err) ||
-        !snap_strv_append(&conf->http.allowed_roles,
-                           &conf->http.nallowed_roles, "admin", err)) {
+        !snap_strv_append(&conf->http.allowed_roles, &conf->http.nallowed_roles,
+                          "admin", err)) {
         coord_conf_release(conf);
         return false;
     }
@@ -64,14 +64,25 @@ static size_t
 conf_strings(coord_conf *conf, char ***out)
 {
     coord_openstack_conf *o = &conf->openstack;
-    char **strs[] = {&conf->libvirt_uri, &conf->catalog_dir,
-                     &conf->copy_format, &o->auth_type, &o->auth_url,
-                     &o->username, &o->password, &o->user_domain_name,
-                     &o->project_name, &o->project_domain_name,
-                     &o->project_id, &o->application_credential_id,
-                     &o->application_credential_secret, &o->region,
-                     &o->interface, &o->cacert, &o->volume_endpoint,
-                     &o->image_endpoint, &o->group_snapshots,
+    char **strs[] = {&conf->libvirt_uri,
+                     &conf->catalog_dir,
+                     &conf->copy_format,
+                     &o->auth_type,
+                     &o->auth_url,
+                     &o->username,
+                     &o->password,
+                     &o->user_domain_name,
+                     &o->project_name,
+                     &o->project_domain_name,
+                     &o->project_id,
+                     &o->application_credential_id,
+                     &o->application_credential_secret,
+                     &o->region,
+                     &o->interface,
+                     &o->cacert,
+                     &o->volume_endpoint,
+                     &o->image_endpoint,
+                     &o->group_snapshots,
                      &conf->http.address,
                      &conf->http.tokens_file};
     size_t i, n = sizeof(strs) / sizeof(strs[0]);
@@ -92,8 +103,7 @@ coord_conf_release(coord_conf *conf)
     for (i = 0; i < n; i++)
         free(*strs[i]);
     snap_strv_free(conf->http.allowed_roles, conf->http.nallowed_roles);
-    snap_strv_free(conf->http.allowed_projects,
-                    conf->http.nallowed_projects);
+    snap_strv_free(conf->http.allowed_projects, conf->http.nallowed_projects);
     coord_policies_free(conf->policies, conf->npolicies);
     memset(conf, 0, sizeof(*conf));
 }
@@ -122,14 +132,14 @@ coord_conf_copy(coord_conf *dst, const coord_conf *src, snap_error *err)
     }
     for (i = 0; i < src->http.nallowed_roles; i++) {
         if (!snap_strv_append(&dst->http.allowed_roles,
-                               &dst->http.nallowed_roles,
-                               src->http.allowed_roles[i], err))
+                              &dst->http.nallowed_roles,
+                              src->http.allowed_roles[i], err))
             goto error;
     }
     for (i = 0; i < src->http.nallowed_projects; i++) {
         if (!snap_strv_append(&dst->http.allowed_projects,
-                               &dst->http.nallowed_projects,
-                               src->http.allowed_projects[i], err))
+                              &dst->http.nallowed_projects,
+                              src->http.allowed_projects[i], err))
             goto error;
     }
     if (src->npolicies) {
@@ -144,9 +154,9 @@ coord_conf_copy(coord_conf *dst, const coord_conf *src, snap_error *err)
     }
     return true;
 
- nomem:
+nomem:
     snap_error_set(err, SNAP_E_NOMEM, "out of memory");
- error:
+error:
     coord_conf_release(dst);
     return false;
 }
@@ -280,11 +290,22 @@ load_openstack(conf_ctx *c, coord_openstack_conf *o, const config_setting_t *g)
         size_t offset;
     } strings[] = {
 #define S(f) {#f, offsetof(coord_openstack_conf, f)}
-        S(auth_type), S(auth_url), S(username), S(password),
-        S(user_domain_name), S(project_name), S(project_domain_name),
-        S(project_id), S(application_credential_id),
-        S(application_credential_secret), S(region), S(interface), S(cacert),
-        S(volume_endpoint), S(image_endpoint), S(group_snapshots),
+        S(auth_type),
+        S(auth_url),
+        S(username),
+        S(password),
+        S(user_domain_name),
+        S(project_name),
+        S(project_domain_name),
+        S(project_id),
+        S(application_credential_id),
+        S(application_credential_secret),
+        S(region),
+        S(interface),
+        S(cacert),
+        S(volume_endpoint),
+        S(image_endpoint),
+        S(group_snapshots),
 #undef S
     };
     int i, n = config_setting_length(g);
@@ -481,7 +502,7 @@ load_policy(conf_ctx *c, coord_policy *p, const config_setting_t *g)
         size_t offset;
     } keeps[] = {
 #define K(f) {#f, offsetof(coord_retention, f)}
-        K(keep_last), K(keep_hourly), K(keep_daily),
+        K(keep_last),   K(keep_hourly),  K(keep_daily),
         K(keep_weekly), K(keep_monthly), K(keep_yearly),
 #undef K
     };
@@ -577,8 +598,7 @@ load_policy(conf_ctx *c, coord_policy *p, const config_setting_t *g)
 
             if (!get_string(c, s, &p->schedule_text))
                 goto cleanup;
-            if (!coord_schedule_parse(p->schedule_text, &p->schedule,
-                                      &perr)) {
+            if (!coord_schedule_parse(p->schedule_text, &p->schedule, &perr)) {
                 bad_policy(c, s, p, perr.msg);
                 goto cleanup;
             }
@@ -596,7 +616,7 @@ load_policy(conf_ctx *c, coord_policy *p, const config_setting_t *g)
     }
     ok = true;
 
- cleanup:
+cleanup:
     free(str);
     return ok;
 }
@@ -760,7 +780,7 @@ coord_conf_load(coord_conf *conf, const char *path, snap_error *err)
     }
     ok = true;
 
- cleanup:
+cleanup:
     config_destroy(&cfg);
     return ok;
 }

@@ -18,9 +18,9 @@
  * Glance. Unset strings are NULL; with use_env the usual OS_* variables
  * fill what the file leaves unset. */
 typedef struct coord_openstack_conf {
-    bool enabled;             /* Cinder members and Glance exports */
-    bool use_env;             /* OS_* variables fill unset settings */
-    char *auth_type;          /* "password", "v3applicationcredential", "noauth" */
+    bool enabled;    /* Cinder members and Glance exports */
+    bool use_env;    /* OS_* variables fill unset settings */
+    char *auth_type; /* "password", "v3applicationcredential", "noauth" */
     char *auth_url;
     char *username;
     char *password;
@@ -31,66 +31,66 @@ typedef struct coord_openstack_conf {
     char *application_credential_id;
     char *application_credential_secret;
     char *region;
-    char *interface;          /* "public", "internal", "admin" */
+    char *interface; /* "public", "internal", "admin" */
     char *cacert;
     bool insecure;
-    char *volume_endpoint;    /* overrides the catalog (noauth) */
+    char *volume_endpoint; /* overrides the catalog (noauth) */
     char *image_endpoint;
     int64_t request_timeout_ms;
-    int64_t poll_min_ms;      /* Cinder status polling, adaptive */
+    int64_t poll_min_ms; /* Cinder status polling, adaptive */
     int64_t poll_max_ms;
     int64_t frozen_poll_max_ms; /* ... while the guest waits frozen */
-    int64_t delete_timeout_ms;/* waiting for deleted snapshots to go */
-    int64_t stall_timeout_ms; /* a transfer (Glance upload) that stalls */
-    char *group_snapshots;    /* "auto", "always", "never" */
+    int64_t delete_timeout_ms;  /* waiting for deleted snapshots to go */
+    int64_t stall_timeout_ms;   /* a transfer (Glance upload) that stalls */
+    char *group_snapshots;      /* "auto", "always", "never" */
 } coord_openstack_conf;
 
 /* `snapset serve`: the HTTP API (coordinator/http/http_api.h). */
 typedef struct coord_http_conf {
-    char *address;            /* "127.0.0.1" */
-    int port;                 /* 8790; 0: any free port (printed) */
-    char *tokens_file;        /* tokens when Keystone is not used (also
-                                 with noauth): a regular file owned by
-                                 root, mode 0600 or 0640 */
-    int64_t max_body_bytes;   /* larger request bodies get 413 */
-    char **allowed_roles;     /* act on every domain: ["admin"]; empty:
-                                 only the projects owning a domain do */
+    char *address;          /* "127.0.0.1" */
+    int port;               /* 8790; 0: any free port (printed) */
+    char *tokens_file;      /* tokens when Keystone is not used (also
+                               with noauth): a regular file owned by
+                               root, mode 0600 or 0640 */
+    int64_t max_body_bytes; /* larger request bodies get 413 */
+    char **allowed_roles;   /* act on every domain: ["admin"]; empty:
+                               only the projects owning a domain do */
     size_t nallowed_roles;
-    char **allowed_projects;  /* ids or "NAME@DOMAIN"; empty: any project */
+    char **allowed_projects; /* ids or "NAME@DOMAIN"; empty: any project */
     size_t nallowed_projects;
-    int threads;              /* unused: a thread per connection */
-    int max_connections;      /* open connections at once: 256 */
-    int max_connections_per_ip; /* from one address: 16 */
-    int64_t request_timeout_ms; /* one request, first byte to answer */
-    int64_t negative_cache_ms;  /* a refused token is refused this long */
-    int64_t validate_timeout_ms;/* a request waits this long for Keystone */
-    int validators;           /* token validations at once */
-    int workers;              /* background jobs at once */
-    int max_queue;            /* accepted jobs waiting for a worker */
+    int threads;                   /* unused: a thread per connection */
+    int max_connections;           /* open connections at once: 256 */
+    int max_connections_per_ip;    /* from one address: 16 */
+    int64_t request_timeout_ms;    /* one request, first byte to answer */
+    int64_t negative_cache_ms;     /* a refused token is refused this long */
+    int64_t validate_timeout_ms;   /* a request waits this long for Keystone */
+    int validators;                /* token validations at once */
+    int workers;                   /* background jobs at once */
+    int max_queue;                 /* accepted jobs waiting for a worker */
     int64_t connection_timeout_ms; /* an idle or slow client */
-    int64_t token_cache_ms;   /* a Keystone answer is reused at most this
-                                 long (and never past the token's expiry):
-                                 a revoked token works until then */
-    int64_t shutdown_timeout_ms; /* SIGTERM: waiting for running jobs */
-    bool schedule;            /* serve runs policies that have a schedule */
+    int64_t token_cache_ms;        /* a Keystone answer is reused at most this
+                                      long (and never past the token's expiry):
+                                      a revoked token works until then */
+    int64_t shutdown_timeout_ms;   /* SIGTERM: waiting for running jobs */
+    bool schedule; /* serve runs policies that have a schedule */
 } coord_http_conf;
 
 typedef struct coord_conf {
-    char *libvirt_uri;        /* "qemu:///system" */
-    char *catalog_dir;        /* "/var/lib/snapset" */
-    coord_quiesce quiesce;    /* default for create */
-    bool pause;               /* default for create */
-    bool app_hooks;           /* guests run fsfreeze hooks for their apps */
-    char *copy_format;        /* format of local copies: "qcow2" */
-    int64_t agent_timeout_ms; /* each guest-agent call */
-    int64_t frozen_timeout_ms;/* the whole frozen window */
-    int64_t copy_timeout_ms;  /* local copies after the thaw */
-    int64_t lock_timeout_ms;  /* waiting for another operation on a domain */
+    char *libvirt_uri;           /* "qemu:///system" */
+    char *catalog_dir;           /* "/var/lib/snapset" */
+    coord_quiesce quiesce;       /* default for create */
+    bool pause;                  /* default for create */
+    bool app_hooks;              /* guests run fsfreeze hooks for their apps */
+    char *copy_format;           /* format of local copies: "qcow2" */
+    int64_t agent_timeout_ms;    /* each guest-agent call */
+    int64_t frozen_timeout_ms;   /* the whole frozen window */
+    int64_t copy_timeout_ms;     /* local copies after the thaw */
+    int64_t lock_timeout_ms;     /* waiting for another operation on a domain */
     int64_t shutdown_timeout_ms; /* restore: a guest shutting down */
     int thaw_attempts;
     coord_openstack_conf openstack;
     coord_http_conf http;
-    coord_policy *policies;   /* `policies = ( { name = ...; }, ... )` */
+    coord_policy *policies; /* `policies = ( { name = ...; }, ... )` */
     size_t npolicies;
     /* Set by the caller before coord_conf_load() (--allow-insecure-config):
      * a file holding a password or secret that others can read is then a

@@ -46,8 +46,7 @@ eval_string(xmlXPathContextPtr ctx, const char *expr)
     xmlXPathObjectPtr obj = xmlXPathEvalExpression((const xmlChar *)expr, ctx);
     char *s = NULL;
 
-    if (obj && obj->type == XPATH_STRING && obj->stringval &&
-        obj->stringval[0])
+    if (obj && obj->type == XPATH_STRING && obj->stringval && obj->stringval[0])
         s = strdup((const char *)obj->stringval);
     xmlXPathFreeObject(obj);
     return s;
@@ -105,7 +104,7 @@ parse_disk(xmlNodePtr disk, coord_set *set, snap_error *err)
     m->serial = text_of(child(disk, "serial"));
     ok = true;
 
- cleanup:
+cleanup:
     free(device);
     free(type);
     free(src);
@@ -228,7 +227,7 @@ coord_domxml_parse(const char *xml, coord_domain_info *info, coord_set *set,
     }
     ok = true;
 
- cleanup:
+cleanup:
     free(s);
     if (!ok)
         coord_domain_info_release(info);

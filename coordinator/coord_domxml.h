@@ -11,23 +11,23 @@
 #include "coordinator/coord_set.h"
 
 typedef struct coord_nic {
-    char *type;    /* "network", "bridge", ... */
-    char *source;  /* network or bridge name */
-    char *model;   /* "virtio" */
+    char *type;   /* "network", "bridge", ... */
+    char *source; /* network or bridge name */
+    char *model;  /* "virtio" */
     char *mac;
 } coord_nic;
 
 /* A disk's <target dev bus>, for every <disk> that names both. */
 typedef struct coord_disk_bus {
-    char *target;  /* "vda" */
-    char *bus;     /* "virtio", "sata", "scsi", "ide" */
+    char *target; /* "vda" */
+    char *bus;    /* "virtio", "sata", "scsi", "ide" */
 } coord_disk_bus;
 
 typedef struct coord_domain_info {
     char *name;
     char uuid[SNAP_UUID_LEN];
-    char *virt_type;     /* "kvm", "qemu" */
-    char *arch;          /* "x86_64" */
+    char *virt_type; /* "kvm", "qemu" */
+    char *arch;      /* "x86_64" */
     char *machine;
     unsigned vcpus;
     uint64_t memory_kib;
@@ -35,7 +35,7 @@ typedef struct coord_domain_info {
     size_t nnics;
     coord_disk_bus *buses;
     size_t nbuses;
-    char *os_id;         /* libosinfo <os id> (virt-install writes it) */
+    char *os_id; /* libosinfo <os id> (virt-install writes it) */
 } coord_domain_info;
 
 /* Parses @xml (virDomainGetXMLDesc output). Fills @info (release with

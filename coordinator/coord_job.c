@@ -77,8 +77,8 @@ thaw_guest(coord_job *job, int64_t freeze_start, snap_error *err)
     int attempt, state;
 
     for (attempt = 0; attempt < job->opts.thaw_attempts; attempt++) {
-        if (job->guest->thaw(job->guest_impl, job->opts.agent_timeout_ms,
-                             &te) < 0) {
+        if (job->guest->thaw(job->guest_impl, job->opts.agent_timeout_ms, &te) <
+            0) {
             snap_warn("domain '%s': thaw attempt %d failed", set->domain_name,
                       attempt + 1);
             continue;
@@ -171,8 +171,8 @@ rollback(coord_job *job, const size_t *local, size_t nlocal,
             set->t_memory = -1;
         } else {
             /* Stays recorded with its path. */
-            snap_warn("set %s: cannot remove the RAM state '%s': %s",
-                      set->uuid, set->memory, e.msg);
+            snap_warn("set %s: cannot remove the RAM state '%s': %s", set->uuid,
+                      set->memory, e.msg);
         }
     }
     return swept;
@@ -263,9 +263,9 @@ coord_job_run(coord_job *job, snap_error *err)
 
     want_freeze = job->opts.quiesce != COORD_QUIESCE_OFF;
     want_pause = job->opts.pause;
-    if (want_freeze && !job->guest->ping(job->guest_impl,
-                                          job->opts.agent_timeout_ms,
-                                          &ping_err)) {
+    if (want_freeze &&
+        !job->guest->ping(job->guest_impl, job->opts.agent_timeout_ms,
+                          &ping_err)) {
         if (job->opts.quiesce == COORD_QUIESCE_REQUIRED) {
             snap_error_set(err, ping_err.code ? ping_err.code : SNAP_E_AGENT,
                            "quiesce required but the guest agent of domain "
@@ -283,8 +283,8 @@ coord_job_run(coord_job *job, snap_error *err)
     }
 
     if ((want_freeze || want_pause) && job->watchdog) {
-        if (!job->watchdog->arm(job->watchdog_impl,
-                                job->opts.frozen_timeout_ms, err))
+        if (!job->watchdog->arm(job->watchdog_impl, job->opts.frozen_timeout_ms,
+                                err))
             goto record;
         armed = true;
     }
@@ -351,8 +351,8 @@ coord_job_run(coord_job *job, snap_error *err)
     if (!journal_save(job, err))
         goto unfreeze;
     if (ncinder) {
-        bool requested = job->volumes->request(job->volumes_impl, set, cinder,
-                                               ncinder, err);
+        bool requested =
+            job->volumes->request(job->volumes_impl, set, cinder, ncinder, err);
 
         /* Cinder has the snapshots, the journal not their ids yet:
          * recovery finds them by the set's metadata. */
@@ -383,7 +383,7 @@ coord_job_run(coord_job *job, snap_error *err)
     }
     fixed = true;
 
- unfreeze:
+unfreeze:
     /* Resume first, thaw last: a paused guest cannot answer its agent. */
     if (set->journal.pause_attempted) {
         resume_guest(job, pause_start, err);
@@ -429,20 +429,19 @@ coord_job_run(coord_job *job, snap_error *err)
         goto cleanup;
     }
 
- record:
+record:
     /* Unrecorded snapshots made too late for this search are found by
      * `snapset recover`, which searches again (coord_job_recover). */
     (void)rollback(job, local, nlocal, cinder, ncinder, local_begun);
     set->state = COORD_SET_ERROR;
     set->consistency = COORD_CONSISTENCY_NONE;
     set->finished_ms = snap_wall_ms();
-    (void)coord_str_set(&set->error, err && err->msg[0] ? err->msg
-                                                        : "unknown error",
-                        NULL);
+    (void)coord_str_set(&set->error,
+                        err && err->msg[0] ? err->msg : "unknown error", NULL);
     /* Best effort: the first error is what the caller must see. */
     (void)journal_save(job, NULL);
 
- cleanup:
+cleanup:
     free(local);
     free(cinder);
     return ok;
@@ -507,7 +506,7 @@ coord_job_recover(coord_job *job, const char *why, snap_error *err)
     set->finished_ms = snap_wall_ms();
     ok = journal_save(job, err) && !snap_error_isset(err);
 
- cleanup:
+cleanup:
     free(local);
     free(cinder);
     return ok;

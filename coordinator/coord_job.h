@@ -65,8 +65,8 @@ typedef struct coord_disk_ops {
 typedef struct coord_volume_ops {
     bool (*request)(void *impl, coord_set *set, const size_t *idx, size_t n,
                     snap_error *err);
-    bool (*wait_taken)(void *impl, coord_set *set, const size_t *idx,
-                       size_t n, int64_t timeout_ms, snap_error *err);
+    bool (*wait_taken)(void *impl, coord_set *set, const size_t *idx, size_t n,
+                       int64_t timeout_ms, snap_error *err);
     bool (*finish)(void *impl, coord_set *set, const size_t *idx, size_t n,
                    snap_error *err);
     bool (*remove)(void *impl, coord_set *set, coord_member *member,
@@ -104,25 +104,25 @@ typedef struct coord_watchdog_ops {
 
 typedef struct coord_job_opts {
     coord_quiesce quiesce;
-    bool pause;                   /* pause the vCPUs inside the freeze */
-    const char *const *mounts;    /* freeze only these (NULL: all) */
+    bool pause;                /* pause the vCPUs inside the freeze */
+    const char *const *mounts; /* freeze only these (NULL: all) */
     size_t nmounts;
-    int64_t agent_timeout_ms;     /* each agent call */
-    int64_t frozen_timeout_ms;    /* the whole frozen/paused window */
-    int64_t copy_timeout_ms;      /* local copies, after the thaw */
-    int thaw_attempts;            /* >= 1 */
-    bool app_hooks;               /* the guest's fsfreeze hooks quiesce apps */
-    bool memory;                  /* save RAM state too: implies pause and no
-                                     freeze (a guest saved frozen would come
-                                     back frozen) */
+    int64_t agent_timeout_ms;  /* each agent call */
+    int64_t frozen_timeout_ms; /* the whole frozen/paused window */
+    int64_t copy_timeout_ms;   /* local copies, after the thaw */
+    int thaw_attempts;         /* >= 1 */
+    bool app_hooks;            /* the guest's fsfreeze hooks quiesce apps */
+    bool memory;               /* save RAM state too: implies pause and no
+                                  freeze (a guest saved frozen would come
+                                  back frozen) */
 } coord_job_opts;
 
 typedef struct coord_job {
-    coord_set *set;               /* borrowed; filled in by the job */
+    coord_set *set; /* borrowed; filled in by the job */
     coord_job_opts opts;
     const coord_guest_ops *guest;
     void *guest_impl;
-    const coord_disk_ops *disks;  /* may be NULL when there are none */
+    const coord_disk_ops *disks; /* may be NULL when there are none */
     void *disks_impl;
     const coord_volume_ops *volumes; /* may be NULL when there are none */
     void *volumes_impl;

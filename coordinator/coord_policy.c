@@ -264,7 +264,7 @@ coord_retention_apply(const coord_retention *r, const coord_prune_item *items,
             c.mark[i] < 0 ? COORD_PRUNE_REMOVE : (coord_prune_mark)c.mark[i];
     ok = true;
 
- cleanup:
+cleanup:
     free(c.order);
     free(c.mark);
     free(c.seen);
@@ -360,7 +360,7 @@ coord_schedule_parse(const char *text, coord_schedule *s, snap_error *err)
     *s = out;
     return true;
 
- bad:
+bad:
     return snap_error_set(err, SNAP_E_INVALID,
                           "bad schedule '%s': use \"every 30m\", \"HH:MM\", "
                           "\"*:MM\", \"mon HH:MM\", \"hourly\", \"daily\" or "
@@ -458,17 +458,17 @@ coord_policy_copy(coord_policy *dst, const coord_policy *src, snap_error *err)
         goto error;
     for (i = 0; i < src->ndomains; i++) {
         if (!snap_strv_append(&dst->domains, &dst->ndomains, src->domains[i],
-                               err))
+                              err))
             goto error;
     }
     for (i = 0; i < src->nexclude; i++) {
         if (!snap_strv_append(&dst->exclude, &dst->nexclude, src->exclude[i],
-                               err))
+                              err))
             goto error;
     }
     return true;
 
- error:
+error:
     coord_policy_release(dst);
     return false;
 }

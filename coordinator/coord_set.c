@@ -133,14 +133,14 @@ static const char *const set_state_names[] = {"creating", "available", "error",
                                               "deleting"};
 static const char *const quiesce_names[] = {"required", "preferred", "off"};
 
-#define NAME_FUNCS(fn_name, fn_parse, type, names, last)                      \
-    const char *fn_name(type v)                                               \
-    {                                                                         \
-        return (int)v >= 0 && v < last ? names[v] : "unknown";                \
-    }                                                                         \
-    int fn_parse(const char *s)                                               \
-    {                                                                         \
-        return name_parse(names, last, s);                                    \
+#define NAME_FUNCS(fn_name, fn_parse, type, names, last)                       \
+    const char *fn_name(type v)                                                \
+    {                                                                          \
+        return (int)v >= 0 && v < last ? names[v] : "unknown";                 \
+    }                                                                          \
+    int fn_parse(const char *s)                                                \
+    {                                                                          \
+        return name_parse(names, last, s);                                     \
     }
 
 NAME_FUNCS(coord_member_kind_name, coord_member_kind_parse, coord_member_kind,

@@ -59,8 +59,8 @@ typedef enum coord_quiesce {
 } coord_quiesce;
 
 typedef struct coord_member {
-    char *target;      /* "vda" */
-    char *serial;      /* <serial>, or NULL */
+    char *target; /* "vda" */
+    char *serial; /* <serial>, or NULL */
     coord_member_kind kind;
     char *source_type; /* "file", "block", "network" */
     char *source;      /* path, device or network name ("pool/image") */
@@ -85,24 +85,24 @@ typedef struct coord_journal {
 
 typedef struct coord_set {
     char uuid[SNAP_UUID_LEN];
-    char *name;            /* optional label */
+    char *name; /* optional label */
     char *domain_name;
     char domain_uuid[SNAP_UUID_LEN];
-    char *dir;             /* directory holding the local copies */
-    char *backup_type;     /* "daily", ... (API/policies), or NULL */
-    int rotation;          /* 0: no rotation */
-    int64_t created_ms;    /* wall clock */
-    int64_t finished_ms;   /* wall clock, 0 while creating */
+    char *dir;           /* directory holding the local copies */
+    char *backup_type;   /* "daily", ... (API/policies), or NULL */
+    int rotation;        /* 0: no rotation */
+    int64_t created_ms;  /* wall clock */
+    int64_t finished_ms; /* wall clock, 0 while creating */
     coord_set_state state;
     coord_consistency consistency;
     coord_quiesce quiesce;
     bool pause_requested;
-    char *error;           /* why it failed, for COORD_SET_ERROR */
+    char *error;             /* why it failed, for COORD_SET_ERROR */
     char *group_snapshot_id; /* Cinder group snapshot holding the Cinder
                                 members, or NULL (one snapshot each) */
-    int64_t freeze_ms;     /* frozen window, -1 when never frozen */
-    int64_t pause_ms;      /* paused window, -1 when never paused */
-    int64_t frozen_count;  /* filesystems frozen */
+    int64_t freeze_ms;       /* frozen window, -1 when never frozen */
+    int64_t pause_ms;        /* paused window, -1 when never paused */
+    int64_t frozen_count;    /* filesystems frozen */
     /* Where the frozen window went, ms (-1: the step did not happen): the
      * agent's freeze call, sending every snapshot request until the last
      * was accepted (and the backup job started), waiting until every

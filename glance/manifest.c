@@ -129,7 +129,7 @@ glance_sha256_file(const char *path, char hex[GLANCE_HASH_HEX_SIZE],
     }
     ok = glance_hash_final_hex(h, hex, GLANCE_HASH_HEX_SIZE, err);
 
- cleanup:
+cleanup:
     if (fd >= 0)
         close(fd);
     free(buf);
@@ -302,7 +302,7 @@ glance_manifest_parse(const char *text, size_t len,
     list = NULL;
     ok = true;
 
- cleanup:
+cleanup:
     glance_manifest_entries_free(list, count);
     return ok;
 }

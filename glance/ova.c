@@ -176,7 +176,7 @@ package_prepare(package *pkg, const glance_ovf *ovf,
         goto cleanup;
     ok = true;
 
- cleanup:
+cleanup:
     glance_hash_free(h);
     if (!ok)
         package_release(pkg);
@@ -209,7 +209,7 @@ package_manifest(const package *pkg, bool placeholder, size_t *len,
     }
     text = glance_manifest_format(names, hexes, pkg->ndisks + 1, len, err);
 
- cleanup:
+cleanup:
     free(names);
     free(hexes);
     return text;
@@ -266,7 +266,7 @@ stream_disk(package *pkg, size_t i, char *buf, sink_fn sink, void *ctx,
     ok = glance_hash_final_hex(h, pkg->digests[i + 1], GLANCE_HASH_HEX_SIZE,
                                err);
 
- cleanup:
+cleanup:
     glance_hash_free(h);
     return ok;
 }
@@ -501,7 +501,7 @@ patch_manifest(int fd, const char *tmp, off_t offset, const char *placeholder,
     }
     ok = true;
 
- cleanup:
+cleanup:
     free(check);
     return ok;
 }
@@ -615,7 +615,7 @@ glance_ova_write_progress(const char *path, const glance_ovf *ovf,
         goto cleanup;
     ok = true;
 
- cleanup:
+cleanup:
     if (t.a) {
         t.abandoned = !ok;
         (void)archive_write_free(t.a); /* closed already when ok */
@@ -766,7 +766,7 @@ glance_ovf_dir_write_progress(const char *dir, const glance_ovf *ovf,
         goto cleanup;
     ok = true;
 
- cleanup:
+cleanup:
     if (d.fd >= 0)
         close(d.fd);
     for (i = 0; tmps && finals && i < nfiles; i++) {
@@ -896,7 +896,7 @@ header_size(const char *name, uint64_t size, int64_t mtime, uint64_t *out,
     *out = c.n;
     ok = true;
 
- cleanup:
+cleanup:
     c.closed = true; /* no padding of the member's data on free */
     archive_entry_free(e);
     archive_write_free(a);
@@ -1010,7 +1010,7 @@ glance_ova_stream_new(const glance_ovf *ovf, const char *const *disk_paths,
     ret = s;
     s = NULL;
 
- cleanup:
+cleanup:
     glance_ova_stream_free(s);
     return ret;
 }

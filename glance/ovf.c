@@ -331,7 +331,7 @@ glance_ovf_new(const char *name, snap_error *err)
     ret = ovf;
     ovf = NULL;
 
- cleanup:
+cleanup:
     glance_ovf_free(ovf);
     return ret;
 }
@@ -440,7 +440,7 @@ glance_ovf_set_facts(glance_ovf *ovf, const glance_ovf_facts *facts,
     tmp.set_uuid = tmp.consistency = tmp.domain = tmp.domain_uuid = NULL;
     ok = true;
 
- cleanup:
+cleanup:
     free(tmp.set_uuid);
     free(tmp.consistency);
     free(tmp.domain);
@@ -554,7 +554,7 @@ glance_ovf_disk_add(glance_ovf *ovf, const glance_ovf_disk *disk,
     d.file = d.target = NULL;
     ok = true;
 
- cleanup:
+cleanup:
     free(d.file);
     free(d.target);
     return ok;
@@ -579,7 +579,7 @@ glance_ovf_nic_add(glance_ovf *ovf, const glance_ovf_nic *nic, snap_error *err)
     memset(&n, 0, sizeof(n));
     ok = true;
 
- cleanup:
+cleanup:
     free(n.name);
     free(n.network);
     free(n.model);
@@ -607,7 +607,7 @@ glance_ovf_member_add(glance_ovf *ovf, const glance_ovf_member *member,
     memset(&m, 0, sizeof(m));
     ok = true;
 
- cleanup:
+cleanup:
     free(m.target);
     free(m.kind);
     free(m.source);
@@ -1176,7 +1176,7 @@ glance_ovf_write(const glance_ovf *ovf, char **xml, size_t *len,
     out = NULL;
     ok = true;
 
- cleanup:
+cleanup:
     if (x.w)
         xmlFreeTextWriter(x.w);
     xmlBufferFree(buf);

@@ -150,7 +150,7 @@ create_body(const glance_image_opts *opts, snap_error *err)
     if (!body)
         snap_error_set(err, SNAP_E_NOMEM, "out of memory");
 
- cleanup:
+cleanup:
     json_decref(obj);
     return body;
 }
@@ -352,7 +352,7 @@ check_image(cinder_session *session, const char *url, const char *id,
     }
     ok = true;
 
- cleanup:
+cleanup:
     json_decref(obj);
     cinder_http_response_release(&resp);
     return ok;
@@ -383,7 +383,7 @@ delete_at(cinder_session *session, const char *url, const char *id,
     }
     ok = true;
 
- cleanup:
+cleanup:
     cinder_http_response_release(&resp);
     return ok;
 }
@@ -441,7 +441,7 @@ glance_image_create(cinder_session *session, const char *path,
     src.name = path;
     id = glance_image_create_stream(session, &src, opts, NULL, err);
 
- cleanup:
+cleanup:
     close(f.fd);
     return id;
 }
@@ -564,7 +564,7 @@ glance_image_create_stream(cinder_session *session,
     ret = id;
     id = NULL;
 
- cleanup:
+cleanup:
     if (id && image_url &&
         !delete_failed(session, image_url, id, opts->delete_timeout_ms,
                        &derr)) {
@@ -603,7 +603,7 @@ glance_image_delete(cinder_session *session, const char *id, snap_error *err)
     sprintf(url, "%s/%s", base, id);
     ok = delete_at(session, url, id, err);
 
- cleanup:
+cleanup:
     free(base);
     free(url);
     return ok;

@@ -184,7 +184,7 @@ read_files(xmlXPathContextPtr ctx, descriptor *d, const char *what,
     }
     ok = true;
 
- cleanup:
+cleanup:
     free(size);
     xmlXPathFreeObject(r);
     return ok;
@@ -238,7 +238,7 @@ check_disks(xmlXPathContextPtr ctx, const descriptor *d, const char *what,
     r = NULL;
     ok = true;
 
- cleanup:
+cleanup:
     free(id);
     free(ref);
     xmlXPathFreeObject(r);
@@ -341,7 +341,7 @@ check_items(xmlXPathContextPtr ctx, xmlXPathObjectPtr disks, const char *what,
     }
     ok = true;
 
- cleanup:
+cleanup:
     xmlFree(type);
     xmlFree(iid);
     xmlFree(host);
@@ -398,7 +398,7 @@ parse_descriptor(const char *text, size_t len, const char *what, descriptor *d,
         goto cleanup;
     ok = true;
 
- cleanup:
+cleanup:
     xmlXPathFreeObject(disks);
     xmlXPathFreeContext(ctx);
     xmlFreeDoc(doc);
@@ -461,7 +461,7 @@ read_small(struct archive *a, struct archive_entry *e, size_t max,
     ret = buf;
     buf = NULL;
 
- cleanup:
+cleanup:
     glance_hash_free(h);
     free(buf);
     return ret;
@@ -495,7 +495,7 @@ hash_member(struct archive *a, char *buf, const char *what, uint64_t *bytes,
     }
     ok = glance_hash_final_hex(h, hex, GLANCE_HASH_HEX_SIZE, err);
 
- cleanup:
+cleanup:
     glance_hash_free(h);
     return ok;
 }
@@ -691,7 +691,7 @@ glance_ova_verify(const char *path, snap_error *err)
         goto cleanup;
     ok = true;
 
- cleanup:
+cleanup:
     archive_read_free(a);
     descriptor_release(&d);
     glance_manifest_entries_free(mf, nmf);

@@ -64,7 +64,8 @@ qga_reply_string(const char *reply, char **value, snap_error *err)
     *value = NULL;
     root = json_loads(reply, 0, &jerr);
     if (!root || !json_is_object(root)) {
-        snap_error_set(err, SNAP_E_AGENT, "guest agent sent a malformed reply: %s",
+        snap_error_set(err, SNAP_E_AGENT,
+                       "guest agent sent a malformed reply: %s",
                        root ? "not an object" : jerr.text);
         goto cleanup;
     }
@@ -92,7 +93,7 @@ qga_reply_string(const char *reply, char **value, snap_error *err)
     }
     ok = true;
 
- cleanup:
+cleanup:
     json_decref(root);
     return ok;
 }
@@ -152,7 +153,7 @@ qga_fs_frozen(qga_agent *agent, int64_t timeout_ms, snap_error *err)
                        "guest agent reports an unknown freeze status %s",
                        value);
 
- cleanup:
+cleanup:
     free(reply);
     free(value);
     return state;

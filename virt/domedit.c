@@ -211,7 +211,7 @@ strip_runtime(xmlNodePtr devices)
 
 bool
 virt_domedit_identity(virt_domedit *d, const char *name, const char *uuid,
-                     snap_error *err)
+                      snap_error *err)
 {
     xmlNodePtr n, next, os;
 
@@ -244,7 +244,7 @@ virt_domedit_identity(virt_domedit *d, const char *name, const char *uuid,
 
 bool
 virt_domedit_origin(virt_domedit *d, const char *set_uuid,
-                   const char *origin_uuid, bool linked, snap_error *err)
+                    const char *origin_uuid, bool linked, snap_error *err)
 {
     xmlNodePtr md = child_add(d->root, "metadata"), e;
     xmlNsPtr ns;
@@ -261,7 +261,7 @@ virt_domedit_origin(virt_domedit *d, const char *set_uuid,
 
 bool
 virt_domedit_origin_get(virt_domedit *d, char **set_uuid, bool *linked,
-                       snap_error *err)
+                        snap_error *err)
 {
     xmlNodePtr md = child(d->root, "metadata"), e;
 
@@ -283,7 +283,7 @@ virt_domedit_origin_get(virt_domedit *d, char **set_uuid, bool *linked,
 
 bool
 virt_domedit_console(virt_domedit *d, const char *dir, const char *name,
-                    snap_error *err)
+                     snap_error *err)
 {
     xmlNodePtr devices = child(d->root, "devices"), dev, c;
     char path[4096];
@@ -414,7 +414,7 @@ virt_domedit_memory(virt_domedit *d, uint64_t kib, snap_error *err)
 
 bool
 virt_domedit_networks(virt_domedit *d, const char *const *networks, size_t n,
-                     snap_error *err)
+                      snap_error *err)
 {
     xmlNodePtr devices = child_add(d->root, "devices"), c, next, nic, e;
     char *model = NULL;
@@ -442,7 +442,7 @@ virt_domedit_networks(virt_domedit *d, const char *const *networks, size_t n,
     }
     ok = true;
 
- cleanup:
+cleanup:
     if (!ok)
         snap_error_set(err, SNAP_E_NOMEM, "out of memory");
     free(model);
@@ -451,7 +451,7 @@ virt_domedit_networks(virt_domedit *d, const char *const *networks, size_t n,
 
 bool
 virt_domedit_network_names(virt_domedit *d, char ***names, size_t *n,
-                          snap_error *err)
+                           snap_error *err)
 {
     xmlNodePtr devices = child(d->root, "devices"), c;
     char **v = NULL, **nv;
@@ -521,7 +521,7 @@ new_source(xmlNodePtr disk)
 
 bool
 virt_domedit_disk_file(virt_domedit *d, const char *target, const char *path,
-                      const char *format, snap_error *err)
+                       const char *format, snap_error *err)
 {
     xmlNodePtr disk = find_disk(d, target, err), src, drv;
 
@@ -548,8 +548,8 @@ virt_domedit_disk_file(virt_domedit *d, const char *target, const char *path,
 
 bool
 virt_domedit_disk_rbd(virt_domedit *d, const char *target,
-                     const virt_rbd_source *conn, const char *serial,
-                     snap_error *err)
+                      const virt_rbd_source *conn, const char *serial,
+                      snap_error *err)
 {
     xmlNodePtr disk = find_disk(d, target, err), src, drv, e, auth;
     size_t i;

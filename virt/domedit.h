@@ -25,14 +25,14 @@ typedef struct virt_domedit virt_domedit;
 /* An RBD image as a libvirt network disk: what a volume connection (e.g.
  * Cinder's os-initialize_connection) names. Strings borrowed. */
 typedef struct virt_rbd_source {
-    const char *name;               /* "pool/image" */
-    const char *const *hosts;       /* monitors */
+    const char *name;         /* "pool/image" */
+    const char *const *hosts; /* monitors */
     const char *const *ports;
     size_t nhosts;
     bool auth_enabled;
     const char *auth_username;
-    const char *secret_type;        /* NULL: "ceph" */
-    const char *secret_uuid;        /* the libvirt secret holding the key */
+    const char *secret_type; /* NULL: "ceph" */
+    const char *secret_uuid; /* the libvirt secret holding the key */
     bool discard;
 } virt_rbd_source;
 
@@ -49,44 +49,45 @@ char *virt_domedit_xml(virt_domedit *d, snap_error *err);
  * labels, assigned graphics ports, the MAC addresses (libvirt makes new
  * ones), <sysinfo> and the old <metadata> (Nova's instance data). */
 bool virt_domedit_identity(virt_domedit *d, const char *name, const char *uuid,
-                          snap_error *err);
+                           snap_error *err);
 
 /* Records in <metadata> where the domain came from: set, original domain,
  * and whether its disks are linked clones of the set's copies. */
 bool virt_domedit_origin(virt_domedit *d, const char *set_uuid,
-                        const char *origin_uuid, bool linked, snap_error *err);
+                         const char *origin_uuid, bool linked, snap_error *err);
 
 /* Reads what virt_domedit_origin() recorded; *@set_uuid is a new string
  * (free()) or NULL when the domain has no such record. */
 bool virt_domedit_origin_get(virt_domedit *d, char **set_uuid, bool *linked,
-                            snap_error *err);
+                             snap_error *err);
 
 /* File-backed serial and console devices and <log> files write to
  * "@dir/@name.console.log" instead of the original's file. */
 bool virt_domedit_console(virt_domedit *d, const char *dir, const char *name,
-                         snap_error *err);
+                          snap_error *err);
 
 bool virt_domedit_vcpus(virt_domedit *d, unsigned vcpus, snap_error *err);
 bool virt_domedit_memory(virt_domedit *d, uint64_t kib, snap_error *err);
 
 /* Replaces every <interface> by one per network in @networks (the model
  * of the first old interface, virtio when there was none). */
-bool virt_domedit_networks(virt_domedit *d, const char *const *networks, size_t n,
-                          snap_error *err);
+bool virt_domedit_networks(virt_domedit *d, const char *const *networks,
+                           size_t n, snap_error *err);
 
 /* The networks that the <interface type='network'> elements name:
  * *@names is a new array of new strings (free each, then the array). */
 bool virt_domedit_network_names(virt_domedit *d, char ***names, size_t *n,
-                               snap_error *err);
+                                snap_error *err);
 
 /* Points disk @target at the image @path of format @format. */
-bool virt_domedit_disk_file(virt_domedit *d, const char *target, const char *path,
-                           const char *format, snap_error *err);
+bool virt_domedit_disk_file(virt_domedit *d, const char *target,
+                            const char *path, const char *format,
+                            snap_error *err);
 
 /* Points disk @target at the RBD image of @conn, with <serial> @serial (a
  * Cinder volume id), the way Nova's LibvirtNetVolumeDriver writes it. */
 bool virt_domedit_disk_rbd(virt_domedit *d, const char *target,
-                          const virt_rbd_source *conn, const char *serial,
-                          snap_error *err);
+                           const virt_rbd_source *conn, const char *serial,
+                           snap_error *err);
 
 #endif

@@ -115,17 +115,15 @@ virt_host_domain_ident(const virt_host_domain *d, char **name,
 
     *name = NULL;
     n = virDomainGetName(d->dom);
-    if (!n || virDomainGetUUIDString(d->dom, uuid) < 0 ||
-        !(*name = strdup(n)))
+    if (!n || virDomainGetUUIDString(d->dom, uuid) < 0 || !(*name = strdup(n)))
         return snap_error_set(err, SNAP_E_NOMEM, "cannot read domain '%s'",
                               d->id);
     return true;
 }
 
 bool
-virt_host_domain_owner(virt_host_domain *d, char **project,
-                       char **project_name, char **project_domain,
-                       snap_error *err)
+virt_host_domain_owner(virt_host_domain *d, char **project, char **project_name,
+                       char **project_domain, snap_error *err)
 {
     return virt_domain_owner(d->dom, project, project_name, project_domain,
                              err);
@@ -178,9 +176,9 @@ virt_host_list(virt_host *h, const char *metadata_ns, virt_host_entry **out,
         e[n].active = virDomainIsActive(doms[i]) == 1;
         /* NULL when the domain has none (VIR_ERR_NO_DOMAIN_METADATA). */
         if (metadata_ns)
-            e[n].metadata = virDomainGetMetadata(
-                doms[i], VIR_DOMAIN_METADATA_ELEMENT, metadata_ns,
-                VIR_DOMAIN_AFFECT_CURRENT);
+            e[n].metadata =
+                virDomainGetMetadata(doms[i], VIR_DOMAIN_METADATA_ELEMENT,
+                                     metadata_ns, VIR_DOMAIN_AFFECT_CURRENT);
         n++;
     }
     *out = e;
@@ -188,7 +186,7 @@ virt_host_list(virt_host *h, const char *metadata_ns, virt_host_entry **out,
     e = NULL;
     ok = true;
 
- cleanup:
+cleanup:
     virt_host_list_free(e, n);
     for (i = 0; i < nd; i++)
         virDomainFree(doms[i]);

@@ -16,14 +16,14 @@
 
 bool
 virt_qimg_run(const char *const *argv, int64_t timeout_ms, const char *what,
-             snap_error *err)
+              snap_error *err)
 {
     return virt_cmd_run(argv, timeout_ms, what, -1, err);
 }
 
 bool
 virt_cmd_run(const char *const *argv, int64_t timeout_ms, const char *what,
-            int stdout_fd, snap_error *err)
+             int stdout_fd, snap_error *err)
 {
     snap_proc_opts o = {
         .argv = argv,
@@ -38,8 +38,8 @@ virt_cmd_run(const char *const *argv, int64_t timeout_ms, const char *what,
 
 bool
 virt_qimg_convert(const char *src, const char *src_fmt, const char *dst,
-                 const char *dst_fmt, bool existing, int64_t timeout_ms,
-                 snap_error *err)
+                  const char *dst_fmt, bool existing, int64_t timeout_ms,
+                  snap_error *err)
 {
     const char *argv[16];
     char what[PATH_MAX + 64];
@@ -66,8 +66,8 @@ virt_qimg_convert(const char *src, const char *src_fmt, const char *dst,
 }
 
 bool
-virt_qimg_overlay(const char *path, const char *backing, const char *backing_fmt,
-                 snap_error *err)
+virt_qimg_overlay(const char *path, const char *backing,
+                  const char *backing_fmt, snap_error *err)
 {
     const char *argv[12];
     char what[PATH_MAX + 64];
@@ -173,7 +173,7 @@ virt_qimg_backing(const char *path, char **backing, snap_error *err)
     }
     ok = true;
 
- cleanup:
+cleanup:
     free(dir);
     close(fd);
     return ok;

@@ -18,26 +18,26 @@
  * no bound; a command still running then is killed). True when it exited 0;
  * otherwise false with "@what: <its last line of stderr>" (SNAP_E_SYSTEM,
  * SNAP_E_TIMEOUT). */
-bool virt_qimg_run(const char *const *argv, int64_t timeout_ms, const char *what,
-                  snap_error *err);
+bool virt_qimg_run(const char *const *argv, int64_t timeout_ms,
+                   const char *what, snap_error *err);
 
 /* The same, with stdout on @stdout_fd (>= 0: e.g. a temporary file read
  * afterwards) instead of /dev/null. */
 bool virt_cmd_run(const char *const *argv, int64_t timeout_ms, const char *what,
-                 int stdout_fd, snap_error *err);
+                  int stdout_fd, snap_error *err);
 
 /* Converts image @src (format @src_fmt) into a new image @dst of format
  * @dst_fmt, sparse, and makes it durable (fsync). With @existing, @dst is a
  * file or block device that exists and is written in place (qemu-img -n);
  * otherwise it is created and must not exist. */
 bool virt_qimg_convert(const char *src, const char *src_fmt, const char *dst,
-                      const char *dst_fmt, bool existing, int64_t timeout_ms,
-                      snap_error *err);
+                       const char *dst_fmt, bool existing, int64_t timeout_ms,
+                       snap_error *err);
 
 /* Creates @path, a qcow2 overlay whose backing file is @backing (format
  * @backing_fmt, recorded by absolute path). */
 bool virt_qimg_overlay(const char *path, const char *backing,
-                      const char *backing_fmt, snap_error *err);
+                       const char *backing_fmt, snap_error *err);
 
 /* Sets *@backing to a new string (free()) naming the backing file of the
  * qcow2 image @path as an absolute path, or to NULL when @path is not a

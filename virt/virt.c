@@ -84,8 +84,7 @@ virt_domain_release(virDomainPtr dom)
 }
 
 bool
-virt_domain_current(virDomainPtr dom, int *state, char **xml,
-                    snap_error *err)
+virt_domain_current(virDomainPtr dom, int *state, char **xml, snap_error *err)
 {
     int reason = 0;
 
@@ -183,7 +182,8 @@ const coord_guest_ops virt_guest_ops = {
     .resume = g_resume,
 };
 
-/* ---- RAM state: a memory-only snapshot without metadata ------------------- */
+/* ---- RAM state: a memory-only snapshot without metadata -------------------
+ */
 
 /* <domainsnapshot><name>snapset-UUID</name>
  *   <memory snapshot='external' file='SETDIR/memory.state'/>
@@ -230,7 +230,7 @@ memory_xml(const coord_set *set, snap_error *err)
     if (!xml)
         snap_error_set(err, SNAP_E_NOMEM, "out of memory");
 
- cleanup:
+cleanup:
     xmlFreeTextWriter(w);
     xmlBufferFree(buf);
     return xml;
@@ -245,7 +245,7 @@ typedef struct memory_call {
     char *xml;
     bool done, ok;
     snap_error err;
-    int refs;              /* the caller and the thread */
+    int refs; /* the caller and the thread */
 } memory_call;
 
 static void
@@ -379,7 +379,7 @@ m_save(void *impl, coord_set *set, int64_t timeout_ms, snap_error *err)
     if (!ok)
         *err = c->err;
 
- cleanup:
+cleanup:
     memory_call_unref(c);
     return ok;
 }
@@ -467,7 +467,7 @@ backup_xml(coord_set *set, const size_t *idx, size_t n, snap_error *err)
     if (!xml)
         snap_error_set(err, SNAP_E_NOMEM, "out of memory");
 
- cleanup:
+cleanup:
     xmlFreeTextWriter(w);
     xmlBufferFree(buf);
     return xml;
@@ -490,8 +490,8 @@ d_begin(void *impl, coord_set *set, const size_t *idx, size_t n,
         snprintf(name, sizeof(name), "%s.%s", m->target, d->copy_format);
         free(m->location);
         m->location = snap_path_join(set->dir, name, err);
-        if (!m->location || !coord_str_set(&m->copy_format, d->copy_format,
-                                           err))
+        if (!m->location ||
+            !coord_str_set(&m->copy_format, d->copy_format, err))
             goto cleanup;
     }
     xml = backup_xml(set, idx, n, err);
@@ -505,7 +505,7 @@ d_begin(void *impl, coord_set *set, const size_t *idx, size_t n,
     d->job_started = true;
     ok = true;
 
- cleanup:
+cleanup:
     free(xml);
     return ok;
 }
@@ -520,7 +520,8 @@ job_type(virDomainPtr dom, int *operation)
 
     if (virDomainGetJobStats(dom, &type, &params, &nparams, 0) < 0)
         return -1;
-    if (virTypedParamsGetInt(params, nparams, VIR_DOMAIN_JOB_OPERATION, &op) < 1)
+    if (virTypedParamsGetInt(params, nparams, VIR_DOMAIN_JOB_OPERATION, &op) <
+        1)
         op = 0;
     virTypedParamsFree(params, nparams);
     if (operation)
@@ -592,7 +593,7 @@ d_finish(void *impl, coord_set *set, const size_t *idx, size_t n,
     }
     ok = true;
 
- cleanup:
+cleanup:
     virTypedParamsFree(params, nparams);
     return ok;
 }
@@ -601,12 +602,18 @@ static const char *
 job_operation_name(int op)
 {
     switch (op) {
-    case VIR_DOMAIN_JOB_OPERATION_BACKUP: return "backup";
-    case VIR_DOMAIN_JOB_OPERATION_SNAPSHOT: return "snapshot";
-    case VIR_DOMAIN_JOB_OPERATION_SAVE: return "save";
-    case VIR_DOMAIN_JOB_OPERATION_DUMP: return "dump";
-    case VIR_DOMAIN_JOB_OPERATION_MIGRATION_OUT: return "migration";
-    default: return "libvirt";
+    case VIR_DOMAIN_JOB_OPERATION_BACKUP:
+        return "backup";
+    case VIR_DOMAIN_JOB_OPERATION_SNAPSHOT:
+        return "snapshot";
+    case VIR_DOMAIN_JOB_OPERATION_SAVE:
+        return "save";
+    case VIR_DOMAIN_JOB_OPERATION_DUMP:
+        return "dump";
+    case VIR_DOMAIN_JOB_OPERATION_MIGRATION_OUT:
+        return "migration";
+    default:
+        return "libvirt";
     }
 }
 
@@ -627,8 +634,7 @@ virt_domain_check_idle(virDomainPtr dom, const char *name, snap_error *err)
 }
 
 bool
-virt_backup_abort_into(virDomainPtr dom, const char *set_dir,
-                       snap_error *err)
+virt_backup_abort_into(virDomainPtr dom, const char *set_dir, snap_error *err)
 {
     char *xml;
     bool ours;
@@ -732,8 +738,9 @@ metadata_doc(virDomainPtr dom, const char *ns, snap_error *err, bool *failed)
         e = virGetLastError();
         if (e && e->code != VIR_ERR_NO_DOMAIN_METADATA) {
             *failed = true;
-            virt_error(err, e->code == VIR_ERR_NO_DOMAIN ? SNAP_E_NOTFOUND
-                                                         : SNAP_E_VIRT,
+            virt_error(err,
+                       e->code == VIR_ERR_NO_DOMAIN ? SNAP_E_NOTFOUND
+                                                    : SNAP_E_VIRT,
                        "cannot read the domain's owner metadata");
         }
         return NULL;

@@ -51,8 +51,8 @@ bool virt_error(snap_error *err, snap_code code, const char *what);
 
 /* The guest ops (agent through qga/, pause/resume through libvirt). */
 typedef struct virt_guest {
-    virDomainPtr dom;  /* borrowed */
-    qga_agent *agent;  /* owned */
+    virDomainPtr dom; /* borrowed */
+    qga_agent *agent; /* owned */
 } virt_guest;
 
 extern const coord_guest_ops virt_guest_ops;
@@ -61,7 +61,7 @@ void virt_guest_release(virt_guest *g);
 
 /* Local disks through libvirt's backup job (push mode). */
 typedef struct virt_disks {
-    virDomainPtr dom;      /* borrowed */
+    virDomainPtr dom; /* borrowed */
     const char *copy_format;
     bool job_started;
 } virt_disks;
@@ -76,7 +76,7 @@ extern const coord_disk_ops virt_disk_ops;
  * that same instant right after. Bounded: past the deadline the save is
  * aborted (virDomainAbortJob). */
 typedef struct virt_memory {
-    virDomainPtr dom;      /* borrowed */
+    virDomainPtr dom; /* borrowed */
 } virt_memory;
 
 extern const coord_memory_ops virt_memory_ops;

@@ -29,7 +29,7 @@
 
 void
 virt_watchdog_init(virt_watchdog *w, const char *uri, const char *domain_uuid,
-                  int64_t agent_timeout_ms)
+                   int64_t agent_timeout_ms)
 {
     memset(w, 0, sizeof(*w));
     w->uri = uri;
@@ -128,8 +128,8 @@ wd_arm(void *impl, int64_t timeout_ms, snap_error *err)
          * libvirt's) or catalog files, even one a library opened without
          * close-on-exec. It opens its own libvirt connection. */
         closefrom(STDERR_FILENO + 1);
-        execl("/proc/self/exe", "snapset", "__watchdog", w->uri,
-              w->domain_uuid, t, a, (char *)NULL);
+        execl("/proc/self/exe", "snapset", "__watchdog", w->uri, w->domain_uuid,
+              t, a, (char *)NULL);
         _exit(127);
     }
     close(down[0]);
@@ -138,16 +138,15 @@ wd_arm(void *impl, int64_t timeout_ms, snap_error *err)
     w->from_child = up[0];
     c = read_byte(w->from_child, WATCHDOG_START_MS);
     if (c != 'R') {
-        snap_error_set(err, SNAP_E_SYSTEM,
-                       "the freeze watchdog did not start (%s)",
-                       c == 'E' ? "cannot reach libvirt or the domain"
-                                : "no answer");
+        snap_error_set(
+            err, SNAP_E_SYSTEM, "the freeze watchdog did not start (%s)",
+            c == 'E' ? "cannot reach libvirt or the domain" : "no answer");
         reap(w);
         return false;
     }
     return true;
 
- error:
+error:
     if (down[0] >= 0) {
         close(down[0]);
         close(down[1]);

@@ -18,8 +18,8 @@
 #include "coordinator/coord_job.h"
 
 typedef struct virt_watchdog {
-    const char *uri;            /* borrowed */
-    const char *domain_uuid;    /* borrowed */
+    const char *uri;         /* borrowed */
+    const char *domain_uuid; /* borrowed */
     int64_t agent_timeout_ms;
     pid_t pid;
     int to_child;
@@ -27,7 +27,7 @@ typedef struct virt_watchdog {
 } virt_watchdog;
 
 void virt_watchdog_init(virt_watchdog *w, const char *uri,
-                       const char *domain_uuid, int64_t agent_timeout_ms);
+                        const char *domain_uuid, int64_t agent_timeout_ms);
 
 extern const coord_watchdog_ops virt_watchdog_ops;
 

@@ -58,8 +58,7 @@ print_result(const ops_export_opts *opts, json_t *result)
 /* Parses the options into @opts, and runs `export --check` (*@done set).
  * Returns 0, or the exit status of a usage error or of --check. */
 static int
-parse_args(int argc, char **argv, ops_export_opts *opts, bool *json,
-           bool *done)
+parse_args(int argc, char **argv, ops_export_opts *opts, bool *json, bool *done)
 {
     static const struct option longopts[] = {
         {"ova", required_argument, NULL, 'o'},

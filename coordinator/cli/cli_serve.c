@@ -189,8 +189,7 @@ print_run(const coord_policy *p, const serve_vm_result *r, size_t n,
                 doms,
                 json_pack(
                     "{s:s,s:o,s:s,s:o,s:o,s:o,s:o,s:o,s:I,s:i,s:o,s:o}",
-                    "domain",
-                    r[i].t.name, "uuid",
+                    "domain", r[i].t.name, "uuid",
                     r[i].t.uuid[0] ? json_string(r[i].t.uuid) : json_null(),
                     "result", serve_vm_status_name(r[i].status), "set_id",
                     r[i].set_uuid[0] ? json_string(r[i].set_uuid) : json_null(),
@@ -258,8 +257,8 @@ policy_run_cmd(ops_ctx *ctx, const coord_policy *p, bool json)
     int64_t t0 = snap_now_ms();
     bool failed = false;
 
-    if (!serve_policy_execute(&ctx->conf, p, NULL, NULL, &targets, &results,
-                              &n, &err))
+    if (!serve_policy_execute(&ctx->conf, p, NULL, NULL, &targets, &results, &n,
+                              &err))
         return cli_fail(&err);
     print_run(p, results, n, snap_now_ms() - t0, json);
     for (i = 0; i < n; i++)
@@ -303,12 +302,12 @@ policy_prune_cmd(ops_ctx *ctx, const coord_policy *p, bool dry_run, bool json)
         if (arr)
             json_array_append_new(
                 arr,
-                json_pack("{s:s,s:s,s:s,s:s,s:s,s:b,s:b}", "set_id", s->uuid,
-                          "domain", s->domain_name && *s->domain_name
-                                        ? s->domain_name : "-",
-                          "created", created,
-                          "state", coord_set_state_name(s->state), "verdict",
-                          verdict, "keep", keep, "deleted", gone));
+                json_pack(
+                    "{s:s,s:s,s:s,s:s,s:s,s:b,s:b}", "set_id", s->uuid,
+                    "domain",
+                    s->domain_name && *s->domain_name ? s->domain_name : "-",
+                    "created", created, "state", coord_set_state_name(s->state),
+                    "verdict", verdict, "keep", keep, "deleted", gone));
         else
             printf("%-36s  %-16s  %-24s  %-9s  %s%s\n", s->uuid,
                    dash(s->domain_name), created,
@@ -375,13 +374,13 @@ cli_cmd_policy(ops_ctx *ctx, int argc, char **argv)
     }
     if (strcmp(sub, "run") != 0 && strcmp(sub, "prune") != 0)
         return cli_usage_error("unknown policy command '%s': use list, run or "
-                           "prune",
-                           sub);
+                               "prune",
+                               sub);
     if (optind != argc - 1)
         return cli_usage_error("'policy %s' takes one policy NAME", sub);
     if (strcmp(sub, "run") == 0 && dry_run)
         return cli_usage_error("'policy run' has no --dry-run (see 'policy "
-                           "prune')");
+                               "prune')");
     p = find_policy(ctx, argv[optind], &err);
     if (!p)
         return cli_fail(&err);

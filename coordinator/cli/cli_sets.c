@@ -144,8 +144,8 @@ cli_cmd_create(ops_ctx *ctx, int argc, char **argv)
             q = coord_quiesce_parse(optarg);
             if (q < 0)
                 return cli_usage_error("bad --quiesce '%s': use required, "
-                                   "preferred or off",
-                                   optarg);
+                                       "preferred or off",
+                                       optarg);
             o.quiesce = q;
             quiesce_given = true;
             break;
@@ -162,8 +162,8 @@ cli_cmd_create(ops_ctx *ctx, int argc, char **argv)
             if (o.nmounts == MAX_MOUNTS)
                 return cli_usage_error("too many --mountpoint options");
             if (optarg[0] != '/')
-                return cli_usage_error("--mountpoint '%s' is not an absolute path",
-                                   optarg);
+                return cli_usage_error(
+                    "--mountpoint '%s' is not an absolute path", optarg);
             mounts[o.nmounts++] = optarg;
             break;
         case 'n':
@@ -183,12 +183,12 @@ cli_cmd_create(ops_ctx *ctx, int argc, char **argv)
          * state is taken paused, not quiesced (as VMware does). */
         if (quiesce_given && o.quiesce != COORD_QUIESCE_OFF)
             return cli_usage_error("--memory cannot be combined with "
-                               "--quiesce=%s: a guest saved frozen would "
-                               "come back frozen",
-                               coord_quiesce_name(o.quiesce));
+                                   "--quiesce=%s: a guest saved frozen would "
+                                   "come back frozen",
+                                   coord_quiesce_name(o.quiesce));
         if (o.nmounts)
             return cli_usage_error("--memory cannot be combined with "
-                               "--mountpoint (nothing is frozen)");
+                                   "--mountpoint (nothing is frozen)");
         o.quiesce = COORD_QUIESCE_OFF;
         o.pause = true;
     }
@@ -267,9 +267,8 @@ list_from_cinder(ops_ctx *ctx, const char *domain, bool json)
         for (k = i; k < nsnaps; k++) {
             const char *s2 = cinder_kv_get(snaps[k]->metadata,
                                            snaps[k]->nmetadata, COORD_MD_SET);
-            const char *tgt = cinder_kv_get(snaps[k]->metadata,
-                                            snaps[k]->nmetadata,
-                                            COORD_MD_TARGET);
+            const char *tgt = cinder_kv_get(
+                snaps[k]->metadata, snaps[k]->nmetadata, COORD_MD_TARGET);
             json_t *m;
 
             if (!s2 || strcmp(s2, set) != 0)
@@ -292,11 +291,11 @@ list_from_cinder(ops_ctx *ctx, const char *domain, bool json)
             json_array_append_new(members, m);
         }
         json_array_append_new(
-            out, json_pack("{s:s, s:s?, s:s, s:s?, s:b, s:o}", "set", set,
-                           "domain", dom, "consistency",
-                           cons ? cons : "unknown", "created",
-                           snaps[i]->created_at, "in_catalog", known != NULL,
-                           "snapshots", members));
+            out,
+            json_pack("{s:s, s:s?, s:s, s:s?, s:b, s:o}", "set", set, "domain",
+                      dom, "consistency", cons ? cons : "unknown", "created",
+                      snaps[i]->created_at, "in_catalog", known != NULL,
+                      "snapshots", members));
         coord_set_free(known);
     }
     if (json) {
@@ -310,26 +309,26 @@ list_from_cinder(ops_ctx *ctx, const char *domain, bool json)
         printf("%-36s  %-16s  %-11s  %-26s  %s\n", "SET", "DOMAIN",
                "CONSISTENCY", "CREATED",
                "SNAPSHOTS (target:id:status[:foreign])");
-        json_array_foreach(out, i, e) {
-            printf("%-36s  %-16s  %-11s  %-26s ",
-                   cli_safe(json_string_value(json_object_get(e, "set"))),
-                   cli_safe(json_string_value(json_object_get(e, "domain"))),
-                   cli_safe(json_string_value(json_object_get(e, "consistency"))),
-                   cli_safe(json_string_value(json_object_get(e, "created"))));
-            json_array_foreach(json_object_get(e, "snapshots"), k, m)
-                printf(" %s:%s:%s%s",
-                       cli_safe(json_string_value(json_object_get(m, "target"))),
-                       cli_safe(json_string_value(json_object_get(m, "id"))),
-                       cli_safe(json_string_value(json_object_get(m, "status"))),
-                       json_is_false(json_object_get(m, "member"))
-                           ? ":foreign"
-                           : "");
+        json_array_foreach(out, i, e)
+        {
+            printf(
+                "%-36s  %-16s  %-11s  %-26s ",
+                cli_safe(json_string_value(json_object_get(e, "set"))),
+                cli_safe(json_string_value(json_object_get(e, "domain"))),
+                cli_safe(json_string_value(json_object_get(e, "consistency"))),
+                cli_safe(json_string_value(json_object_get(e, "created"))));
+            json_array_foreach(json_object_get(e, "snapshots"), k, m) printf(
+                " %s:%s:%s%s",
+                cli_safe(json_string_value(json_object_get(m, "target"))),
+                cli_safe(json_string_value(json_object_get(m, "id"))),
+                cli_safe(json_string_value(json_object_get(m, "status"))),
+                json_is_false(json_object_get(m, "member")) ? ":foreign" : "");
             printf("\n");
         }
     }
     rc = EXIT_SUCCESS;
 
- cleanup:
+cleanup:
     free(done);
     json_decref(out);
     cinder_snapshots_free(snaps, nsnaps);
@@ -362,7 +361,7 @@ cli_cmd_list(ops_ctx *ctx, int argc, char **argv)
             from_cinder = false;
         } else if (c == 's') {
             return cli_usage_error("bad --source '%s': use catalog or cinder",
-                               optarg);
+                                   optarg);
         } else {
             return cli_usage_error("bad option for 'list'");
         }
@@ -380,8 +379,8 @@ cli_cmd_list(ops_ctx *ctx, int argc, char **argv)
         printf("[");
     else
         printf("%-36s  %-16s  %-24s  %-9s  %-11s  %7s  %6s  %s\n", "SET",
-               "DOMAIN", "CREATED", "STATE", "CONSISTENCY", "MEMBERS",
-               "FROZEN", "RAM");
+               "DOMAIN", "CREATED", "STATE", "CONSISTENCY", "MEMBERS", "FROZEN",
+               "RAM");
     for (i = 0; i < nsets; i++) {
         const coord_set *set = sets[i];
         char created[40], fw[24];
@@ -402,8 +401,8 @@ cli_cmd_list(ops_ctx *ctx, int argc, char **argv)
             printf("%-36s  %-16s  %-24s  %-9s  %-11s  %7zu  %6s  %s\n",
                    cli_safe(set->uuid), cli_safe(set->domain_name), created,
                    coord_set_state_name(set->state),
-                   coord_consistency_name(set->consistency), set->nmembers,
-                   fw, set->memory ? "yes" : "-");
+                   coord_consistency_name(set->consistency), set->nmembers, fw,
+                   set->memory ? "yes" : "-");
         }
         shown++;
     }

@@ -45,7 +45,8 @@ static const char usage_text[] =
     "  policy prune NAME [--dry-run] [--json]\n"
     "\n"
     "global options:\n"
-    "  -c, --config FILE      configuration (default /etc/snapset/snapset.conf\n"
+    "  -c, --config FILE      configuration (default "
+    "/etc/snapset/snapset.conf\n"
     "                         when it exists, or $SNAPSET_CONF)\n"
     "      --allow-insecure-config  a configuration file holding a secret\n"
     "                         that others may read is a warning, not an error\n"
@@ -185,8 +186,8 @@ main(int argc, char **argv)
         case 'C':
             if (optarg[0] != '/')
                 return cli_usage_error("--catalog-dir '%s' is not an absolute "
-                                   "path",
-                                   optarg);
+                                       "path",
+                                       optarg);
             catalog = optarg;
             break;
         case 'A':
@@ -264,7 +265,7 @@ main(int argc, char **argv)
     else
         rc = commands[i].run(&ctx, argc, argv);
 
- out:
+out:
     ops_ctx_release(&ctx);
     return rc;
 }

@@ -113,8 +113,8 @@ typedef struct http_backend_ops {
     /* Optional (NULL: no domain has an owner: only allowed_roles act).
      * Fills @owner (all NULL when the domain has no owner metadata);
      * SNAP_E_NOTFOUND when there is no domain @domain_uuid any more. */
-    bool (*domain_owner)(void *impl, const char *domain_uuid,
-                         http_owner *owner, snap_error *err);
+    bool (*domain_owner)(void *impl, const char *domain_uuid, http_owner *owner,
+                         snap_error *err);
 } http_backend_ops;
 
 typedef struct http_auth_ops {

@@ -33,8 +33,8 @@ http_authz_owner_match(const http_identity *id, const http_owner *owner)
         return false;
     if (same(owner->project, id->project))
         return true;
-    return set(owner->project_domain) && same(owner->project_name,
-                                               id->project_name) &&
+    return set(owner->project_domain) &&
+           same(owner->project_name, id->project_name) &&
            in_domain(id, owner->project_domain);
 }
 
@@ -97,8 +97,8 @@ http_authz_decide(const http_identity *id, http_authz_scope scope,
     for (i = 0; !listed && i < conf->nprojects; i++)
         listed = conf->projects[i] && project_listed(id, conf->projects[i]);
     if (!listed)
-        return deny(HTTP_AUTHZ_DENY_PROJECT, why, size,
-                    "may not use this API", id->project);
+        return deny(HTTP_AUTHZ_DENY_PROJECT, why, size, "may not use this API",
+                    id->project);
     if (has_role(id, conf))
         return HTTP_AUTHZ_ALLOW_ROLE;
     switch (scope) {
@@ -117,8 +117,8 @@ http_authz_decide(const http_identity *id, http_authz_scope scope,
                     NULL);
     if (http_authz_owner_match(id, owner))
         return HTTP_AUTHZ_ALLOW_OWNER;
-    return deny(HTTP_AUTHZ_DENY_NOT_OWNER, why, size,
-                "does not own it", id->project);
+    return deny(HTTP_AUTHZ_DENY_NOT_OWNER, why, size, "does not own it",
+                id->project);
 }
 
 unsigned

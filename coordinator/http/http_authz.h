@@ -38,11 +38,11 @@ void http_owner_release(http_owner *o);
 
 /* Who a token belongs to. */
 typedef struct http_identity {
-    char *user;         /* may be NULL */
-    char *project;      /* project id (or the tokens file's project); NULL:
-                           an unscoped token */
-    char *project_name; /* may be NULL */
-    char *project_domain_id;   /* the project's domain; may be NULL */
+    char *user;              /* may be NULL */
+    char *project;           /* project id (or the tokens file's project); NULL:
+                                an unscoped token */
+    char *project_name;      /* may be NULL */
+    char *project_domain_id; /* the project's domain; may be NULL */
     char *project_domain_name; /* may be NULL */
     char **roles;
     size_t nroles;
@@ -50,7 +50,6 @@ typedef struct http_identity {
 } http_identity;
 
 void http_identity_release(http_identity *id);
-
 
 typedef struct http_authz_conf {
     char *const *roles; /* http.allowed_roles: act on every domain */
@@ -67,14 +66,14 @@ typedef enum http_authz_scope {
 } http_authz_scope;
 
 typedef enum http_authz_verdict {
-    HTTP_AUTHZ_ALLOW_ROLE = 0,  /* one of allowed_roles */
-    HTTP_AUTHZ_ALLOW_OWNER,     /* its project owns the domain */
-    HTTP_AUTHZ_ALLOW_SCOPED,    /* HTTP_AUTHZ_ANY: a scoped token */
-    HTTP_AUTHZ_DENY_UNSCOPED,   /* no project: 401 */
-    HTTP_AUTHZ_DENY_PROJECT,    /* not in allowed_projects: 403 */
-    HTTP_AUTHZ_DENY_HOST,       /* HOST scope without a role: 403 */
-    HTTP_AUTHZ_DENY_NO_OWNER,   /* the domain has no known owner: 403 */
-    HTTP_AUTHZ_DENY_NOT_OWNER,  /* another project owns it: 403 */
+    HTTP_AUTHZ_ALLOW_ROLE = 0, /* one of allowed_roles */
+    HTTP_AUTHZ_ALLOW_OWNER,    /* its project owns the domain */
+    HTTP_AUTHZ_ALLOW_SCOPED,   /* HTTP_AUTHZ_ANY: a scoped token */
+    HTTP_AUTHZ_DENY_UNSCOPED,  /* no project: 401 */
+    HTTP_AUTHZ_DENY_PROJECT,   /* not in allowed_projects: 403 */
+    HTTP_AUTHZ_DENY_HOST,      /* HOST scope without a role: 403 */
+    HTTP_AUTHZ_DENY_NO_OWNER,  /* the domain has no known owner: 403 */
+    HTTP_AUTHZ_DENY_NOT_OWNER, /* another project owns it: 403 */
 } http_authz_verdict;
 
 /* Decides whether @id may act in @scope (@owner: the owner of the domain

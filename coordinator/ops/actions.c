@@ -141,13 +141,13 @@ recover_set(ops_ctx *ctx, coord_set *set, virDomainPtr dom, snap_error *err)
     bool ok;
 
     if (guest_maybe_held(set))
-        snprintf(why, sizeof(why),
-                 "failed with the guest perhaps still %s",
+        snprintf(why, sizeof(why), "failed with the guest perhaps still %s",
                  set->journal.freeze_attempted && !set->journal.thawed
                      ? "frozen"
                      : "paused");
     else if (set->state == COORD_SET_ERROR)
-        snprintf(why, sizeof(why), "failed; looking for a snapshot Cinder "
+        snprintf(why, sizeof(why),
+                 "failed; looking for a snapshot Cinder "
                  "made after the failure");
     else
         snprintf(why, sizeof(why),
@@ -175,8 +175,8 @@ recover_set(ops_ctx *ctx, coord_set *set, virDomainPtr dom, snap_error *err)
 
 /* Recovers the dead sets of one domain; the caller holds its lock. */
 static bool
-recover_domain(ops_ctx *ctx, virDomainPtr dom, const char *domain_uuid,
-               int *n, snap_error *err)
+recover_domain(ops_ctx *ctx, virDomainPtr dom, const char *domain_uuid, int *n,
+               snap_error *err)
 {
     coord_set **sets = NULL;
     size_t nsets = 0, i;
@@ -202,12 +202,11 @@ recover_domain(ops_ctx *ctx, virDomainPtr dom, const char *domain_uuid,
 }
 
 bool
-ops_recover(ops_ctx *ctx, const char *domain, int *nrecovered,
-            snap_error *err)
+ops_recover(ops_ctx *ctx, const char *domain, int *nrecovered, snap_error *err)
 {
     coord_set **sets = NULL;
     size_t nsets = 0, i, k;
-    char (*done)[SNAP_UUID_LEN] = NULL;
+    char(*done)[SNAP_UUID_LEN] = NULL;
     size_t ndone = 0;
     bool ok = true;
 
@@ -362,7 +361,7 @@ ops_create(ops_ctx *ctx, const char *domain, const ops_create_opts *o,
         job.memory_impl = &memory;
     }
     virt_watchdog_init(&wd, ctx->conf.libvirt_uri, info.uuid,
-                      ctx->conf.agent_timeout_ms);
+                       ctx->conf.agent_timeout_ms);
     job.watchdog = &virt_watchdog_ops;
     job.watchdog_impl = &wd;
     ok = coord_job_run(&job, err);
@@ -388,7 +387,7 @@ ops_create(ops_ctx *ctx, const char *domain, const ops_create_opts *o,
         set = NULL;
     }
 
- cleanup:
+cleanup:
     virt_guest_release(&guest);
     coord_catalog_unlock(lock);
     coord_set_free(set);
@@ -485,7 +484,7 @@ ops_delete(ops_ctx *ctx, const char *set_id, unsigned flags, snap_error *err)
         goto cleanup;
     ok = true;
 
- cleanup:
+cleanup:
     if (!ok && set && set->state == COORD_SET_DELETING)
         (void)coord_catalog_save(ctx->catalog, set, NULL); /* what is left */
     virt_domain_release(dom);

@@ -12,11 +12,10 @@
 #include "coordinator/coord_job.h"
 #include "coordinator/ops/ctx.h"
 
-
 typedef struct ops_create_opts {
     coord_quiesce quiesce;
     bool pause;
-    bool memory;             /* save RAM state too (implies pause) */
+    bool memory; /* save RAM state too (implies pause) */
     const char *const *mounts;
     size_t nmounts;
     const char *name;        /* label, may be NULL */
@@ -43,9 +42,10 @@ bool ops_create(ops_ctx *ctx, const char *domain, const ops_create_opts *o,
                 coord_set **out, snap_error *err);
 
 /* ops_delete() flags. */
-#define OPS_DELETE_EXPORTS 1u /* also the set's exports (Glance images,
-                                 OVA files); otherwise they are kept and
-                                 named on stdout */
+#define OPS_DELETE_EXPORTS                                                     \
+    1u /* also the set's exports (Glance images,                               \
+          OVA files); otherwise they are kept and                              \
+          named on stdout */
 
 /* Deletes a set and every member. A set still being made by a live process
  * is waited for (lock timeout); one left by a dead process is recovered

@@ -137,12 +137,12 @@ export_entry(ops_export_job *job, const char *state)
     char when[40];
 
     snap_iso8601(snap_wall_ms(), when, sizeof(when));
-    return json_pack(
-        "{s:s, s:s, s:s, s:s, s:s, s:I, s:I}", "id", job->export_id, "kind",
-        ops_export_kind_name(job->kind), "state", state, "disk_format",
-        job->format == GLANCE_DISK_FORMAT_QCOW2 ? "qcow2" : "vmdk", "started",
-        when, "owner_pid", (json_int_t)getpid(), "owner_start",
-        (json_int_t)snap_proc_start_time(getpid()));
+    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:I}", "id",
+                     job->export_id, "kind", ops_export_kind_name(job->kind),
+                     "state", state, "disk_format",
+                     job->format == GLANCE_DISK_FORMAT_QCOW2 ? "qcow2" : "vmdk",
+                     "started", when, "owner_pid", (json_int_t)getpid(),
+                     "owner_start", (json_int_t)snap_proc_start_time(getpid()));
 }
 
 /* glance_image_opts.created: the image is recorded before its data is
@@ -289,7 +289,7 @@ do_glance(ops_export_job *job, json_t *result, snap_error *err)
     json_object_set_new(result, "sha512", json_string(outcome.sha512));
     ok = true;
 
- cleanup:
+cleanup:
     json_decref(entry);
     glance_ova_stream_free(stream);
     free(paths);
@@ -527,12 +527,11 @@ export_run(ops_export_job *job, const char *set_id, json_t *result,
             result, "elapsed_ms",
             json_integer((json_int_t)(snap_now_ms() - job->t_start)));
 
- cleanup:
+cleanup:
     coord_catalog_unlock(lock);
     coord_set_free(probe);
     return ok;
 }
-
 
 bool
 ops_export_run(ops_ctx *ctx, const char *set_id, const ops_export_opts *opts,

@@ -58,8 +58,8 @@ typedef struct ops_export_opts {
     const char *target; /* OVA, OVF: the file or directory */
     const char *name;   /* GLANCE: the image name, or NULL (a default) */
     glance_disk_format format;
-    int64_t timeout_ms; /* each qemu-img run */
-    int64_t cleanup_ms; /* deleting the image of a failed upload */
+    int64_t timeout_ms;       /* each qemu-img run */
+    int64_t cleanup_ms;       /* deleting the image of a failed upload */
     const char *ceph_conf;    /* never NULL */
     const char *ceph_user;    /* or NULL */
     const char *staging_root; /* absolute, or NULL: CATALOG/staging */

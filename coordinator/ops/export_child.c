@@ -15,8 +15,9 @@
 #include "common/snap_fs.h"
 #include "common/snap_proc.h"
 
-#define MAX_EVENTS (16 << 20) /* a child export's --json events: a line
-                                 a second at most, for hours */
+#define MAX_EVENTS                                                             \
+    (16 << 20) /* a child export's --json events: a line                       \
+                  a second at most, for hours */
 
 bool
 ops_export_child(ops_ctx *ctx, const char *set_uuid, const ops_export_req *req,

@@ -72,8 +72,8 @@ typedef struct ops_export_job {
  * set's exports.json and fills @result's path and size. The package is
  * written already, so failing to record it is only a warning: true, and
  * @err untouched (an error recorded in it before stays the first). */
-bool ops_export_record_file(ops_export_job *job, json_t *result,
-                            bool made_dir, snap_error *err);
+bool ops_export_record_file(ops_export_job *job, json_t *result, bool made_dir,
+                            snap_error *err);
 
 /* ---- export_ui.c: signals and progress ----------------------------------- */
 

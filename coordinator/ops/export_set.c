@@ -126,14 +126,13 @@ ops_export_load_set(ops_export_job *job, const char *id, snap_error *err)
             snap_error_set(err, SNAP_E_INVALID,
                            "disk %s is on bus '%s', which an OVF package "
                            "cannot describe (virtio, scsi, sata and ide can)",
-                           job->set->members[i].target,
-                           bus ? bus : "?");
+                           job->set->members[i].target, bus ? bus : "?");
             goto cleanup;
         }
     }
     ok = true;
 
- cleanup:
+cleanup:
     free(path);
     free(xml);
     return ok;

@@ -108,8 +108,8 @@ qemu_img_run(const char *const *args, int64_t timeout_ms, char **out,
                        args[1], (long long)timeout_ms);
     } else if (r.signal) {
         snap_error_set(err, SNAP_E_SYSTEM,
-                       "qemu-img %s killed by signal %d: %s", args[1],
-                       r.signal, reason(&r));
+                       "qemu-img %s killed by signal %d: %s", args[1], r.signal,
+                       reason(&r));
     } else if (r.exit_status > 0) {
         snap_error_set(err, SNAP_E_SYSTEM, "qemu-img %s failed: %s", args[1],
                        reason(&r));
@@ -132,7 +132,6 @@ ops_export_qemu_img(const char *const *args, int64_t timeout_ms, char **out,
 {
     return qemu_img_run(args, timeout_ms, out, NULL, err);
 }
-
 
 /* `qemu-img info --output=json`: the virtual size of @image. */
 static bool
@@ -159,7 +158,7 @@ image_virtual_size(ops_export_job *job, const char *format, const char *image,
     *size = (uint64_t)json_integer_value(v);
     ok = true;
 
- cleanup:
+cleanup:
     json_decref(doc);
     free(out);
     return ok;
@@ -367,7 +366,7 @@ ops_export_staging_make(ops_export_job *job, snap_error *err)
     tmpl = NULL;
     ok = true;
 
- cleanup:
+cleanup:
     free(root);
     free(tmpl);
     return ok;
@@ -455,4 +454,3 @@ ops_export_stage_disk(ops_export_job *job, size_t i, snap_error *err)
     d->file_size = (uint64_t)st.st_size;
     return ops_export_check_interrupted(err);
 }
-

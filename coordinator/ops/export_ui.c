@@ -186,6 +186,6 @@ ops_export_glance_progress(void *ctx, const glance_progress_info *info,
     if (!ops_export_check_interrupted(err))
         return false;
     ops_export_progress(job, step, info->file, info->file_done, info->file_size,
-                info->file_done == info->file_size);
+                        info->file_done == info->file_size);
     return true;
 }

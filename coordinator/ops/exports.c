@@ -38,8 +38,7 @@ exports_update(ops_ctx *ctx, const char *set_dir, exports_edit_fn edit,
 
     fd = open(set_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0)
-        return snap_error_set_errno(err, errno, "cannot open '%s'",
-                                    set_dir);
+        return snap_error_set_errno(err, errno, "cannot open '%s'", set_dir);
     while (flock(fd, LOCK_EX | LOCK_NB) < 0) {
         if (errno != EWOULDBLOCK && errno != EINTR) {
             snap_error_set_errno(err, errno, "cannot lock '%s'", set_dir);
@@ -47,8 +46,7 @@ exports_update(ops_ctx *ctx, const char *set_dir, exports_edit_fn edit,
         }
         if (snap_ms_left(deadline) <= 0) {
             snap_error_set(err, SNAP_E_BUSY,
-                           "another export holds '%s' for too long",
-                           set_dir);
+                           "another export holds '%s' for too long", set_dir);
             goto cleanup;
         }
         snap_sleep_ms(20);
@@ -86,7 +84,7 @@ exports_update(ops_ctx *ctx, const char *set_dir, exports_edit_fn edit,
     }
     ok = snap_file_write_atomic(path, out, strlen(out), 0600, err);
 
- cleanup:
+cleanup:
     close(fd); /* releases the flock */
     json_decref(doc);
     free(path);
@@ -138,8 +136,6 @@ edit_drop(json_t *list, void *arg, snap_error *err)
     return true;
 }
 
-
-
 /* Deletes the images of uploads whose process died ("uploading" entries
  * whose owner is gone), and drops their entries. Best effort. */
 typedef struct sweep_arg {
@@ -187,7 +183,6 @@ edit_sweep(json_t *list, void *arg, snap_error *err)
     }
     return true;
 }
-
 
 bool
 ops_exports_put(ops_ctx *ctx, const char *set_dir, json_t *entry,
@@ -273,8 +268,7 @@ remove_ovf(const json_t *x, const char *path, snap_error *e)
         if (!json_is_string(f)) {
             free(names);
             return snap_error_set(e, SNAP_E_INVALID,
-                                  "the record of export '%s' is damaged",
-                                  path);
+                                  "the record of export '%s' is damaged", path);
         }
         names[n++] = json_string_value(f);
     }
@@ -303,9 +297,8 @@ remove_ova(const json_t *x, const char *path, snap_error *e)
     json_t *size = json_object_get(x, "size");
     struct stat st;
 
-    if (!id.dev && !id.ino && json_is_integer(size) &&
-        lstat(path, &st) == 0 && S_ISREG(st.st_mode) &&
-        st.st_size != (off_t)json_integer_value(size)) {
+    if (!id.dev && !id.ino && json_is_integer(size) && lstat(path, &st) == 0 &&
+        S_ISREG(st.st_mode) && st.st_size != (off_t)json_integer_value(size)) {
         snap_error_set(e, SNAP_E_STATE,
                        "'%s' is not the file that was written (its size "
                        "changed): not removed",
@@ -448,4 +441,3 @@ ops_exports_list(const coord_set *set)
     free(path);
     return list;
 }
-

@@ -29,8 +29,7 @@
  * OVF directories), printing a line for each, and drops them from the
  * record; what could not be deleted stays recorded. SNAP_E_BUSY while an
  * export of the set is still uploading. Call with the domain's lock. */
-bool ops_exports_delete(ops_ctx *ctx, const coord_set *set,
-                        snap_error *err);
+bool ops_exports_delete(ops_ctx *ctx, const coord_set *set, snap_error *err);
 
 /* Prints a line for every export of @set that outlives it. */
 void ops_exports_note_kept(const coord_set *set);
@@ -44,8 +43,8 @@ bool ops_exports_put(ops_ctx *ctx, const char *set_dir, json_t *entry,
                      snap_error *err);
 
 /* Drops the entry @id from @set_dir's exports.json (absent: fine). */
-bool ops_exports_drop(ops_ctx *ctx, const char *set_dir,
-                      const char *id, snap_error *err);
+bool ops_exports_drop(ops_ctx *ctx, const char *set_dir, const char *id,
+                      snap_error *err);
 
 /* Deletes the Glance images of uploads whose process died ("uploading"
  * entries whose owner is gone, and "left-behind" ones) and drops their

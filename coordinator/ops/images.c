@@ -64,7 +64,7 @@ ops_set_load_usable(ops_ctx *ctx, const char *set_id, snap_error *err)
         goto fail;
     return set;
 
- fail:
+fail:
     coord_set_free(set);
     return NULL;
 }
@@ -190,8 +190,7 @@ image_sync(ops_image_file *f, snap_error *err)
 
 bool
 ops_image_file_convert(ops_image_file *f, const char *src, const char *src_fmt,
-                       const char *dst_fmt, int64_t timeout_ms,
-                       snap_error *err)
+                       const char *dst_fmt, int64_t timeout_ms, snap_error *err)
 {
     const char *argv[12];
     char what[PATH_MAX + 64], dst[64];

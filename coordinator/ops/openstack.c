@@ -46,11 +46,11 @@ ops_os_open(ops_os *os, const coord_openstack_conf *c, snap_error *err)
     o.password = pick(c->password, env.password);
     o.user_domain_name = pick(c->user_domain_name, env.user_domain_name);
     o.project_name = pick(c->project_name, env.project_name);
-    o.project_domain_name = pick(c->project_domain_name,
-                                 env.project_domain_name);
+    o.project_domain_name =
+        pick(c->project_domain_name, env.project_domain_name);
     o.project_id = pick(c->project_id, env.project_id);
-    o.application_credential_id = pick(c->application_credential_id,
-                                       env.application_credential_id);
+    o.application_credential_id =
+        pick(c->application_credential_id, env.application_credential_id);
     o.application_credential_secret = pick(c->application_credential_secret,
                                            env.application_credential_secret);
     o.region = pick(c->region, env.region);
@@ -133,8 +133,8 @@ choose_group(ops_os *os, coord_set *set, const char *group_id, size_t ncinder,
     if (!g)
         goto cleanup;
     for (i = 0; i < set->nmembers; i++) {
-        for (k = 0; set->members[i].kind == COORD_MEMBER_CINDER &&
-                    k < g->nvolumes;
+        for (k = 0;
+             set->members[i].kind == COORD_MEMBER_CINDER && k < g->nvolumes;
              k++) {
             if (strcmp(g->volumes[k], set->members[i].volume_id) == 0)
                 found++;
@@ -156,7 +156,7 @@ choose_group(ops_os *os, coord_set *set, const char *group_id, size_t ncinder,
     if (!os->group_id)
         ok = snap_error_set(err, SNAP_E_NOMEM, "out of memory");
 
- cleanup:
+cleanup:
     cinder_group_type_free(t);
     cinder_group_free(g);
     return ok;
@@ -310,7 +310,8 @@ ops_os_snapshot_remove(ops_os *os, const char *snapshot_id, snap_error *err)
     return cinder_snapshots_wait_deleted(os->cinder, ids, 1, deadline, err);
 }
 
-/* ---- volume ops ------------------------------------------------------------ */
+/* ---- volume ops ------------------------------------------------------------
+ */
 
 static bool
 v_request(void *impl, coord_set *set, const size_t *idx, size_t n,
@@ -320,7 +321,7 @@ v_request(void *impl, coord_set *set, const size_t *idx, size_t n,
     cinder_snapshot_req *reqs = NULL;
     cinder_snapshot **out = NULL;
     cinder_kv *md = NULL;
-    char (*names)[96] = NULL;
+    char(*names)[96] = NULL;
     size_t i;
     bool ok = false;
 
@@ -374,7 +375,7 @@ v_request(void *impl, coord_set *set, const size_t *idx, size_t n,
         }
     }
 
- cleanup:
+cleanup:
     if (out)
         cinder_snapshots_free(out, n);
     free(reqs);
@@ -396,9 +397,8 @@ v_wait(void *impl, coord_set *set, const size_t *idx, size_t n,
     if (set->group_snapshot_id) {
         const char *gids[1] = {set->group_snapshot_id};
 
-        return cinder_group_snapshots_wait(os->cinder, gids, 1,
-                                           snap_now_ms() + timeout_ms, NULL,
-                                           err);
+        return cinder_group_snapshots_wait(
+            os->cinder, gids, 1, snap_now_ms() + timeout_ms, NULL, err);
     }
     ids = calloc(n, sizeof(*ids));
     if (!ids)
@@ -429,11 +429,11 @@ v_finish(void *impl, coord_set *set, const size_t *idx, size_t n,
             return false;
         for (i = 0; i < n; i++) {
             coord_member *m = &set->members[idx[i]];
-            cinder_kv md[4] = {{COORD_MD_SET, set->uuid},
-                               {COORD_MD_DOMAIN, set->domain_name},
-                               {COORD_MD_TARGET, m->target},
-                               {"snapset_group_snapshot",
-                                set->group_snapshot_id}};
+            cinder_kv md[4] = {
+                {COORD_MD_SET, set->uuid},
+                {COORD_MD_DOMAIN, set->domain_name},
+                {COORD_MD_TARGET, m->target},
+                {"snapset_group_snapshot", set->group_snapshot_id}};
 
             for (k = 0; k < nsnaps; k++) {
                 if (snaps[k]->volume_id &&
@@ -544,8 +544,10 @@ v_cleanup(void *impl, coord_set *set, snap_error *err)
     if (!cinder_snapshot_list(os->cinder, &filter, 1, &snaps, &n, &e)) {
         if (e.code == SNAP_E_STATE)
             return true; /* below 3.22: no metadata filter to trust */
-        return snap_error_set(err, e.code, "cannot look for unrecorded "
-                              "snapshots of the set: %s", e.msg);
+        return snap_error_set(err, e.code,
+                              "cannot look for unrecorded "
+                              "snapshots of the set: %s",
+                              e.msg);
     }
     for (i = 0; i < n; i++) {
         if (!snaps[i]->id)
@@ -564,8 +566,10 @@ v_cleanup(void *impl, coord_set *set, snap_error *err)
                       set->uuid, snaps[i]->id, snaps[i]->volume_id);
         snap_error_clear(&e);
         if (!ops_os_snapshot_remove(os, snaps[i]->id, &e) && ok) {
-            snap_error_set(err, e.code, "cannot delete unrecorded snapshot "
-                           "%s: %s", snaps[i]->id, e.msg);
+            snap_error_set(err, e.code,
+                           "cannot delete unrecorded snapshot "
+                           "%s: %s",
+                           snaps[i]->id, e.msg);
             ok = false;
         }
     }

@@ -18,13 +18,12 @@ typedef struct ops_os {
     cinder_session *session;
     cinder_client *cinder;
     int64_t delete_timeout_ms;
-    char group_mode[8];         /* "auto", "always", "never" */
-    char *group_id;             /* set by ops_os_classify(): take one group
-                                   snapshot of this group, or NULL */
+    char group_mode[8]; /* "auto", "always", "never" */
+    char *group_id;     /* set by ops_os_classify(): take one group
+                           snapshot of this group, or NULL */
 } ops_os;
 
-bool ops_os_open(ops_os *os, const coord_openstack_conf *conf,
-                 snap_error *err);
+bool ops_os_open(ops_os *os, const coord_openstack_conf *conf, snap_error *err);
 void ops_os_close(ops_os *os);
 
 /* Turns the members of @set whose <serial> names a Cinder volume attached
@@ -37,8 +36,7 @@ bool ops_os_classify(ops_os *os, coord_set *set, const char *domain_uuid,
 
 /* Deletes a group snapshot (and so its member snapshots) and waits,
  * bounded, until it is gone. */
-bool ops_os_group_snapshot_remove(ops_os *os, const char *id,
-                                  snap_error *err);
+bool ops_os_group_snapshot_remove(ops_os *os, const char *id, snap_error *err);
 
 /* Deletes one Cinder member's snapshot and waits (bounded) until it is
  * gone; a snapshot that no longer exists is success. A snapshot still

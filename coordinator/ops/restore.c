@@ -62,19 +62,19 @@ typedef enum rkind {
 typedef struct rmember {
     const coord_member *m; /* the set's member (borrowed) */
     rkind kind;
-    char *source;     /* the disk's file or device now */
-    char *format;     /* its format now */
-    ops_image_file tmp; /* FILE: the new image before the swap */
-    char *old;        /* FILE: the old image, kept until the end */
+    char *source;        /* the disk's file or device now */
+    char *format;        /* its format now */
+    ops_image_file tmp;  /* FILE: the new image before the swap */
+    char *old;           /* FILE: the old image, kept until the end */
     snap_file_id old_id; /* FILE: what @old names once made */
-    char *saved;      /* BLOCK: the device's content before */
-    bool swapped;     /* FILE renamed in / BLOCK written */
-    bool linked;      /* FILE: @old is a hard link */
-    char *cur_volume; /* Cinder: the volume the disk uses now */
-    char *new_volume; /* SWAP: the volume made from the snapshot */
-    bool detached;    /* cur_volume was detached in Cinder */
-    bool reverted;    /* REVERT: done (cannot be undone) */
-    bool attached;    /* the volume now in place is attached */
+    char *saved;         /* BLOCK: the device's content before */
+    bool swapped;        /* FILE renamed in / BLOCK written */
+    bool linked;         /* FILE: @old is a hard link */
+    char *cur_volume;    /* Cinder: the volume the disk uses now */
+    char *new_volume;    /* SWAP: the volume made from the snapshot */
+    bool detached;       /* cur_volume was detached in Cinder */
+    bool reverted;       /* REVERT: done (cannot be undone) */
+    bool attached;       /* the volume now in place is attached */
 } rmember;
 
 /* The steps of a restore, in order; the names are in the error message. */
@@ -108,14 +108,14 @@ typedef struct rjob {
     ops_ctx *ctx;
     const ops_domain_ops *d; /* the domain, by j->set->domain_uuid */
     coord_set *set;
-    char *old_xml;     /* the definition before (inactive, secure) */
+    char *old_xml;      /* the definition before (inactive, secure) */
     virt_domedit *edit; /* the definition being made */
-    bool redefined;    /* the domain's definition was replaced */
+    bool redefined;     /* the domain's definition was replaced */
     bool was_active;
-    bool stopped; /* we stopped it */
-    bool start;   /* start it at the end */
-    bool memory;  /* ... from the set's RAM state */
-    rstep step;   /* the step running, or the one that failed */
+    bool stopped;      /* we stopped it */
+    bool start;        /* start it at the end */
+    bool memory;       /* ... from the set's RAM state */
+    rstep step;        /* the step running, or the one that failed */
     bool irreversible; /* a Cinder volume was reverted */
     rmember *rm;
     size_t n;
@@ -362,7 +362,7 @@ plan(rjob *j, snap_error *err)
     }
     ok = true;
 
- cleanup:
+cleanup:
     coord_domain_info_release(&info);
     coord_set_free(cur);
     return ok;
@@ -388,10 +388,9 @@ prepare_file(ops_ctx *ctx, rmember *r, snap_error *err)
     free(tmpl);
     if (!ok)
         return false;
-    if (!ops_image_file_convert(
-            &r->tmp, r->m->location,
-            r->m->copy_format ? r->m->copy_format : "qcow2", r->format,
-            ctx->conf.copy_timeout_ms, err))
+    if (!ops_image_file_convert(&r->tmp, r->m->location,
+                                r->m->copy_format ? r->m->copy_format : "qcow2",
+                                r->format, ctx->conf.copy_timeout_ms, err))
         return false;
     /* The new image gets the old one's owner and mode. */
     if (stat(r->source, &st) == 0) {
@@ -441,8 +440,8 @@ stop_domain(rjob *j, int64_t timeout_ms, snap_error *err)
     bool agent = false;
 
     if (!j->d->state(j->ctx, uuid, &state, &e))
-        return snap_error_set(err, e.code,
-                              "cannot read the domain's state: %s", e.msg);
+        return snap_error_set(err, e.code, "cannot read the domain's state: %s",
+                              e.msg);
     if (state == OPS_DOMAIN_STATE_OFF)
         return true;
     j->stopped = true;
@@ -451,8 +450,8 @@ stop_domain(rjob *j, int64_t timeout_ms, snap_error *err)
          * by the restore anyway. */
         snap_info("domain '%s' is paused: forcing it off", j->set->domain_name);
     } else {
-        agent = j->d->agent_ping(j->ctx, uuid, j->ctx->conf.agent_timeout_ms,
-                                 &e);
+        agent =
+            j->d->agent_ping(j->ctx, uuid, j->ctx->conf.agent_timeout_ms, &e);
         snap_error_clear(&e); /* no agent: the ACPI button instead */
         if (agent && !j->d->shutdown(j->ctx, uuid, true, &e)) {
             snap_warn("agent shutdown of '%s' refused: %s", j->set->domain_name,
@@ -472,8 +471,7 @@ stop_domain(rjob *j, int64_t timeout_ms, snap_error *err)
     }
     j->res->forced_off = true;
     if (!j->d->destroy(j->ctx, uuid, &e))
-        return snap_error_set(err, e.code, "cannot stop the domain: %s",
-                              e.msg);
+        return snap_error_set(err, e.code, "cannot stop the domain: %s", e.msg);
     return true;
 }
 
@@ -547,8 +545,8 @@ write_block(rjob *j, rmember *r, snap_error *err)
         return false;
     r->swapped = true; /* from here the device may be partly written */
     return virt_qimg_convert(r->m->location,
-                            r->m->copy_format ? r->m->copy_format : "qcow2",
-                            r->source, "raw", true, t, err);
+                             r->m->copy_format ? r->m->copy_format : "qcow2",
+                             r->source, "raw", true, t, err);
 }
 
 /* Cinder: the volume in the disk now is detached in Cinder (the domain is
@@ -556,8 +554,9 @@ write_block(rjob *j, rmember *r, snap_error *err)
 static bool
 detach_current(rjob *j, rmember *r, snap_error *err)
 {
-    if (!cinder_volume_detach(j->ctx->os.cinder, r->cur_volume, j->set->domain_uuid,
-                          j->ctx->conf.copy_timeout_ms, err))
+    if (!cinder_volume_detach(j->ctx->os.cinder, r->cur_volume,
+                              j->set->domain_uuid, j->ctx->conf.copy_timeout_ms,
+                              err))
         return false;
     r->detached = true;
     return true;
@@ -573,9 +572,9 @@ swap_volume(rjob *j, rmember *r, snap_error *err)
     bool ok;
 
     snprintf(mountpoint, sizeof(mountpoint), "/dev/%s", r->m->target);
-    if (!cinder_volume_attach_all(j->ctx->os.cinder, r->new_volume, j->set->domain_uuid,
-                              mountpoint, &conn, j->ctx->conf.copy_timeout_ms,
-                              err))
+    if (!cinder_volume_attach_all(j->ctx->os.cinder, r->new_volume,
+                                  j->set->domain_uuid, mountpoint, &conn,
+                                  j->ctx->conf.copy_timeout_ms, err))
         return false;
     r->attached = true;
     ops_os_rbd_source(&conn, &src);
@@ -620,9 +619,9 @@ revert_volume(rjob *j, rmember *r, snap_error *err)
                             snap_now_ms() + ctx->conf.copy_timeout_ms, err))
         return false;
     snprintf(mountpoint, sizeof(mountpoint), "/dev/%s", r->m->target);
-    if (!cinder_volume_attach_all(ctx->os.cinder, r->cur_volume, j->set->domain_uuid,
-                              mountpoint, &conn, ctx->conf.copy_timeout_ms,
-                              err))
+    if (!cinder_volume_attach_all(ctx->os.cinder, r->cur_volume,
+                                  j->set->domain_uuid, mountpoint, &conn,
+                                  ctx->conf.copy_timeout_ms, err))
         return false;
     cinder_connection_release(&conn);
     r->attached = true;
@@ -830,12 +829,11 @@ commit_revert(rjob *j, rmember *r)
 static void
 commit_swap(rjob *j, rmember *r)
 {
-    result_line(j->res,
-                "%s: new Cinder volume %s from snapshot %s; volume %s %s",
-                r->m->target, r->new_volume, r->m->location, r->cur_volume,
-                drop_restored(j, r->cur_volume)
-                    ? "(made by an earlier restore) deleted"
-                    : "detached and kept");
+    result_line(
+        j->res, "%s: new Cinder volume %s from snapshot %s; volume %s %s",
+        r->m->target, r->new_volume, r->m->location, r->cur_volume,
+        drop_restored(j, r->cur_volume) ? "(made by an earlier restore) deleted"
+                                        : "detached and kept");
 }
 
 /* After success: the old images go; a swapped-out volume stays (its
@@ -927,8 +925,8 @@ restore_decide(rjob *j, const ops_restore_opts *o, snap_error *err)
     size_t i;
 
     if (!j->d->state(j->ctx, j->set->domain_uuid, &state, &e))
-        return snap_error_set(err, e.code,
-                              "cannot read the domain's state: %s", e.msg);
+        return snap_error_set(err, e.code, "cannot read the domain's state: %s",
+                              e.msg);
     j->was_active = state != OPS_DOMAIN_STATE_OFF;
     j->start = o->start == OPS_RESTORE_START_YES ||
                (o->start == OPS_RESTORE_START_AS_BEFORE && j->was_active);
@@ -1009,9 +1007,8 @@ restore_swap(rjob *j, snap_error *err)
     if (saved == 1) {
         j->step = RSTEP_MANAGED_SAVE;
         if (!j->d->managed_save_remove(j->ctx, j->set->domain_uuid, &e))
-            return snap_error_set(err, e.code,
-                                  "cannot remove the managed save image: %s",
-                                  e.msg);
+            return snap_error_set(
+                err, e.code, "cannot remove the managed save image: %s", e.msg);
         result_line(j->res, "managed save image discarded: its memory "
                             "belongs to disks that were replaced");
     }
@@ -1045,8 +1042,8 @@ restore_start(rjob *j, snap_error *err)
         j->step = RSTEP_RAM;
         t = snap_now_ms();
         if (!j->d->start_saved(j->ctx, j->set->memory, &e))
-            return snap_error_set(err, e.code,
-                                  "cannot load the RAM state: %s", e.msg);
+            return snap_error_set(err, e.code, "cannot load the RAM state: %s",
+                                  e.msg);
         res->start_ms = snap_now_ms() - t;
         res->started = true;
         res->memory = true;
@@ -1124,17 +1121,16 @@ ops_restore(ops_ctx *ctx, const char *set_id, const ops_restore_opts *o,
                        j.set->uuid, e.msg);
     } else {
         rollback(&j);
-        snap_error_set(err, e.code,
-                       "restore of set %s failed at step '%s' and was "
-                       "undone%s: %s",
-                       j.set->uuid, rstep_names[j.step],
-                       j.irreversible
-                           ? " (except the Cinder reverts, see above)"
-                           : "",
-                       e.msg);
+        snap_error_set(
+            err, e.code,
+            "restore of set %s failed at step '%s' and was "
+            "undone%s: %s",
+            j.set->uuid, rstep_names[j.step],
+            j.irreversible ? " (except the Cinder reverts, see above)" : "",
+            e.msg);
     }
 
- cleanup:
+cleanup:
     res->total_ms = snap_now_ms() - t0;
     coord_catalog_unlock(lock);
     rjob_release(&j);

@@ -46,7 +46,7 @@ typedef struct ops_restore_result {
     int64_t start_ms;   /* starting it again; -1 when not started */
     bool forced_off;    /* the guest did not power off in time */
     bool started;
-    bool memory;        /* started from the set's RAM state */
+    bool memory; /* started from the set's RAM state */
     /* One line per member: "vda: local, copied back" ... */
     char **lines;
     size_t nlines;

@@ -38,7 +38,7 @@ typedef struct sdisk {
     const char *format;    /* local: its format */
     bool made;
     snap_file_id id; /* local: what @path was made as */
-    char *volume; /* Cinder: the new volume */
+    char *volume;    /* Cinder: the new volume */
     bool attached;
 } sdisk;
 
@@ -127,7 +127,7 @@ validate_host(sjob *j, snap_error *err)
     }
     ok = true;
 
- cleanup:
+cleanup:
     for (i = 0; i < nnets; i++)
         free(nets[i]);
     free(nets);
@@ -247,7 +247,7 @@ spawn_validate(sjob *j, snap_error *err)
         goto cleanup;
     ok = true;
 
- cleanup:
+cleanup:
     free(xml);
     free(path);
     return ok;
@@ -271,7 +271,7 @@ spawn_edit(sjob *j, snap_error *err)
     sprintf(j->console, "%s/%s.console.log", j->dir, o->name);
     if (!virt_domedit_identity(j->edit, o->name, j->uuid, err) ||
         !virt_domedit_origin(j->edit, j->set->uuid, j->set->domain_uuid, linked,
-                            err) ||
+                             err) ||
         !virt_domedit_console(j->edit, j->dir, o->name, err))
         return false;
     if (o->vcpus && !virt_domedit_vcpus(j->edit, o->vcpus, err))
@@ -306,7 +306,7 @@ make_local(sjob *j, sdisk *d, snap_error *err)
         ok = ops_image_file_overlay(&f, d->m->location, fmt, err);
     ops_image_file_release(&f);
     return ok && virt_domedit_disk_file(j->edit, d->m->target, d->path,
-                                       d->format, err);
+                                        d->format, err);
 }
 
 static bool
@@ -318,8 +318,9 @@ attach_volume(sjob *j, sdisk *d, snap_error *err)
     bool ok = false;
 
     snprintf(mountpoint, sizeof(mountpoint), "/dev/%s", d->m->target);
-    if (!cinder_volume_attach_all(j->ctx->os.cinder, d->volume, j->uuid, mountpoint,
-                              &conn, j->ctx->conf.copy_timeout_ms, err))
+    if (!cinder_volume_attach_all(j->ctx->os.cinder, d->volume, j->uuid,
+                                  mountpoint, &conn,
+                                  j->ctx->conf.copy_timeout_ms, err))
         return false;
     d->attached = true;
     if (conn.auth_enabled && !j->d->secret_exists(j->ctx, conn.secret_uuid)) {
@@ -332,7 +333,7 @@ attach_volume(sjob *j, sdisk *d, snap_error *err)
     ops_os_rbd_source(&conn, &src);
     ok = virt_domedit_disk_rbd(j->edit, d->m->target, &src, d->volume, err);
 
- cleanup:
+cleanup:
     cinder_connection_release(&conn);
     return ok;
 }
@@ -357,8 +358,9 @@ spawn_rollback(sjob *j)
         sdisk *d = &j->disks[i];
 
         snap_error_clear(&e);
-        if (d->attached && !cinder_volume_detach(ctx->os.cinder, d->volume, j->uuid,
-                                             ctx->conf.copy_timeout_ms, &e))
+        if (d->attached &&
+            !cinder_volume_detach(ctx->os.cinder, d->volume, j->uuid,
+                                  ctx->conf.copy_timeout_ms, &e))
             snap_warn("cannot detach volume %s: %s", d->volume, e.msg);
         snap_error_clear(&e);
         if (d->volume && !ops_volume_remove(ctx, d->volume, &e))
@@ -451,14 +453,14 @@ ops_spawn(ops_ctx *ctx, const char *set_id, const ops_spawn_opts *o,
     ok = true;
     goto cleanup;
 
- fail:
+fail:
     spawn_rollback(&j);
     snap_error_set(err, e.code,
                    "spawn of '%s' failed at step '%s' (everything it made "
                    "was removed): %s",
                    o->name, step, e.msg);
 
- cleanup:
+cleanup:
     free(xml);
     for (i = 0; i < j.ndisks; i++) {
         free(j.disks[i].path);
@@ -561,7 +563,7 @@ ops_volume_from(ops_ctx *ctx, const char *set_id, const char *disk,
     path = NULL;
     ok = true;
 
- cleanup:
+cleanup:
     ops_image_file_release(&f);
     free(dir);
     free(path);
@@ -665,9 +667,8 @@ cinder_in_use(ops_ctx *ctx, const coord_set *set, char **what, snap_error *err)
             found = true;
             /* Its name when the attachment is a domain here. */
             if (vols[i]->nattachments && vols[i]->attachments[0].server_id)
-                (void)ops_domain(ctx)->find(ctx,
-                                            vols[i]->attachments[0].server_id,
-                                            uuid, &dom, NULL);
+                (void)ops_domain(ctx)->find(
+                    ctx, vols[i]->attachments[0].server_id, uuid, &dom, NULL);
             snprintf(buf, sizeof(buf),
                      "%s%s%s%s (volume %s, made from the "
                      "snapshot of disk '%s')",
@@ -698,9 +699,8 @@ domain_depends(ops_ctx *ctx, const char *uuid, const char *dir,
 
     target[0] = '\0';
     for (pass = 0; pass < 2 && !target[0]; pass++) {
-        if (pass == 1 &&
-            !(d->state(ctx, uuid, &state, NULL) &&
-              state != OPS_DOMAIN_STATE_OFF))
+        if (pass == 1 && !(d->state(ctx, uuid, &state, NULL) &&
+                           state != OPS_DOMAIN_STATE_OFF))
             break;
         xml = d->xml(ctx, uuid, pass ? 0 : OPS_DOMAIN_XML_INACTIVE, NULL);
         if (!xml)
@@ -755,7 +755,7 @@ in_use(ops_ctx *ctx, const coord_set *set, char **what, snap_error *err)
     if (!found && cinder && ctx->conf.openstack.enabled)
         found = cinder_in_use(ctx, set, what, err);
 
- cleanup:
+cleanup:
     free(name);
     for (i = 0; i < n; i++)
         free(uuids[i]);
@@ -873,7 +873,7 @@ ops_flatten(ops_ctx *ctx, const char *domain, int *nflattened, snap_error *err)
     }
     ok = true;
 
- cleanup:
+cleanup:
     free(set_uuid);
     free(md);
     virt_domedit_free(edit);

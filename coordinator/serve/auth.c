@@ -49,7 +49,8 @@ ks_validate(void *impl, const char *token, http_identity *id, snap_error *err)
     id->expires_ms = info.expires_ms;
     if ((info.user_name && !(id->user = strdup(info.user_name))) ||
         (info.project_id && !(id->project = strdup(info.project_id))) ||
-        (info.project_name && !(id->project_name = strdup(info.project_name))) ||
+        (info.project_name &&
+         !(id->project_name = strdup(info.project_name))) ||
         (info.project_domain_id &&
          !(id->project_domain_id = strdup(info.project_domain_id))) ||
         (info.project_domain_name &&
@@ -69,10 +70,10 @@ ks_validate(void *impl, const char *token, http_identity *id, snap_error *err)
     ok = true;
     goto cleanup;
 
- nomem:
+nomem:
     snap_error_set(err, SNAP_E_NOMEM, "out of memory");
     http_identity_release(id);
- cleanup:
+cleanup:
     cinder_token_info_release(&info);
     return ok;
 }
@@ -94,4 +95,3 @@ serve_auth_keystone(const coord_conf *conf)
 {
     return conf->openstack.enabled && !auth_is_noauth(conf);
 }
-

@@ -39,7 +39,7 @@ be_domain_lookup(void *impl, const char *id, char **name,
     }
     ok = virt_host_domain_ident(dom, name, uuid, err);
 
- cleanup:
+cleanup:
     virt_host_domain_free(dom);
     pthread_mutex_unlock(&st->virt_mu);
     return ok;
@@ -64,7 +64,7 @@ be_domain_owner(void *impl, const char *domain_uuid, http_owner *owner,
     ok = virt_host_domain_owner(dom, &owner->project, &owner->project_name,
                                 &owner->project_domain, err);
 
- cleanup:
+cleanup:
     virt_host_domain_free(dom);
     pthread_mutex_unlock(&st->virt_mu);
     return ok;
@@ -110,8 +110,7 @@ be_create(void *impl, const http_create_req *req, char set_uuid[SNAP_UUID_LEN],
     if (!coord_str_set(&j->domain_name, req->domain_name, err) ||
         !coord_str_set(&j->name, req->name, err) ||
         !coord_str_set(&j->backup_type, req->backup_type, err) ||
-        (req->metadata &&
-         !(j->metadata = json_deep_copy(req->metadata)) &&
+        (req->metadata && !(j->metadata = json_deep_copy(req->metadata)) &&
          snap_error_set(err, SNAP_E_NOMEM, "out of memory")) ||
         !record_owner(&j->metadata, req->owner, err)) {
         serve_job_free(j);
@@ -151,7 +150,8 @@ pending_set(const serve_job *j, snap_error *err)
         const char *key;
         json_t *v;
 
-        json_object_foreach(j->metadata, key, v) {
+        json_object_foreach(j->metadata, key, v)
+        {
             if (!coord_set_add_metadata(set, key, json_string_value(v), err)) {
                 coord_set_free(set);
                 return NULL;
@@ -220,7 +220,8 @@ be_get(void *impl, const char *id, snap_error *err)
     }
     pthread_mutex_lock(&st->mu);
     for (j = st->jobs; j; j = j->next) {
-        if (j->kind == SERVE_JOB_CREATE && strncmp(j->set_uuid, id, strlen(id)) == 0)
+        if (j->kind == SERVE_JOB_CREATE &&
+            strncmp(j->set_uuid, id, strlen(id)) == 0)
             break;
     }
     if (j)
@@ -281,7 +282,7 @@ be_remove(void *impl, const char *id, bool with_exports, snap_error *err)
     coord_set_free(set);
     return serve_job_queue(st, j, err);
 
- error:
+error:
     serve_job_free(j);
     coord_set_free(set);
     return false;
@@ -304,7 +305,8 @@ be_export(void *impl, const char *id, const http_export_req *req,
     if (!set)
         return false;
     if (set->state != COORD_SET_AVAILABLE) {
-        snap_error_set(err, SNAP_E_STATE, "set %s is %s: only an available "
+        snap_error_set(err, SNAP_E_STATE,
+                       "set %s is %s: only an available "
                        "set can be exported",
                        set->uuid, coord_set_state_name(set->state));
         goto error;
@@ -318,7 +320,7 @@ be_export(void *impl, const char *id, const http_export_req *req,
     coord_set_free(set);
     return serve_job_queue(st, j, err);
 
- error:
+error:
     serve_job_free(j);
     coord_set_free(set);
     return false;
@@ -353,4 +355,3 @@ const http_backend_ops serve_backend_ops = {
     .stats = be_stats,
     .domain_owner = be_domain_owner,
 };
-

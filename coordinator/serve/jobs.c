@@ -52,7 +52,7 @@ serve_job_record_failed(serve_state *st, ops_ctx *ctx, const serve_job *j,
         goto cleanup;
     http_api_observe_set(st->api, set);
 
- cleanup:
+cleanup:
     if (snap_error_isset(&err))
         serve_log("cannot record failed set %s: %s", j->set_uuid, err.msg);
     coord_set_free(set);
@@ -78,7 +78,8 @@ run_create(serve_state *st, ops_ctx *ctx, serve_job *j)
             serve_job_record_failed(st, NULL, j, err.msg);
             return;
         }
-        json_object_foreach(j->metadata, key, v) {
+        json_object_foreach(j->metadata, key, v)
+        {
             pairs[2 * n] = key;
             pairs[2 * n + 1] = json_string_value(v);
             n++;
@@ -252,8 +253,8 @@ serve_job_queue(serve_state *st, serve_job *j, snap_error *err)
 }
 
 int
-serve_job_lock_now(serve_state *st, const char *domain_uuid, const char *domain_name,
-         snap_error *err)
+serve_job_lock_now(serve_state *st, const char *domain_uuid,
+                   const char *domain_name, snap_error *err)
 {
     snap_error e = {0};
     int fd = coord_catalog_lock(st->catalog, domain_uuid, 0, &e);

@@ -72,7 +72,8 @@ serve_targets_free(serve_target *t, size_t n)
 static int
 target_cmp(const void *a, const void *b)
 {
-    return strcmp(((const serve_target *)a)->name, ((const serve_target *)b)->name);
+    return strcmp(((const serve_target *)a)->name,
+                  ((const serve_target *)b)->name);
 }
 
 static bool
@@ -96,8 +97,8 @@ target_add(serve_target **t, size_t *n, const char *name, const char *uuid,
 }
 
 bool
-serve_policy_select(const char *uri, const coord_policy *p,
-                    serve_target **out, size_t *nout, snap_error *err)
+serve_policy_select(const char *uri, const coord_policy *p, serve_target **out,
+                    size_t *nout, snap_error *err)
 {
     virt_host *host = NULL;
     virt_host_entry *doms = NULL;
@@ -143,7 +144,7 @@ serve_policy_select(const char *uri, const coord_policy *p,
     t = NULL;
     ok = true;
 
- cleanup:
+cleanup:
     serve_targets_free(t, n);
     virt_host_list_free(doms, nd);
     virt_host_free(host);
@@ -232,7 +233,7 @@ prune_plan(coord_catalog *cat, const coord_policy *p, const char *domain_uuid,
     m = NULL;
     ok = true;
 
- cleanup:
+cleanup:
     coord_catalog_list_free(all, nall); /* NULL entries were moved */
     coord_catalog_list_free(mine, n);
     free(m);
@@ -422,9 +423,10 @@ run_worker(void *arg)
 }
 
 bool
-serve_policy_execute(const coord_conf *conf, const coord_policy *p, http_api *api,
-               const atomic_bool *stop, serve_target **targets, serve_vm_result **results,
-               size_t *n, snap_error *err)
+serve_policy_execute(const coord_conf *conf, const coord_policy *p,
+                     http_api *api, const atomic_bool *stop,
+                     serve_target **targets, serve_vm_result **results,
+                     size_t *n, snap_error *err)
 {
     policy_run run;
     pthread_t *threads = NULL;
@@ -466,7 +468,7 @@ serve_policy_execute(const coord_conf *conf, const coord_policy *p, http_api *ap
     run.results = NULL;
     ok = true;
 
- cleanup:
+cleanup:
     free(run.results);
     free(threads);
     if (!ok) {
@@ -476,7 +478,6 @@ serve_policy_execute(const coord_conf *conf, const coord_policy *p, http_api *ap
     }
     return ok;
 }
-
 
 /* ---- pruning ------------------------------------------------------------- */
 
@@ -492,8 +493,8 @@ serve_prune_items_free(serve_prune_item *items, size_t n)
 
 bool
 serve_policy_prune(ops_ctx *ctx, const coord_policy *p, bool dry_run,
-                   serve_prune_item **items, size_t *nitems,
-                   snap_error *first, snap_error *err)
+                   serve_prune_item **items, size_t *nitems, snap_error *first,
+                   snap_error *err)
 {
     coord_set **sets = NULL;
     coord_prune_mark *marks = NULL;
@@ -519,8 +520,8 @@ serve_policy_prune(ops_ctx *ctx, const coord_policy *p, bool dry_run,
         if (!it[i].keep && !dry_run) {
             snap_error e = {0};
 
-            it[i].deleted = ops_delete(ctx, it[i].set->uuid,
-                                       OPS_DELETE_EXPORTS, &e);
+            it[i].deleted =
+                ops_delete(ctx, it[i].set->uuid, OPS_DELETE_EXPORTS, &e);
             if (!it[i].deleted) {
                 snap_error_set(first, e.code, "%s", e.msg);
                 snprintf(it[i].error, sizeof(it[i].error), "%s", e.msg);
@@ -589,4 +590,3 @@ serve_rotate(ops_ctx *ctx, http_api *api, const char *domain_uuid,
                   deleted == 1 ? "" : "s");
     coord_catalog_list_free(sets, n);
 }
-

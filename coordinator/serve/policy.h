@@ -55,8 +55,8 @@ typedef struct serve_vm_result {
     char set_uuid[SNAP_UUID_LEN]; /* "" when no set was recorded */
     coord_set_state state;
     coord_consistency consistency;
-    int64_t freeze_ms;  /* -1: unknown */
-    int64_t pause_ms;   /* -1: unknown */
+    int64_t freeze_ms; /* -1: unknown */
+    int64_t pause_ms;  /* -1: unknown */
     int64_t elapsed_ms;
     int pruned;
     char exported[512]; /* the Glance image id or the OVA file */
@@ -82,7 +82,7 @@ typedef struct serve_prune_item {
     coord_prune_mark mark; /* the retention verdict */
     bool keep;
     bool deleted;
-    char error[256];       /* why the deletion failed, or "" */
+    char error[256]; /* why the deletion failed, or "" */
 } serve_prune_item;
 
 void serve_prune_items_free(serve_prune_item *items, size_t n);

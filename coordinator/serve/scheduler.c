@@ -64,7 +64,7 @@ serve_scheduler_main(void *arg)
 
             serve_log("policy %s: scheduled run starts", p->name);
             if (!serve_policy_execute(conf, p, st->api, &st->stopping, &targets,
-                                &results, &n, &err)) {
+                                      &results, &n, &err)) {
                 serve_log("policy %s: %s", p->name, err.msg);
             } else {
                 for (k = 0; k < n; k++) {
@@ -91,4 +91,3 @@ serve_scheduler_main(void *arg)
     free(next);
     return NULL;
 }
-

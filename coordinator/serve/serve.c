@@ -47,9 +47,10 @@ stop_all(serve_state *st)
         st->queued--;
         pthread_mutex_unlock(&st->mu);
         if (j->kind == SERVE_JOB_CREATE) {
-            serve_job_record_failed(st, NULL, j,
-                          "cancelled: snapset serve stopped before the set "
-                          "was begun");
+            serve_job_record_failed(
+                st, NULL, j,
+                "cancelled: snapset serve stopped before the set "
+                "was begun");
             serve_log("set %s of '%s' cancelled (stopping)", j->set_uuid,
                       j->domain_name);
         } else {
@@ -74,7 +75,6 @@ stop_all(serve_state *st)
     pthread_mutex_unlock(&st->mu);
     return done;
 }
-
 
 /* The options of the API from the configuration. */
 static void
@@ -119,7 +119,8 @@ start(ops_ctx *ctx, const serve_opts *o, sigset_t *sigs, snap_error *err)
     st = serve_state_new(&ctx->conf, err);
     if (!st)
         return NULL;
-    if ((o->address && !coord_str_set(&st->conf.http.address, o->address, err)) ||
+    if ((o->address &&
+         !coord_str_set(&st->conf.http.address, o->address, err)) ||
         (o->tokens_file &&
          !coord_str_set(&st->conf.http.tokens_file, o->tokens_file, err)))
         goto error;
@@ -185,7 +186,7 @@ start(ops_ctx *ctx, const serve_opts *o, sigset_t *sigs, snap_error *err)
     }
     return st;
 
- error:
+error:
     serve_state_free(st);
     return NULL;
 }
@@ -244,7 +245,7 @@ serve_run(ops_ctx *ctx, const serve_opts *o, snap_error *err)
     serve_log("%s: stopping", sig == SIGINT ? "SIGINT" : "SIGTERM");
     ok = true;
 
- stop:
+stop:
     if (!stop_all(st)) {
         /* Jobs still run past the bound: exit without waiting. Their
          * journals name this process; the next `serve` (or any create,

@@ -41,7 +41,8 @@ fake_live_snapshots(const fake_world *w)
     return n;
 }
 
-/* ---- guest ---------------------------------------------------------------- */
+/* ---- guest ----------------------------------------------------------------
+ */
 
 static bool
 not_running(fake_world *w, snap_error *err)
@@ -167,7 +168,8 @@ const coord_guest_ops fake_guest_ops = {
     .resume = f_resume,
 };
 
-/* ---- local disks ---------------------------------------------------------- */
+/* ---- local disks ----------------------------------------------------------
+ */
 
 static bool
 f_begin(void *impl, coord_set *set, const size_t *idx, size_t n,
@@ -230,7 +232,8 @@ const coord_disk_ops fake_disk_ops = {
     .cancel = f_cancel,
 };
 
-/* ---- Cinder --------------------------------------------------------------- */
+/* ---- Cinder ---------------------------------------------------------------
+ */
 
 static bool
 f_request(void *impl, coord_set *set, const size_t *idx, size_t n,
@@ -277,7 +280,8 @@ f_wait(void *impl, coord_set *set, const size_t *idx, size_t n,
                               "snapshots still creating after %lld ms",
                               (long long)timeout_ms);
     if (w->wait_fails)
-        return snap_error_set(err, SNAP_E_HTTP, "snapshot 'snap-0' is in error");
+        return snap_error_set(err, SNAP_E_HTTP,
+                              "snapshot 'snap-0' is in error");
     return true;
 }
 
@@ -348,7 +352,8 @@ const coord_volume_ops fake_volume_sweep_ops = {
     .cleanup = f_cleanup,
 };
 
-/* ---- journal -------------------------------------------------------------- */
+/* ---- journal --------------------------------------------------------------
+ */
 
 static bool
 f_save(void *impl, const coord_set *set, snap_error *err)
@@ -365,7 +370,8 @@ f_save(void *impl, const coord_set *set, snap_error *err)
 
 const coord_journal_ops fake_journal_ops = {.save = f_save};
 
-/* ---- watchdog ------------------------------------------------------------- */
+/* ---- watchdog -------------------------------------------------------------
+ */
 
 static bool
 f_arm(void *impl, int64_t timeout_ms, snap_error *err)
@@ -403,7 +409,8 @@ const coord_watchdog_ops fake_watchdog_ops = {
     .disarm = f_disarm,
 };
 
-/* ---- RAM state ------------------------------------------------------------ */
+/* ---- RAM state ------------------------------------------------------------
+ */
 
 static bool
 f_msave(void *impl, coord_set *set, int64_t timeout_ms, snap_error *err)
@@ -439,7 +446,8 @@ const coord_memory_ops fake_memory_ops = {
     .remove = f_mremove,
 };
 
-/* ---- helpers -------------------------------------------------------------- */
+/* ---- helpers --------------------------------------------------------------
+ */
 
 coord_set *
 fake_set_new(int nlocal, int ncinder)

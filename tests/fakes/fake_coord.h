@@ -19,52 +19,52 @@
 
 typedef enum fake_freeze_mode {
     FAKE_FREEZE_OK = 0,
-    FAKE_FREEZE_FAIL,     /* the agent refuses; nothing frozen */
-    FAKE_FREEZE_TIMEOUT,  /* no answer in time, but the guest froze */
+    FAKE_FREEZE_FAIL,    /* the agent refuses; nothing frozen */
+    FAKE_FREEZE_TIMEOUT, /* no answer in time, but the guest froze */
 } fake_freeze_mode;
 
 typedef struct fake_world {
     /* the guest */
-    bool agent;           /* qemu-ga answers */
+    bool agent; /* qemu-ga answers */
     bool frozen;
     bool paused;
-    int nfs;              /* filesystems the guest has */
+    int nfs; /* filesystems the guest has */
     fake_freeze_mode freeze_mode;
     bool pause_fails;
-    int resume_failures;  /* that many resume calls fail first */
-    int thaw_failures;    /* that many thaw calls fail first */
-    bool status_lies;     /* status reports frozen once after a thaw */
+    int resume_failures; /* that many resume calls fail first */
+    int thaw_failures;   /* that many thaw calls fail first */
+    bool status_lies;    /* status reports frozen once after a thaw */
     /* local disks (one backup job) */
     bool begin_fails;
     bool finish_fails;
     bool cancel_fails;
     bool job_running;
-    int local_copies;     /* copies that exist */
+    int local_copies; /* copies that exist */
     /* Cinder */
-    int request_fail_k;   /* the k-th requested snapshot fails (1-based) */
-    int unrecorded;       /* snapshots made with no id returned (late) */
-    bool sweep_fails;     /* the search by metadata fails */
+    int request_fail_k; /* the k-th requested snapshot fails (1-based) */
+    int unrecorded;     /* snapshots made with no id returned (late) */
+    bool sweep_fails;   /* the search by metadata fails */
     bool wait_fails;
     bool wait_times_out;
     bool remove_fails;
-    bool vfinish_fails;   /* recording the consistency fails */
+    bool vfinish_fails; /* recording the consistency fails */
     char consistency_recorded[32];
     int64_t wait_timeout_seen;
     char *snaps[FAKE_MAX_SNAPS]; /* live snapshot ids */
     int nsnaps_made;
     /* watchdog */
-    bool watchdog_fires;  /* the deadline passes: it resumes and thaws */
+    bool watchdog_fires; /* the deadline passes: it resumes and thaws */
     bool watchdog_armed;
     /* RAM state */
-    bool memory_fails;    /* the save fails after writing part of the file */
+    bool memory_fails; /* the save fails after writing part of the file */
     bool memory_remove_fails;
-    bool memory_exists;   /* the state file exists */
+    bool memory_exists;     /* the state file exists */
     bool memory_saw_paused; /* the vCPUs were paused during the save */
     bool memory_saw_frozen; /* the filesystems were frozen during it */
     int64_t memory_timeout_seen;
     /* journal */
     int saves;
-    int fail_save_at;     /* the n-th save fails (1-based), 0: never */
+    int fail_save_at; /* the n-th save fails (1-based), 0: never */
     coord_journal last_journal;
     coord_set_state last_state;
     /* what happened, "ping freeze pause request ..." */

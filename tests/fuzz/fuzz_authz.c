@@ -16,11 +16,27 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* NULL first: an absent field. */
 static const char *const pool[] = {
-    NULL,       "",           "p1",         "p2",        "backup",
-    "Default",  "default",    "d1",         "admin",     "Admin",
-    "member",   "reader",     "p1@Default", "backup@Default",
-    "backup@default", "backup@d1", "@",     "backup@",   "@Default",
-    "a@b@Default", "a@b",
+    NULL,
+    "",
+    "p1",
+    "p2",
+    "backup",
+    "Default",
+    "default",
+    "d1",
+    "admin",
+    "Admin",
+    "member",
+    "reader",
+    "p1@Default",
+    "backup@Default",
+    "backup@default",
+    "backup@d1",
+    "@",
+    "backup@",
+    "@Default",
+    "a@b@Default",
+    "a@b",
 };
 #define NPOOL (sizeof(pool) / sizeof(pool[0]))
 #define MAXN 4
@@ -155,13 +171,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     whysize = next(&in) % 2 ? sizeof(why) : next(&in) % 8;
     memset(why, 'x', sizeof(why));
 
-    v = http_authz_decide(&id, scope, o, &conf, whysize ? why : NULL,
-                          whysize);
+    v = http_authz_decide(&id, scope, o, &conf, whysize ? why : NULL, whysize);
     got = http_authz_status(v);
     want = model(&id, scope, o, &conf);
     if (got != want) {
-        fprintf(stderr, "authz: got %u (verdict %d), the model says %u\n",
-                got, (int)v, want);
+        fprintf(stderr, "authz: got %u (verdict %d), the model says %u\n", got,
+                (int)v, want);
         abort();
     }
     /* the verdict tells the same story as the status */

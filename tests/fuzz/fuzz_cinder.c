@@ -163,7 +163,9 @@ fuzz_snapshot(cinder_client *c, const char *op)
 {
     static const cinder_kv meta[] = {{"snapset_set", ID}};
     cinder_snapshot_req reqs[3] = {
-        {.volume_id = "vol-a", .name = "web01", .metadata = meta,
+        {.volume_id = "vol-a",
+         .name = "web01",
+         .metadata = meta,
          .nmetadata = 1},
         {.volume_id = "vol-b"},
         {.volume_id = "vol-c", .description = "d"},
@@ -215,8 +217,8 @@ fuzz_snapshot(cinder_client *c, const char *op)
 static void
 fuzz_volume(cinder_client *c, const char *op)
 {
-    cinder_volume_req req = {.size_gb = 1, .name = "restore",
-                             .snapshot_id = ID};
+    cinder_volume_req req = {
+        .size_gb = 1, .name = "restore", .snapshot_id = ID};
     cinder_volume *one = NULL, **list = NULL;
     snap_error err = {0};
     size_t i, n = 0;

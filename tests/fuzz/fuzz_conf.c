@@ -27,8 +27,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     fclose(f);
     if (!coord_conf_init(&conf, NULL))
         return 0;
-    if (!coord_conf_load(&conf, path, &err) && strncmp(err.msg, path,
-                                                       strlen(path)) != 0 &&
+    if (!coord_conf_load(&conf, path, &err) &&
+        strncmp(err.msg, path, strlen(path)) != 0 &&
         strncmp(err.msg, "cannot read", 11) != 0)
         abort(); /* errors name the file */
     coord_conf_release(&conf);

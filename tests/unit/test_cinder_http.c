@@ -213,7 +213,7 @@ conn_main(void *arg)
                     "{\"itemNotFound\":{\"message\":\"no\"}}", 34);
         }
     }
- done:
+done:
     free(body);
     free(r);
     close(cn->fd);

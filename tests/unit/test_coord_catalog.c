@@ -150,7 +150,8 @@ a_corrupt_document_is_named_and_never_hides_the_others(void **state)
     coord_catalog_list_free(sets, n);
     bad = coord_catalog_load(cat, "bbbbbbbb", &err);
     assert_null(bad);
-    assert_non_null(strstr(err.msg, "bbbbbbbb-0000-4000-8000-000000000001.json"));
+    assert_non_null(
+        strstr(err.msg, "bbbbbbbb-0000-4000-8000-000000000001.json"));
     coord_set_free(set);
     coord_catalog_free(cat);
 }
@@ -263,8 +264,8 @@ int
 main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(a_saved_set_loads_back_identical,
-                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(a_saved_set_loads_back_identical, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(ids_must_be_long_enough_and_unique,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(

@@ -87,8 +87,10 @@ secrets_in_a_file_others_can_read_are_refused(void **state)
         snprintf(want, sizeof(want),
                  "%s: holds %s and others can read it (mode 0644): "
                  "chmod o-r it, or pass --allow-insecure-config",
-                 path, i == 0 ? "a password" : "an application credential "
-                                                "secret");
+                 path,
+                 i == 0 ? "a password"
+                        : "an application credential "
+                          "secret");
         assert_string_equal(err.msg, want);
         snap_error_clear(&err);
         coord_conf_release(&c);
@@ -410,13 +412,16 @@ bad_http_and_policy_settings_name_the_line(void **state)
          "1: http.allowed_roles must be a list of strings [\"...\", ...]"},
         {"http = { allowed_roles = [1]; };\n",
          "1: http.allowed_roles must be a list of strings [\"...\", ...]"},
-        {"http = { workers = 0; };\n", "1: http.workers must be between 1 and 256"},
+        {"http = { workers = 0; };\n",
+         "1: http.workers must be between 1 and 256"},
         {"http = { max_body_bytes = 10; };\n",
          "1: http.max_body_bytes must be between 256 and 16777216"},
-        {"http = { listen = \"x\"; };\n", "1: http.listen is not a known setting"},
+        {"http = { listen = \"x\"; };\n",
+         "1: http.listen is not a known setting"},
         {"policies = { name = \"a\"; };\n",
          "1: policies must be a list ( { name = \"...\"; ... }, ... )"},
-        {"policies = ( { domains = [\"a\"]; } );\n", "1: a policy needs a name"},
+        {"policies = ( { domains = [\"a\"]; } );\n",
+         "1: a policy needs a name"},
         {"policies = ( { name = \"a b\"; domains = [\"a\"]; } );\n",
          "1: policy 'a b': name must be letters, digits, '-', '_' and '.'"},
         {"policies = ( { name = \"a\"; } );\n",
@@ -429,7 +434,8 @@ bad_http_and_policy_settings_name_the_line(void **state)
          "2: policy 'a': schedule bad schedule '25:00': use \"every 30m\", "
          "\"HH:MM\", \"*:MM\", \"mon HH:MM\", \"hourly\", \"daily\" or "
          "\"weekly\""},
-        {"policies = ( { name = \"a\"; domains = [\"x\"]; export = \"s3\"; } );\n",
+        {"policies = ( { name = \"a\"; domains = [\"x\"]; export = \"s3\"; } "
+         ");\n",
          "1: policy 'a': export must be \"none\", \"glance\" or \"ova:/DIR\""},
         {"policies = ( { name = \"a\"; domains = [\"x\"]; colour = 1; } );\n",
          "1: policy 'a': colour is not a known setting"},
@@ -439,11 +445,13 @@ bad_http_and_policy_settings_name_the_line(void **state)
         {"policies = ( { name = \"a\"; domains = [\"x\"]; },\n"
          "  { name = \"b\"; backup_type = \"a\"; domains = [\"y\"]; } );\n",
          "2: policy 'b' has the backup type 'a' of policy 'a'"},
-        {"policies = ( { name = \"a\"; domains = [\"x\"]; parallelism = 0; } );\n",
+        {"policies = ( { name = \"a\"; domains = [\"x\"]; parallelism = 0; } "
+         ");\n",
          "1: parallelism must be between 1 and 64"},
         {"policies = ( { name = \"a\"; domains = [\"x\"];\n"
          "   quiesce = \"never\"; } );\n",
-         "2: policy 'a': quiesce must be \"required\", \"preferred\" or \"off\""},
+         "2: policy 'a': quiesce must be \"required\", \"preferred\" or "
+         "\"off\""},
     };
     size_t i;
 

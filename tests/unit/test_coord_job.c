@@ -123,8 +123,7 @@ pausing_happens_after_the_freeze_and_resume_before_the_thaw(void **state)
 }
 
 static void
-an_absent_agent_fails_a_required_quiesce_without_touching_anything(
-    void **state)
+an_absent_agent_fails_a_required_quiesce_without_touching_anything(void **state)
 {
     fixture *f = *state;
 
@@ -140,8 +139,7 @@ an_absent_agent_fails_a_required_quiesce_without_touching_anything(
 }
 
 static void
-an_absent_agent_gives_a_paused_crash_consistent_set_when_preferred(
-    void **state)
+an_absent_agent_gives_a_paused_crash_consistent_set_when_preferred(void **state)
 {
     fixture *f = *state;
 
@@ -274,9 +272,10 @@ a_failed_resume_is_retried_and_reported_first(void **state)
     f->w.resume_failures = 1;
     assert_false(coord_job_run(&f->job, &f->err));
     assert_string_equal(f->err.msg, "cannot resume the domain");
-    assert_string_equal(f->w.log, "ping freeze pause request begin wait "
-                                  "resume resume thaw status cancel remove remove "
-                                  "remove");
+    assert_string_equal(f->w.log,
+                        "ping freeze pause request begin wait "
+                        "resume resume thaw status cancel remove remove "
+                        "remove");
     assert_guest_released(f);
     assert_nothing_left_unrecorded(f);
 }
@@ -324,8 +323,7 @@ a_thaw_that_never_works_is_left_in_the_journal_for_recovery(void **state)
  * may be frozen, and recovering that failed set (what `snapset recover`
  * does for it) thaws the guest and is idempotent. */
 static void
-a_failed_set_left_frozen_is_thawed_by_recovery_and_keeps_its_error(
-    void **state)
+a_failed_set_left_frozen_is_thawed_by_recovery_and_keeps_its_error(void **state)
 {
     fixture *f = *state;
 
@@ -409,8 +407,7 @@ a_status_still_frozen_after_thaw_thaws_again(void **state)
 }
 
 static void
-a_journal_that_cannot_be_written_stops_before_the_guest_is_touched(
-    void **state)
+a_journal_that_cannot_be_written_stops_before_the_guest_is_touched(void **state)
 {
     fixture *f = *state;
 
@@ -689,8 +686,7 @@ main(void)
         T(a_freeze_that_times_out_but_froze_the_guest_is_thawed, setup_2_2),
         T(a_failed_pause_thaws_and_reports_the_pause, setup_2_2),
         T(the_kth_volume_failing_deletes_the_others_and_thaws, setup_1_3),
-        T(a_failed_local_backup_start_deletes_the_volume_snapshots,
-          setup_2_2),
+        T(a_failed_local_backup_start_deletes_the_volume_snapshots, setup_2_2),
         T(a_volume_wait_timeout_is_bounded_by_the_frozen_window, setup_2_2),
         T(a_snapshot_in_error_fails_the_set, setup_2_2),
         T(a_failed_resume_is_retried_and_reported_first, setup_1_3),
@@ -713,13 +709,10 @@ main(void)
         T(the_watchdog_is_armed_before_the_freeze_and_disarmed_after_the_thaw,
           setup_2_2),
         T(a_fired_watchdog_fails_the_set, setup_2_2),
-        T(recovery_resumes_and_thaws_a_guest_left_by_a_dead_process,
-          setup_2_2),
+        T(recovery_resumes_and_thaws_a_guest_left_by_a_dead_process, setup_2_2),
         T(a_memory_set_pauses_saves_ram_then_fixes_the_disks, setup_2_2),
-        T(a_failed_memory_save_resumes_and_removes_the_partial_file,
-          setup_2_2),
-        T(a_failure_after_the_memory_save_removes_it_with_the_rest,
-          setup_2_2),
+        T(a_failed_memory_save_resumes_and_removes_the_partial_file, setup_2_2),
+        T(a_failure_after_the_memory_save_removes_it_with_the_rest, setup_2_2),
         T(an_unremovable_memory_file_stays_recorded, setup_2_2),
         T(a_memory_set_cannot_require_quiesce, setup_2_2),
         T(recovery_removes_the_memory_of_a_dead_process, setup_2_2),

@@ -339,11 +339,11 @@ domains_are_selected_by_name_glob_and_uuid(void **state)
     assert_true(coord_str_set(&p.name, "nightly", &err));
     assert_true(snap_strv_append(&p.domains, &p.ndomains, "web-*", &err));
     assert_true(snap_strv_append(&p.domains, &p.ndomains, "db1", &err));
-    assert_true(snap_strv_append(
-        &p.domains, &p.ndomains, "6F1A0000-0000-4000-8000-000000000001", &err));
+    assert_true(snap_strv_append(&p.domains, &p.ndomains,
+                                 "6F1A0000-0000-4000-8000-000000000001", &err));
     assert_true(snap_strv_append(&p.exclude, &p.nexclude, "web-test", &err));
-    assert_true(snap_strv_append(
-        &p.exclude, &p.nexclude, "6f1a0000-0000-4000-8000-000000000002", &err));
+    assert_true(snap_strv_append(&p.exclude, &p.nexclude,
+                                 "6f1a0000-0000-4000-8000-000000000002", &err));
     assert_true(coord_policy_selects(&p, "web-1", NULL));
     assert_true(coord_policy_selects(&p, "web-frontend", "x"));
     assert_false(coord_policy_selects(&p, "web-test", NULL));

@@ -46,7 +46,7 @@ typedef struct fake_spec {
     coord_consistency consistency;
     int64_t freeze_ms;
     const char *error;
-    bool frozen_now; /* creating, freeze attempted, not thawed */
+    bool frozen_now;           /* creating, freeze attempted, not thawed */
     const char *owner_project; /* recorded in the set's metadata */
 } fake_spec;
 
@@ -68,13 +68,13 @@ typedef struct fake {
     bool last_with_exports;
     size_t last_nmetadata;
     char last_metadata_k[64]; /* the value of key "k" */
-    int exports;             /* export_set calls accepted */
+    int exports;              /* export_set calls accepted */
     char last_export_name[256];
     char last_disk_format[16];
-    char last_owner[64];      /* the owner handed to create */
-    int owner_lookups;        /* domain_owner calls */
-    int validate_sleep_ms;    /* the fake Keystone is this slow */
-    bool revoked;             /* ks-member tokens are revoked */
+    char last_owner[64];   /* the owner handed to create */
+    int owner_lookups;     /* domain_owner calls */
+    int validate_sleep_ms; /* the fake Keystone is this slow */
+    bool revoked;          /* ks-member tokens are revoked */
 } fake;
 
 static fake F;
@@ -155,9 +155,9 @@ fake_create(void *impl, const http_create_req *req,
         F.last_pause = req->pause;
         F.last_nmetadata = req->metadata ? json_object_size(req->metadata) : 0;
         snprintf(F.last_metadata_k, sizeof(F.last_metadata_k), "%s",
-                 req->metadata ? json_string_value(json_object_get(
-                                     req->metadata, "k"))
-                               : "");
+                 req->metadata
+                     ? json_string_value(json_object_get(req->metadata, "k"))
+                     : "");
         snprintf(F.last_owner, sizeof(F.last_owner), "%s",
                  req->owner && req->owner->project ? req->owner->project
                  : req->owner && req->owner->project_name
@@ -927,7 +927,6 @@ tokens_files_readable_by_others_or_malformed_are_refused(void **state)
     unlink(path);
 }
 
-
 /* ---- tests: authorization and validation --------------------------------- */
 
 static size_t nsets(const reply *r);
@@ -942,8 +941,8 @@ as(fixture *fx, const char *method, const char *path, const char *token,
 }
 
 static long
-status_as(fixture *fx, const char *method, const char *path,
-          const char *token, const char *body)
+status_as(fixture *fx, const char *method, const char *path, const char *token,
+          const char *body)
 {
     reply r = as(fx, method, path, token, body);
     long st = r.status;
@@ -958,10 +957,26 @@ status_as(fixture *fx, const char *method, const char *path,
 static void
 add_gone_sets(void)
 {
-    fake_spec e = {SET_E, "vm3", VM3_UUID, NULL, COORD_SET_AVAILABLE,
-                   COORD_CONSISTENCY_FILESYSTEM, 10, NULL, false, "p-1234"};
-    fake_spec g = {SET_G, "vm3", VM3_UUID, NULL, COORD_SET_AVAILABLE,
-                   COORD_CONSISTENCY_FILESYSTEM, 10, NULL, false, NULL};
+    fake_spec e = {SET_E,
+                   "vm3",
+                   VM3_UUID,
+                   NULL,
+                   COORD_SET_AVAILABLE,
+                   COORD_CONSISTENCY_FILESYSTEM,
+                   10,
+                   NULL,
+                   false,
+                   "p-1234"};
+    fake_spec g = {SET_G,
+                   "vm3",
+                   VM3_UUID,
+                   NULL,
+                   COORD_SET_AVAILABLE,
+                   COORD_CONSISTENCY_FILESYSTEM,
+                   10,
+                   NULL,
+                   false,
+                   NULL};
 
     pthread_mutex_lock(&F.mu);
     F.specs[F.nspecs++] = e;
@@ -983,15 +998,13 @@ owners_act_by_id_or_by_name_and_domain(void **state)
                                "ks-member-a", SNAP_BODY),
                      202);
     assert_string_equal(F.last_owner, "backup");
-    assert_int_equal(status_as(fx, "GET", "/v1/sets/" SET_A, "ks-member-a",
-                               NULL),
-                     200);
-    assert_int_equal(status_as(fx, "POST", "/v1/sets/" SET_A "/export",
-                               "ks-member-a", NULL),
-                     202);
-    assert_int_equal(status_as(fx, "DELETE", "/v1/sets/" SET_B,
-                               "ks-member-a", NULL),
-                     202);
+    assert_int_equal(
+        status_as(fx, "GET", "/v1/sets/" SET_A, "ks-member-a", NULL), 200);
+    assert_int_equal(
+        status_as(fx, "POST", "/v1/sets/" SET_A "/export", "ks-member-a", NULL),
+        202);
+    assert_int_equal(
+        status_as(fx, "DELETE", "/v1/sets/" SET_B, "ks-member-a", NULL), 202);
     assert_int_equal(F.creates, 2);
 }
 
@@ -1002,25 +1015,20 @@ other_projects_get_403_on_every_route_naming_a_domain_or_set(void **state)
     reply r;
     const char *tok = "ks-other-a"; /* also "backup", but of "Elsewhere" */
 
-    assert_int_equal(status_as(fx, "POST", "/v1/servers/vm1/action", tok,
-                               SNAP_BODY),
-                     403);
-    assert_int_equal(status_as(fx, "POST", "/v1/servers/vm2/action", tok,
-                               SNAP_BODY),
-                     403);
+    assert_int_equal(
+        status_as(fx, "POST", "/v1/servers/vm1/action", tok, SNAP_BODY), 403);
+    assert_int_equal(
+        status_as(fx, "POST", "/v1/servers/vm2/action", tok, SNAP_BODY), 403);
     assert_int_equal(status_as(fx, "POST", "/v1/servers/" VM1_UUID "/action",
                                tok, SNAP_BODY),
                      403);
     assert_int_equal(status_as(fx, "GET", "/v1/sets/" SET_A, tok, NULL), 403);
-    assert_int_equal(status_as(fx, "GET", "/v1/sets/aaaaaaaa", tok, NULL),
-                     403);
-    assert_int_equal(status_as(fx, "HEAD", "/v1/sets/" SET_A, tok, NULL),
-                     403);
+    assert_int_equal(status_as(fx, "GET", "/v1/sets/aaaaaaaa", tok, NULL), 403);
+    assert_int_equal(status_as(fx, "HEAD", "/v1/sets/" SET_A, tok, NULL), 403);
     assert_int_equal(status_as(fx, "DELETE", "/v1/sets/" SET_A, tok, NULL),
                      403);
-    assert_int_equal(status_as(fx, "POST", "/v1/sets/" SET_A "/export", tok,
-                               NULL),
-                     403);
+    assert_int_equal(
+        status_as(fx, "POST", "/v1/sets/" SET_A "/export", tok, NULL), 403);
     assert_int_equal(status_as(fx, "GET", "/metrics", tok, NULL), 403);
     assert_int_equal(F.creates, 0);
     assert_int_equal(F.exports, 0);
@@ -1030,11 +1038,10 @@ other_projects_get_403_on_every_route_naming_a_domain_or_set(void **state)
     assert_null(strstr(r.body, "vm1")); /* names nothing of the set */
     reply_release(&r);
     /* unknown things stay 404 */
-    assert_int_equal(status_as(fx, "GET", "/v1/sets/abcdef01", tok, NULL),
-                     404);
-    assert_int_equal(status_as(fx, "POST", "/v1/servers/nosuch/action", tok,
-                               SNAP_BODY),
-                     404);
+    assert_int_equal(status_as(fx, "GET", "/v1/sets/abcdef01", tok, NULL), 404);
+    assert_int_equal(
+        status_as(fx, "POST", "/v1/servers/nosuch/action", tok, SNAP_BODY),
+        404);
 }
 
 static void
@@ -1070,18 +1077,14 @@ sets_of_gone_domains_keep_their_recorded_owner(void **state)
     fixture *fx = *state;
 
     add_gone_sets();
-    assert_int_equal(status_as(fx, "GET", "/v1/sets/" SET_E, "ks-member-a",
-                               NULL),
-                     200);
-    assert_int_equal(status_as(fx, "GET", "/v1/sets/" SET_E, "ks-other-a",
-                               NULL),
-                     403);
+    assert_int_equal(
+        status_as(fx, "GET", "/v1/sets/" SET_E, "ks-member-a", NULL), 200);
+    assert_int_equal(
+        status_as(fx, "GET", "/v1/sets/" SET_E, "ks-other-a", NULL), 403);
     /* no owner recorded and the domain gone: admins only */
-    assert_int_equal(status_as(fx, "GET", "/v1/sets/" SET_G, "ks-member-a",
-                               NULL),
-                     403);
-    assert_int_equal(status_as(fx, "GET", "/v1/sets/" SET_G, "ks-good-a",
-                               NULL),
+    assert_int_equal(
+        status_as(fx, "GET", "/v1/sets/" SET_G, "ks-member-a", NULL), 403);
+    assert_int_equal(status_as(fx, "GET", "/v1/sets/" SET_G, "ks-good-a", NULL),
                      200);
 }
 
@@ -1097,9 +1100,9 @@ default_deny_admins_only_by_role(void **state)
     assert_string_equal(o.allowed_roles[0], "admin");
     assert_int_equal(o.nallowed_projects, 0);
     /* an admin of a project that owns nothing acts everywhere ... */
-    assert_int_equal(status_as(fx, "POST", "/v1/servers/vm1/action",
-                               "ks-good-a", SNAP_BODY),
-                     202);
+    assert_int_equal(
+        status_as(fx, "POST", "/v1/servers/vm1/action", "ks-good-a", SNAP_BODY),
+        202);
     assert_int_equal(status_as(fx, "GET", "/metrics", "ks-good-a", NULL), 200);
     /* ... a member only on what its project owns, and an unscoped token
      * nowhere */
@@ -1137,8 +1140,7 @@ static void *
 racer_main(void *arg)
 {
     racer *rc = arg;
-    req q = {"GET", rc->path ? rc->path : "/v1/sets", rc->token, NULL, NULL,
-             0};
+    req q = {"GET", rc->path ? rc->path : "/v1/sets", rc->token, NULL, NULL, 0};
     int64_t t0 = snap_now_ms();
     reply r = do_request(rc->port, &q);
 
@@ -1160,7 +1162,8 @@ one_validation_per_token_however_many_ask(void **state)
     F.validate_sleep_ms = 300;
     for (i = 0; i < 8; i++) {
         rc[i] = (racer){fx->port, i % 2 ? "ks-slow-bad-x" : "ks-slow-member-x",
-                        NULL, 0, 0, 0};
+                        NULL,     0,
+                        0,        0};
         assert_int_equal(pthread_create(&t[i], NULL, racer_main, &rc[i]), 0);
     }
     for (i = 0; i < 8; i++) {
@@ -1171,8 +1174,7 @@ one_validation_per_token_however_many_ask(void **state)
     /* and both answers are remembered: the bad one briefly */
     assert_int_equal(status_as(fx, "GET", "/v1/sets", "ks-slow-bad-x", NULL),
                      401);
-    assert_int_equal(status_as(fx, "GET", "/v1/sets", "ks-slow-member-x",
-                               NULL),
+    assert_int_equal(status_as(fx, "GET", "/v1/sets", "ks-slow-member-x", NULL),
                      200);
     assert_int_equal(F.validations, 2);
 }
@@ -1840,8 +1842,12 @@ export_is_accepted_and_validated(void **state)
     reply r;
     size_t i;
     static const char *const bad[] = {
-        "[]", "{\"name\": 5}", "{\"name\": \"\"}",
-        "{\"disk_format\": \"raw\"}", "{\"colour\": \"red\"}", "{nope",
+        "[]",
+        "{\"name\": 5}",
+        "{\"name\": \"\"}",
+        "{\"disk_format\": \"raw\"}",
+        "{\"colour\": \"red\"}",
+        "{nope",
     };
 
     r = post(fx, "/v1/sets/" SET_A "/export",
@@ -1856,7 +1862,7 @@ export_is_accepted_and_validated(void **state)
     assert_string_equal(F.last_disk_format, "qcow2");
     reply_release(&r);
 
-    {   /* no body at all: defaults */
+    { /* no body at all: defaults */
         req q = {"POST", "/v1/sets/" SET_A "/export", ADMIN, NULL, NULL, 0};
 
         r = do_request(fx->port, &q);
@@ -1873,8 +1879,8 @@ export_is_accepted_and_validated(void **state)
         reply_release(&r);
     }
     {
-        req q = {"POST", "/v1/sets/" SET_A "/export", ADMIN, "text/plain",
-                 "{}", 0};
+        req q = {"POST", "/v1/sets/" SET_A "/export", ADMIN, "text/plain", "{}",
+                 0};
 
         r = do_request(fx->port, &q);
         assert_error(&r, 415);
@@ -1898,10 +1904,11 @@ static void
 delete_with_exports_is_passed_on(void **state)
 {
     fixture *fx = *state;
-    req q = {"DELETE", "/v1/sets/" SET_A "?with_exports=true", ADMIN, NULL,
-             NULL, 0};
-    req b = {"DELETE", "/v1/sets/" SET_A "?with_exports=maybe", ADMIN, NULL,
-             NULL, 0};
+    req q = {
+        "DELETE", "/v1/sets/" SET_A "?with_exports=true", ADMIN, NULL, NULL, 0};
+    req b = {"DELETE", "/v1/sets/" SET_A "?with_exports=maybe",
+             ADMIN,    NULL,
+             NULL,     0};
     reply r = do_request(fx->port, &b);
 
     assert_error(&r, 400);

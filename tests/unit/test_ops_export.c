@@ -180,7 +180,8 @@ a_written_file_is_recorded_by_identity(void **state)
     json_decref(result);
 }
 
-/* ---- exports.json --------------------------------------------------------- */
+/* ---- exports.json ---------------------------------------------------------
+ */
 
 static void
 put_replaces_the_entry_of_the_same_id_and_drop_removes_it(void **state)
@@ -200,17 +201,16 @@ put_replaces_the_entry_of_the_same_id_and_drop_removes_it(void **state)
     assert_true(ops_exports_put(&f->ctx, f->set_dir, a2, &err));
     list = ops_exports_list(&set);
     assert_int_equal(json_array_size(list), 2);
-    assert_string_equal(json_string_value(json_object_get(
-                            json_array_get(list, 0), "state")),
-                        "complete");
+    assert_string_equal(
+        json_string_value(json_object_get(json_array_get(list, 0), "state")),
+        "complete");
     json_decref(list);
     assert_true(ops_exports_drop(&f->ctx, f->set_dir, "a", &err));
     assert_true(ops_exports_drop(&f->ctx, f->set_dir, "gone", &err));
     list = ops_exports_list(&set);
     assert_int_equal(json_array_size(list), 1);
     assert_string_equal(
-        json_string_value(json_object_get(json_array_get(list, 0), "id")),
-        "b");
+        json_string_value(json_object_get(json_array_get(list, 0), "id")), "b");
     assert_false(snap_error_isset(&err));
     json_decref(list);
     json_decref(a);
@@ -237,7 +237,8 @@ a_damaged_record_is_refused_and_kept(void **state)
     json_decref(a);
 }
 
-/* ---- qemu-img through snap_proc -------------------------------------------- */
+/* ---- qemu-img through snap_proc --------------------------------------------
+ */
 
 static void
 fake_qemu_img(fixture *f, const char *script)

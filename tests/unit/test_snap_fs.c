@@ -68,9 +68,8 @@ make_file(const tree *t, const char *rel, const char *text)
 {
     char p[256];
 
-    assert_true(
-        snap_file_write_atomic(at(t, rel, p, sizeof(p)), text, strlen(text),
-                               0600, NULL));
+    assert_true(snap_file_write_atomic(at(t, rel, p, sizeof(p)), text,
+                                       strlen(text), 0600, NULL));
 }
 
 static void

@@ -133,8 +133,8 @@ static void
 test_callback_and_fd(void **state)
 {
     size_t total = 0;
-    snap_proc_opts o = {.out = SNAP_PROC_STDOUT_CALLBACK, .on_stdout = on_out,
-                        .ctx = &total};
+    snap_proc_opts o = {
+        .out = SNAP_PROC_STDOUT_CALLBACK, .on_stdout = on_out, .ctx = &total};
     snap_error err = {0};
     char path[] = "/tmp/test_snap_proc.XXXXXX", buf[32] = {0};
     int fd;
@@ -167,7 +167,8 @@ test_deadline_kills_and_says_so(void **state)
     assert_false(run_sh("trap '' TERM; sleep 30 & wait", &o, NULL, &err));
     took = snap_now_ms() - start;
     assert_int_equal(err.code, SNAP_E_TIMEOUT);
-    assert_string_equal(err.msg, "cannot wait: sh did not finish within 300 ms");
+    assert_string_equal(err.msg,
+                        "cannot wait: sh did not finish within 300 ms");
     /* bounded: the deadline plus the SIGTERM grace, not the 30 s sleep */
     assert_true(took < 10000);
 }
@@ -202,8 +203,8 @@ child_fds(char *out, size_t size)
     snap_error err = {0};
 
     /* ls opens the directory it lists: that is the lowest free fd, 3 */
-    assert_true(run_sh("ls /proc/self/fd | sort -n | tr '\\n' ' '", &o, &r,
-                       &err));
+    assert_true(
+        run_sh("ls /proc/self/fd | sort -n | tr '\\n' ' '", &o, &r, &err));
     snprintf(out, size, "%s", r.out);
     snap_proc_result_release(&r);
 }
@@ -253,8 +254,8 @@ test_child_has_default_signals(void **state)
 
     (void)state;
     signal(SIGPIPE, SIG_IGN);
-    assert_true(run_sh("grep -E '^Sig(Ign|Blk)' /proc/self/status", &o, &r,
-                       &err));
+    assert_true(
+        run_sh("grep -E '^Sig(Ign|Blk)' /proc/self/status", &o, &r, &err));
     assert_non_null(strstr(r.out, "SigBlk:\t0000000000000000"));
     assert_non_null(strstr(r.out, "SigIgn:\t0000000000000000"));
     snap_proc_result_release(&r);

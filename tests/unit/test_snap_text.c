@@ -44,8 +44,12 @@ test_terminal_escapes_are_shown_not_run(void **state)
     expect_escape("a\nb\tc\rd\\e", "a\\nb\\tc\\rd\\\\e");
     expect_escape("\x07\x7f", "\\x07\\x7f");
     /* C1 controls: CSI as raw byte and as UTF-8 U+009B */
-    expect_escape("\x9b" "31m", "\\x9b31m");
-    expect_escape("\xc2\x9b" "31m", "\\xc2\\x9b31m");
+    expect_escape("\x9b"
+                  "31m",
+                  "\\x9b31m");
+    expect_escape("\xc2\x9b"
+                  "31m",
+                  "\\xc2\\x9b31m");
     /* invalid and overlong UTF-8, surrogates */
     expect_escape("\xc0\xaf", "\\xc0\\xaf");
     expect_escape("\xe0\x80\xaf", "\\xe0\\x80\\xaf");

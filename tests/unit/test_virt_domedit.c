@@ -123,8 +123,8 @@ the_origin_is_recorded_and_read_back(void **state)
     assert_null(set); /* Nova's metadata is not ours */
     assert_true(virt_domedit_identity(d, "web2", NEW_UUID, NULL));
     assert_true(virt_domedit_origin(d, "11a62b72-274c-4e54-9db6-b46e55d5a0d9",
-                                   "2bc04896-bccd-3de3-8988-3cdf95186976", true,
-                                   NULL));
+                                    "2bc04896-bccd-3de3-8988-3cdf95186976",
+                                    true, NULL));
     expect(d, "string(/domain/metadata/s:spawn/@linked)", "yes");
     assert_true(virt_domedit_origin_get(d, &set, &linked, NULL));
     assert_string_equal(set, "11a62b72-274c-4e54-9db6-b46e55d5a0d9");
@@ -196,8 +196,8 @@ memory_sets_both_sizes_in_kib_and_respects_max_memory(void **state)
     expect(d, "string(/domain/memory/@unit)", "KiB");
     virt_domedit_free(d);
     m = virt_domedit_new("<domain><maxMemory slots='4' unit='KiB'>524288"
-                        "</maxMemory><memory>262144</memory></domain>",
-                        NULL);
+                         "</maxMemory><memory>262144</memory></domain>",
+                         NULL);
     assert_non_null(m);
     assert_false(virt_domedit_memory(m, 1048576, &err));
     assert_int_equal(err.code, SNAP_E_INVALID);
