@@ -263,6 +263,49 @@ ops_create_opts_init(ops_create_opts *o)
     o->lock_fd = -1;
 }
 
+/* What create records of the set before the job starts: its domain, name,
+ * backup type, metadata, rotation, directory, and the owner process (so
+ * recovery can tell a dead maker from a live one). */
+static bool
+set_fill(ops_ctx *ctx, coord_set *set, const coord_domain_info *info,
+         const ops_create_opts *o, snap_error *err)
+{
+    size_t i;
+
+    if (!coord_str_set(&set->domain_name, info->name, err) ||
+        !coord_str_set(&set->name, o->name, err) ||
+        !coord_str_set(&set->backup_type, o->backup_type, err))
+        return false;
+    for (i = 0; i < o->nmetadata; i++) {
+        if (!coord_set_add_metadata(set, o->metadata[2 * i],
+                                    o->metadata[2 * i + 1], err))
+            return false;
+    }
+    memcpy(set->domain_uuid, info->uuid, SNAP_UUID_LEN);
+    set->rotation = o->rotation;
+    set->dir = coord_catalog_set_dir(ctx->catalog, set->uuid, err);
+    if (!set->dir)
+        return false;
+    set->journal.owner_pid = (long)getpid();
+    set->journal.owner_start = snap_proc_start_time(getpid());
+    return true;
+}
+
+/* The domain as it was: what export and spawn describe and rebuild.
+ * Written after the set, outside any window; a failure here leaves a
+ * complete set (export will say). */
+static void
+keep_domain_xml(const coord_set *set, const char *xml)
+{
+    snap_error e = {0};
+    char *path = snap_path_join(set->dir, "domain.xml", &e);
+
+    if (!path || !snap_dir_make(set->dir, 0700, &e) ||
+        !snap_file_write_atomic(path, xml, strlen(xml), 0600, &e))
+        snap_warn("set %s: cannot keep the domain XML: %s", set->uuid, e.msg);
+    free(path);
+}
+
 bool
 ops_create(ops_ctx *ctx, const char *domain, const ops_create_opts *o,
            coord_set **out, snap_error *err)
@@ -317,22 +360,8 @@ ops_create(ops_ctx *ctx, const char *domain, const ops_create_opts *o,
         (!ops_openstack(ctx, err) ||
          !ops_os_classify(&ctx->os, set, info.uuid, err)))
         goto cleanup;
-    if (!coord_str_set(&set->domain_name, info.name, err) ||
-        !coord_str_set(&set->name, o->name, err) ||
-        !coord_str_set(&set->backup_type, o->backup_type, err))
+    if (!set_fill(ctx, set, &info, o, err))
         goto cleanup;
-    for (i = 0; i < o->nmetadata; i++) {
-        if (!coord_set_add_metadata(set, o->metadata[2 * i],
-                                    o->metadata[2 * i + 1], err))
-            goto cleanup;
-    }
-    memcpy(set->domain_uuid, info.uuid, SNAP_UUID_LEN);
-    set->rotation = o->rotation;
-    set->dir = coord_catalog_set_dir(ctx->catalog, set->uuid, err);
-    if (!set->dir)
-        goto cleanup;
-    set->journal.owner_pid = (long)getpid();
-    set->journal.owner_start = snap_proc_start_time(getpid());
 
     for (i = 0; i < set->nmembers; i++) {
         if (set->members[i].kind != COORD_MEMBER_CINDER)
@@ -365,19 +394,8 @@ ops_create(ops_ctx *ctx, const char *domain, const ops_create_opts *o,
     job.watchdog = &virt_watchdog_ops;
     job.watchdog_impl = &wd;
     ok = coord_job_run(&job, err);
-    if (ok) {
-        /* The domain as it was: what export and spawn describe and
-         * rebuild. Written after the set, outside any window. */
-        snap_error e = {0};
-        char *path = snap_path_join(set->dir, "domain.xml", &e);
-
-        /* A failure here leaves a complete set; export will say. */
-        if (!path || !snap_dir_make(set->dir, 0700, &e) ||
-            !snap_file_write_atomic(path, xml, strlen(xml), 0600, &e))
-            snap_warn("set %s: cannot keep the domain XML: %s", set->uuid,
-                      e.msg);
-        free(path);
-    }
+    if (ok)
+        keep_domain_xml(set, xml);
     snap_info("set %s: freeze %lld ms, requests %lld ms, wait %lld ms, thaw "
               "%lld ms",
               set->uuid, (long long)set->t_freeze, (long long)set->t_request,
