@@ -4,7 +4,6 @@
 #ifndef OPS_CTX_H
 #define OPS_CTX_H
 
-#include <libvirt/libvirt.h>
 #include <stdbool.h>
 
 #include "common/snap_error.h"
@@ -13,12 +12,13 @@
 #include "coordinator/ops/openstack.h"
 
 struct ops_domain_ops;
+struct _virConnect; /* libvirt's virConnectPtr: only virt/ looks inside */
 
 typedef struct ops_ctx {
     coord_conf conf;
-    coord_catalog *catalog; /* opened on first use */
-    virConnectPtr conn;     /* opened on first use */
-    ops_os os;              /* opened on first use, if enabled */
+    coord_catalog *catalog;   /* opened on first use */
+    struct _virConnect *conn; /* opened on first use */
+    ops_os os;                /* opened on first use, if enabled */
     bool os_open;
     /* The domains as restore, spawn and flatten see them (ops/domain.h);
      * NULL: libvirt over @conn. Tests set a fake. */
