@@ -17,42 +17,11 @@
 #include <time.h>
 
 #include "common/snap_log.h"
+#include "common/snap_strv.h"
 #include "coordinator/http/http_auth.h"
 #include "coordinator/http/http_deadline.h"
 #include "coordinator/http/http_metrics.h"
 #include "coordinator/http/http_route.h"
-
-/* ---- small helpers ------------------------------------------------------- */
-
-static char **
-strv_copy(char *const *src, size_t n)
-{
-    char **out = calloc(n + 1, sizeof(*out));
-    size_t i;
-
-    if (!out)
-        return NULL;
-    for (i = 0; i < n; i++) {
-        out[i] = strdup(src[i]);
-        if (!out[i]) {
-            while (i--)
-                free(out[i]);
-            free(out);
-            return NULL;
-        }
-    }
-    return out;
-}
-
-static void
-strv_free(char **v, size_t n)
-{
-    size_t i;
-
-    for (i = 0; v && i < n; i++)
-        free(v[i]);
-    free(v);
-}
 
 /* ---- the MHD callbacks --------------------------------------------------- */
 
@@ -193,8 +162,8 @@ http_api_free(http_api *api)
         MHD_stop_daemon(api->mhd); /* no request waits any more */
     http_auth_free(api->auth);
     http_deadline_free(api->deadline);
-    strv_free(api->roles, api->nroles);
-    strv_free(api->projects, api->nprojects);
+    snap_strv_free(api->roles, api->nroles);
+    snap_strv_free(api->projects, api->nprojects);
     http_metrics_free(api->metrics);
     free(api);
 }
@@ -292,15 +261,16 @@ http_api_new(const http_api_opts *o, snap_error *err)
     api->backend_impl = o->backend_impl;
     api->quiesce = o->quiesce;
     api->pause = o->pause;
-    api->roles = strv_copy(o->allowed_roles, o->nallowed_roles);
-    api->projects = strv_copy(o->allowed_projects, o->nallowed_projects);
+    if (!snap_strv_copy(&api->roles, &api->nroles, o->allowed_roles,
+                        o->nallowed_roles, err) ||
+        !snap_strv_copy(&api->projects, &api->nprojects, o->allowed_projects,
+                        o->nallowed_projects, err))
+        goto error;
     api->metrics = http_metrics_new();
-    if (!api->roles || !api->projects || !api->metrics) {
+    if (!api->metrics) {
         snap_error_set(err, SNAP_E_NOMEM, "out of memory");
         goto error;
     }
-    api->nroles = o->nallowed_roles;
-    api->nprojects = o->nallowed_projects;
     api->authz.roles = api->roles;
     api->authz.nroles = api->nroles;
     api->authz.projects = api->projects;
