@@ -11,7 +11,7 @@ snap_add_test(test_ops_openstack snap_ops snap_fake_http)
 add_library(snap_fake_domain STATIC ${PROJECT_SOURCE_DIR}/tests/fakes/fake_domain.c)
 target_include_directories(snap_fake_domain PUBLIC ${PROJECT_SOURCE_DIR}/tests)
 target_link_libraries(snap_fake_domain PUBLIC snap_ops PRIVATE snap_build_flags)
-snap_add_test(test_ops_restore snap_fake_domain snap_ops)
+snap_add_test(test_ops_restore snap_fake_domain snap_ops snap_fake_http)
 snap_add_test(test_ops_spawn snap_fake_domain snap_ops)
 
 # export

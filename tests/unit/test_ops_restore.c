@@ -2,7 +2,8 @@
  * domain (tests/fakes/fake_domain.c) and real files: a restore that fails
  * at any step leaves the domain's definition, its run state and its
  * images as they were, and reports the first error. The images are real
- * (qemu-img writes them); the domain is not. */
+ * (qemu-img writes them); the domain is not. A second fixture adds a
+ * Cinder volume behind a scripted Cinder (tests/fakes/fake_http.c). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,12 +15,21 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cinder/cinder.h"
+#include "cinder/keystone.h"
 #include "common/snap_fs.h"
 #include "coordinator/ops/restore.h"
 #include "fakes/fake_domain.h"
+#include "fakes/fake_http.h"
 
 #define DOM_UUID "6f1c2a4e-0d55-4c1b-9a65-3f0e7c9b2d11"
 #define IMG_SIZE 65536
+/* The Cinder fixture: disk vdb is volume VOL_OLD, the set holds its
+ * snapshot SNAP_ID, and restore makes VOL_NEW from it (the ids of
+ * tests/data/cinder/restore_*.json). */
+#define VOL_OLD "b0b0b0b0-0000-4000-8000-000000000001"
+#define VOL_NEW "b0b0b0b0-0000-4000-8000-000000000002"
+#define SNAP_ID "5b5b5b5b-0000-4000-8000-000000000001"
 
 typedef struct fixture {
     char root[64];
@@ -28,6 +38,7 @@ typedef struct fixture {
     char *xml;      /* the domain's definition */
     char set[SNAP_UUID_LEN];
     ops_ctx ctx;
+    cinder_http *h; /* the scripted Cinder, or NULL */
 } fixture;
 
 static void
@@ -78,8 +89,41 @@ list_dir(const char *dir, char *out, size_t size)
     closedir(d);
 }
 
+/* ctx->os over the scripted Cinder, as ops_openstack() would open it:
+ * Keystone, then the version document, capped at 3.39 (no revert to a
+ * snapshot there: a Cinder member is restored by a swap). */
+static void
+open_cinder(fixture *fx)
+{
+    cinder_auth_opts o;
+    cinder_client_opts co;
+    snap_error err = {0};
+
+    memset(&o, 0, sizeof(o));
+    memset(&co, 0, sizeof(co));
+    o.auth_url = "http://keystone.test:5000/v3";
+    o.username = "demo";
+    o.password = "demopass";
+    o.project_name = "demo";
+    co.max_microversion = CINDER_MV(3, 39);
+    fx->h = fake_http_new();
+    fake_http_expect_token(fx->h, "keystone_token_password.json", "tok");
+    fake_http_expect(fx->h, "GET", "http://cinder.test:8776/v3/", 200,
+                     "cinder_versions.json");
+    fx->ctx.os.session = cinder_session_new_with_http(fx->h, &o, &err);
+    assert_non_null(fx->ctx.os.session);
+    fx->ctx.os.cinder = cinder_client_new(fx->ctx.os.session, &co, &err);
+    if (!fx->ctx.os.cinder)
+        fail_msg("cinder_client_new: %s", err.msg);
+    fx->ctx.os.delete_timeout_ms = 30000;
+    strcpy(fx->ctx.os.group_mode, "auto");
+    fx->ctx.os_open = true; /* ops_ctx_release() closes it */
+}
+
+/* The domain and its set: local raw disk vda, and with @cinder also the
+ * rbd volume vdb (its serial the volume id, as Nova writes it). */
 static int
-setup(void **state)
+setup_with(void **state, bool cinder)
 {
     fixture *fx = calloc(1, sizeof(*fx));
     char path[256], cmd[512], cat[80], img[80];
@@ -103,7 +147,7 @@ setup(void **state)
              path, fx->copy);
     assert_int_equal(system(cmd), 0);
 
-    n = (size_t)snprintf(NULL, 0, "x%s", fx->disk) + 512;
+    n = (size_t)snprintf(NULL, 0, "x%s", fx->disk) + 1024;
     fx->xml = malloc(n);
     assert_non_null(fx->xml);
     snprintf(fx->xml, n,
@@ -112,8 +156,15 @@ setup(void **state)
              "<os><type arch='x86_64'>hvm</type></os><devices>"
              "<disk type='file' device='disk'><driver name='qemu' "
              "type='raw'/><source file='%s'/><target dev='vda' "
-             "bus='virtio'/></disk></devices></domain>",
-             fx->disk);
+             "bus='virtio'/></disk>%s</devices></domain>",
+             fx->disk,
+             cinder ? "<disk type='network' device='disk'><driver "
+                      "name='qemu' type='raw'/><source protocol='rbd' "
+                      "name='volumes/volume-" VOL_OLD "'><host "
+                      "name='10.0.0.1' port='6789'/></source><target "
+                      "dev='vdb' bus='virtio'/><serial>" VOL_OLD
+                      "</serial></disk>"
+                    : "");
 
     assert_true(coord_conf_init(&fx->ctx.conf, NULL));
     assert_true(coord_str_set(&fx->ctx.conf.catalog_dir, cat, NULL));
@@ -141,6 +192,20 @@ setup(void **state)
     assert_true(coord_str_set(&m->format, "raw", NULL));
     assert_true(coord_str_set(&m->location, fx->copy, NULL));
     assert_true(coord_str_set(&m->copy_format, "qcow2", NULL));
+    if (cinder) {
+        m = coord_set_add_member(set, NULL);
+        assert_non_null(m);
+        m->kind = COORD_MEMBER_CINDER;
+        m->state = COORD_MEMBER_AVAILABLE;
+        assert_true(coord_str_set(&m->target, "vdb", NULL));
+        assert_true(coord_str_set(&m->serial, VOL_OLD, NULL));
+        assert_true(coord_str_set(&m->source_type, "network", NULL));
+        assert_true(coord_str_set(&m->source, "volumes/volume-" VOL_OLD, NULL));
+        assert_true(coord_str_set(&m->format, "raw", NULL));
+        assert_true(coord_str_set(&m->volume_id, VOL_OLD, NULL));
+        assert_true(coord_str_set(&m->location, SNAP_ID, NULL));
+        open_cinder(fx);
+    }
     assert_true(coord_catalog_save(fx->ctx.catalog, set, NULL));
     memcpy(fx->set, set->uuid, SNAP_UUID_LEN);
     coord_set_free(set);
@@ -152,13 +217,26 @@ setup(void **state)
 }
 
 static int
+setup(void **state)
+{
+    return setup_with(state, false);
+}
+
+static int
+setup_cinder(void **state)
+{
+    return setup_with(state, true);
+}
+
+static int
 teardown(void **state)
 {
     fixture *fx = *state;
     char cmd[128];
 
     fake_domain_reset();
-    ops_ctx_release(&fx->ctx);
+    ops_ctx_release(&fx->ctx); /* closes the session before its transport */
+    cinder_http_free(fx->h);
     snprintf(cmd, sizeof(cmd), "rm -rf '%s'", fx->root);
     assert_int_equal(system(cmd), 0);
     free(fx->xml);
@@ -323,6 +401,145 @@ restore_of_a_transient_domain_is_refused_before_anything(void **state)
     ops_restore_result_release(&res);
 }
 
+/* The index of the first request from @from on whose method is @method,
+ * URL contains @url_part and body contains @body_part (NULL: any), or -1. */
+static long
+find_request(cinder_http *h, const char *method, const char *url_part,
+             const char *body_part, long from)
+{
+    size_t i;
+
+    for (i = (size_t)from; i < fake_http_count(h); i++) {
+        const fake_http_record *r = fake_http_request(h, i);
+
+        if (strcmp(r->method, method) == 0 && strstr(r->url, url_part) &&
+            (!body_part || strstr(r->body, body_part)))
+            return (long)i;
+    }
+    return -1;
+}
+
+/* What Cinder answers for a swap of vdb up to the new definition: the
+ * checks of plan() (the snapshot is usable, the volume is this domain's),
+ * VOL_NEW made from the snapshot (one poll "creating"), VOL_OLD detached
+ * (terminate, os-detach, wait) and VOL_NEW attached (reserve, connect,
+ * os-attach, wait). */
+static void
+expect_swap_until_define(cinder_http *h)
+{
+    fake_http_expect(h, "GET", "/snapshots/" SNAP_ID, 200,
+                     "restore_snapshot_available.json");
+    fake_http_expect(h, "GET", "/volumes/" VOL_OLD, 200,
+                     "restore_vol_old_in_use.json");
+    fake_http_expect(h, "POST", "/volumes", 202,
+                     "restore_vol_new_creating.json");
+    fake_http_expect(h, "GET", "/volumes/" VOL_NEW, 200,
+                     "restore_vol_new_creating.json");
+    fake_http_expect(h, "GET", "/volumes/" VOL_NEW, 200,
+                     "restore_vol_new_available.json");
+    fake_http_expect(h, "GET", "/volumes/" VOL_OLD, 200,
+                     "restore_vol_old_in_use.json");
+    fake_http_expect(h, "POST", "/volumes/" VOL_OLD "/action", 202, NULL);
+    fake_http_expect(h, "POST", "/volumes/" VOL_OLD "/action", 202, NULL);
+    fake_http_expect(h, "GET", "/volumes/" VOL_OLD, 200,
+                     "restore_vol_old_available.json");
+    fake_http_expect(h, "POST", "/volumes/" VOL_NEW "/action", 202, NULL);
+    fake_http_expect(h, "POST", "/volumes/" VOL_NEW "/action", 200,
+                     "restore_connection_vol_new.json");
+    fake_http_expect(h, "POST", "/volumes/" VOL_NEW "/action", 202, NULL);
+    fake_http_expect(h, "GET", "/volumes/" VOL_NEW, 200,
+                     "restore_vol_new_in_use.json");
+}
+
+/* A Cinder volume restored by a swap (Cinder below 3.40 cannot revert),
+ * and the domain cannot be defined with the new volume: everything is
+ * undone. The local disk is back, the old definition stays, the domain
+ * runs again; in Cinder the new volume made from the snapshot is detached
+ * and deleted, then the old volume is attached to the domain again. The
+ * script holds each of those requests: a rollback step left out is a
+ * request never made, and fake_http_verify() fails. */
+static void
+restore_whose_swapped_volume_cannot_be_defined_puts_the_old_one_back(
+    void **state)
+{
+    fixture *fx = *state;
+    ops_restore_opts o = {OPS_RESTORE_START_AS_BEFORE, 1000};
+    ops_restore_result res;
+    snap_error err = {0};
+    char want[512];
+    long attach_new, detach_new, del, detach_old, attach_old;
+
+    expect_swap_until_define(fx->h);
+    /* The rollback: VOL_NEW detached, deleted (one poll "deleting", then
+     * gone), VOL_OLD attached again. */
+    fake_http_expect(fx->h, "GET", "/volumes/" VOL_NEW, 200,
+                     "restore_vol_new_in_use.json");
+    fake_http_expect(fx->h, "POST", "/volumes/" VOL_NEW "/action", 202, NULL);
+    fake_http_expect(fx->h, "POST", "/volumes/" VOL_NEW "/action", 202, NULL);
+    fake_http_expect(fx->h, "GET", "/volumes/" VOL_NEW, 200,
+                     "restore_vol_new_available.json");
+    fake_http_expect(fx->h, "DELETE", "/volumes/" VOL_NEW, 202, NULL);
+    fake_http_expect(fx->h, "GET", "/volumes/" VOL_NEW, 200,
+                     "restore_vol_new_deleting.json");
+    fake_http_expect(fx->h, "GET", "/volumes/" VOL_NEW, 404,
+                     "error_item_not_found.json");
+    fake_http_expect(fx->h, "POST", "/volumes/" VOL_OLD "/action", 202, NULL);
+    fake_http_expect(fx->h, "POST", "/volumes/" VOL_OLD "/action", 200,
+                     "restore_connection_vol_old.json");
+    fake_http_expect(fx->h, "POST", "/volumes/" VOL_OLD "/action", 202, NULL);
+    fake_http_expect(fx->h, "GET", "/volumes/" VOL_OLD, 200,
+                     "restore_vol_old_in_use.json");
+
+    fake_domain_fail("define", 1);
+    assert_false(ops_restore(&fx->ctx, fx->set, &o, &res, &err));
+    snprintf(want, sizeof(want),
+             "restore of set %s failed at step 'define the domain with its "
+             "new volumes' and was undone: cannot define the domain with "
+             "its restored disks: fake: define refused",
+             fx->set);
+    assert_string_equal(err.msg, want);
+    assert_int_equal(err.code, SNAP_E_VIRT);
+    /* The failed define was the only one: the old definition was never
+     * replaced, so there is nothing to define back. */
+    assert_int_equal(fake_domain_calls("define"), 1);
+    assert_int_equal(fake_domain_calls("start"), 1); /* the rollback's */
+    assert_as_before(fx);
+
+    fake_http_verify(fx->h);
+    /* VOL_NEW was made from the set's snapshot and attached to the
+     * domain... */
+    assert_true(find_request(fx->h, "POST", "/volumes",
+                             "\"snapshot_id\":\"" SNAP_ID "\"", 0) >= 0);
+    attach_new = find_request(fx->h, "POST", "/volumes/" VOL_NEW "/action",
+                              "\"os-attach\"", 0);
+    assert_true(attach_new >= 0);
+    /* ... then detached (its attachment to this domain ended) and
+     * deleted... */
+    detach_new = find_request(fx->h, "POST", "/volumes/" VOL_NEW "/action",
+                              "\"os-detach\"", attach_new);
+    assert_true(detach_new > attach_new);
+    assert_non_null(strstr(fake_http_request(fx->h, (size_t)detach_new)->body,
+                           "a77a77a7-0000-4000-8000-0000000000b2"));
+    del = find_request(fx->h, "DELETE", "/volumes/" VOL_NEW, NULL, 0);
+    assert_true(del > detach_new);
+    assert_int_equal(fake_http_count_matching(fx->h, "DELETE", "/volumes/"), 1);
+    /* ... and VOL_OLD, detached for the swap, is attached to the domain
+     * again as vdb, after the new one is gone; it is never deleted. */
+    detach_old = find_request(fx->h, "POST", "/volumes/" VOL_OLD "/action",
+                              "\"os-detach\"", 0);
+    assert_true(detach_old >= 0 && detach_old < attach_new);
+    attach_old = find_request(fx->h, "POST", "/volumes/" VOL_OLD "/action",
+                              "\"os-attach\"", 0);
+    assert_true(attach_old > del);
+    assert_non_null(strstr(fake_http_request(fx->h, (size_t)attach_old)->body,
+                           "\"instance_uuid\":\"" DOM_UUID "\""));
+    assert_non_null(strstr(fake_http_request(fx->h, (size_t)attach_old)->body,
+                           "\"mountpoint\":\"/dev/vdb\""));
+    assert_int_equal(
+        fake_http_count_matching(fx->h, "DELETE", "/volumes/" VOL_OLD), 0);
+    ops_restore_result_release(&res);
+}
+
 int
 main(void)
 {
@@ -343,6 +560,9 @@ main(void)
         cmocka_unit_test_setup_teardown(
             restore_of_a_transient_domain_is_refused_before_anything, setup,
             teardown),
+        cmocka_unit_test_setup_teardown(
+            restore_whose_swapped_volume_cannot_be_defined_puts_the_old_one_back,
+            setup_cinder, teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
