@@ -451,6 +451,45 @@ expect_swap_until_define(cinder_http *h)
                      "restore_vol_new_in_use.json");
 }
 
+/* The same swap succeeding: the domain is defined with VOL_NEW in disk
+ * vdb (its rbd image and serial) and started, the local disk is the set's,
+ * and VOL_OLD, the user's own volume (no "made from a set" metadata),
+ * stays detached and is not deleted. */
+static void
+restore_swaps_in_a_new_volume_and_keeps_the_old_one(void **state)
+{
+    fixture *fx = *state;
+    ops_restore_opts o = {OPS_RESTORE_START_AS_BEFORE, 1000};
+    ops_restore_result res;
+    snap_error err = {0};
+    const char *xml;
+
+    expect_swap_until_define(fx->h);
+    /* commit: is VOL_OLD one an earlier restore made? No. */
+    fake_http_expect(fx->h, "GET", "/volumes/" VOL_OLD, 200,
+                     "restore_vol_old_available.json");
+
+    assert_true(ops_restore(&fx->ctx, fx->set, &o, &res, &err));
+    assert_false(snap_error_isset(&err));
+    assert_true(has_pattern(fx->disk, 'S'));
+    assert_int_equal(fake_domain_state(DOM_UUID), OPS_DOMAIN_STATE_RUNNING);
+    assert_int_equal(fake_domain_calls("define"), 1);
+    xml = fake_domain_xml(DOM_UUID);
+    assert_non_null(strstr(xml, "name=\"volumes/volume-" VOL_NEW "\""));
+    assert_non_null(strstr(xml, "<serial>" VOL_NEW "</serial>"));
+    assert_null(strstr(xml, VOL_OLD));
+    assert_non_null(strstr(xml, fx->disk)); /* vda kept its file */
+    assert_int_equal(res.nlines, 2);
+    assert_string_equal(res.lines[1], "vdb: new Cinder volume " VOL_NEW
+                                      " from snapshot " SNAP_ID
+                                      "; volume " VOL_OLD " detached and kept");
+    fake_http_verify(fx->h);
+    assert_int_equal(fake_http_count_matching(fx->h, "DELETE", "/volumes/"), 0);
+    assert_true(find_request(fx->h, "POST", "/volumes/" VOL_OLD "/action",
+                             "\"os-attach\"", 0) < 0);
+    ops_restore_result_release(&res);
+}
+
 /* A Cinder volume restored by a swap (Cinder below 3.40 cannot revert),
  * and the domain cannot be defined with the new volume: everything is
  * undone. The local disk is back, the old definition stays, the domain
@@ -559,6 +598,9 @@ main(void)
             setup, teardown),
         cmocka_unit_test_setup_teardown(
             restore_of_a_transient_domain_is_refused_before_anything, setup,
+            teardown),
+        cmocka_unit_test_setup_teardown(
+            restore_swaps_in_a_new_volume_and_keeps_the_old_one, setup_cinder,
             teardown),
         cmocka_unit_test_setup_teardown(
             restore_whose_swapped_volume_cannot_be_defined_puts_the_old_one_back,
