@@ -129,6 +129,18 @@ member_to_json(const coord_member *m)
         json_decref(o);
         return NULL;
     }
+    if (m->kind == COORD_MEMBER_LOCAL &&
+        (add_str(o, "mode", coord_copy_mode_name(m->mode)) ||
+         add_str(o, "base", m->base) || add_str(o, "backing", m->backing) ||
+         add_str(o, "full_reason", m->full_reason) ||
+         json_object_set_new(o, "bytes_copied",
+                             json_integer((json_int_t)m->bytes_copied)) ||
+         json_object_set_new(o, "allocated",
+                             json_integer((json_int_t)m->allocated)) ||
+         add_str(o, "sha256", m->sha256[0] ? m->sha256 : NULL))) {
+        json_decref(o);
+        return NULL;
+    }
     return o;
 }
 
@@ -187,6 +199,8 @@ set_to_json(const coord_set *set)
         add_str(o, "error", set->error) ||
         add_str(o, "group_snapshot_id", set->group_snapshot_id) ||
         add_str(o, "memory", set->memory) ||
+        add_str(o, "checkpoint", set->checkpoint) ||
+        add_str(o, "checkpoint_from", set->checkpoint_from) ||
         json_object_set_new(o, "memory_save_ms",
                             set->t_memory >= 0 ? json_integer(set->t_memory)
                                                : json_null()) ||
@@ -306,6 +320,90 @@ get_time(json_t *o, const char *key, int64_t *out, snap_error *err)
     return true;
 }
 
+/* A copy's backing file as the catalog records it: the previous set's
+ * copy, "../UUID/NAME", and nothing else (the catalog is read as root:
+ * no path it names may lead out of the catalog's set directories). */
+static bool
+backing_valid(const char *b)
+{
+    char uuid[SNAP_UUID_LEN];
+    const char *name;
+
+    if (strncmp(b, "../", 3) != 0 || strlen(b) < 3 + SNAP_UUID_LEN)
+        return false;
+    memcpy(uuid, b + 3, SNAP_UUID_LEN - 1);
+    uuid[SNAP_UUID_LEN - 1] = '\0';
+    name = b + 3 + SNAP_UUID_LEN - 1;
+    return snap_uuid_valid(uuid) && name[0] == '/' && name[1] &&
+           !strchr(name + 1, '/') && strcmp(name + 1, "..") != 0 &&
+           strcmp(name + 1, ".") != 0;
+}
+
+static bool
+sha256_valid(const char *h)
+{
+    size_t i;
+
+    for (i = 0; h[i]; i++) {
+        if (!((h[i] >= '0' && h[i] <= '9') || (h[i] >= 'a' && h[i] <= 'f')))
+            return false;
+    }
+    return i == COORD_SHA256_HEX - 1;
+}
+
+/* The incremental-copy fields of a local member; all optional (sets made
+ * before incremental sets are full copies). */
+static bool
+copy_from_json(json_t *o, coord_member *m, snap_error *err)
+{
+    json_t *v = json_object_get(o, "mode");
+    char *sha = NULL;
+    int64_t copied = 0, alloc = 0;
+    int mode = COORD_COPY_FULL;
+
+    if (v && !json_is_null(v) &&
+        !get_enum(o, "mode", coord_copy_mode_parse, &mode, err))
+        return false;
+    m->mode = mode;
+    if (!get_str(o, "base", &m->base, false, err) ||
+        !get_str(o, "backing", &m->backing, false, err) ||
+        !get_str(o, "full_reason", &m->full_reason, false, err) ||
+        !get_int(o, "bytes_copied", &copied, 0, err) ||
+        !get_int(o, "allocated", &alloc, 0, err) ||
+        !get_str(o, "sha256", &sha, false, err)) {
+        free(sha);
+        return false;
+    }
+    m->bytes_copied = copied > 0 ? (uint64_t)copied : 0;
+    m->allocated = alloc > 0 ? (uint64_t)alloc : 0;
+    if (sha && !sha256_valid(sha)) {
+        free(sha);
+        return snap_error_set(err, SNAP_E_INVALID, "bad 'sha256' of disk '%s'",
+                              m->target);
+    }
+    if (sha)
+        memcpy(m->sha256, sha, COORD_SHA256_HEX);
+    free(sha);
+    if (m->base && !snap_uuid_valid(m->base))
+        return snap_error_set(err, SNAP_E_INVALID, "bad 'base' of disk '%s'",
+                              m->target);
+    if (m->backing && !backing_valid(m->backing))
+        return snap_error_set(err, SNAP_E_INVALID,
+                              "bad 'backing' of disk '%s': '%s' is not "
+                              "\"../SET/FILE\"",
+                              m->target, m->backing);
+    if (m->mode == COORD_COPY_INCREMENTAL && (!m->base || !m->backing))
+        return snap_error_set(err, SNAP_E_INVALID,
+                              "incremental copy of disk '%s' names no base",
+                              m->target);
+    if (m->backing &&
+        (!m->base || strncmp(m->backing + 3, m->base, SNAP_UUID_LEN - 1) != 0))
+        return snap_error_set(err, SNAP_E_INVALID,
+                              "'backing' of disk '%s' is not in its base set",
+                              m->target);
+    return true;
+}
+
 static bool
 member_from_json(json_t *o, coord_member *m, snap_error *err)
 {
@@ -329,7 +427,7 @@ member_from_json(json_t *o, coord_member *m, snap_error *err)
     m->kind = kind;
     m->state = state;
     m->size = size > 0 ? (uint64_t)size : 0;
-    return true;
+    return kind != COORD_MEMBER_LOCAL || copy_from_json(o, m, err);
 }
 
 /* A flat sequence: one field after the other, each checked. */
@@ -401,6 +499,8 @@ coord_set_from_json(const char *text, snap_error *err)
         !get_str(root, "group_snapshot_id", &set->group_snapshot_id, false,
                  err) ||
         !get_str(root, "memory", &set->memory, false, err) ||
+        !get_str(root, "checkpoint", &set->checkpoint, false, err) ||
+        !get_str(root, "checkpoint_from", &set->checkpoint_from, false, err) ||
         !get_int(root, "memory_save_ms", &set->t_memory, -1, err) ||
         !get_int(root, "freeze_window_ms", &set->freeze_ms, -1, err) ||
         !get_int(root, "pause_window_ms", &set->pause_ms, -1, err) ||

@@ -36,6 +36,9 @@ member_release(coord_member *m)
     free(m->volume_id);
     free(m->location);
     free(m->copy_format);
+    free(m->base);
+    free(m->backing);
+    free(m->full_reason);
 }
 
 void
@@ -55,6 +58,8 @@ coord_set_free(coord_set *set)
     free(set->error);
     free(set->group_snapshot_id);
     free(set->memory);
+    free(set->checkpoint);
+    free(set->checkpoint_from);
     for (i = 0; i < 2 * set->nmetadata; i++)
         free(set->metadata[i]);
     free(set->metadata);
@@ -132,6 +137,7 @@ static const char *const consistency_names[] = {"none", "crash", "filesystem",
 static const char *const set_state_names[] = {"creating", "available", "error",
                                               "deleting"};
 static const char *const quiesce_names[] = {"required", "preferred", "off"};
+static const char *const copy_mode_names[] = {"full", "incremental"};
 
 #define NAME_FUNCS(fn_name, fn_parse, type, names, last)                       \
     const char *fn_name(type v)                                                \
@@ -153,3 +159,5 @@ NAME_FUNCS(coord_set_state_name, coord_set_state_parse, coord_set_state,
            set_state_names, COORD_SET_LAST)
 NAME_FUNCS(coord_quiesce_name, coord_quiesce_parse, coord_quiesce,
            quiesce_names, COORD_QUIESCE_LAST)
+NAME_FUNCS(coord_copy_mode_name, coord_copy_mode_parse, coord_copy_mode,
+           copy_mode_names, COORD_COPY_LAST)

@@ -35,6 +35,17 @@ typedef enum coord_member_state {
     COORD_MEMBER_STATE_LAST
 } coord_member_state;
 
+/* How a local member's copy was made: the whole disk, or only the blocks
+ * changed since the previous set's checkpoint, into a qcow2 overlay whose
+ * backing file is the previous set's copy of the same disk. */
+typedef enum coord_copy_mode {
+    COORD_COPY_FULL = 0,
+    COORD_COPY_INCREMENTAL,
+    COORD_COPY_LAST
+} coord_copy_mode;
+
+#define COORD_SHA256_HEX 65 /* 64 hex digits and a NUL */
+
 typedef enum coord_consistency {
     COORD_CONSISTENCY_NONE = 0, /* not reached (failed set) */
     COORD_CONSISTENCY_CRASH,
@@ -70,6 +81,19 @@ typedef struct coord_member {
     char *copy_format; /* format of the copy ("qcow2"), local only */
     uint64_t size;     /* virtual size in bytes, 0 when unknown */
     coord_member_state state;
+    /* Local members only (coord_chain.h): how the copy was made, the set
+     * whose copy of this disk it stacks on (NULL when full), the backing
+     * file as written in the copy (relative to the copy's directory), why
+     * it is full when an incremental was possible in principle, the bytes
+     * of its own layer (what the copy cost), its own file's allocated
+     * bytes, and the SHA-256 of its own file (hex; "" when not known). */
+    coord_copy_mode mode;
+    char *base;
+    char *backing;
+    char *full_reason;
+    uint64_t bytes_copied;
+    uint64_t allocated;
+    char sha256[COORD_SHA256_HEX];
 } coord_member;
 
 /* The journal: facts a restarted process needs to undo or finish the job. */
@@ -115,6 +139,10 @@ typedef struct coord_set {
      * disks only. */
     char *memory;
     int64_t t_memory;
+    /* The libvirt checkpoint the set's backup job created (NULL: none),
+     * and the one its incremental copies start from (NULL: all full). */
+    char *checkpoint;
+    char *checkpoint_from;
     /* The caller's own key/value pairs (the HTTP API's createBackup
      * "metadata"): key metadata[2i], value metadata[2i + 1]; owned. */
     char **metadata;
@@ -152,6 +180,8 @@ const char *coord_set_state_name(coord_set_state state);
 int coord_set_state_parse(const char *s);
 const char *coord_quiesce_name(coord_quiesce q);
 int coord_quiesce_parse(const char *s);
+const char *coord_copy_mode_name(coord_copy_mode mode);
+int coord_copy_mode_parse(const char *s);
 
 /* The metadata keys snapset writes on what it makes outside (Cinder
  * snapshots and volumes, Glance images) and reads back: one spelling. */

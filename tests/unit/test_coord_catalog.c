@@ -260,6 +260,250 @@ one_operation_per_domain_at_a_time(void **state)
     coord_catalog_free(cat);
 }
 
+#define BASE_UUID "11111111-1111-4111-8111-111111111111"
+#define CP "snapset-22222222-2222-4222-8222-222222222222"
+#define SHA "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+
+/* sample_set() with an incremental local copy stacked on BASE_UUID and a
+ * checkpointed set. */
+static coord_set *
+incremental_set(void)
+{
+    coord_set *set = sample_set();
+    coord_member *m = &set->members[0];
+
+    m->mode = COORD_COPY_INCREMENTAL;
+    coord_str_set(&m->base, BASE_UUID, NULL);
+    coord_str_set(&m->backing, "../" BASE_UUID "/vda.qcow2", NULL);
+    m->bytes_copied = 5ULL << 32;
+    m->allocated = 6ULL << 32;
+    memcpy(m->sha256, SHA, sizeof(SHA));
+    coord_str_set(&set->checkpoint, CP, NULL);
+    coord_str_set(&set->checkpoint_from, "snapset-" BASE_UUID, NULL);
+    return set;
+}
+
+/* Serialises @set, parses it back and expects a refusal whose message
+ * contains @what. */
+static void
+assert_refused(const coord_set *set, const char *what)
+{
+    snap_error err = {0};
+    char *text = coord_set_to_json(set, NULL);
+    coord_set *back;
+
+    assert_non_null(text);
+    back = coord_set_from_json(text, &err);
+    free(text);
+    if (back) {
+        coord_set_free(back);
+        fail_msg("a document with bad '%s' was accepted", what);
+    }
+    assert_int_equal(err.code, SNAP_E_INVALID);
+    if (!strstr(err.msg, what))
+        fail_msg("'%s' does not name '%s'", err.msg, what);
+}
+
+/* The incremental-copy fields of local members and the set's checkpoints
+ * survive a save and a load. */
+static void
+incremental_fields_round_trip(void **state)
+{
+    coord_catalog *cat = coord_catalog_open(dir, NULL);
+    coord_set *set = incremental_set(), *back;
+    coord_member *m;
+    char *a, *b;
+    snap_error err = {0};
+
+    (void)state;
+    m = coord_set_add_member(set, NULL);
+    coord_str_set(&m->target, "vdc", NULL);
+    coord_str_set(&m->format, "raw", NULL);
+    coord_str_set(&m->full_reason, "a raw disk has no persistent bitmap", NULL);
+    m->state = COORD_MEMBER_AVAILABLE;
+    assert_true(coord_catalog_save(cat, set, &err));
+    back = coord_catalog_load(cat, set->uuid, &err);
+    assert_non_null(back);
+    a = coord_set_to_json(set, NULL);
+    b = coord_set_to_json(back, NULL);
+    assert_string_equal(a, b);
+    m = &back->members[0];
+    assert_int_equal(m->mode, COORD_COPY_INCREMENTAL);
+    assert_string_equal(m->base, BASE_UUID);
+    assert_string_equal(m->backing, "../" BASE_UUID "/vda.qcow2");
+    assert_null(m->full_reason);
+    assert_int_equal(m->bytes_copied, 5ULL << 32);
+    assert_int_equal(m->allocated, 6ULL << 32);
+    assert_string_equal(m->sha256, SHA);
+    m = &back->members[2];
+    assert_int_equal(m->mode, COORD_COPY_FULL);
+    assert_null(m->base);
+    assert_null(m->backing);
+    assert_string_equal(m->full_reason, "a raw disk has no persistent bitmap");
+    assert_string_equal(m->sha256, "");
+    assert_int_equal(back->members[1].kind, COORD_MEMBER_CINDER);
+    assert_int_equal(back->members[1].mode, COORD_COPY_FULL);
+    assert_string_equal(back->checkpoint, CP);
+    assert_string_equal(back->checkpoint_from, "snapset-" BASE_UUID);
+    /* Cinder members carry none of the copy fields (the next "target" is
+     * the following member's). */
+    {
+        const char *c = strstr(a, "\"kind\": \"cinder\"");
+
+        assert_non_null(c);
+        assert_true(strstr(c, "\"mode\"") > strstr(c, "\"target\""));
+        assert_non_null(strstr(c, "\"target\""));
+    }
+    free(a);
+    free(b);
+    coord_set_free(back);
+    coord_set_free(set);
+    coord_catalog_free(cat);
+}
+
+/* The catalog is read as root: a backing path leading anywhere but to a
+ * file of a sibling set directory is refused. */
+static void
+a_backing_path_out_of_the_catalog_is_refused(void **state)
+{
+    static const char *const bad[] = {
+        "/etc/passwd",
+        "../x/../../y",
+        "../" BASE_UUID "/../../etc/passwd",
+        "../" BASE_UUID "/..",
+        "../" BASE_UUID "/.",
+        "../" BASE_UUID "/",
+        "../" BASE_UUID,
+        "../" BASE_UUID "/a/b",
+        "../" BASE_UUID "x/a",
+        "../11111111-1111-4111-8111-11111111111/a/b",
+        "./" BASE_UUID "/vda.qcow2",
+        "",
+    };
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        coord_set *set = incremental_set();
+
+        coord_str_set(&set->members[0].backing, bad[i], NULL);
+        assert_refused(set, "'backing'");
+        coord_set_free(set);
+    }
+}
+
+/* A sha256 must be 64 lower-case hex digits. */
+static void
+a_bad_sha256_is_refused(void **state)
+{
+    static const char *const bad[] = {
+        "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcde",
+        "0123456789ABCDEF0123456789abcdef0123456789abcdef0123456789abcdef",
+        "0123456789abcdefg123456789abcdef0123456789abcdef0123456789abcdef",
+        "0123456789abcdef0123456789abcdef 123456789abcdef0123456789abcdef",
+    };
+    size_t i;
+    snap_error err = {0};
+    coord_set *back;
+    char *text;
+
+    (void)state;
+    for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        coord_set *set = incremental_set();
+
+        snprintf(set->members[0].sha256, COORD_SHA256_HEX, "%s", bad[i]);
+        assert_refused(set, "'sha256'");
+        coord_set_free(set);
+    }
+    /* 65 digits (too long for the struct: edit the document). */
+    {
+        coord_set *set = incremental_set();
+        char *at, *longer;
+        size_t head;
+
+        text = coord_set_to_json(set, NULL);
+        at = strstr(text, SHA);
+        assert_non_null(at);
+        head = (size_t)(at - text) + sizeof(SHA) - 1;
+        longer = malloc(strlen(text) + 2);
+        assert_non_null(longer);
+        sprintf(longer, "%.*s0%s", (int)head, text, text + head);
+        free(text);
+        back = coord_set_from_json(longer, &err);
+        free(longer);
+        assert_null(back);
+        assert_non_null(strstr(err.msg, "'sha256'"));
+        coord_set_free(set);
+    }
+}
+
+/* An incremental copy must say what it stacks on; a base must be a uuid;
+ * the mode must be known. */
+static void
+an_incremental_copy_without_base_is_refused(void **state)
+{
+    coord_set *set;
+    snap_error err = {0};
+    coord_set *back;
+    char *text, *at;
+
+    (void)state;
+    set = incremental_set();
+    coord_str_set(&set->members[0].base, NULL, NULL);
+    assert_refused(set, "names no base");
+    coord_set_free(set);
+    set = incremental_set();
+    coord_str_set(&set->members[0].backing, NULL, NULL);
+    assert_refused(set, "names no base");
+    coord_set_free(set);
+    set = incremental_set();
+    coord_str_set(&set->members[0].base, "../../etc", NULL);
+    assert_refused(set, "'base'");
+    coord_set_free(set);
+    set = incremental_set();
+    text = coord_set_to_json(set, NULL);
+    at = strstr(text, "\"incremental\"");
+    assert_non_null(at);
+    memcpy(at, "\"incrementaX\"", 13);
+    back = coord_set_from_json(text, &err);
+    free(text);
+    assert_null(back);
+    assert_non_null(strstr(err.msg, "mode"));
+    coord_set_free(set);
+}
+
+/* A document written before incremental sets loads as full copies. */
+static void
+an_old_document_loads_as_full_copies(void **state)
+{
+    static const char doc[] =
+        "{\"version\": 1, \"uuid\": \"6d2c3b0e-5f35-4a3b-9a62-2f1e0f7a1c11\","
+        " \"domain\": {\"name\": \"d\"}, \"state\": \"available\","
+        " \"consistency\": \"crash\", \"quiesce\": \"off\","
+        " \"members\": [{\"target\": \"vda\", \"kind\": \"local\","
+        " \"format\": \"qcow2\", \"location\": \"/x/vda.qcow2\","
+        " \"copy_format\": \"qcow2\", \"size\": 4096,"
+        " \"state\": \"available\"}]}";
+    snap_error err = {0};
+    coord_set *set = coord_set_from_json(doc, &err);
+    const coord_member *m;
+
+    (void)state;
+    assert_non_null(set);
+    assert_int_equal(set->nmembers, 1);
+    m = &set->members[0];
+    assert_int_equal(m->mode, COORD_COPY_FULL);
+    assert_null(m->base);
+    assert_null(m->backing);
+    assert_null(m->full_reason);
+    assert_int_equal(m->bytes_copied, 0);
+    assert_int_equal(m->allocated, 0);
+    assert_string_equal(m->sha256, "");
+    assert_null(set->checkpoint);
+    assert_null(set->checkpoint_from);
+    coord_set_free(set);
+}
+
 int
 main(void)
 {
@@ -280,6 +524,12 @@ main(void)
             teardown),
         cmocka_unit_test_setup_teardown(one_operation_per_domain_at_a_time,
                                         setup, teardown),
+        cmocka_unit_test_setup_teardown(incremental_fields_round_trip, setup,
+                                        teardown),
+        cmocka_unit_test(a_backing_path_out_of_the_catalog_is_refused),
+        cmocka_unit_test(a_bad_sha256_is_refused),
+        cmocka_unit_test(an_incremental_copy_without_base_is_refused),
+        cmocka_unit_test(an_old_document_loads_as_full_copies),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
