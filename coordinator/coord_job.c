@@ -260,6 +260,13 @@ coord_job_run(coord_job *job, snap_error *err)
     if (!journal_save(job, err))
         goto cleanup;
     snap_fault("after-journal");
+    if (nlocal && job->disks->prepare) {
+        local_begun = true; /* what prepare() made is cancelled on failure */
+        if (!job->disks->prepare(job->disks_impl, set, local, nlocal, err) ||
+            !journal_save(job, err))
+            goto record;
+        snap_fault("after-prepare");
+    }
 
     want_freeze = job->opts.quiesce != COORD_QUIESCE_OFF;
     want_pause = job->opts.pause;
@@ -477,7 +484,10 @@ coord_job_recover(coord_job *job, const char *why, snap_error *err)
     for (i = 0; i < set->nmembers; i++) {
         coord_member *m = &set->members[i];
 
-        if (m->state == COORD_MEMBER_PENDING ||
+        /* A pending local member with a location: prepare() may have
+         * made its target before the process died. */
+        if ((m->state == COORD_MEMBER_PENDING &&
+             (m->kind != COORD_MEMBER_LOCAL || !m->location)) ||
             m->state == COORD_MEMBER_DELETED)
             continue;
         if (m->kind == COORD_MEMBER_CINDER) {

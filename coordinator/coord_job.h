@@ -39,11 +39,16 @@ typedef struct coord_guest_ops {
     bool (*resume)(void *impl, snap_error *err);
 } coord_guest_ops;
 
-/* Local disks. begin() fixes the point in time of every listed member at
+/* Local disks. prepare() (may be NULL) names the copies (member->location)
+ * and makes what can be made before the guest is touched; the journal
+ * records it. begin() fixes the point in time of every listed member at
  * once and returns; the copies complete afterwards, outside the frozen
  * window, in finish(). cancel() stops an unfinished copy and removes what
- * begin() created; it is safe after a failed begin(). */
+ * prepare() and begin() created; it is safe after a failed prepare() or
+ * begin(). */
 typedef struct coord_disk_ops {
+    bool (*prepare)(void *impl, coord_set *set, const size_t *idx, size_t n,
+                    snap_error *err);
     bool (*begin)(void *impl, coord_set *set, const size_t *idx, size_t n,
                   snap_error *err);
     bool (*finish)(void *impl, coord_set *set, const size_t *idx, size_t n,

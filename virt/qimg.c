@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <jansson.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -89,6 +90,114 @@ virt_qimg_overlay(const char *path, const char *backing,
     if (!virt_qimg_run(argv, 60000, what, err))
         return false;
     return snap_path_sync(path, err);
+}
+
+bool
+virt_qimg_create(const char *path, uint64_t size, const char *backing,
+                 const char *backing_fmt, int64_t timeout_ms, snap_error *err)
+{
+    const char *argv[14];
+    char what[PATH_MAX + 64], sz[32];
+    size_t n = 0;
+
+    snprintf(what, sizeof(what), "cannot create image '%s'", path);
+    if (snap_path_exists(path))
+        return snap_error_set(err, SNAP_E_STATE, "%s: it exists already", what);
+    if (!size)
+        return snap_error_set(err, SNAP_E_INVALID, "%s: its size is unknown",
+                              what);
+    snprintf(sz, sizeof(sz), "%llu", (unsigned long long)size);
+    argv[n++] = "qemu-img";
+    argv[n++] = "create";
+    argv[n++] = "-q";
+    argv[n++] = "-f";
+    argv[n++] = "qcow2";
+    if (backing) {
+        argv[n++] = "-b";
+        argv[n++] = backing;
+        argv[n++] = "-F";
+        argv[n++] = backing_fmt;
+    }
+    argv[n++] = path;
+    argv[n++] = sz;
+    argv[n] = NULL;
+    return virt_qimg_run(argv, timeout_ms, what, err);
+}
+
+bool
+virt_qimg_rebase(const char *path, const char *backing, const char *backing_fmt,
+                 int64_t timeout_ms, snap_error *err)
+{
+    const char *argv[14];
+    char what[PATH_MAX + 64];
+    size_t n = 0;
+
+    snprintf(what, sizeof(what), "cannot rebase '%s' onto '%s'", path,
+             backing ? backing : "nothing");
+    argv[n++] = "qemu-img";
+    argv[n++] = "rebase";
+    argv[n++] = "-q";
+    argv[n++] = "-f";
+    argv[n++] = "qcow2";
+    argv[n++] = "-b";
+    argv[n++] = backing ? backing : "";
+    if (backing) {
+        argv[n++] = "-F";
+        argv[n++] = backing_fmt;
+    }
+    argv[n++] = path;
+    argv[n] = NULL;
+    if (!virt_qimg_run(argv, timeout_ms, what, err))
+        return false;
+    return snap_path_sync(path, err);
+}
+
+bool
+virt_qimg_own_bytes(const char *path, int64_t timeout_ms, uint64_t *bytes,
+                    snap_error *err)
+{
+    const char *argv[] = {"qemu-img", "map",           "-U", "-f",
+                          "qcow2",    "--output=json", path, NULL};
+    char what[PATH_MAX + 64];
+    json_t *root = NULL, *e;
+    json_error_t jerr;
+    size_t i;
+    FILE *tmp = tmpfile();
+    bool ok = false;
+
+    *bytes = 0;
+    snprintf(what, sizeof(what), "cannot map image '%s'", path);
+    if (!tmp)
+        return snap_error_set_errno(err, errno, "%s: no temporary file", what);
+    if (!virt_cmd_run(argv, timeout_ms, what, fileno(tmp), err))
+        goto cleanup;
+    if (lseek(fileno(tmp), 0, SEEK_SET) < 0) {
+        snap_error_set_errno(err, errno, "%s: cannot read its map", what);
+        goto cleanup;
+    }
+    root = json_loadfd(fileno(tmp), 0, &jerr);
+    if (!json_is_array(root)) {
+        snap_error_set(err, SNAP_E_SYSTEM, "%s: qemu-img map gave no list",
+                       what);
+        goto cleanup;
+    }
+    json_array_foreach(root, i, e)
+    {
+        json_t *depth = json_object_get(e, "depth");
+        json_t *data = json_object_get(e, "data");
+        json_t *length = json_object_get(e, "length");
+
+        if (json_is_integer(depth) && json_integer_value(depth) == 0 &&
+            json_is_true(data) && json_is_integer(length) &&
+            json_integer_value(length) > 0)
+            *bytes += (uint64_t)json_integer_value(length);
+    }
+    ok = true;
+
+cleanup:
+    json_decref(root);
+    fclose(tmp);
+    return ok;
 }
 
 static uint64_t

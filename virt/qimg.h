@@ -39,6 +39,28 @@ bool virt_qimg_convert(const char *src, const char *src_fmt, const char *dst,
 bool virt_qimg_overlay(const char *path, const char *backing,
                        const char *backing_fmt, snap_error *err);
 
+/* Creates @path, a new qcow2 image of @size bytes; with @backing (NULL:
+ * none) an overlay on it (format @backing_fmt), whose backing file is
+ * recorded as given: a relative name is relative to @path's directory. The
+ * target of a backup job is made this way before the frozen window. */
+bool virt_qimg_create(const char *path, uint64_t size, const char *backing,
+                      const char *backing_fmt, int64_t timeout_ms,
+                      snap_error *err);
+
+/* Rebases the qcow2 image @path onto @backing (relative to its directory;
+ * NULL: no backing file, the image becomes self-contained), in safe mode:
+ * every cluster whose content would change is copied into @path first, so
+ * what the image reads stays the same. Its old backing chain must be
+ * readable. Made durable (fsync). */
+bool virt_qimg_rebase(const char *path, const char *backing,
+                      const char *backing_fmt, int64_t timeout_ms,
+                      snap_error *err);
+
+/* Sets *@bytes to the bytes of data the qcow2 image @path holds in its own
+ * layer (`qemu-img map`: data at depth 0), i.e. what writing it cost. */
+bool virt_qimg_own_bytes(const char *path, int64_t timeout_ms, uint64_t *bytes,
+                         snap_error *err);
+
 /* Sets *@backing to a new string (free()) naming the backing file of the
  * qcow2 image @path as an absolute path, or to NULL when @path is not a
  * qcow2 image or has no backing file. Reads the header directly (no

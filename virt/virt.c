@@ -18,6 +18,8 @@
 #include "common/snap_log.h"
 #include "common/snap_time.h"
 #include "qga/qga_libvirt.h"
+#include "virt/checkpoint.h"
+#include "virt/qimg.h"
 
 static void
 silent_error(void *opaque, virErrorPtr e)
@@ -415,8 +417,12 @@ is_listed(const size_t *idx, size_t n, size_t i)
 /* <domainbackup mode='push'><disks>
  *   <disk name='vda' type='file'><driver type='qcow2'/>
  *     <target file='SETDIR/vda.qcow2'/></disk>
- *   <disk name='vdb' backup='no'/>   (every disk not ours, e.g. Cinder)
- * </disks></domainbackup> */
+ *   <disk name='vdb' type='file' backupmode='incremental'
+ *     incremental='snapset-PREVIOUS'>...</disk>   (an incremental member)
+ *   <disk name='vdc' backup='no'/>   (every disk not ours, e.g. Cinder)
+ * </disks></domainbackup>
+ * A set with incremental members names each member's mode: full ones get
+ * backupmode='full'. */
 static char *
 backup_xml(coord_set *set, const size_t *idx, size_t n, snap_error *err)
 {
@@ -445,6 +451,16 @@ backup_xml(coord_set *set, const size_t *idx, size_t n, snap_error *err)
         } else {
             rc |= xmlTextWriterWriteAttribute(w, BAD_CAST "type",
                                               BAD_CAST "file") < 0;
+            if (m->mode == COORD_COPY_INCREMENTAL && set->checkpoint_from) {
+                rc |= xmlTextWriterWriteAttribute(w, BAD_CAST "backupmode",
+                                                  BAD_CAST "incremental") < 0;
+                rc |= xmlTextWriterWriteAttribute(
+                          w, BAD_CAST "incremental",
+                          BAD_CAST set->checkpoint_from) < 0;
+            } else if (set->checkpoint_from) {
+                rc |= xmlTextWriterWriteAttribute(w, BAD_CAST "backupmode",
+                                                  BAD_CAST "full") < 0;
+            }
             rc |= xmlTextWriterStartElement(w, BAD_CAST "driver") < 0;
             rc |= xmlTextWriterWriteAttribute(w, BAD_CAST "type",
                                               BAD_CAST m->copy_format) < 0;
@@ -473,17 +489,81 @@ cleanup:
     return xml;
 }
 
-static bool
-d_begin(void *impl, coord_set *set, const size_t *idx, size_t n,
-        snap_error *err)
+/* <domaincheckpoint><name>snapset-SET</name><disks>
+ *   <disk name='vda' checkpoint='bitmap'/>   (every local qcow2 member)
+ * </disks></domaincheckpoint>
+ * Disks left out get checkpoint='no' from libvirt (Cinder volumes, raw
+ * disks: QEMU keeps persistent bitmaps in qcow2 images only). */
+static char *
+checkpoint_xml(coord_set *set, const size_t *idx, size_t n, snap_error *err)
 {
-    virt_disks *d = impl;
-    char *xml = NULL, name[128];
+    xmlBufferPtr buf = xmlBufferCreate();
+    xmlTextWriterPtr w = buf ? xmlNewTextWriterMemory(buf, 0) : NULL;
+    char *xml = NULL;
     size_t i;
-    bool ok = false;
+    int rc = 0;
 
-    if (!snap_dir_make(set->dir, 0700, err))
-        return false;
+    if (!w) {
+        snap_error_set(err, SNAP_E_NOMEM, "out of memory");
+        goto cleanup;
+    }
+    rc |= xmlTextWriterStartElement(w, BAD_CAST "domaincheckpoint") < 0;
+    rc |= xmlTextWriterWriteElement(w, BAD_CAST "name",
+                                    BAD_CAST set->checkpoint) < 0;
+    rc |= xmlTextWriterStartElement(w, BAD_CAST "disks") < 0;
+    for (i = 0; i < n; i++) {
+        coord_member *m = &set->members[idx[i]];
+
+        if (!m->format || strcmp(m->format, "qcow2") != 0)
+            continue;
+        rc |= xmlTextWriterStartElement(w, BAD_CAST "disk") < 0;
+        rc |= xmlTextWriterWriteAttribute(w, BAD_CAST "name",
+                                          BAD_CAST m->target) < 0;
+        rc |= xmlTextWriterWriteAttribute(w, BAD_CAST "checkpoint",
+                                          BAD_CAST "bitmap") < 0;
+        rc |= xmlTextWriterEndElement(w) < 0;
+    }
+    rc |= xmlTextWriterEndDocument(w) < 0;
+    if (rc) {
+        snap_error_set(err, SNAP_E_NOMEM, "cannot write the checkpoint XML");
+        goto cleanup;
+    }
+    xmlFreeTextWriter(w);
+    w = NULL;
+    xml = strdup((const char *)xmlBufferContent(buf));
+    if (!xml)
+        snap_error_set(err, SNAP_E_NOMEM, "out of memory");
+
+cleanup:
+    xmlFreeTextWriter(w);
+    xmlBufferFree(buf);
+    return xml;
+}
+
+bool
+virt_disk_capacity(virDomainPtr dom, const char *target, uint64_t *size,
+                   snap_error *err)
+{
+    virDomainBlockInfo info;
+    char what[128];
+
+    if (virDomainGetBlockInfo(dom, target, &info, 0) < 0) {
+        snprintf(what, sizeof(what), "cannot read the size of disk '%s'",
+                 target);
+        return virt_error(err, SNAP_E_VIRT, what);
+    }
+    *size = info.capacity;
+    return true;
+}
+
+/* Names each copy ("SETDIR/vda.qcow2"). */
+static bool
+name_copies(virt_disks *d, coord_set *set, const size_t *idx, size_t n,
+            snap_error *err)
+{
+    char name[128];
+    size_t i;
+
     for (i = 0; i < n; i++) {
         coord_member *m = &set->members[idx[i]];
 
@@ -492,13 +572,63 @@ d_begin(void *impl, coord_set *set, const size_t *idx, size_t n,
         m->location = snap_path_join(set->dir, name, err);
         if (!m->location ||
             !coord_str_set(&m->copy_format, d->copy_format, err))
-            goto cleanup;
+            return false;
     }
+    return true;
+}
+
+/* Before the freeze: the qcow2 targets, so that the job only writes into
+ * them (creating them inside the window would lengthen it). A raw copy is
+ * left to libvirt to create. The journal records the locations before
+ * anything here is made (coord_job). */
+static bool
+d_prepare(void *impl, coord_set *set, const size_t *idx, size_t n,
+          snap_error *err)
+{
+    virt_disks *d = impl;
+    size_t i;
+
+    if (!snap_dir_make(set->dir, 0700, err) ||
+        !name_copies(d, set, idx, n, err))
+        return false;
+    if (strcmp(d->copy_format, "qcow2") != 0)
+        return true;
+    for (i = 0; i < n; i++) {
+        coord_member *m = &set->members[idx[i]];
+        bool incremental = m->mode == COORD_COPY_INCREMENTAL && m->backing;
+
+        if (!m->size && !virt_disk_capacity(d->dom, m->target, &m->size, err))
+            return false;
+        if (!virt_qimg_create(m->location, m->size,
+                              incremental ? m->backing : NULL, "qcow2",
+                              d->image_timeout_ms, err))
+            return false;
+    }
+    d->prepared = true;
+    return true;
+}
+
+static bool
+d_begin(void *impl, coord_set *set, const size_t *idx, size_t n,
+        snap_error *err)
+{
+    virt_disks *d = impl;
+    char *xml = NULL, *cpxml = NULL;
+    bool ok = false;
+
+    if (!d->prepared && (!snap_dir_make(set->dir, 0700, err) ||
+                         !name_copies(d, set, idx, n, err)))
+        return false;
     xml = backup_xml(set, idx, n, err);
-    if (!xml)
+    if (!xml ||
+        (set->checkpoint && !(cpxml = checkpoint_xml(set, idx, n, err))))
         goto cleanup;
     snap_debug("backup XML: %s", xml);
-    if (virDomainBackupBegin(d->dom, xml, NULL, 0) < 0) {
+    if (cpxml)
+        snap_debug("checkpoint XML: %s", cpxml);
+    if (virDomainBackupBegin(
+            d->dom, xml, cpxml,
+            d->prepared ? VIR_DOMAIN_BACKUP_BEGIN_REUSE_EXTERNAL : 0) < 0) {
         virt_error(err, SNAP_E_VIRT, "cannot start the backup job");
         goto cleanup;
     }
@@ -507,6 +637,7 @@ d_begin(void *impl, coord_set *set, const size_t *idx, size_t n,
 
 cleanup:
     free(xml);
+    free(cpxml);
     return ok;
 }
 
@@ -590,6 +721,14 @@ d_finish(void *impl, coord_set *set, const size_t *idx, size_t n,
         else
             snap_warn("disk '%s': cannot read its virtual size: %s", m->target,
                       virGetLastErrorMessage());
+        m->allocated = (uint64_t)st.st_blocks * 512;
+        m->bytes_copied = (uint64_t)st.st_size;
+        if (strcmp(m->copy_format, "qcow2") == 0 &&
+            !virt_qimg_own_bytes(m->location, d->image_timeout_ms,
+                                 &m->bytes_copied, err))
+            goto cleanup;
+        if (d->digest && !d->digest(m->location, m->sha256, err))
+            goto cleanup;
     }
     ok = true;
 
@@ -684,10 +823,16 @@ d_cancel(void *impl, coord_set *set, const size_t *idx, size_t n,
      * (killed between the job's start and the journal write) goes too. */
     if (ok && set->dir && !snap_dir_remove_files(set->dir, err))
         ok = false;
+    /* A failed set leaves no checkpoint behind: the next set would stack
+     * on a copy that is gone. Not there (the job never began) is fine. */
+    if (set->checkpoint && d->dom &&
+        !virt_checkpoint_delete(d->dom, set->checkpoint, ok ? err : NULL))
+        ok = false;
     return ok;
 }
 
 const coord_disk_ops virt_disk_ops = {
+    .prepare = d_prepare,
     .begin = d_begin,
     .finish = d_finish,
     .cancel = d_cancel,

@@ -59,10 +59,21 @@ extern const coord_guest_ops virt_guest_ops;
 bool virt_guest_init(virt_guest *g, virDomainPtr dom, snap_error *err);
 void virt_guest_release(virt_guest *g);
 
-/* Local disks through libvirt's backup job (push mode). */
+/* Local disks through libvirt's backup job (push mode). When the copies
+ * are qcow2, prepare() creates every target before the frozen window (an
+ * incremental one as an overlay on member->backing, coord_chain.h) and the
+ * job writes into them (VIR_DOMAIN_BACKUP_BEGIN_REUSE_EXTERNAL). The job
+ * also creates set->checkpoint, if set, with a bitmap in every qcow2 disk,
+ * in the same QMP transaction as the point in time; cancel() deletes it.
+ * finish() records each copy's allocated bytes, the bytes of its own
+ * layer and, with @digest, its SHA-256. */
 typedef struct virt_disks {
     virDomainPtr dom; /* borrowed */
     const char *copy_format;
+    int64_t image_timeout_ms; /* each qemu-img call (create, map) */
+    bool (*digest)(const char *path, char hex[COORD_SHA256_HEX],
+                   snap_error *err); /* NULL: no digest */
+    bool prepared;
     bool job_started;
 } virt_disks;
 
@@ -87,6 +98,10 @@ extern const coord_memory_ops virt_memory_ops;
  * fail. Checked before the guest is touched. */
 bool virt_domain_check_idle(virDomainPtr dom, const char *name,
                             snap_error *err);
+
+/* The virtual size of disk @target of the domain, in bytes. */
+bool virt_disk_capacity(virDomainPtr dom, const char *target, uint64_t *size,
+                        snap_error *err);
 
 /* Aborts the domain's backup job if it writes into @set_dir (used by
  * recovery and delete); true when no such job remains. */

@@ -232,6 +232,53 @@ const coord_disk_ops fake_disk_ops = {
     .cancel = f_cancel,
 };
 
+/* Names the copies and makes their (empty) targets, as virt/ does for
+ * qcow2 copies before the freeze. */
+static bool
+f_prepare(void *impl, coord_set *set, const size_t *idx, size_t n,
+          snap_error *err)
+{
+    fake_world *w = impl;
+    char buf[64];
+    size_t i;
+
+    note(w, "prepare");
+    for (i = 0; i < n; i++) {
+        snprintf(buf, sizeof(buf), "/sets/%s.qcow2",
+                 set->members[idx[i]].target);
+        coord_str_set(&set->members[idx[i]].location, buf, NULL);
+        if (w->prepare_fails && i == n - 1)
+            return snap_error_set(err, SNAP_E_SYSTEM,
+                                  "cannot create image: disk full");
+        w->local_copies++;
+    }
+    return true;
+}
+
+/* begin() into the prepared targets: they exist already. */
+static bool
+f_begin_prepared(void *impl, coord_set *set, const size_t *idx, size_t n,
+                 snap_error *err)
+{
+    fake_world *w = impl;
+
+    note(w, "begin");
+    (void)set;
+    (void)idx;
+    if (w->begin_fails)
+        return snap_error_set(err, SNAP_E_VIRT, "cannot start the backup job");
+    w->job_running = true;
+    w->local_copies = (int)n;
+    return true;
+}
+
+const coord_disk_ops fake_disk_prepare_ops = {
+    .prepare = f_prepare,
+    .begin = f_begin_prepared,
+    .finish = f_finish,
+    .cancel = f_cancel,
+};
+
 /* ---- Cinder ---------------------------------------------------------------
  */
 

@@ -35,6 +35,7 @@ typedef struct fake_world {
     int thaw_failures;   /* that many thaw calls fail first */
     bool status_lies;    /* status reports frozen once after a thaw */
     /* local disks (one backup job) */
+    bool prepare_fails; /* the last target cannot be made */
     bool begin_fails;
     bool finish_fails;
     bool cancel_fails;
@@ -73,6 +74,7 @@ typedef struct fake_world {
 
 extern const coord_guest_ops fake_guest_ops;
 extern const coord_disk_ops fake_disk_ops;
+extern const coord_disk_ops fake_disk_prepare_ops; /* with .prepare */
 extern const coord_volume_ops fake_volume_ops;
 extern const coord_volume_ops fake_volume_sweep_ops; /* with .cleanup */
 extern const coord_journal_ops fake_journal_ops;

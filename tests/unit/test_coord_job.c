@@ -668,6 +668,75 @@ a_set_without_disks_is_refused(void **state)
     coord_set_free(set);
 }
 
+/* The copies' targets are made after the intent is journaled and before
+ * the guest is touched, and the journal records where they are before the
+ * freeze: the frozen window only starts the job. */
+static void
+targets_are_prepared_and_journaled_before_the_freeze(void **state)
+{
+    fixture *f = *state;
+
+    f->job.disks = &fake_disk_prepare_ops;
+    assert_true(coord_job_run(&f->job, &f->err));
+    assert_string_equal(f->w.log, "prepare ping freeze request begin wait "
+                                  "thaw status finish vfinish");
+    assert_int_equal(f->set->state, COORD_SET_AVAILABLE);
+    assert_string_equal(f->set->members[0].location, "/sets/vda.qcow2");
+    assert_guest_released(f);
+}
+
+/* A target that cannot be made fails the set before the guest is
+ * touched, and what was made goes again. */
+static void
+a_failed_prepare_removes_the_targets_and_never_freezes(void **state)
+{
+    fixture *f = *state;
+
+    f->job.disks = &fake_disk_prepare_ops;
+    f->w.prepare_fails = true;
+    assert_false(coord_job_run(&f->job, &f->err));
+    assert_string_equal(f->err.msg, "cannot create image: disk full");
+    assert_string_equal(f->w.log, "prepare cancel");
+    assert_int_equal(f->set->state, COORD_SET_ERROR);
+    assert_nothing_left_unrecorded(f);
+    assert_guest_released(f);
+}
+
+/* A journal that cannot record the targets fails the set before the
+ * guest is touched: nothing unrecorded is left. */
+static void
+a_journal_failure_after_prepare_removes_the_targets(void **state)
+{
+    fixture *f = *state;
+
+    f->job.disks = &fake_disk_prepare_ops;
+    f->w.fail_save_at = 2; /* the record of the prepared targets */
+    assert_false(coord_job_run(&f->job, &f->err));
+    assert_string_equal(f->w.log, "prepare cancel");
+    assert_int_equal(f->w.local_copies, 0);
+    assert_guest_released(f);
+}
+
+/* A process that died after making the targets (members still pending,
+ * with their locations journaled) is cleaned up by recovery. */
+static void
+recovery_removes_targets_a_dead_process_prepared(void **state)
+{
+    fixture *f = *state;
+    size_t i;
+
+    f->job.disks = &fake_disk_prepare_ops;
+    assert_true(fake_disk_prepare_ops.prepare(&f->w, f->set, (size_t[]){0, 1},
+                                              2, &f->err));
+    assert_int_equal(f->w.local_copies, 2);
+    assert_true(coord_job_recover(&f->job, "interrupted", &f->err));
+    assert_non_null(strstr(f->w.log, "cancel"));
+    assert_int_equal(f->w.local_copies, 0);
+    for (i = 0; i < 2; i++)
+        assert_int_equal(f->set->members[i].state, COORD_MEMBER_DELETED);
+    assert_int_equal(f->set->state, COORD_SET_ERROR);
+}
+
 #define T(name, setup) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int
@@ -716,6 +785,10 @@ main(void)
         T(an_unremovable_memory_file_stays_recorded, setup_2_2),
         T(a_memory_set_cannot_require_quiesce, setup_2_2),
         T(recovery_removes_the_memory_of_a_dead_process, setup_2_2),
+        T(targets_are_prepared_and_journaled_before_the_freeze, setup_2_2),
+        T(a_failed_prepare_removes_the_targets_and_never_freezes, setup_2_2),
+        T(a_journal_failure_after_prepare_removes_the_targets, setup_2_2),
+        T(recovery_removes_targets_a_dead_process_prepared, setup_2_2),
         cmocka_unit_test(a_set_without_disks_is_refused),
     };
 
