@@ -15,6 +15,7 @@
 #include "coordinator/cli/cli.h"
 #include "coordinator/cli/cli_sets.h"
 #include "coordinator/coord_catalog.h"
+#include "coordinator/coord_chain.h"
 #include "coordinator/ops/actions.h"
 #include "coordinator/ops/export.h"
 #include "coordinator/ops/openstack.h"
@@ -39,6 +40,62 @@ print_json(const coord_set *set, snap_error *err)
     printf("%s\n", text);
     free(text);
     return true;
+}
+
+/* @bytes as "4.5M" (binary units, one decimal below 10). */
+static const char *
+fmt_size(char *buf, size_t size, uint64_t bytes)
+{
+    static const char units[] = "BKMGTP";
+    double v = (double)bytes;
+    int u = 0;
+
+    while (v >= 1024 && u < 5) {
+        v /= 1024;
+        u++;
+    }
+    if (u == 0)
+        snprintf(buf, size, "%lluB", (unsigned long long)bytes);
+    else
+        snprintf(buf, size, v < 10 ? "%.1f%c" : "%.0f%c", v, units[u]);
+    return buf;
+}
+
+/* Each local copy: how it was made, what it cost, the chain it reads. */
+static void
+print_copies(const coord_set *set, coord_set *const *sets, size_t nsets)
+{
+    char a[16], b[16];
+    size_t i, depth;
+    bool any = false;
+
+    for (i = 0; i < set->nmembers; i++) {
+        const coord_member *m = &set->members[i], *c;
+
+        if (m->kind != COORD_MEMBER_LOCAL || !m->location)
+            continue;
+        if (!any)
+            printf("copies:\n");
+        any = true;
+        printf("  %-8s %s, copied %s, own file %s\n", cli_safe(m->target),
+               coord_copy_mode_name(m->mode),
+               fmt_size(a, sizeof(a), m->bytes_copied),
+               fmt_size(b, sizeof(b), m->allocated));
+        if (m->full_reason)
+            cli_put_text("           full because:", m->full_reason);
+        if (m->sha256[0])
+            printf("           sha256: %s\n", m->sha256);
+        printf("           chain: %s", cli_safe(set->uuid));
+        for (c = m, depth = 0; c && c->base && depth < nsets; depth++) {
+            const coord_set *bs = coord_chain_find(sets, nsets, c->base);
+
+            printf(" <- %s", cli_safe(c->base));
+            c = bs ? coord_chain_member(bs, c->target) : NULL;
+            if (!c)
+                printf(" (missing)");
+        }
+        putchar('\n');
+    }
 }
 
 static void
@@ -109,6 +166,10 @@ print_set(const coord_set *set)
                coord_member_state_name(m->state), cli_safe(m->serial),
                cli_safe(m->location));
     }
+    if (set->checkpoint)
+        printf("checkpoint:    %s%s%s\n", cli_safe(set->checkpoint),
+               set->checkpoint_from ? ", copied changes since " : "",
+               set->checkpoint_from ? cli_safe(set->checkpoint_from) : "");
 }
 
 /* ---- commands ------------------------------------------------------------ */
@@ -378,9 +439,9 @@ cli_cmd_list(ops_ctx *ctx, int argc, char **argv)
     if (json)
         printf("[");
     else
-        printf("%-36s  %-16s  %-24s  %-9s  %-11s  %7s  %6s  %s\n", "SET",
-               "DOMAIN", "CREATED", "STATE", "CONSISTENCY", "MEMBERS", "FROZEN",
-               "RAM");
+        printf("%-36s  %-16s  %-24s  %-9s  %-11s  %7s  %6s  %6s  %6s  %s\n",
+               "SET", "DOMAIN", "CREATED", "STATE", "CONSISTENCY", "MEMBERS",
+               "FROZEN", "OWN", "TOTAL", "RAM");
     for (i = 0; i < nsets; i++) {
         const coord_set *set = sets[i];
         char created[40], fw[24];
@@ -396,12 +457,18 @@ cli_cmd_list(ops_ctx *ctx, int argc, char **argv)
             printf("%s%s", shown ? ",\n" : "\n", text);
             free(text);
         } else {
+            uint64_t own, total;
+            char o[16], t[16];
+
             snap_iso8601(set->created_ms, created, sizeof(created));
             cli_fmt_ms(fw, sizeof(fw), set->freeze_ms);
-            printf("%-36s  %-16s  %-24s  %-9s  %-11s  %7zu  %6s  %s\n",
+            coord_chain_sizes(set, sets, nsets, &own, &total);
+            printf("%-36s  %-16s  %-24s  %-9s  %-11s  %7zu  %6s  %6s  %6s  "
+                   "%s\n",
                    cli_safe(set->uuid), cli_safe(set->domain_name), created,
                    coord_set_state_name(set->state),
                    coord_consistency_name(set->consistency), set->nmembers, fw,
+                   fmt_size(o, sizeof(o), own), fmt_size(t, sizeof(t), total),
                    set->memory ? "yes" : "-");
         }
         shown++;
@@ -441,6 +508,15 @@ cli_cmd_show(ops_ctx *ctx, int argc, char **argv)
         print_json(set, &err);
     else
         print_set(set);
+    if (!json) {
+        coord_set **sets = NULL;
+        size_t nsets = 0;
+
+        /* The chain below each copy is in the other sets' records. */
+        if (coord_catalog_list(ctx->catalog, &sets, &nsets, &err))
+            print_copies(set, sets, nsets);
+        coord_catalog_list_free(sets, nsets);
+    }
     coord_set_free(set);
     return snap_error_isset(&err) ? cli_fail(&err) : EXIT_SUCCESS;
 }

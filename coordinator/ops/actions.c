@@ -11,6 +11,7 @@
 #include "common/snap_fs.h"
 #include "common/snap_log.h"
 #include "common/snap_proc.h"
+#include "coordinator/ops/chain.h"
 #include "coordinator/ops/export.h"
 #include "coordinator/ops/spawn.h"
 #include "virt/virt.h"
@@ -187,8 +188,14 @@ recover_domain(ops_ctx *ctx, virDomainPtr dom, const char *domain_uuid, int *n,
     for (i = 0; i < nsets; i++) {
         coord_set *set = sets[i];
 
-        /* A delete that died is not ours: `snapset delete` finishes it.
-         * A failed set's guest can only be released if it still exists. */
+        /* A delete that died is not ours: `snapset delete` finishes it;
+         * but the copies it was merging into are made right here, so
+         * every set that is available reads as its record says. */
+        if (strcmp(set->domain_uuid, domain_uuid) == 0 &&
+            set->state == COORD_SET_DELETING &&
+            !ops_chain_unlink(ctx, dom, set, err))
+            ok = false;
+        /* A failed set's guest can only be released if it still exists. */
         if (strcmp(set->domain_uuid, domain_uuid) != 0 ||
             !needs_recovery(ctx, set) || (guest_maybe_held(set) && !dom))
             continue;
@@ -375,6 +382,12 @@ ops_create(ops_ctx *ctx, const char *domain, const ops_create_opts *o,
         goto cleanup;
     disks.dom = dom;
     disks.copy_format = ctx->conf.copy_format;
+    disks.image_timeout_ms = ctx->conf.copy_timeout_ms;
+    disks.digest = ops_chain_digest;
+    /* Which copies may be incremental: decided before the guest is
+     * touched, from the catalog and the domain's checkpoints. */
+    if (i < set->nmembers && !ops_chain_plan(ctx, dom, set, err))
+        goto cleanup;
     job_wire(ctx, &job, set, &guest, &disks);
     job.opts.quiesce = o->quiesce;
     job.opts.pause = o->pause;
@@ -394,8 +407,10 @@ ops_create(ops_ctx *ctx, const char *domain, const ops_create_opts *o,
     job.watchdog = &virt_watchdog_ops;
     job.watchdog_impl = &wd;
     ok = coord_job_run(&job, err);
-    if (ok)
+    if (ok) {
         keep_domain_xml(set, xml);
+        ops_chain_trim(ctx, dom, set);
+    }
     snap_info("set %s: freeze %lld ms, requests %lld ms, wait %lld ms, thaw "
               "%lld ms",
               set->uuid, (long long)set->t_freeze, (long long)set->t_request,
@@ -460,6 +475,12 @@ ops_delete(ops_ctx *ctx, const char *set_id, unsigned flags, snap_error *err)
     }
     set->state = COORD_SET_DELETING;
     if (!coord_catalog_save(ctx->catalog, set, err))
+        goto cleanup;
+    /* Later copies that stack on this set's get what they need of it
+     * first; its files go only after that (ops/chain.h). */
+    if (set->checkpoint && !dom && ops_connect(ctx, NULL))
+        dom = virt_domain_by_uuid(ctx->conn, set->domain_uuid);
+    if (!ops_chain_unlink(ctx, dom, set, err))
         goto cleanup;
     for (i = 0; i < set->nmembers; i++) {
         coord_member *m = &set->members[i];

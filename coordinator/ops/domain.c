@@ -3,7 +3,9 @@
  * use). */
 #include "coordinator/ops/domain.h"
 
+#include "virt/checkpoint.h"
 #include "virt/domain.h"
+#include "virt/virt.h"
 
 const ops_domain_ops *
 ops_domain(const ops_ctx *ctx)
@@ -179,6 +181,23 @@ d_secret_exists(ops_ctx *ctx, const char *uuid)
     return ops_connect(ctx, NULL) && virt_secret_exists(ctx->conn, uuid);
 }
 
+static bool
+d_checkpoints_forget(ops_ctx *ctx, const char *uuid, const char *prefix,
+                     snap_error *err)
+{
+    virDomainPtr dom;
+    bool ok;
+
+    if (!ops_connect(ctx, err))
+        return false;
+    dom = virt_domain_lookup(ctx->conn, uuid, err);
+    if (!dom)
+        return false;
+    ok = virt_checkpoint_delete_all(dom, prefix, NULL, err);
+    virt_domain_release(dom);
+    return ok;
+}
+
 const ops_domain_ops ops_domain_libvirt = {
     .find = d_find,
     .persistent = d_persistent,
@@ -200,4 +219,5 @@ const ops_domain_ops ops_domain_libvirt = {
     .host_size = d_host_size,
     .network_check = d_network_check,
     .secret_exists = d_secret_exists,
+    .checkpoints_forget = d_checkpoints_forget,
 };

@@ -74,6 +74,12 @@ typedef struct ops_domain_ops {
     /* Fails unless network @name exists and is active; full messages. */
     bool (*network_check)(ops_ctx *ctx, const char *name, snap_error *err);
     bool (*secret_exists)(ops_ctx *ctx, const char *uuid);
+    /* Deletes the domain's checkpoints named @prefix*: after a restore
+     * their bitmaps describe images that are gone (the next set is then
+     * full). Only libvirt's record goes where the bitmaps are gone. May
+     * be NULL (nothing to forget). */
+    bool (*checkpoints_forget)(ops_ctx *ctx, const char *uuid,
+                               const char *prefix, snap_error *err);
 } ops_domain_ops;
 
 /* libvirt, through virt/domain.c and ops_connect(). */

@@ -23,6 +23,7 @@
 #include "coordinator/ops/actions.h"
 #include "coordinator/ops/domain.h"
 #include "coordinator/ops/images.h"
+#include "coordinator/coord_chain.h"
 #include "coordinator/coord_domxml.h"
 
 static char *str_printf(snap_error *err, const char *fmt, ...)
@@ -841,10 +842,19 @@ commit_swap(rjob *j, rmember *r)
 static void
 commit(rjob *j)
 {
+    snap_error e = {0};
     size_t i;
 
     for (i = 0; i < j->n; i++)
         rkinds[j->rm[i].kind].commit(j, &j->rm[i]);
+    /* The disks are other images now: bitmaps counted from a set's point
+     * describe nothing here any more, so the next set copies in full. */
+    if (j->d->checkpoints_forget &&
+        !j->d->checkpoints_forget(j->ctx, j->set->domain_uuid,
+                                  COORD_CHAIN_CP_PREFIX, &e))
+        snap_warn("domain '%s': cannot delete its checkpoints (the next set "
+                  "copies in full all the same): %s",
+                  j->set->domain_name, e.msg);
 }
 
 /* A revert that failed: the member falls back to a new volume. Returns
