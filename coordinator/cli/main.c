@@ -14,6 +14,7 @@
 #include "coordinator/cli/cli_restore.h"
 #include "coordinator/cli/cli_export.h"
 #include "coordinator/cli/cli_serve.h"
+#include "coordinator/cli/cli_verify.h"
 #include "virt/watchdog.h"
 
 static const char usage_text[] =
@@ -28,6 +29,7 @@ static const char usage_text[] =
     "  show SET [--json]\n"
     "  delete SET [--with-exports]  (exports: its Glance images, OVA files)\n"
     "  recover [DOMAIN]\n"
+    "  verify SET... | --all [--json]  the copies read back as recorded\n"
     "  export SET --ova FILE | --ovf DIR | --glance [--name NAME]\n"
     "         [--disk-format vmdk|qcow2] [--json] [--timeout MS] [--force]\n"
     "         [--ceph-conf FILE] [--ceph-user NAME] [--staging-dir DIR]\n"
@@ -129,6 +131,7 @@ static const struct {
     {"show", cli_cmd_show},
     {"delete", cli_cmd_delete},
     {"recover", cli_cmd_recover},
+    {"verify", cli_cmd_verify}, /* reads every copy back */
     {"serve", cli_cmd_serve},
     {"policy", cli_cmd_policy},
     {"export", cli_cmd_export},

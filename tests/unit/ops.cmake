@@ -18,3 +18,6 @@ snap_add_test(test_ops_spawn snap_fake_domain snap_ops)
 # Recording a written package (the first error wins), the exports.json
 # record, and qemu-img through snap_proc with a fake qemu-img on PATH.
 snap_add_test(test_ops_export snap_ops PkgConfig::JANSSON)
+
+# verify: a real chain of three qcow2 copies (qemu-img, qemu-io), damaged.
+snap_add_test(test_ops_verify snap_ops PkgConfig::JANSSON)
