@@ -33,7 +33,7 @@ coord_chain_last(coord_set *const *sets, size_t nsets, const char *domain_uuid,
         const coord_set *s = sets[i];
 
         if (strcmp(s->domain_uuid, domain_uuid) != 0 || !s->checkpoint ||
-            s->state == COORD_SET_DELETING ||
+            s->state == COORD_SET_DELETING || s->state == COORD_SET_ERROR ||
             (self && strcmp(s->uuid, self) == 0))
             continue;
         if (!best || newer(s, best))
@@ -180,7 +180,8 @@ set_reason(const coord_set *prev, const coord_chain_facts *f, char *buf,
                  f->copy_format ? f->copy_format : "of no format");
     } else {
         for (i = 0; i < f->ncheckpoints; i++) {
-            if (strcmp(f->checkpoints[i], prev->checkpoint) != 0) {
+            if (strcmp(f->checkpoints[i], prev->checkpoint) != 0 &&
+                !listed(f->known, f->nknown, f->checkpoints[i])) {
                 snprintf(buf, size,
                          "the domain has checkpoint %s, which the catalog "
                          "does not expect",

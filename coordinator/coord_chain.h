@@ -32,8 +32,13 @@ void coord_chain_cp_name(const char *uuid, char out[COORD_CHAIN_CP_LEN]);
 
 /* The set a new set of domain @domain_uuid would build on: the newest
  * (created_ms, then uuid) of @sets that belongs to that domain, recorded a
- * checkpoint and is not being deleted; @self (a uuid, or NULL) is skipped.
- * NULL when there is none. Borrowed from @sets. */
+ * checkpoint, and neither failed nor is being deleted; @self (a uuid, or
+ * NULL) is skipped. NULL when there is none. Borrowed from @sets.
+ * A failed set is skipped: its checkpoint was rolled back with it, so the
+ * newest checkpoint on the domain is the last available set's, and its
+ * bitmaps hold every write since (if the rollback left the failed set's
+ * checkpoint behind, coord_chain_plan sees a checkpoint it does not
+ * expect and copies in full). */
 const coord_set *coord_chain_last(coord_set *const *sets, size_t nsets,
                                   const char *domain_uuid, const char *self);
 
@@ -42,6 +47,12 @@ typedef struct coord_chain_facts {
     /* The domain's checkpoints whose name starts with "snapset-". */
     const char *const *checkpoints;
     size_t ncheckpoints;
+    /* The checkpoints the catalog's sets of the domain recorded: one of
+     * them left on the domain (a trim that did not run) is harmless; any
+     * other "snapset-" checkpoint means someone else makes sets of this
+     * domain, and the next copies are full. */
+    const char *const *known;
+    size_t nknown;
     /* The disks (targets) for which QEMU still has the bitmap of the
      * previous set's checkpoint (libvirt reports its size). */
     const char *const *bitmap_disks;

@@ -31,15 +31,21 @@ ops_chain_plan(ops_ctx *ctx, struct _virDomain *dom, coord_set *set,
 {
     coord_set **sets = NULL;
     const coord_set *prev;
-    char **cps = NULL, **bitmaps = NULL;
-    size_t nsets = 0, ncps = 0, nbitmaps = 0, i;
+    char **cps = NULL, **bitmaps = NULL, **known = NULL;
+    size_t nsets = 0, ncps = 0, nbitmaps = 0, nknown = 0, i;
     coord_chain_facts f = {0};
     snap_error probe = {0};
-    bool ok;
+    bool ok = false;
 
     if (!coord_catalog_list(ctx->catalog, &sets, &nsets, err))
         return false;
     prev = coord_chain_last(sets, nsets, set->domain_uuid, set->uuid);
+    for (i = 0; i < nsets; i++) {
+        if (sets[i]->checkpoint &&
+            strcmp(sets[i]->domain_uuid, set->domain_uuid) == 0 &&
+            !snap_strv_append(&known, &nknown, sets[i]->checkpoint, err))
+            goto cleanup;
+    }
     for (i = 0; i < set->nmembers; i++) {
         coord_member *m = &set->members[i];
 
@@ -53,6 +59,8 @@ ops_chain_plan(ops_ctx *ctx, struct _virDomain *dom, coord_set *set,
                                       &nbitmaps, &probe);
     f.checkpoints = (const char *const *)cps;
     f.ncheckpoints = ncps;
+    f.known = (const char *const *)known;
+    f.nknown = nknown;
     f.bitmap_disks = (const char *const *)bitmaps;
     f.nbitmap_disks = nbitmaps;
     f.probe_error = snap_error_isset(&probe) ? probe.msg : NULL;
@@ -70,8 +78,11 @@ ops_chain_plan(ops_ctx *ctx, struct _virDomain *dom, coord_set *set,
             snap_info("disk '%s': full copy (%s)", m->target,
                       m->full_reason ? m->full_reason : "no reason");
     }
+
+cleanup:
     snap_strv_free(cps, ncps);
     snap_strv_free(bitmaps, nbitmaps);
+    snap_strv_free(known, nknown);
     coord_catalog_list_free(sets, nsets);
     return ok;
 }

@@ -291,6 +291,25 @@ a_missing_previous_checkpoint_makes_it_full(void **state)
     assert_full(f, "is not on the domain");
 }
 
+/* An older set's checkpoint the trim did not delete (killed before it):
+ * the catalog knows it, so the copy is still incremental; without that
+ * knowledge the same domain makes it full (the negative control). */
+static void
+a_known_older_checkpoint_left_behind_is_harmless(void **state)
+{
+    fixture *f = *state;
+    const char *known[] = {"snapset-" THIRD, PREV_CP};
+
+    f->cps[1] = "snapset-" THIRD;
+    f->facts.ncheckpoints = 2;
+    f->facts.known = known;
+    f->facts.nknown = 2;
+    assert_true(coord_chain_plan(f->set, f->prev, &f->facts, &f->err));
+    assert_int_equal(f->set->members[0].mode, COORD_COPY_INCREMENTAL);
+    f->facts.nknown = 0;
+    assert_full(f, "does not expect");
+}
+
 /* A snapset checkpoint the catalog knows nothing of: someone else made
  * one, the bitmaps may have been cleared. */
 static void
@@ -504,6 +523,29 @@ cinder_members_are_left_alone(void **state)
 
 /* ---- coord_chain_last / find / member ------------------------------------ */
 
+/* A failed set is no base: its checkpoint went with it, so the next set
+ * stacks on the last available one, whose checkpoint is still there. */
+static void
+a_failed_set_is_skipped_for_the_last_available_one(void **state)
+{
+    coord_set *s[2];
+    char cp[COORD_CHAIN_CP_LEN];
+    size_t i;
+
+    (void)state;
+    s[0] = make_set("aaaaaaaa-0000-4000-8000-000000000001", DOM, 1000);
+    s[1] = make_set("aaaaaaaa-0000-4000-8000-000000000002", DOM, 2000);
+    for (i = 0; i < 2; i++) {
+        coord_chain_cp_name(s[i]->uuid, cp);
+        assert_true(coord_str_set(&s[i]->checkpoint, cp, NULL));
+    }
+    assert_ptr_equal(coord_chain_last(s, 2, DOM, NULL), s[1]);
+    s[1]->state = COORD_SET_ERROR;
+    assert_ptr_equal(coord_chain_last(s, 2, DOM, NULL), s[0]);
+    for (i = 0; i < 2; i++)
+        coord_set_free(s[i]);
+}
+
 /* The base is the newest checkpointed set of the same domain that is not
  * being deleted, and never the new set itself. */
 static void
@@ -693,6 +735,7 @@ main(void)
         T(a_failed_previous_set_is_no_base),
         T(a_missing_previous_checkpoint_makes_it_full),
         T(an_unexpected_checkpoint_makes_it_full),
+        T(a_known_older_checkpoint_left_behind_is_harmless),
         T(raw_copies_are_always_full),
         T(a_new_disk_is_full),
         T(a_failed_previous_copy_is_no_base),
@@ -709,6 +752,7 @@ main(void)
         T(replanning_clears_the_earlier_plan),
         T(cinder_members_are_left_alone),
         cmocka_unit_test(the_last_set_is_the_newest_usable_one),
+        cmocka_unit_test(a_failed_set_is_skipped_for_the_last_available_one),
         T(members_are_found_by_target),
         cmocka_unit_test(the_backing_path_is_relative),
         cmocka_unit_test(a_location_without_file_name_has_no_backing),
