@@ -162,7 +162,9 @@ set_reason(const coord_set *prev, const coord_chain_facts *f, char *buf,
     size_t i;
 
     buf[0] = '\0';
-    if (f->probe_error) {
+    if (f->off) {
+        snprintf(buf, size, "incremental copies are off (incremental = false)");
+    } else if (f->probe_error) {
         snprintf(buf, size, "cannot read the domain's checkpoints: %s",
                  f->probe_error);
     } else if (!prev || !prev->checkpoint) {
@@ -273,7 +275,7 @@ coord_chain_plan(coord_set *set, const coord_set *prev,
         any_incremental |= incremental;
     }
     coord_chain_cp_name(set->uuid, cp);
-    if (any_bitmap && !coord_str_set(&set->checkpoint, cp, err))
+    if (any_bitmap && !f->off && !coord_str_set(&set->checkpoint, cp, err))
         return false;
     if (any_incremental &&
         !coord_str_set(&set->checkpoint_from, prev->checkpoint, err))

@@ -44,6 +44,7 @@ coord_conf_init(coord_conf *conf, snap_error *err)
     conf->http.validators = 4;
     conf->http.shutdown_timeout_ms = 600000;
     conf->http.schedule = true;
+    conf->incremental = true;
     if (!coord_str_set(&conf->libvirt_uri, "qemu:///system", err) ||
         !coord_str_set(&conf->catalog_dir, "/var/lib/snapset", err) ||
         !coord_str_set(&conf->copy_format, "qcow2", err) ||
@@ -752,6 +753,9 @@ coord_conf_load(coord_conf *conf, const char *path, snap_error *err)
                 goto cleanup;
         } else if (strcmp(name, "app_hooks") == 0) {
             if (!get_bool(&c, s, &conf->app_hooks))
+                goto cleanup;
+        } else if (strcmp(name, "incremental") == 0) {
+            if (!get_bool(&c, s, &conf->incremental))
                 goto cleanup;
         } else if (strcmp(name, "copy_format") == 0) {
             if (!get_string(&c, s, &conf->copy_format))

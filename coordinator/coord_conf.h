@@ -81,6 +81,7 @@ typedef struct coord_conf {
     coord_quiesce quiesce;       /* default for create */
     bool pause;                  /* default for create */
     bool app_hooks;              /* guests run fsfreeze hooks for their apps */
+    bool incremental;            /* copy what changed since the last set */
     char *copy_format;           /* format of local copies: "qcow2" */
     int64_t agent_timeout_ms;    /* each guest-agent call */
     int64_t frozen_timeout_ms;   /* the whole frozen window */

@@ -65,6 +65,7 @@ ops_chain_plan(ops_ctx *ctx, struct _virDomain *dom, coord_set *set,
     f.nbitmap_disks = nbitmaps;
     f.probe_error = snap_error_isset(&probe) ? probe.msg : NULL;
     f.copy_format = ctx->conf.copy_format;
+    f.off = !ctx->conf.incremental;
     f.exists = file_exists;
     ok = coord_chain_plan(set, prev, &f, err);
     for (i = 0; ok && i < set->nmembers; i++) {
@@ -92,9 +93,10 @@ ops_chain_trim(ops_ctx *ctx, struct _virDomain *dom, const coord_set *set)
 {
     snap_error e = {0};
 
-    (void)ctx;
-    if (!set->checkpoint)
-        return; /* the set made none: the older one is still the newest */
+    /* A set that made no checkpoint leaves the older one, the newest
+     * still, unless incremental copies are off: then none is kept. */
+    if (!set->checkpoint && ctx->conf.incremental)
+        return;
     snap_fault("before-checkpoint-trim");
     if (!virt_checkpoint_delete_all(dom, COORD_CHAIN_CP_PREFIX, set->checkpoint,
                                     &e))

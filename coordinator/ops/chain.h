@@ -37,8 +37,9 @@ bool ops_chain_plan(ops_ctx *ctx, struct _virDomain *dom, coord_set *set,
                     snap_error *err);
 
 /* After @set became available: every other "snapset-" checkpoint of the
- * domain goes, so bitmaps never pile up in its images. A failure is
- * logged; the next set notices the stray checkpoint and copies in full. */
+ * domain goes, so bitmaps never pile up in its images (all of them with
+ * `incremental = false`). A failure is logged; the next set copies in
+ * full if the one left is not its base. */
 void ops_chain_trim(ops_ctx *ctx, struct _virDomain *dom, const coord_set *set);
 
 /* The SHA-256 of file @path (for virt_disks.digest). */

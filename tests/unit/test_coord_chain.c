@@ -310,6 +310,19 @@ a_known_older_checkpoint_left_behind_is_harmless(void **state)
     assert_full(f, "does not expect");
 }
 
+/* `incremental = false`: every copy is full, and the set makes no
+ * checkpoint (none would be used). */
+static void
+incremental_off_makes_it_full_without_a_checkpoint(void **state)
+{
+    fixture *f = *state;
+
+    f->facts.off = true;
+    assert_full(f, "incremental copies are off");
+    assert_null(f->set->checkpoint);
+    assert_null(f->set->checkpoint_from);
+}
+
 /* A snapset checkpoint the catalog knows nothing of: someone else made
  * one, the bitmaps may have been cleared. */
 static void
@@ -735,6 +748,7 @@ main(void)
         T(a_failed_previous_set_is_no_base),
         T(a_missing_previous_checkpoint_makes_it_full),
         T(an_unexpected_checkpoint_makes_it_full),
+        T(incremental_off_makes_it_full_without_a_checkpoint),
         T(a_known_older_checkpoint_left_behind_is_harmless),
         T(raw_copies_are_always_full),
         T(a_new_disk_is_full),

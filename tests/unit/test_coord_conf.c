@@ -51,6 +51,7 @@ defaults_are_safe(void **state)
     assert_string_equal(c.libvirt_uri, "qemu:///system");
     assert_int_equal(c.quiesce, COORD_QUIESCE_PREFERRED);
     assert_false(c.pause);
+    assert_true(c.incremental);
     assert_true(c.frozen_timeout_ms <= 60000);
     /* the API: default deny (admins, else owners), short caches */
     assert_int_equal(c.http.nallowed_roles, 1);
@@ -200,6 +201,7 @@ every_setting_is_read(void **state)
                "quiesce = \"required\";\n"
                "pause = true;\n"
                "app_hooks = true;\n"
+               "incremental = false;\n"
                "copy_format = \"raw\";\n"
                "timeouts = { agent_ms = 2000; frozen_ms = 5000;\n"
                "  copy_ms = 60000; lock_ms = 100; shutdown_ms = 9000;\n"
@@ -212,6 +214,7 @@ every_setting_is_read(void **state)
     assert_int_equal(c.quiesce, COORD_QUIESCE_REQUIRED);
     assert_true(c.pause);
     assert_true(c.app_hooks);
+    assert_false(c.incremental);
     assert_string_equal(c.copy_format, "raw");
     assert_int_equal(c.agent_timeout_ms, 2000);
     assert_int_equal(c.frozen_timeout_ms, 5000);
