@@ -146,7 +146,8 @@ r_vol_delete() { # r_vol_delete V
 r_drop_domain() { # r_drop_domain NAME
     _vols=$(vsh dumpxml --inactive "$1" 2>/dev/null | sed -n 's/.*<serial>\([0-9a-f-]\{36\}\)<\/serial>.*/\1/p')
     vsh destroy "$1" >/dev/null 2>&1
-    vsh undefine "$1" --nvram >/dev/null 2>&1 || vsh undefine "$1" >/dev/null 2>&1
+    vsh undefine "$1" --nvram --checkpoints-metadata >/dev/null 2>&1 ||
+        vsh undefine "$1" --checkpoints-metadata >/dev/null 2>&1
     for _v in $_vols; do
         r_vol_delete "$_v" || echo "cleanup: cannot delete volume $_v of $1"
     done
