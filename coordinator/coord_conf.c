@@ -566,6 +566,9 @@ load_policy(conf_ctx *c, coord_policy *p, const config_setting_t *g)
         } else if (strcmp(name, "pause") == 0) {
             if (!get_bool(c, s, &p->pause))
                 goto cleanup;
+        } else if (strcmp(name, "verify") == 0) {
+            if (!get_bool(c, s, &p->verify))
+                goto cleanup;
         } else if (strcmp(name, "backup_type") == 0) {
             if (!get_string(c, s, &p->backup_type))
                 goto cleanup;

@@ -139,6 +139,7 @@ typedef struct coord_policy {
                       policy (see app/serve.c) */
     coord_quiesce quiesce;
     bool pause;
+    bool verify;       /* each new set is verified (ops/verify.h) */
     char *backup_type; /* recorded on its sets; the policy name if unset */
     coord_retention retention;
     coord_export_kind export_kind;

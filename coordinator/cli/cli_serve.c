@@ -115,16 +115,16 @@ policy_list(ops_ctx *ctx, bool json)
             json_array_append_new(
                 arr,
                 json_pack(
-                    "{s:s,s:o,s:o,s:b,s:s,s:b,s:s,s:{s:i,s:i,s:i,s:i,"
+                    "{s:s,s:o,s:o,s:b,s:s,s:b,s:b,s:s,s:{s:i,s:i,s:i,s:i,"
                     "s:i,s:i},s:s,s:o,s:i,s:o}",
                     "name", p->name, "domains", d ? d : json_array(), "exclude",
                     x ? x : json_array(), "metadata", p->metadata, "quiesce",
-                    coord_quiesce_name(p->quiesce), "pause", p->pause,
-                    "backup_type", coord_policy_backup_type(p), "retention",
-                    "keep_last", r->keep_last, "keep_hourly", r->keep_hourly,
-                    "keep_daily", r->keep_daily, "keep_weekly", r->keep_weekly,
-                    "keep_monthly", r->keep_monthly, "keep_yearly",
-                    r->keep_yearly, "export",
+                    coord_quiesce_name(p->quiesce), "pause", p->pause, "verify",
+                    p->verify, "backup_type", coord_policy_backup_type(p),
+                    "retention", "keep_last", r->keep_last, "keep_hourly",
+                    r->keep_hourly, "keep_daily", r->keep_daily, "keep_weekly",
+                    r->keep_weekly, "keep_monthly", r->keep_monthly,
+                    "keep_yearly", r->keep_yearly, "export",
                     coord_export_kind_name(p->export_kind), "export_dir",
                     p->export_dir ? json_string(p->export_dir) : json_null(),
                     "parallelism", p->parallelism, "schedule",

@@ -11,6 +11,7 @@
 #include "common/snap_time.h"
 #include "coordinator/ops/actions.h"
 #include "coordinator/ops/export.h"
+#include "coordinator/ops/verify.h"
 #include "coordinator/serve/state.h"
 #include "virt/host.h"
 
@@ -319,6 +320,27 @@ policy_export(ops_ctx *ctx, const coord_policy *p, serve_vm_result *r,
     return true;
 }
 
+/* Reads the new set back (ops_verify): false, naming the first problem,
+ * when it is broken. */
+static bool
+policy_verify(ops_ctx *ctx, serve_vm_result *r, snap_error *err)
+{
+    const char *ids[1] = {r->set_uuid};
+    ops_verify_report rep = {0};
+    bool ok;
+
+    ok = ops_verify(ctx, ids, 1, &rep, err);
+    if (ok && rep.nbroken) {
+        const ops_verify_set *v = &rep.sets[0];
+
+        ok = snap_error_set(err, SNAP_E_STATE, "set %s is broken: %s",
+                            r->set_uuid,
+                            v->nproblems ? v->problems[0] : "no reason");
+    }
+    ops_verify_report_release(&rep);
+    return ok;
+}
+
 static void
 run_one(policy_run *run, ops_ctx *ctx, serve_vm_result *r)
 {
@@ -368,6 +390,14 @@ run_one(policy_run *run, ops_ctx *ctx, serve_vm_result *r)
         return;
     }
     r->status = SERVE_VM_OK;
+    if (p->verify && !policy_verify(ctx, r, &err)) {
+        /* A set that cannot be read back is no backup: the older sets
+         * stay (no export, no pruning). */
+        r->status = SERVE_VM_FAILED;
+        snprintf(r->error, sizeof(r->error), "set made, verify failed: %s",
+                 err.msg);
+        return;
+    }
     if (p->export_kind != COORD_EXPORT_NONE &&
         !policy_export(ctx, p, r, &err)) {
         /* The set is good, its export is not: report it, and keep the

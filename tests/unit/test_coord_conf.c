@@ -326,24 +326,25 @@ http_and_policies_are_read(void **state)
     const coord_policy *p;
 
     (void)state;
-    write_conf("http = { address = \"::1\"; port = 0;\n"
-               "  tokens_file = \"/etc/snapset/tokens\";\n"
-               "  allowed_roles = [\"admin\", \"backup\"];\n"
-               "  allowed_projects = (\"ops\");\n"
-               "  max_body_bytes = 4096; threads = 8; workers = 3;\n"
-               "  max_queue = 10; connection_timeout_ms = 5000;\n"
-               "  token_cache_ms = 0; shutdown_timeout_ms = 1000;\n"
-               "  schedule = false; };\n"
-               "policies = (\n"
-               "  { name = \"nightly\"; domains = [\"web-*\", \"db1\"];\n"
-               "    exclude = [\"web-test\"]; quiesce = \"required\";\n"
-               "    pause = true; keep_last = 2; keep_daily = 7;\n"
-               "    keep_weekly = 4; keep_monthly = 6; keep_yearly = 1;\n"
-               "    keep_hourly = 0; parallelism = 2; schedule = \"02:30\";\n"
-               "    export = \"none\"; },\n"
-               "  { name = \"tagged\"; metadata = true; backup_type = \"tg\";\n"
-               "    export = \"ova:/srv/ova\"; schedule = \"every 30m\"; }\n"
-               ");\n");
+    write_conf(
+        "http = { address = \"::1\"; port = 0;\n"
+        "  tokens_file = \"/etc/snapset/tokens\";\n"
+        "  allowed_roles = [\"admin\", \"backup\"];\n"
+        "  allowed_projects = (\"ops\");\n"
+        "  max_body_bytes = 4096; threads = 8; workers = 3;\n"
+        "  max_queue = 10; connection_timeout_ms = 5000;\n"
+        "  token_cache_ms = 0; shutdown_timeout_ms = 1000;\n"
+        "  schedule = false; };\n"
+        "policies = (\n"
+        "  { name = \"nightly\"; domains = [\"web-*\", \"db1\"];\n"
+        "    exclude = [\"web-test\"]; quiesce = \"required\";\n"
+        "    pause = true; verify = true; keep_last = 2; keep_daily = 7;\n"
+        "    keep_weekly = 4; keep_monthly = 6; keep_yearly = 1;\n"
+        "    keep_hourly = 0; parallelism = 2; schedule = \"02:30\";\n"
+        "    export = \"none\"; },\n"
+        "  { name = \"tagged\"; metadata = true; backup_type = \"tg\";\n"
+        "    export = \"ova:/srv/ova\"; schedule = \"every 30m\"; }\n"
+        ");\n");
     assert_true(coord_conf_init(&c, NULL));
     assert_string_equal(c.http.address, "127.0.0.1");
     assert_int_equal(c.http.port, 8790);
@@ -372,6 +373,7 @@ http_and_policies_are_read(void **state)
     assert_string_equal(p->exclude[0], "web-test");
     assert_int_equal(p->quiesce, COORD_QUIESCE_REQUIRED);
     assert_true(p->pause);
+    assert_true(p->verify);
     assert_int_equal(p->retention.keep_last, 2);
     assert_int_equal(p->retention.keep_daily, 7);
     assert_int_equal(p->retention.keep_weekly, 4);
