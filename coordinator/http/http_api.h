@@ -198,4 +198,10 @@ void http_api_observe_set(http_api *api, const coord_set *set);
 /* Records a deletion done by the server (API or rotation). Thread-safe. */
 void http_api_observe_delete(http_api *api, bool ok);
 
+/* Records the result of a verify the server ran (a policy's `verify`):
+ * when (wall clock), how many sets it checked and how many were broken;
+ * /metrics shows the last one. Thread-safe. */
+void http_api_observe_verify(http_api *api, int64_t wall_ms, size_t checked,
+                             size_t broken);
+
 #endif

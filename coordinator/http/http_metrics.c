@@ -33,6 +33,11 @@ typedef struct metrics {
     histogram pause_h;
     uint64_t deletes_ok;
     uint64_t deletes_failed;
+    uint64_t verifies_ok;     /* verify runs that found nothing broken */
+    uint64_t verifies_broken; /* ... that found something broken */
+    int64_t verify_last_ms;   /* wall clock of the last one, 0: none yet */
+    uint64_t verify_checked;  /* sets the last one checked */
+    uint64_t verify_broken;   /* ... and found broken */
 } metrics;
 
 struct http_metrics {
@@ -266,6 +271,51 @@ print_counters(strbuf *b, const metrics *copy)
               (unsigned long long)copy->deletes_failed);
 }
 
+void
+http_metrics_observe_verify(http_metrics *m, int64_t wall_ms, size_t checked,
+                            size_t broken)
+{
+    if (!m)
+        return;
+    pthread_mutex_lock(&m->mu);
+    if (broken)
+        m->m.verifies_broken++;
+    else
+        m->m.verifies_ok++;
+    m->m.verify_last_ms = wall_ms;
+    m->m.verify_checked = checked;
+    m->m.verify_broken = broken;
+    pthread_mutex_unlock(&m->mu);
+}
+
+static void
+print_verify(strbuf *b, const metrics *copy)
+{
+    sb_printf(b,
+              "# HELP snapset_verify_runs_total Verify runs this server did "
+              "(policies with verify = true), by result.\n"
+              "# TYPE snapset_verify_runs_total counter\n"
+              "snapset_verify_runs_total{result=\"ok\"} %llu\n"
+              "snapset_verify_runs_total{result=\"broken\"} %llu\n",
+              (unsigned long long)copy->verifies_ok,
+              (unsigned long long)copy->verifies_broken);
+    if (!copy->verify_last_ms)
+        return; /* no last result to show yet */
+    sb_printf(b,
+              "# HELP snapset_verify_last_timestamp_seconds When the last "
+              "verify ran.\n"
+              "# TYPE snapset_verify_last_timestamp_seconds gauge\n"
+              "snapset_verify_last_timestamp_seconds %.3f\n"
+              "# HELP snapset_verify_last_sets Sets the last verify read, "
+              "and how many of them were broken.\n"
+              "# TYPE snapset_verify_last_sets gauge\n"
+              "snapset_verify_last_sets{result=\"checked\"} %llu\n"
+              "snapset_verify_last_sets{result=\"broken\"} %llu\n",
+              (double)copy->verify_last_ms / 1000.0,
+              (unsigned long long)copy->verify_checked,
+              (unsigned long long)copy->verify_broken);
+}
+
 static void
 print_catalog(strbuf *b, const catalog_counts *c)
 {
@@ -311,6 +361,7 @@ http_metrics_text(http_metrics *m, const http_backend_ops *backend, void *impl,
     pthread_mutex_unlock(&m->mu);
 
     print_counters(&b, &copy);
+    print_verify(&b, &copy);
     if (listed)
         print_catalog(&b, &counts);
     else

@@ -29,6 +29,10 @@ void http_metrics_observe_set(http_metrics *m, const coord_set *set);
 /* Records a deletion done by the server (as http_api_observe_delete()). */
 void http_metrics_observe_delete(http_metrics *m, bool ok);
 
+/* Records a verify the server ran (as http_api_observe_verify()). */
+void http_metrics_observe_verify(http_metrics *m, int64_t wall_ms,
+                                 size_t checked, size_t broken);
+
 /* Writes the /metrics page: the counters of @m, and what @backend (its
  * list and stats ops, with @impl) says now. Returns false when out of
  * memory; else *@text is new (free()) and *@len its length. */

@@ -154,6 +154,15 @@ http_api_observe_delete(http_api *api, bool ok)
 }
 
 void
+http_api_observe_verify(http_api *api, int64_t wall_ms, size_t checked,
+                        size_t broken)
+{
+    if (!api)
+        return;
+    http_metrics_observe_verify(api->metrics, wall_ms, checked, broken);
+}
+
+void
 http_api_free(http_api *api)
 {
     if (!api)

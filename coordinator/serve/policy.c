@@ -323,13 +323,17 @@ policy_export(ops_ctx *ctx, const coord_policy *p, serve_vm_result *r,
 /* Reads the new set back (ops_verify): false, naming the first problem,
  * when it is broken. */
 static bool
-policy_verify(ops_ctx *ctx, serve_vm_result *r, snap_error *err)
+policy_verify(policy_run *run, ops_ctx *ctx, serve_vm_result *r,
+              snap_error *err)
 {
     const char *ids[1] = {r->set_uuid};
     ops_verify_report rep = {0};
     bool ok;
 
     ok = ops_verify(ctx, ids, 1, &rep, err);
+    if (ok)
+        http_api_observe_verify(run->api, snap_wall_ms(), rep.nsets,
+                                rep.nbroken);
     if (ok && rep.nbroken) {
         const ops_verify_set *v = &rep.sets[0];
 
@@ -390,7 +394,7 @@ run_one(policy_run *run, ops_ctx *ctx, serve_vm_result *r)
         return;
     }
     r->status = SERVE_VM_OK;
-    if (p->verify && !policy_verify(ctx, r, &err)) {
+    if (p->verify && !policy_verify(run, ctx, r, &err)) {
         /* A set that cannot be read back is no backup: the older sets
          * stay (no export, no pruning). */
         r->status = SERVE_VM_FAILED;

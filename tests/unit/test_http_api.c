@@ -1941,6 +1941,14 @@ metrics_count_requests_sets_windows_and_frozen_guests(void **state)
     http_api_observe_set(fx->api, s);
     coord_set_free(s);
     http_api_observe_delete(fx->api, true);
+    r = get(fx, "/metrics", ADMIN); /* no verify yet: no last result */
+    assert_int_equal(r.status, 200);
+    assert_non_null(
+        strstr(r.body, "snapset_verify_runs_total{result=\"ok\"} 0\n"));
+    assert_null(strstr(r.body, "snapset_verify_last_sets"));
+    reply_release(&r);
+    http_api_observe_verify(fx->api, 1700000000000, 3, 0);
+    http_api_observe_verify(fx->api, 1700000060000, 4, 2);
 
     r = get(fx, "/v1/sets", NULL); /* a 401 to count */
     reply_release(&r);
@@ -1967,6 +1975,17 @@ metrics_count_requests_sets_windows_and_frozen_guests(void **state)
     assert_non_null(
         strstr(r.body, "snapset_set_deletions_total{result=\"ok\"} 1\n"));
     assert_non_null(strstr(r.body, "snapset_jobs{state=\"queued\"} 3\n"));
+    /* The last verify's result, and both runs counted. */
+    assert_non_null(
+        strstr(r.body, "snapset_verify_runs_total{result=\"ok\"} 1\n"));
+    assert_non_null(
+        strstr(r.body, "snapset_verify_runs_total{result=\"broken\"} 1\n"));
+    assert_non_null(strstr(
+        r.body, "snapset_verify_last_timestamp_seconds 1700000060.000\n"));
+    assert_non_null(
+        strstr(r.body, "snapset_verify_last_sets{result=\"checked\"} 4\n"));
+    assert_non_null(
+        strstr(r.body, "snapset_verify_last_sets{result=\"broken\"} 2\n"));
     assert_non_null(
         strstr(r.body, "# TYPE snapset_freeze_window_seconds histogram\n"));
     reply_release(&r);
