@@ -9,7 +9,7 @@
 
 #include "common/snap_log.h"
 #include "common/snap_strv.h"
-#include "virt/virt.h"
+#include "virt/error.h"
 
 bool
 virt_checkpoint_list(virDomainPtr dom, const char *prefix, char ***names,

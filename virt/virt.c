@@ -28,16 +28,6 @@ silent_error(void *opaque, virErrorPtr e)
     (void)e; /* reported through snap_error where it matters */
 }
 
-bool
-virt_error(snap_error *err, snap_code code, const char *what)
-{
-    virErrorPtr e = virGetLastError();
-
-    return snap_error_set(err, code, "%s: %s", what,
-                          e && e->message ? e->message
-                                          : "unknown libvirt error");
-}
-
 virConnectPtr
 virt_open(const char *uri, snap_error *err)
 {

@@ -8,6 +8,7 @@
 #include "common/snap_error.h"
 #include "coordinator/coord_job.h"
 #include "qga/qga.h"
+#include "virt/error.h"
 
 /* Opens @uri; libvirt's default error printing is silenced (errors are
  * reported through snap_error). */
@@ -46,8 +47,6 @@ bool virt_domain_current(virDomainPtr dom, int *state, char **xml,
 bool virt_domain_owner(virDomainPtr dom, char **project, char **project_name,
                        char **project_domain, snap_error *err);
 
-/* Records libvirt's last error as "@what: <libvirt message>". */
-bool virt_error(snap_error *err, snap_code code, const char *what);
 
 /* The guest ops (agent through qga/, pause/resume through libvirt). */
 typedef struct virt_guest {
