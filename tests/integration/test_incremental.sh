@@ -183,6 +183,17 @@ tar -xf "$SNAP_ITMP/s4.ova" -C "$SNAP_ITMP/ova"
 d=$(ls "$SNAP_ITMP/ova"/*vdb*.vmdk 2>/dev/null | head -n1)
 check "the OVA's vdb is one self-contained file" sh -c "test -n '$d' && test -z \"\$(qemu-img info --output=json '$d' | jq -r '.[\"backing-filename\"] // \"\"')\""
 [ -n "$d" ] && check "... holding set 2's data" test "$("$G/image-cat" "$d" /s2.txt vmdk)" = s2
+for t in vda vdb vdc; do
+    check "the OVA's $t is set 4's $t, read through its chain (qemu-img compare)" \
+        qemu-img compare -q -U -f vmdk -F "$(m s4 $t copy_format)" "$SNAP_ITMP/ova/$t.vmdk" "$(m s4 $t location)"
+done
+if command -v virt-v2v >/dev/null 2>&1; then
+    LIBGUESTFS_BACKEND=direct timeout 300 virt-v2v -i ova "$SNAP_ITMP/s4.ova" --print-source >"$SNAP_ITMP/v2v.txt" 2>&1
+    check_num "virt-v2v reads the OVA of the incremental set" $? -eq 0
+    check_num "virt-v2v: every disk" "$(grep -cE '^[[:space:]]+[0-9]+ \[scsi\]' "$SNAP_ITMP/v2v.txt")" -eq 3
+else
+    bad "virt-v2v is not installed (scripts/install-deps installs it)"
+fi
 
 # ---- restore by content ------------------------------------------------------
 begin "restore of sets 4 and 1"
@@ -234,16 +245,29 @@ check "it leaves no checkpoint behind" test "$(cps)" = "snapset-$s9"
 s10=$(mk s10) || fail_out "create set 10"
 r_made_sets="$r_made_sets $s10"
 check "the next stacks on the last available set" sh -c "test '$(m s10 vdb mode)' = incremental && test '$(m s10 vdb base)' = '$s9'"
+# The disk replaced by another image of the same size (virsh blockcopy
+# with a pivot: the guest goes on, on a new file).
+vsh blockcopy "$DOM" vdb "$SNAP_ITMP/vdb-new.qcow2" --format qcow2 --transient-job --wait --pivot >/dev/null 2>&1
+check "vdb copied to a new image and pivoted (virsh blockcopy)" test "$(vsh domblklist "$DOM" | awk '$1 == "vdb" { print $2 }')" = "$SNAP_ITMP/vdb-new.qcow2"
+sb=$(mk sb) || fail_out "create the set after the blockcopy"
+r_made_sets="$r_made_sets $sb"
+check "a replaced image: vdb full, its source changed" sh -c "test '$(m sb vdb mode)' = full && echo '$(m sb vdb full_reason)' | grep -q 'source changed'"
+check "... vda incremental all the same" test "$(m sb vda mode)" = incremental
+s10=$sb # the newest available set from here on
 
 # ---- faults ------------------------------------------------------------------
 begin "faults"
+mark k1
 SNAPSET_FAULT=after-thaw:kill sso create "$DOM" >/dev/null 2>&1
+check "killed during the incremental copy: the guest is thawed" test "$(agent_status)" = thawed
 sso recover >/dev/null 2>&1
-check_num "killed during the incremental copy, then recovered" $? -eq 0
+check_num "... then recovered" $? -eq 0
+check "set $s10 still reads as before" test "$("$G/image-cat" "$(m sb vdb location)" /s1.txt)" = s1
 echo "     checkpoints: $(cps)"
 check "no checkpoint of the dead set" test "$(cps)" = "snapset-$s10"
 check "its copies are gone" test "$(find "$SNAP_CATALOG/sets" -mindepth 1 -maxdepth 1 -type d | wc -l)" -eq "$(echo $r_made_sets | wc -w)"
 SNAPSET_FAULT=before-checkpoint-trim:kill sso create "$DOM" >/dev/null 2>&1
+check "killed before the trim: the guest is thawed" test "$(agent_status)" = thawed
 s11=$(sso list --json | jq -r --arg d "$DOM" '[.[] | select(.state == "available")] | sort_by(.created) | last | .uuid')
 r_made_sets="$r_made_sets $s11"
 check "killed before the trim: the set is available" test "$s11" != "$s10"
@@ -259,6 +283,7 @@ for p in delete-before-merge merge-after-rebase merge-after-record; do
     base=$(refresh s12 "$s12"; m s12 vdb base)
     SNAPSET_FAULT=$p:kill sso delete "$base" >/dev/null 2>&1
     check_num "delete killed at $p" $? -ne 0
+    check "... the guest is not touched (thawed)" test "$(agent_status)" = thawed
     check "set 12 is readable after the kill at $p" "$G/image-fsck" "$(m s12 vdb location)"
     sso delete "$base" >"$SNAP_ITMP/dd.out" 2>&1
     check_num "delete run again finishes (at $p)" $? -eq 0
@@ -268,4 +293,32 @@ for p in delete-before-merge merge-after-rebase merge-after-record; do
     check "set 12 holds set 1's data (at $p)" test "$("$G/image-cat" "$(m s12 vdb location)" /s1.txt)" = s1
     if sso verify "$s12" >/dev/null 2>&1; then ok "verify passes (at $p)"; else bad "verify passes (at $p)"; fi
 done
+# Nothing unaccounted for: every directory under sets/ is an available set
+# of ours, and the domain has the newest one's checkpoint only.
+check "no set directory but the available sets'" test "$(find "$SNAP_CATALOG/sets" -mindepth 1 -maxdepth 1 -type d | wc -l)" -eq "$(sso list --json | jq '[.[] | select(.state == "available")] | length')"
+check "one checkpoint, the newest set's" test "$(cps)" = "snapset-$s12"
+
+# ---- a policy that verifies ---------------------------------------------------
+begin "policy verify"
+pconf=$SNAP_ITMP/policy.conf
+printf 'policies = ( { name = "inc"; domains = [ "%s" ]; verify = true; } );\n' "$DOM" >"$pconf"
+sso_p() { ss -c "$pconf" "$@"; }
+sso_p policy run inc --json >"$SNAP_ITMP/p1.json" 2>"$SNAP_ITMP/p1.err"
+check_num "a policy run that verifies its set" $? -eq 0
+p1=$(jq -r '.. | .set_id? // empty' "$SNAP_ITMP/p1.json" | head -n1)
+r_made_sets="$r_made_sets $p1"
+check "... made an incremental set" test "$(sso show "$p1" --json | jq -r '.members[] | select(.target == "vdb") | .mode')" = incremental
+# The base of the next set broken: the next set stacks on it, its verify fails.
+pv=$(sso show "$p1" --json | jq -r '.members[] | select(.target == "vdb") | .location')
+cp "$pv" "$SNAP_ITMP/pv.save"
+python3 -c 'import sys, os
+f = open(sys.argv[1], "r+b"); o = os.path.getsize(sys.argv[1]) // 2; f.seek(o); b = f.read(1)
+f.seek(o); f.write(bytes([b[0] ^ 0xFF]))' "$pv"
+sso_p policy run inc --json >"$SNAP_ITMP/p2.json" 2>"$SNAP_ITMP/p2.err"
+check_num "the next run fails: its set stacks on a broken one" $? -ne 0
+check "... saying the verify failed" grep -q "verify failed" "$SNAP_ITMP/p2.json"
+p2=$(jq -r '.. | .set_id? // empty' "$SNAP_ITMP/p2.json" | head -n1)
+[ -n "$p2" ] && r_made_sets="$r_made_sets $p2"
+cp "$SNAP_ITMP/pv.save" "$pv"
+if sso verify --all >/dev/null 2>&1; then ok "verify passes again with the byte back"; else bad "verify passes again with the byte back"; fi
 summary
