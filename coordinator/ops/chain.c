@@ -182,7 +182,7 @@ merge(ops_ctx *ctx, coord_set *child, coord_member *cm, const coord_set *set,
              "made whole when set %s, which it stacked on, "
              "was deleted",
              set->uuid);
-    if (!pm->backing && !coord_str_set(&cm->full_reason, why, err))
+    if (!coord_str_set(&cm->full_reason, pm->backing ? NULL : why, err))
         goto cleanup;
     if (stat(cm->location, &st) < 0) {
         snap_error_set_errno(err, errno, "copy '%s' is missing", cm->location);

@@ -21,3 +21,6 @@ snap_add_test(test_ops_export snap_ops PkgConfig::JANSSON)
 
 # verify: a real chain of three qcow2 copies (qemu-img, qemu-io), damaged.
 snap_add_test(test_ops_verify snap_ops PkgConfig::JANSSON)
+
+# chain: deleting a set later sets stack on (real qcow2 chains, rebased).
+snap_add_test(test_ops_chain snap_ops PkgConfig::JANSSON)
