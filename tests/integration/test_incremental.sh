@@ -198,9 +198,14 @@ fi
 # ---- restore by content ------------------------------------------------------
 begin "restore of sets 4 and 1"
 mark after
+"$G/image-cat" "$(m s4 vdb location)" /writer.log >"$SNAP_ITMP/w4.log"
 sso restore "$s4" >"$SNAP_ITMP/r4.out" 2>&1
 check_num "restore set 4" $? -eq 0
 check "guest is back" back_up
+gx 'cat /vol/data1/writer.log' >"$SNAP_ITMP/w4now.log"
+n4=$(wc -l <"$SNAP_ITMP/w4.log")
+check "the guest's writer records are set 4's up to its point ($n4 records)" \
+    sh -c "test $n4 -gt 0 && head -n $n4 '$SNAP_ITMP/w4now.log' | cmp -s - '$SNAP_ITMP/w4.log'"
 check "set 4's files are there" has s4
 check "set 2's, merged into it, too" has s2
 check "what came after is gone" lacks after
@@ -278,19 +283,22 @@ r_made_sets="$r_made_sets $s12"
 check "the next set is incremental all the same" test "$(m s12 vdb mode)" = incremental
 check "... and trims both" test "$(cps)" = "snapset-$s12"
 for p in delete-before-merge merge-after-rebase merge-after-record; do
-    # The base of the newest set goes, killed at $p: every available set
-    # stays readable, and delete run again finishes.
-    base=$(refresh s12 "$s12"; m s12 vdb base)
+    # The base of the newest set's root copy goes, killed at $p: every
+    # available set stays readable, and delete run again finishes.
+    refresh s12 "$s12"
+    base=$(m s12 vda base)
     SNAPSET_FAULT=$p:kill sso delete "$base" >/dev/null 2>&1
-    check_num "delete killed at $p" $? -ne 0
+    check_num "delete killed at $p (SIGKILL)" $? -eq 137
     check "... the guest is not touched (thawed)" test "$(agent_status)" = thawed
-    check "set 12 is readable after the kill at $p" "$G/image-fsck" "$(m s12 vdb location)"
+    check "set 12's root is readable after the kill at $p" "$G/image-fsck" "$(m s12 vda location)"
+    check "set 12's root holds set 1's data (at $p)" test "$("$G/image-cat" "$(m s12 vda location)" /s1.txt)" = s1
     sso delete "$base" >"$SNAP_ITMP/dd.out" 2>&1
     check_num "delete run again finishes (at $p)" $? -eq 0
+    [ -s "$SNAP_ITMP/dd.out" ] && sed 's/^/     /' "$SNAP_ITMP/dd.out"
     r_made_sets=$(echo "$r_made_sets" | sed "s/ $base//")
     refresh s12 "$s12"
-    check "set 12 no longer names it (at $p)" test "$(m s12 vdb base)" != "$base"
-    check "set 12 holds set 1's data (at $p)" test "$("$G/image-cat" "$(m s12 vdb location)" /s1.txt)" = s1
+    check "set 12 no longer names it (at $p)" test "$(m s12 vda base)" != "$base"
+    check "set 12's root still holds set 1's data (at $p)" test "$("$G/image-cat" "$(m s12 vda location)" /s1.txt)" = s1
     if sso verify "$s12" >/dev/null 2>&1; then ok "verify passes (at $p)"; else bad "verify passes (at $p)"; fi
 done
 # Nothing unaccounted for: every directory under sets/ is an available set
