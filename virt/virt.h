@@ -47,7 +47,6 @@ bool virt_domain_current(virDomainPtr dom, int *state, char **xml,
 bool virt_domain_owner(virDomainPtr dom, char **project, char **project_name,
                        char **project_domain, snap_error *err);
 
-
 /* The guest ops (agent through qga/, pause/resume through libvirt). */
 typedef struct virt_guest {
     virDomainPtr dom; /* borrowed */
