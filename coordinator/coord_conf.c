@@ -477,6 +477,13 @@ load_http(conf_ctx *c, coord_http_conf *h, const config_setting_t *g)
             return bad(c, s, "is", "not a known setting");
         }
     }
+    /* A per-client bound above the total one would never be reached. */
+    if (h->max_connections_per_ip > h->max_connections)
+        return snap_error_set(c->err, SNAP_E_INVALID,
+                              "%s:%d: http.max_connections_per_ip (%d) must "
+                              "not exceed http.max_connections (%d)",
+                              c->path, config_setting_source_line(g),
+                              h->max_connections_per_ip, h->max_connections);
     return true;
 }
 

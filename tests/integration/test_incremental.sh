@@ -329,4 +329,16 @@ p2=$(jq -r '.. | .set_id? // empty' "$SNAP_ITMP/p2.json" | head -n1)
 [ -n "$p2" ] && r_made_sets="$r_made_sets $p2"
 cp "$SNAP_ITMP/pv.save" "$pv"
 if sso verify --all >/dev/null 2>&1; then ok "verify passes again with the byte back"; else bad "verify passes again with the byte back"; fi
+
+# ---- deleting the newest set -------------------------------------------------
+begin "delete the newest set"
+newest=${p2:-$p1}
+sso delete "$newest" >"$SNAP_ITMP/dn.out" 2>&1
+check_num "delete the newest set" $? -eq 0
+r_made_sets=$(echo "$r_made_sets" | sed "s/ $newest//")
+check "its checkpoint went with it" test -z "$(cps)"
+sn=$(mk sn) || fail_out "create the set after it"
+r_made_sets="$r_made_sets $sn"
+check "the next set is full: no checkpoint to start from" sh -c "test '$(m sn vdb mode)' = full && echo '$(m sn vdb full_reason)' | grep -q 'not on the domain'"
+check "... and all of it is there" test "$("$G/image-cat" "$(m sn vdb location)" /s1.txt)" = s1
 summary

@@ -139,6 +139,9 @@ api_security_settings_are_read_and_checked(void **state)
          "1: http.max_connections must be between 1 and 4096"},
         {"http = { max_connections_per_ip = 5000; };\n",
          "1: http.max_connections_per_ip must be between 1 and 4096"},
+        {"http = { max_connections = 8; max_connections_per_ip = 9; };\n",
+         "1: http.max_connections_per_ip (9) must not exceed "
+         "http.max_connections (8)"},
     };
     coord_conf c;
     snap_error err = {0};
