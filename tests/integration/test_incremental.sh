@@ -64,6 +64,10 @@ gx "for d in $(disks); do rm -f \$d/*.txt \$d/*.bin; done; sync" >/dev/null
 # ---- the first set is full ---------------------------------------------------
 begin "first set"
 mark s1
+# 1 MiB of a pattern on data1, overwritten with zeros before set 2: an
+# incremental copy must carry the zeros, not read the old pattern through
+# its backing file (a backup job that skipped zero ranges would).
+gx "yes SNAPSETPATTERN | head -c 1048576 > /vol/data1/pat.bin; sync" >/dev/null
 s1=$(mk s1) || fail_out "create the first set"
 r_made_sets="$r_made_sets $s1"
 check "vda is a full copy" test "$(m s1 vda mode)" = full
@@ -76,7 +80,8 @@ check "vdb's digest is its file's" test "$(m s1 vdb sha256)" = "$(sha256sum "$(m
 
 # ---- the second copies what changed -------------------------------------------
 begin "incremental set"
-gx "dd if=/dev/urandom of=/vol/data1/s2.bin bs=1M count=4 2>/dev/null; sync" >/dev/null
+gx "dd if=/dev/urandom of=/vol/data1/s2.bin bs=1M count=4 2>/dev/null; \
+dd if=/dev/zero of=/vol/data1/pat.bin bs=64k count=16 conv=notrunc 2>/dev/null; sync" >/dev/null
 mark s2
 s2=$(mk s2) || fail_out "create the second set"
 r_made_sets="$r_made_sets $s2"
@@ -98,6 +103,10 @@ check "only the newest checkpoint stays on the domain" test "$(cps)" = "snapset-
 check "set 2's vdb is fsck-clean through its chain" "$G/image-fsck" "$vdb2"
 check "set 2's vdb holds its marker" test "$("$G/image-cat" "$vdb2" /s2.txt)" = s2
 check "... and set 1's, from the layer below" test "$("$G/image-cat" "$vdb2" /s1.txt)" = s1
+check "set 1 holds the pattern (negative control)" sh -c "'$G/image-cat' '$(m s1 vdb location)' /pat.bin | grep -q SNAPSETPATTERN"
+check_num "set 2 reads the whole file" "$("$G/image-cat" "$vdb2" /pat.bin | wc -c)" -eq 1048576
+check_num "set 2 holds the zeros written over it, not the pattern below (non-zero bytes)" \
+    "$("$G/image-cat" "$vdb2" /pat.bin | tr -d '\000' | wc -c)" -eq 0
 "$G/image-cat" "$vdb2" /writer.log >"$SNAP_ITMP/w1.log"
 "$G/image-cat" "$(m s2 vdc location)" /writer.log >"$SNAP_ITMP/w2.log"
 check "the writer's records across the disks form a consistent cut" \
