@@ -163,7 +163,10 @@ set_reason(const coord_set *prev, const coord_chain_facts *f, char *buf,
 
     buf[0] = '\0';
     if (f->off) {
-        snprintf(buf, size, "incremental copies are off (incremental = false)");
+        snprintf(buf, size, "%s",
+                 f->off_reason
+                     ? f->off_reason
+                     : "incremental copies are off (incremental = false)");
     } else if (f->probe_error) {
         snprintf(buf, size, "cannot read the domain's checkpoints: %s",
                  f->probe_error);

@@ -60,9 +60,11 @@ typedef struct coord_chain_facts {
     /* Non-NULL: the checkpoints could not be read; every member is full,
      * with this as the reason. */
     const char *probe_error;
-    /* Incremental copies are switched off (`incremental = false`): every
-     * member is full and the set makes no checkpoint. */
+    /* Incremental copies are switched off: every member is full and the
+     * set makes no checkpoint. @off_reason says why (NULL: the setting,
+     * `incremental = false`). */
     bool off;
+    const char *off_reason;
     /* The copies' format ("qcow2"; anything else: no incremental). */
     const char *copy_format;
     /* Whether a previous copy's file is still there (NULL: assumed). */

@@ -581,7 +581,12 @@ d_prepare(void *impl, coord_set *set, const size_t *idx, size_t n,
     if (!snap_dir_make(set->dir, 0700, err) ||
         !name_copies(d, set, idx, n, err))
         return false;
-    if (strcmp(d->copy_format, "qcow2") != 0)
+    /* A raw copy, or a set with RAM state: libvirt creates the targets
+     * itself inside the job, as it always did. After the memory save the
+     * disks are inactive in QEMU, and this is the one way of starting a
+     * backup job on them that is known to work (such sets are full and
+     * make no checkpoint: ops/chain.h). */
+    if (strcmp(d->copy_format, "qcow2") != 0 || set->memory)
         return true;
     for (i = 0; i < n; i++) {
         coord_member *m = &set->members[idx[i]];

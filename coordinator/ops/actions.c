@@ -384,10 +384,6 @@ ops_create(ops_ctx *ctx, const char *domain, const ops_create_opts *o,
     disks.copy_format = ctx->conf.copy_format;
     disks.image_timeout_ms = ctx->conf.copy_timeout_ms;
     disks.digest = ops_chain_digest;
-    /* Which copies may be incremental: decided before the guest is
-     * touched, from the catalog and the domain's checkpoints. */
-    if (i < set->nmembers && !ops_chain_plan(ctx, dom, set, err))
-        goto cleanup;
     job_wire(ctx, &job, set, &guest, &disks);
     job.opts.quiesce = o->quiesce;
     job.opts.pause = o->pause;
@@ -402,6 +398,11 @@ ops_create(ops_ctx *ctx, const char *domain, const ops_create_opts *o,
         job.memory = &virt_memory_ops;
         job.memory_impl = &memory;
     }
+    /* Which copies may be incremental: decided before the guest is
+     * touched, from the catalog and the domain's checkpoints (a set with
+     * RAM state is full: ops/chain.h). */
+    if (i < set->nmembers && !ops_chain_plan(ctx, dom, set, err))
+        goto cleanup;
     virt_watchdog_init(&wd, ctx->conf.libvirt_uri, info.uuid,
                        ctx->conf.agent_timeout_ms);
     job.watchdog = &virt_watchdog_ops;

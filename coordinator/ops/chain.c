@@ -65,7 +65,8 @@ ops_chain_plan(ops_ctx *ctx, struct _virDomain *dom, coord_set *set,
     f.nbitmap_disks = nbitmaps;
     f.probe_error = snap_error_isset(&probe) ? probe.msg : NULL;
     f.copy_format = ctx->conf.copy_format;
-    f.off = !ctx->conf.incremental;
+    f.off = !ctx->conf.incremental || set->memory;
+    f.off_reason = set->memory ? OPS_CHAIN_MEMORY_REASON : NULL;
     f.exists = file_exists;
     ok = coord_chain_plan(set, prev, &f, err);
     for (i = 0; ok && i < set->nmembers; i++) {

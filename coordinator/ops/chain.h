@@ -28,13 +28,23 @@
 
 struct _virDomain;
 
-/* Plans @set (members from the domain XML, set->dir known) against the
- * catalog's sets of its domain and the domain's checkpoints: which local
- * copies are incremental, on which set, and why the others are full
- * (coord_chain_plan). Reading the domain may fail: then every copy is
- * full with that reason; only running out of memory fails. */
+/* Plans @set (members from the domain XML, set->dir and set->memory
+ * known) against the catalog's sets of its domain and the domain's
+ * checkpoints: which local copies are incremental, on which set, and why
+ * the others are full (coord_chain_plan). A set with RAM state is all full
+ * and makes no checkpoint (OPS_CHAIN_MEMORY_REASON). Reading the domain
+ * may fail: then every copy is full with that reason; only running out of
+ * memory fails. */
 bool ops_chain_plan(ops_ctx *ctx, struct _virDomain *dom, coord_set *set,
                     snap_error *err);
+
+/* Why a set with RAM state copies in full and makes no checkpoint: after
+ * the memory save (a migration to file) QEMU's block nodes are inactive,
+ * and a backup job that creates or reads bitmaps on them kills QEMU
+ * (seen on QEMU 7.2: the monitor connection reset, the guest gone). */
+#define OPS_CHAIN_MEMORY_REASON                                                \
+    "a set with RAM state copies in full and makes no checkpoint (the "        \
+    "disks are inactive in QEMU after the memory save)"
 
 /* After @set became available: every other "snapset-" checkpoint of the
  * domain goes, so bitmaps never pile up in its images (all of them with

@@ -323,6 +323,18 @@ incremental_off_makes_it_full_without_a_checkpoint(void **state)
     assert_null(f->set->checkpoint_from);
 }
 
+/* A set with RAM state: the same, with its own reason. */
+static void
+a_ram_state_set_is_full_with_its_reason(void **state)
+{
+    fixture *f = *state;
+
+    f->facts.off = true;
+    f->facts.off_reason = "a set with RAM state copies in full";
+    assert_full(f, "a set with RAM state copies in full");
+    assert_null(f->set->checkpoint);
+}
+
 /* A snapset checkpoint the catalog knows nothing of: someone else made
  * one, the bitmaps may have been cleared. */
 static void
@@ -749,6 +761,7 @@ main(void)
         T(a_missing_previous_checkpoint_makes_it_full),
         T(an_unexpected_checkpoint_makes_it_full),
         T(incremental_off_makes_it_full_without_a_checkpoint),
+        T(a_ram_state_set_is_full_with_its_reason),
         T(a_known_older_checkpoint_left_behind_is_harmless),
         T(raw_copies_are_always_full),
         T(a_new_disk_is_full),
