@@ -604,8 +604,9 @@ typedef struct req {
     size_t chunked; /* > 0: send this many bytes chunked */
 } req;
 
+/* One request on a new connection; *rc says whether it got an answer. */
 static reply
-do_request(int port, const req *q)
+try_request(int port, const req *q, CURLcode *rcp)
 {
     CURL *c = curl_easy_init();
     struct curl_slist *h = NULL;
@@ -650,13 +651,26 @@ do_request(int port, const req *q)
     }
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
     rc = curl_easy_perform(c);
-    if (rc != CURLE_OK)
-        fail_msg("%s %s: %s", q->method, q->path, curl_easy_strerror(rc));
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r.status);
     curl_slist_free_all(h);
     curl_easy_cleanup(c);
     if (r.body)
         r.json = json_loads(r.body, 0, NULL);
+    *rcp = rc;
+    return r;
+}
+
+static reply
+do_request(int port, const req *q)
+{
+    CURLcode rc;
+    reply r = try_request(port, q, &rc);
+
+    if (rc != CURLE_OK) {
+        free(r.body);
+        json_decref(r.json);
+        fail_msg("%s %s: %s", q->method, q->path, curl_easy_strerror(rc));
+    }
     return r;
 }
 
@@ -698,6 +712,39 @@ assert_error(const reply *r, long status)
     assert_int_equal(json_integer_value(json_object_get(e, "code")), status);
     assert_true(json_is_string(json_object_get(e, "message")));
     assert_string_equal(r->ctype, "application/json");
+}
+
+/* With a per-address limit, connections a test just closed count until
+ * the server has seen them go, and a new one is turned away meanwhile
+ * (accepted, then closed: no answer). So each request is retried while it
+ * gets no answer, for at most @wait_ms; a wrong answer fails at once. */
+static void
+assert_serving_within(fixture *fx, int64_t wait_ms)
+{
+    static const req probes[] = {
+        {"GET", "/healthz", NULL, NULL, NULL, 0},
+        {"GET", "/v1/sets", ADMIN, NULL, NULL, 0},
+    };
+    int64_t until = snap_now_ms() + wait_ms;
+    size_t i;
+
+    for (i = 0; i < sizeof(probes) / sizeof(probes[0]); i++) {
+        CURLcode rc;
+        reply r = try_request(fx->port, &probes[i], &rc);
+
+        while (rc != CURLE_OK && snap_now_ms() < until) {
+            reply_release(&r);
+            snap_sleep_ms(50);
+            r = try_request(fx->port, &probes[i], &rc);
+        }
+        if (rc != CURLE_OK) {
+            reply_release(&r);
+            fail_msg("GET %s: no answer within %lld ms: %s", probes[i].path,
+                     (long long)wait_ms, curl_easy_strerror(rc));
+        }
+        assert_int_equal(r.status, 200);
+        reply_release(&r);
+    }
 }
 
 static void
@@ -1312,7 +1359,7 @@ slow_clients_are_cut_at_the_request_deadline(void **state)
     if (snap_now_ms() - t0 > 2500)
         fail_msg("cut after %lld ms", (long long)(snap_now_ms() - t0));
     close(fd);
-    assert_still_serving(fx);
+    assert_serving_within(fx, 5000);
 }
 
 static void
@@ -1328,8 +1375,7 @@ one_address_gets_a_bounded_number_of_connections(void **state)
     close(a);
     close(b);
     close(c);
-    snap_sleep_ms(200);
-    assert_still_serving(fx);
+    assert_serving_within(fx, 5000);
 }
 
 /* ---- tests: create ------------------------------------------------------- */
