@@ -388,6 +388,14 @@ coord_job_run(coord_job *job, snap_error *err)
                      COORD_MEMBER_TAKEN);
         set->t_wait = snap_now_ms() - t0;
     }
+    if (job->opts.memory && nlocal && job->disks->wait) {
+        /* After the memory save QEMU's disks are inactive; resuming
+         * reactivates them, which must not happen under the backup job. */
+        if (!job->disks->wait(job->disks_impl, set, local, nlocal,
+                              snap_ms_left(deadline), err))
+            goto unfreeze;
+        snap_fault("after-copy-paused");
+    }
     fixed = true;
 
 unfreeze:

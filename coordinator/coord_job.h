@@ -10,6 +10,7 @@
  *   journal intent -> freeze -> pause -> [save RAM state] ->
  *   request every snapshot at once ->
  *   wait until every backend has fixed its point (one deadline) ->
+ *   [RAM state: wait until the local copies are complete] ->
  *   resume -> thaw -> confirm thawed -> finish local copies -> record.
  * Every path out of FREEZING/FROZEN resumes and thaws; the first error wins.
  */
@@ -43,9 +44,13 @@ typedef struct coord_guest_ops {
  * and makes what can be made before the guest is touched; the journal
  * records it. begin() fixes the point in time of every listed member at
  * once and returns; the copies complete afterwards, outside the frozen
- * window, in finish(). cancel() stops an unfinished copy and removes what
- * prepare() and begin() created; it is safe after a failed prepare() or
- * begin(). */
+ * window, in finish(). wait() (may be NULL) only waits, under @timeout_ms,
+ * until the copies are complete, leaving the recording to finish(): a set
+ * with RAM state calls it before the guest resumes, because the memory save
+ * leaves QEMU's disks inactive and resuming reactivates them under a running
+ * backup job (QEMU 7.2 crashed there). cancel() stops an unfinished copy and
+ * removes what prepare() and begin() created; it is safe after a failed
+ * prepare() or begin(). */
 typedef struct coord_disk_ops {
     bool (*prepare)(void *impl, coord_set *set, const size_t *idx, size_t n,
                     snap_error *err);
@@ -53,6 +58,8 @@ typedef struct coord_disk_ops {
                   snap_error *err);
     bool (*finish)(void *impl, coord_set *set, const size_t *idx, size_t n,
                    int64_t timeout_ms, snap_error *err);
+    bool (*wait)(void *impl, coord_set *set, const size_t *idx, size_t n,
+                 int64_t timeout_ms, snap_error *err);
     bool (*cancel)(void *impl, coord_set *set, const size_t *idx, size_t n,
                    snap_error *err);
 } coord_disk_ops;

@@ -655,20 +655,23 @@ job_type(virDomainPtr dom, int *operation)
     return type;
 }
 
+/* Waits, bounded, until the backup job is gone, and reads from its
+ * completed stats whether it succeeded. */
 static bool
-d_finish(void *impl, coord_set *set, const size_t *idx, size_t n,
-         int64_t timeout_ms, snap_error *err)
+d_wait(void *impl, coord_set *set, const size_t *idx, size_t n,
+       int64_t timeout_ms, snap_error *err)
 {
     virt_disks *d = impl;
     virTypedParameterPtr params = NULL;
     int nparams = 0, type = 0, op = 0;
     int64_t deadline = snap_now_ms() + timeout_ms, pause = 5;
     const char *msg = NULL;
-    virDomainBlockInfo info;
-    struct stat st;
-    size_t i;
     bool ok = false;
 
+    (void)idx;
+    (void)n;
+    if (d->copied)
+        return true;
     for (;;) {
         type = job_type(d->dom, &op);
         if (type < 0)
@@ -701,14 +704,31 @@ d_finish(void *impl, coord_set *set, const size_t *idx, size_t n,
                        set->uuid, msg);
         goto cleanup;
     }
+    d->copied = true;
+    ok = true;
+
+cleanup:
+    virTypedParamsFree(params, nparams);
+    return ok;
+}
+
+static bool
+d_finish(void *impl, coord_set *set, const size_t *idx, size_t n,
+         int64_t timeout_ms, snap_error *err)
+{
+    virt_disks *d = impl;
+    virDomainBlockInfo info;
+    struct stat st;
+    size_t i;
+
+    if (!d_wait(impl, set, idx, n, timeout_ms, err))
+        return false;
     for (i = 0; i < n; i++) {
         coord_member *m = &set->members[idx[i]];
 
-        if (stat(m->location, &st) < 0) {
-            snap_error_set_errno(err, errno, "copy of disk '%s' is missing",
-                                 m->target);
-            goto cleanup;
-        }
+        if (stat(m->location, &st) < 0)
+            return snap_error_set_errno(
+                err, errno, "copy of disk '%s' is missing", m->target);
         /* The copy has the disk's virtual size; the catalog records it
          * (show, export and volume-from size from it). */
         if (virDomainGetBlockInfo(d->dom, m->target, &info, 0) == 0)
@@ -721,15 +741,11 @@ d_finish(void *impl, coord_set *set, const size_t *idx, size_t n,
         if (strcmp(m->copy_format, "qcow2") == 0 &&
             !virt_qimg_own_bytes(m->location, d->image_timeout_ms,
                                  &m->bytes_copied, err))
-            goto cleanup;
+            return false;
         if (d->digest && !d->digest(m->location, m->sha256, err))
-            goto cleanup;
+            return false;
     }
-    ok = true;
-
-cleanup:
-    virTypedParamsFree(params, nparams);
-    return ok;
+    return true;
 }
 
 static const char *
@@ -830,6 +846,7 @@ const coord_disk_ops virt_disk_ops = {
     .prepare = d_prepare,
     .begin = d_begin,
     .finish = d_finish,
+    .wait = d_wait,
     .cancel = d_cancel,
 };
 

@@ -63,8 +63,9 @@ void virt_guest_release(virt_guest *g);
  * job writes into them (VIR_DOMAIN_BACKUP_BEGIN_REUSE_EXTERNAL). The job
  * also creates set->checkpoint, if set, with a bitmap in every qcow2 disk,
  * in the same QMP transaction as the point in time; cancel() deletes it.
- * finish() records each copy's allocated bytes, the bytes of its own
- * layer and, with @digest, its SHA-256. */
+ * wait() returns once the job has ended well; finish() waits too, then
+ * records each copy's allocated bytes, the bytes of its own layer and,
+ * with @digest, its SHA-256. */
 typedef struct virt_disks {
     virDomainPtr dom; /* borrowed */
     const char *copy_format;
@@ -73,6 +74,7 @@ typedef struct virt_disks {
                    snap_error *err); /* NULL: no digest */
     bool prepared;
     bool job_started;
+    bool copied; /* the job has ended well */
 } virt_disks;
 
 extern const coord_disk_ops virt_disk_ops;

@@ -210,6 +210,25 @@ f_finish(void *impl, coord_set *set, const size_t *idx, size_t n,
 }
 
 static bool
+f_wait_copied(void *impl, coord_set *set, const size_t *idx, size_t n,
+              int64_t timeout_ms, snap_error *err)
+{
+    fake_world *w = impl;
+
+    (void)set;
+    (void)idx;
+    (void)n;
+    note(w, "copied");
+    w->copy_saw_paused = w->paused;
+    w->copy_timeout_seen = timeout_ms;
+    if (w->copy_wait_fails)
+        return snap_error_set(err, SNAP_E_TIMEOUT,
+                              "local copies did not complete");
+    w->job_running = false;
+    return true;
+}
+
+static bool
 f_cancel(void *impl, coord_set *set, const size_t *idx, size_t n,
          snap_error *err)
 {
@@ -229,6 +248,7 @@ f_cancel(void *impl, coord_set *set, const size_t *idx, size_t n,
 const coord_disk_ops fake_disk_ops = {
     .begin = f_begin,
     .finish = f_finish,
+    .wait = f_wait_copied,
     .cancel = f_cancel,
 };
 
@@ -276,6 +296,7 @@ const coord_disk_ops fake_disk_prepare_ops = {
     .prepare = f_prepare,
     .begin = f_begin_prepared,
     .finish = f_finish,
+    .wait = f_wait_copied,
     .cancel = f_cancel,
 };
 

@@ -39,6 +39,9 @@ typedef struct fake_world {
     bool begin_fails;
     bool finish_fails;
     bool cancel_fails;
+    bool copy_wait_fails; /* wait() times out */
+    bool copy_saw_paused; /* the vCPUs were paused during wait() */
+    int64_t copy_timeout_seen;
     bool job_running;
     int local_copies; /* copies that exist */
     /* Cinder */

@@ -552,8 +552,10 @@ a_memory_set_pauses_saves_ram_then_fixes_the_disks(void **state)
     f->job.opts.memory = true;
     coord_str_set(&f->set->memory, "/sets/x/memory.state", NULL);
     assert_true(coord_job_run(&f->job, &f->err));
-    assert_string_equal(f->w.log, "pause memory request begin wait resume "
-                                  "finish vfinish");
+    assert_string_equal(f->w.log, "pause memory request begin wait copied "
+                                  "resume finish vfinish");
+    assert_true(f->w.copy_saw_paused);
+    assert_true(f->w.copy_timeout_seen <= f->job.opts.frozen_timeout_ms);
     assert_true(f->w.memory_saw_paused);
     assert_false(f->w.memory_saw_frozen);
     assert_true(f->w.memory_exists);
@@ -601,6 +603,40 @@ a_failure_after_the_memory_save_removes_it_with_the_rest(void **state)
     assert_int_equal(fake_live_snapshots(&f->w), 0);
     assert_guest_released(f);
     assert_nothing_left_unrecorded(f);
+}
+
+/* The copies of a RAM set end before the guest runs; when they cannot
+ * within the paused window, the guest resumes and nothing is kept. */
+static void
+a_memory_set_whose_copies_outlast_the_pause_is_undone(void **state)
+{
+    fixture *f = *state;
+
+    f->job.opts.memory = true;
+    f->w.copy_wait_fails = true;
+    coord_str_set(&f->set->memory, "/sets/x/memory.state", NULL);
+    assert_false(coord_job_run(&f->job, &f->err));
+    assert_string_equal(f->err.msg, "local copies did not complete");
+    assert_string_equal(f->w.log, "pause memory request begin wait copied "
+                                  "resume cancel remove remove mremove");
+    assert_false(f->w.memory_exists);
+    assert_int_equal(f->w.local_copies, 0);
+    assert_int_equal(fake_live_snapshots(&f->w), 0);
+    assert_int_equal(f->set->state, COORD_SET_ERROR);
+    assert_guest_released(f);
+    assert_nothing_left_unrecorded(f);
+}
+
+/* Without a memory save the guest resumes before the copies end. */
+static void
+a_set_without_memory_resumes_before_its_copies_end(void **state)
+{
+    fixture *f = *state;
+
+    f->job.opts.pause = true;
+    assert_true(coord_job_run(&f->job, &f->err));
+    assert_null(strstr(f->w.log, "copied"));
+    assert_true(strstr(f->w.log, "resume") < strstr(f->w.log, "finish"));
 }
 
 static void
@@ -781,6 +817,8 @@ main(void)
         T(recovery_resumes_and_thaws_a_guest_left_by_a_dead_process, setup_2_2),
         T(a_memory_set_pauses_saves_ram_then_fixes_the_disks, setup_2_2),
         T(a_failed_memory_save_resumes_and_removes_the_partial_file, setup_2_2),
+        T(a_memory_set_whose_copies_outlast_the_pause_is_undone, setup_2_2),
+        T(a_set_without_memory_resumes_before_its_copies_end, setup_2_2),
         T(a_failure_after_the_memory_save_removes_it_with_the_rest, setup_2_2),
         T(an_unremovable_memory_file_stays_recorded, setup_2_2),
         T(a_memory_set_cannot_require_quiesce, setup_2_2),
