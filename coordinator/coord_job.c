@@ -492,10 +492,11 @@ coord_job_recover(coord_job *job, const char *why, snap_error *err)
     for (i = 0; i < set->nmembers; i++) {
         coord_member *m = &set->members[i];
 
-        /* A pending local member with a location: prepare() may have
-         * made its target before the process died. */
+        /* A pending local member: prepare() may have made its target
+         * before the process died, even before the journal named it, and
+         * cancel() clears the set's directory. */
         if ((m->state == COORD_MEMBER_PENDING &&
-             (m->kind != COORD_MEMBER_LOCAL || !m->location)) ||
+             m->kind != COORD_MEMBER_LOCAL) ||
             m->state == COORD_MEMBER_DELETED)
             continue;
         if (m->kind == COORD_MEMBER_CINDER) {

@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <cmocka.h>
 #include <string.h>
 
@@ -681,7 +682,7 @@ recovery_removes_the_memory_of_a_dead_process(void **state)
     f->set->journal.memory_attempted = true;
     coord_str_set(&f->set->memory, "/sets/x/memory.state", NULL);
     assert_true(coord_job_recover(&f->job, "interrupted", &f->err));
-    assert_string_equal(f->w.log, "resume mremove");
+    assert_string_equal(f->w.log, "resume cancel mremove");
     assert_false(f->w.memory_exists);
     assert_null(f->set->memory);
     assert_guest_released(f);
@@ -773,6 +774,29 @@ recovery_removes_targets_a_dead_process_prepared(void **state)
     assert_int_equal(f->set->state, COORD_SET_ERROR);
 }
 
+/* Killed inside prepare(): the targets exist, the journal has no names
+ * for them yet; the set's directory is cleared all the same. */
+static void
+recovery_removes_targets_the_journal_never_named(void **state)
+{
+    fixture *f = *state;
+    size_t i;
+
+    f->job.disks = &fake_disk_prepare_ops;
+    assert_true(fake_disk_prepare_ops.prepare(&f->w, f->set, (size_t[]){0, 1},
+                                              2, &f->err));
+    for (i = 0; i < 2; i++) {
+        free(f->set->members[i].location);
+        f->set->members[i].location = NULL;
+    }
+    assert_true(coord_job_recover(&f->job, "interrupted", &f->err));
+    assert_non_null(strstr(f->w.log, "cancel"));
+    assert_int_equal(f->w.local_copies, 0);
+    for (i = 0; i < 2; i++)
+        assert_int_equal(f->set->members[i].state, COORD_MEMBER_DELETED);
+    assert_int_equal(f->set->state, COORD_SET_ERROR);
+}
+
 #define T(name, setup) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int
@@ -827,6 +851,7 @@ main(void)
         T(a_failed_prepare_removes_the_targets_and_never_freezes, setup_2_2),
         T(a_journal_failure_after_prepare_removes_the_targets, setup_2_2),
         T(recovery_removes_targets_a_dead_process_prepared, setup_2_2),
+        T(recovery_removes_targets_the_journal_never_named, setup_2_2),
         cmocka_unit_test(a_set_without_disks_is_refused),
     };
 
