@@ -49,6 +49,7 @@ typedef enum http_route {
     HTTP_ROUTE_SET,
     HTTP_ROUTE_SET_EXPORT,
     HTTP_ROUTE_ACTION,
+    HTTP_ROUTE_SERVER_SETS,
 } http_route;
 
 /* One request, from its headers to its answer (MHD's con_cls). */

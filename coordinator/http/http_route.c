@@ -73,13 +73,16 @@ http_route_match(const char *url, char *arg, size_t argsize)
             return HTTP_ROUTE_SET_EXPORT;
         return HTTP_ROUTE_NONE;
     }
-    if (seg_is(seg[1], len[1], "servers") && n == 4 &&
-        seg_is(seg[3], len[3], "action")) {
+    if (seg_is(seg[1], len[1], "servers") && n == 4) {
         if (len[2] >= argsize)
             return HTTP_ROUTE_NONE;
         memcpy(arg, seg[2], len[2]);
         arg[len[2]] = '\0';
-        return HTTP_ROUTE_ACTION;
+        if (seg_is(seg[3], len[3], "action"))
+            return HTTP_ROUTE_ACTION;
+        if (seg_is(seg[3], len[3], "sets"))
+            return HTTP_ROUTE_SERVER_SETS;
+        arg[0] = '\0';
     }
     return HTTP_ROUTE_NONE;
 }
@@ -237,6 +240,8 @@ http_route_answer(http_api *api, struct MHD_Connection *conn,
         return http_sets_export(api, conn, rq);
     case HTTP_ROUTE_ACTION:
         return http_sets_create(api, conn, rq);
+    case HTTP_ROUTE_SERVER_SETS:
+        return http_sets_server_list(api, conn, rq);
     default:
         return http_respond_error(api, conn, 404, NULL, "no such resource");
     }

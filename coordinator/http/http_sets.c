@@ -188,6 +188,7 @@ authorize_set(http_api *api, const http_identity *id, const coord_set *s,
 /* ---- handlers ------------------------------------------------------------ */
 
 typedef struct query_check {
+    bool no_domain; /* the path names the domain */
     char bad[64];
 } query_check;
 
@@ -199,8 +200,8 @@ query_key(void *cls, enum MHD_ValueKind kind, const char *key,
 
     (void)kind;
     (void)value;
-    if (strcmp(key, "domain") != 0 && strcmp(key, "backup_type") != 0 &&
-        strcmp(key, "state") != 0) {
+    if ((q->no_domain || strcmp(key, "domain") != 0) &&
+        strcmp(key, "backup_type") != 0 && strcmp(key, "state") != 0) {
         snprintf(q->bad, sizeof(q->bad), "%s", key);
         return MHD_NO;
     }
@@ -240,21 +241,25 @@ list_may_see(http_api *api, const http_request *rq, const coord_set *s,
     return status == 0;
 }
 
-enum MHD_Result
-http_sets_list(http_api *api, struct MHD_Connection *conn,
-               const http_request *rq)
+/* The sets the caller of @rq may see, filtered by the query (backup_type,
+ * state and, unless @domain_uuid is given, domain) and by @domain_uuid. */
+static enum MHD_Result
+list_answer(http_api *api, struct MHD_Connection *conn, const http_request *rq,
+            const char *domain_uuid)
 {
     owner_memo memo[64];
     size_t nmemo = 0;
     bool all = http_authz_decide(&rq->id, HTTP_AUTHZ_HOST, NULL, &api->authz,
                                  NULL, 0) == HTTP_AUTHZ_ALLOW_ROLE;
     const char *domain =
-        MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "domain");
+        domain_uuid ? NULL
+                    : MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND,
+                                                  "domain");
     const char *btype =
         MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "backup_type");
     const char *state_s =
         MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "state");
-    query_check q = {""};
+    query_check q = {domain_uuid != NULL, ""};
     coord_set **sets = NULL;
     size_t nsets = 0, i;
     snap_error err = {0};
@@ -264,9 +269,9 @@ http_sets_list(http_api *api, struct MHD_Connection *conn,
     (void)MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, query_key, &q);
     if (q.bad[0])
         return http_respond_error(api, conn, 400, NULL,
-                                  "unknown query parameter '%s': use domain, "
-                                  "backup_type or state",
-                                  q.bad);
+                                  "unknown query parameter '%s': use %s", q.bad,
+                                  domain_uuid ? "backup_type or state"
+                                              : "domain, backup_type or state");
     if (state_s) {
         state = coord_set_state_parse(state_s);
         if (state < 0)
@@ -281,6 +286,8 @@ http_sets_list(http_api *api, struct MHD_Connection *conn,
     for (i = 0; arr && i < nsets; i++) {
         const coord_set *s = sets[i];
 
+        if (domain_uuid && strcasecmp(domain_uuid, s->domain_uuid) != 0)
+            continue;
         if (domain &&
             (!s->domain_name || strcmp(domain, s->domain_name) != 0) &&
             strcasecmp(domain, s->domain_uuid) != 0)
@@ -302,6 +309,80 @@ http_sets_list(http_api *api, struct MHD_Connection *conn,
         return http_respond_error(api, conn, 500, NULL, "out of memory");
     return http_respond_json(api, conn, 200, json_pack("{s:o}", "sets", arr),
                              NULL);
+}
+
+enum MHD_Result
+http_sets_list(http_api *api, struct MHD_Connection *conn,
+               const http_request *rq)
+{
+    return list_answer(api, conn, rq, NULL);
+}
+
+/* The domain @id names, in @name and @uuid, if the caller of @rq may act
+ * on it; else false with the answer queued in *@ret (400, 404, 403, 503). */
+static bool
+domain_authorized(http_api *api, struct MHD_Connection *conn,
+                  const http_request *rq, const char *id, char **name,
+                  char uuid[SNAP_UUID_LEN], http_owner *owner,
+                  enum MHD_Result *ret)
+{
+    snap_error err = {0};
+    char why[256];
+    unsigned status;
+
+    memset(owner, 0, sizeof(*owner));
+    *name = NULL;
+    if (!id[0] || strlen(id) > HTTP_DOMAIN_ID_MAX || !http_text_clean(id)) {
+        *ret = http_respond_error(api, conn, 400, NULL, "bad domain name");
+        return false;
+    }
+    if (!api->backend->domain_lookup(api->backend_impl, id, name, uuid, &err)) {
+        *ret = http_respond_snap_error(api, conn, &err);
+        return false;
+    }
+    if (api->backend->domain_owner &&
+        !api->backend->domain_owner(api->backend_impl, uuid, owner, &err)) {
+        http_owner_release(owner);
+        if (err.code == SNAP_E_NOTFOUND) {
+            *ret =
+                http_respond_error(api, conn, 404, NULL, "no domain '%s'", id);
+        } else {
+            snap_warn("http: cannot read the owner of domain '%s': %s", *name,
+                      err.msg);
+            *ret = http_respond_error(api, conn, 503, NULL,
+                                      "cannot read the owner of the domain");
+        }
+        goto refused;
+    }
+    status = authorize(api, &rq->id, HTTP_AUTHZ_OWNED, owner, why, sizeof(why));
+    if (status) {
+        *ret =
+            http_respond_error(api, conn, status, NULL,
+                               "domain '%s' belongs to another project", *name);
+        http_owner_release(owner);
+        goto refused;
+    }
+    return true;
+
+refused:
+    free(*name);
+    *name = NULL;
+    return false;
+}
+
+enum MHD_Result
+http_sets_server_list(http_api *api, struct MHD_Connection *conn,
+                      const http_request *rq)
+{
+    char *name = NULL, uuid[SNAP_UUID_LEN] = "";
+    http_owner owner;
+    enum MHD_Result ret;
+
+    if (!domain_authorized(api, conn, rq, rq->arg, &name, uuid, &owner, &ret))
+        return ret;
+    http_owner_release(&owner);
+    free(name);
+    return list_answer(api, conn, rq, uuid);
 }
 
 /* The set @id if the caller of @rq may act on it; else NULL with the
@@ -452,9 +533,6 @@ http_sets_create(http_api *api, struct MHD_Connection *conn, http_request *rq)
     enum MHD_Result ret;
     http_resp_headers h = {location, NULL, false};
 
-    if (!rq->arg[0] || strlen(rq->arg) > HTTP_DOMAIN_ID_MAX ||
-        !http_text_clean(rq->arg))
-        return http_respond_error(api, conn, 400, NULL, "bad domain name");
     root = json_loadb(rq->body ? rq->body : "", rq->len, JSON_REJECT_DUPLICATES,
                       &jerr);
     if (!root)
@@ -466,33 +544,10 @@ http_sets_create(http_api *api, struct MHD_Connection *conn, http_request *rq)
         json_decref(root);
         return http_respond_error(api, conn, status, NULL, "%s", why);
     }
-    if (!api->backend->domain_lookup(api->backend_impl, rq->arg, &domain_name,
-                                     domain_uuid, &err)) {
+    if (!domain_authorized(api, conn, rq, rq->arg, &domain_name, domain_uuid,
+                           &owner, &ret)) {
         json_decref(root);
-        return http_respond_snap_error(api, conn, &err);
-    }
-    if (api->backend->domain_owner &&
-        !api->backend->domain_owner(api->backend_impl, domain_uuid, &owner,
-                                    &err)) {
-        http_owner_release(&owner);
-        if (err.code == SNAP_E_NOTFOUND) {
-            ret = http_respond_error(api, conn, 404, NULL, "no domain '%s'",
-                                     rq->arg);
-        } else {
-            snap_warn("http: cannot read the owner of domain '%s': %s",
-                      domain_name, err.msg);
-            ret = http_respond_error(api, conn, 503, NULL,
-                                     "cannot read the owner of the domain");
-        }
-        goto cleanup;
-    }
-    status =
-        authorize(api, &rq->id, HTTP_AUTHZ_OWNED, &owner, why, sizeof(why));
-    if (status) {
-        ret = http_respond_error(api, conn, status, NULL,
-                                 "domain '%s' belongs to another project",
-                                 domain_name);
-        goto cleanup;
+        return ret;
     }
     req.domain_name = domain_name;
     req.domain_uuid = domain_uuid;
@@ -507,7 +562,6 @@ http_sets_create(http_api *api, struct MHD_Connection *conn, http_request *rq)
                                           location),
                                 &h);
     }
-cleanup:
     http_owner_release(&owner);
     free(domain_name);
     json_decref(root); /* after: req's strings point into it */

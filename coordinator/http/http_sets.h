@@ -16,6 +16,12 @@
 enum MHD_Result http_sets_list(http_api *api, struct MHD_Connection *conn,
                                const http_request *rq);
 
+/* GET /v1/servers/{domain}/sets[?backup_type=&state=]: one domain's sets
+ * (Nova's ListSnapshot for one VM), for callers who may act on it. */
+enum MHD_Result http_sets_server_list(http_api *api,
+                                      struct MHD_Connection *conn,
+                                      const http_request *rq);
+
 /* GET /v1/sets/{id}. */
 enum MHD_Result http_sets_get(http_api *api, struct MHD_Connection *conn,
                               http_request *rq);

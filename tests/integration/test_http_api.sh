@@ -233,6 +233,9 @@ c3=$(jq -r .set_id "$SNAP_ITMP/body")
 check "... the set completes" test "$(wait_done "$c3")" = available
 check "... and rotation 1 keeps only it" wait_count "$DOM" conc 1
 check "... (that one)" test "$(ids "$DOM" conc)" = "$c3"
+check_num "GET /v1/servers/$DOM/sets: 200" "$(api GET "/v1/servers/$DOM/sets?backup_type=conc")" -eq 200
+check "... lists the same sets as /v1/sets?domain=" test "$(jq -r '.sets[].id' "$SNAP_ITMP/body")" = "$c3"
+check_num "GET /v1/servers/nosuchdomain/sets: 404" "$(api GET /v1/servers/nosuchdomain/sets)" -eq 404
 
 # ---- bad input ----------------------------------------------------------------
 begin "bad input gets its code, the server keeps serving"

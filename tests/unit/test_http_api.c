@@ -1118,6 +1118,51 @@ list_shows_only_what_the_caller_may_see(void **state)
     assert_int_equal(F.owner_lookups, 3);
 }
 
+/* GET /v1/servers/{domain}/sets: one VM's sets, for whoever may act on
+ * the VM (Nova's ListSnapshot for one server). */
+static void
+a_servers_sets_are_listed_for_its_owner(void **state)
+{
+    fixture *fx = *state;
+    reply r;
+
+    r = as(fx, "GET", "/v1/servers/vm2/sets", "ks-member-a", NULL);
+    assert_int_equal(r.status, 200);
+    assert_int_equal(nsets(&r), 2);
+    assert_null(strstr(r.body, SET_A)); /* vm1's */
+    reply_release(&r);
+    r = as(fx, "GET", "/v1/servers/" VM1_UUID "/sets", "ks-member-a", NULL);
+    assert_int_equal(nsets(&r), 1);
+    assert_non_null(strstr(r.body, SET_A));
+    reply_release(&r);
+    r = as(fx, "GET", "/v1/servers/vm2/sets?backup_type=weekly&state=error",
+           "ks-member-a", NULL);
+    assert_int_equal(nsets(&r), 1);
+    assert_non_null(strstr(r.body, SET_B));
+    reply_release(&r);
+    /* another project's VM: refused, not an empty list */
+    r = as(fx, "GET", "/v1/servers/vm2/sets", "ks-other-a", NULL);
+    assert_error(&r, 403);
+    assert_non_null(strstr(r.body, "domain 'vm2' belongs to another project"));
+    reply_release(&r);
+    r = as(fx, "GET", "/v1/servers/nosuch/sets", "ks-member-a", NULL);
+    assert_error(&r, 404);
+    reply_release(&r);
+    /* the path names the domain: a domain in the query is not taken */
+    r = as(fx, "GET", "/v1/servers/vm2/sets?domain=vm1", "ks-member-a", NULL);
+    assert_error(&r, 400);
+    assert_non_null(strstr(r.body, "unknown query parameter 'domain'"));
+    reply_release(&r);
+    assert_int_equal(
+        status_as(fx, "POST", "/v1/servers/vm2/sets", "ks-member-a", "{}"),
+        405);
+    assert_int_equal(
+        status_as(fx, "GET", "/v1/servers/vm2/other", "ks-member-a", NULL),
+        404);
+    assert_int_equal(
+        status_as(fx, "GET", "/v1/servers/vm2/sets", "ks-bad", NULL), 401);
+}
+
 static void
 sets_of_gone_domains_keep_their_recorded_owner(void **state)
 {
@@ -2140,6 +2185,7 @@ main(void)
         K(owners_act_by_id_or_by_name_and_domain),
         K(other_projects_get_403_on_every_route_naming_a_domain_or_set),
         K(list_shows_only_what_the_caller_may_see),
+        K(a_servers_sets_are_listed_for_its_owner),
         K(sets_of_gone_domains_keep_their_recorded_owner),
         K(default_deny_admins_only_by_role),
         K(one_validation_per_token_however_many_ask),
