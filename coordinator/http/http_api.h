@@ -39,6 +39,7 @@
 
 #include "common/snap_error.h"
 #include "common/snap_uuid.h"
+#include "coordinator/coord_jobrec.h"
 #include "coordinator/coord_set.h"
 #include "coordinator/http/http_authz.h"
 
@@ -86,9 +87,11 @@ typedef struct http_backend_ops {
                           char uuid[SNAP_UUID_LEN], snap_error *err);
     /* Accepts a set to be made in the background: takes the domain's lock
      * without waiting (SNAP_E_BUSY when another operation holds it) and
-     * names the set in @set_uuid before it returns. */
+     * names the set in @set_uuid before it returns. Every accepted job
+     * names its record in @job_id ("" when the backend keeps none). */
     bool (*create)(void *impl, const http_create_req *req,
-                   char set_uuid[SNAP_UUID_LEN], snap_error *err);
+                   char set_uuid[SNAP_UUID_LEN], char job_id[SNAP_UUID_LEN],
+                   snap_error *err);
     /* Every set, also those accepted and not begun yet: a new array for
      * coord_catalog_list_free(). */
     bool (*list)(void *impl, coord_set ***sets, size_t *nsets, snap_error *err);
@@ -98,13 +101,14 @@ typedef struct http_backend_ops {
      * SNAP_E_BUSY/SNAP_E_STATE when it or its domain is busy); with
      * @with_exports its Glance images and OVA files go too. */
     bool (*remove)(void *impl, const char *id, bool with_exports,
-                   snap_error *err);
+                   char job_id[SNAP_UUID_LEN], snap_error *err);
     /* Optional (NULL: 501). Accepts an export of the set into Glance in
      * the background and names the set in @set_uuid (SNAP_E_NOTFOUND,
      * SNAP_E_STATE when it is not available, SNAP_E_INVALID when Glance
      * is not configured). */
     bool (*export_set)(void *impl, const char *id, const http_export_req *req,
-                       char set_uuid[SNAP_UUID_LEN], snap_error *err);
+                       char set_uuid[SNAP_UUID_LEN], char job_id[SNAP_UUID_LEN],
+                       snap_error *err);
     /* Optional (NULL: not shown). The exports recorded for @set, shown by
      * GET /v1/sets/{id}: a new JSON array. */
     json_t *(*exports)(void *impl, const coord_set *set);
@@ -115,6 +119,13 @@ typedef struct http_backend_ops {
      * SNAP_E_NOTFOUND when there is no domain @domain_uuid any more. */
     bool (*domain_owner)(void *impl, const char *domain_uuid, http_owner *owner,
                          snap_error *err);
+    /* Optional (NULL: 501). One job's record by its UUID: new, or NULL
+     * (SNAP_E_NOTFOUND, SNAP_E_INVALID). */
+    coord_jobrec *(*job_get)(void *impl, const char *id, snap_error *err);
+    /* Optional (NULL: 501). Every job's record, newest first: a new array
+     * for coord_jobrec_list_free(). */
+    bool (*job_list)(void *impl, coord_jobrec ***jobs, size_t *n,
+                     snap_error *err);
 } http_backend_ops;
 
 typedef struct http_auth_ops {

@@ -50,6 +50,8 @@ typedef enum http_route {
     HTTP_ROUTE_SET_EXPORT,
     HTTP_ROUTE_ACTION,
     HTTP_ROUTE_SERVER_SETS,
+    HTTP_ROUTE_JOBS,
+    HTTP_ROUTE_JOB,
 } http_route;
 
 /* One request, from its headers to its answer (MHD's con_cls). */

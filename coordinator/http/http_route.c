@@ -10,6 +10,7 @@
 
 #include "coordinator/http/http_auth.h"
 #include "coordinator/http/http_authz.h"
+#include "coordinator/http/http_jobs.h"
 #include "coordinator/http/http_metrics.h"
 #include "coordinator/http/http_respond.h"
 #include "coordinator/http/http_sets.h"
@@ -72,6 +73,15 @@ http_route_match(const char *url, char *arg, size_t argsize)
         if (n == 4 && seg_is(seg[3], len[3], "export"))
             return HTTP_ROUTE_SET_EXPORT;
         return HTTP_ROUTE_NONE;
+    }
+    if (seg_is(seg[1], len[1], "jobs")) {
+        if (n == 2)
+            return HTTP_ROUTE_JOBS;
+        if (n > 3 || len[2] >= argsize)
+            return HTTP_ROUTE_NONE;
+        memcpy(arg, seg[2], len[2]);
+        arg[len[2]] = '\0';
+        return HTTP_ROUTE_JOB;
     }
     if (seg_is(seg[1], len[1], "servers") && n == 4) {
         if (len[2] >= argsize)
@@ -242,6 +252,10 @@ http_route_answer(http_api *api, struct MHD_Connection *conn,
         return http_sets_create(api, conn, rq);
     case HTTP_ROUTE_SERVER_SETS:
         return http_sets_server_list(api, conn, rq);
+    case HTTP_ROUTE_JOBS:
+        return http_jobs_list(api, conn, rq);
+    case HTTP_ROUTE_JOB:
+        return http_jobs_get(api, conn, rq);
     default:
         return http_respond_error(api, conn, 404, NULL, "no such resource");
     }

@@ -187,6 +187,24 @@ authorize_set(http_api *api, const http_identity *id, const coord_set *s,
 
 /* ---- handlers ------------------------------------------------------------ */
 
+/* Adds the job that carries out an accepted request to its answer:
+ * "job_id" and "job" (its URL). @o may be NULL (out of memory). */
+static json_t *
+with_job(json_t *o, const char *job_id)
+{
+    char url[64];
+
+    if (!o || !job_id[0])
+        return o;
+    snprintf(url, sizeof(url), "/v1/jobs/%s", job_id);
+    if (json_object_set_new(o, "job_id", json_string(job_id)) ||
+        json_object_set_new(o, "job", json_string(url))) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
+}
+
 typedef struct query_check {
     bool no_domain; /* the path names the domain */
     char bad[64];
@@ -448,7 +466,7 @@ http_sets_delete(http_api *api, struct MHD_Connection *conn, http_request *rq)
     snap_error err = {0};
     const char *we = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND,
                                                  "with_exports");
-    char *id = rq->arg;
+    char *id = rq->arg, job_id[SNAP_UUID_LEN] = "";
     coord_set *set;
     enum MHD_Result ret = MHD_NO;
     bool with_exports = false;
@@ -464,17 +482,20 @@ http_sets_delete(http_api *api, struct MHD_Connection *conn, http_request *rq)
             return http_respond_error(api, conn, 400, NULL,
                                       "with_exports must be true or false");
     }
-    if (!api->backend->remove(api->backend_impl, id, with_exports, &err))
+    if (!api->backend->remove(api->backend_impl, id, with_exports, job_id,
+                              &err))
         return http_respond_snap_error(api, conn, &err);
     return http_respond_json(
         api, conn, 202,
-        json_pack("{s:s,s:s}", "set_id", id, "state", "deleting"), NULL);
+        with_job(json_pack("{s:s,s:s}", "set_id", id, "state", "deleting"),
+                 job_id),
+        NULL);
 }
 
 enum MHD_Result
 http_sets_export(http_api *api, struct MHD_Connection *conn, http_request *rq)
 {
-    char *id = rq->arg;
+    char *id = rq->arg, job_id[SNAP_UUID_LEN] = "";
     json_t *root = NULL;
     json_error_t jerr;
     http_export_req req;
@@ -504,15 +525,18 @@ http_sets_export(http_api *api, struct MHD_Connection *conn, http_request *rq)
         return http_respond_error(api, conn, 501, NULL,
                                   "this server does not export sets");
     }
-    if (!api->backend->export_set(api->backend_impl, id, &req, uuid, &err)) {
+    if (!api->backend->export_set(api->backend_impl, id, &req, uuid, job_id,
+                                  &err)) {
         ret = http_respond_snap_error(api, conn, &err);
     } else {
         snprintf(location, sizeof(location), "/v1/sets/%s", uuid);
-        ret = http_respond_json(api, conn, 202,
-                                json_pack("{s:s,s:s,s:s,s:s}", "set_id", uuid,
-                                          "export", "glance", "state",
-                                          "exporting", "location", location),
-                                &h);
+        ret = http_respond_json(
+            api, conn, 202,
+            with_job(json_pack("{s:s,s:s,s:s,s:s}", "set_id", uuid, "export",
+                               "glance", "state", "exporting", "location",
+                               location),
+                     job_id),
+            &h);
     }
     json_decref(root); /* after: req's strings point into it */
     return ret;
@@ -526,7 +550,7 @@ http_sets_create(http_api *api, struct MHD_Connection *conn, http_request *rq)
     http_create_req req;
     snap_error err = {0};
     char why[256], uuid[SNAP_UUID_LEN], location[64];
-    char domain_uuid[SNAP_UUID_LEN] = "";
+    char domain_uuid[SNAP_UUID_LEN] = "", job_id[SNAP_UUID_LEN] = "";
     char *domain_name = NULL;
     http_owner owner = {NULL, NULL, NULL};
     unsigned status;
@@ -552,15 +576,16 @@ http_sets_create(http_api *api, struct MHD_Connection *conn, http_request *rq)
     req.domain_name = domain_name;
     req.domain_uuid = domain_uuid;
     req.owner = &owner;
-    if (!api->backend->create(api->backend_impl, &req, uuid, &err)) {
+    if (!api->backend->create(api->backend_impl, &req, uuid, job_id, &err)) {
         ret = http_respond_snap_error(api, conn, &err);
     } else {
         snprintf(location, sizeof(location), "/v1/sets/%s", uuid);
-        ret = http_respond_json(api, conn, 202,
-                                json_pack("{s:s,s:s,s:s}", "set_id", uuid,
-                                          "domain", domain_name, "location",
-                                          location),
-                                &h);
+        ret = http_respond_json(
+            api, conn, 202,
+            with_job(json_pack("{s:s,s:s,s:s}", "set_id", uuid, "domain",
+                               domain_name, "location", location),
+                     job_id),
+            &h);
     }
     http_owner_release(&owner);
     free(domain_name);

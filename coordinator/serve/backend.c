@@ -91,9 +91,70 @@ record_owner(json_t **metadata, const http_owner *o, snap_error *err)
     return true;
 }
 
+/* Gives @j a record of @kind on its domain and set, owned by @o (may be
+ * NULL); its id in @job_id. */
+static bool
+job_record(serve_job *j, const char *kind, const http_owner *o,
+           char job_id[SNAP_UUID_LEN], snap_error *err)
+{
+    coord_jobrec *r = coord_jobrec_new(kind, err);
+
+    if (!r)
+        return false;
+    j->rec = r;
+    r->created_ms = j->accepted_ms;
+    memcpy(r->domain_uuid, j->domain_uuid, SNAP_UUID_LEN);
+    memcpy(r->set_uuid, j->set_uuid, SNAP_UUID_LEN);
+    if (!coord_str_set(&r->domain_name, j->domain_name, err) ||
+        (o &&
+         (!coord_str_set(&r->owner_project, o->project, err) ||
+          !coord_str_set(&r->owner_project_name, o->project_name, err) ||
+          !coord_str_set(&r->owner_project_domain, o->project_domain, err))))
+        return false;
+    memcpy(job_id, r->id, SNAP_UUID_LEN);
+    return true;
+}
+
+static const char *
+metadata_of(const coord_set *s, const char *key)
+{
+    size_t i;
+
+    for (i = 0; i < s->nmetadata; i++) {
+        if (strcmp(s->metadata[2 * i], key) == 0)
+            return s->metadata[2 * i + 1];
+    }
+    return NULL;
+}
+
+/* The owner a job on @set records: the one the set records, else its
+ * domain's now, else none (only the host's roles see the job). */
+static bool
+set_job_record(serve_state *st, serve_job *j, const char *kind,
+               const coord_set *set, char job_id[SNAP_UUID_LEN],
+               snap_error *err)
+{
+    http_owner o = {(char *)metadata_of(set, HTTP_OWNER_KEY_PROJECT),
+                    (char *)metadata_of(set, HTTP_OWNER_KEY_NAME),
+                    (char *)metadata_of(set, HTTP_OWNER_KEY_DOMAIN)};
+    http_owner now;
+    snap_error e = {0};
+    bool ok;
+
+    if (o.project || o.project_name)
+        return job_record(j, kind, &o, job_id, err);
+    if (!be_domain_owner(st, set->domain_uuid, &now, &e)) {
+        http_owner_release(&now);
+        return job_record(j, kind, NULL, job_id, err);
+    }
+    ok = job_record(j, kind, &now, job_id, err);
+    http_owner_release(&now);
+    return ok;
+}
+
 static bool
 be_create(void *impl, const http_create_req *req, char set_uuid[SNAP_UUID_LEN],
-          snap_error *err)
+          char job_id[SNAP_UUID_LEN], snap_error *err)
 {
     serve_state *st = impl;
     serve_job *j = calloc(1, sizeof(*j));
@@ -122,6 +183,10 @@ be_create(void *impl, const http_create_req *req, char set_uuid[SNAP_UUID_LEN],
         return false;
     }
     snap_uuid_generate(j->set_uuid);
+    if (!job_record(j, "create", req->owner, job_id, err)) {
+        serve_job_free(j);
+        return false;
+    }
     memcpy(set_uuid, j->set_uuid, SNAP_UUID_LEN);
     return serve_job_queue(st, j, err);
 }
@@ -255,7 +320,8 @@ job_for_set(serve_job_kind kind, const coord_set *set, snap_error *err)
 }
 
 static bool
-be_remove(void *impl, const char *id, bool with_exports, snap_error *err)
+be_remove(void *impl, const char *id, bool with_exports,
+          char job_id[SNAP_UUID_LEN], snap_error *err)
 {
     serve_state *st = impl;
     coord_set *set;
@@ -277,7 +343,7 @@ be_remove(void *impl, const char *id, bool with_exports, snap_error *err)
         goto error;
     j->with_exports = with_exports;
     j->lock_fd = serve_job_lock_now(st, j->domain_uuid, j->domain_name, err);
-    if (j->lock_fd < 0)
+    if (j->lock_fd < 0 || !set_job_record(st, j, "delete", set, job_id, err))
         goto error;
     coord_set_free(set);
     return serve_job_queue(st, j, err);
@@ -290,7 +356,8 @@ error:
 
 static bool
 be_export(void *impl, const char *id, const http_export_req *req,
-          char set_uuid[SNAP_UUID_LEN], snap_error *err)
+          char set_uuid[SNAP_UUID_LEN], char job_id[SNAP_UUID_LEN],
+          snap_error *err)
 {
     serve_state *st = impl;
     coord_set *set;
@@ -314,7 +381,8 @@ be_export(void *impl, const char *id, const http_export_req *req,
     /* No lock_fd: the export takes the domain lock while it reads. */
     j = job_for_set(SERVE_JOB_EXPORT, set, err);
     if (!j || !coord_str_set(&j->name, req->name, err) ||
-        !coord_str_set(&j->disk_format, req->disk_format, err))
+        !coord_str_set(&j->disk_format, req->disk_format, err) ||
+        !set_job_record(st, j, "export", set, job_id, err))
         goto error;
     memcpy(set_uuid, set->uuid, SNAP_UUID_LEN);
     coord_set_free(set);
@@ -344,6 +412,22 @@ be_stats(void *impl, http_backend_stats *stats)
     pthread_mutex_unlock(&st->mu);
 }
 
+static coord_jobrec *
+be_job_get(void *impl, const char *id, snap_error *err)
+{
+    serve_state *st = impl;
+
+    return coord_jobrec_load(coord_catalog_dir(st->catalog), id, err);
+}
+
+static bool
+be_job_list(void *impl, coord_jobrec ***jobs, size_t *n, snap_error *err)
+{
+    serve_state *st = impl;
+
+    return coord_jobrec_list(coord_catalog_dir(st->catalog), jobs, n, err);
+}
+
 const http_backend_ops serve_backend_ops = {
     .domain_lookup = be_domain_lookup,
     .create = be_create,
@@ -354,4 +438,6 @@ const http_backend_ops serve_backend_ops = {
     .exports = be_exports,
     .stats = be_stats,
     .domain_owner = be_domain_owner,
+    .job_get = be_job_get,
+    .job_list = be_job_list,
 };

@@ -22,7 +22,50 @@ serve_job_free(serve_job *j)
     free(j->backup_type);
     free(j->disk_format);
     json_decref(j->metadata);
+    coord_jobrec_free(j->rec);
     free(j);
+}
+
+/* Writes @j's record as it stands now; a failure is logged (the job runs
+ * on: its set and the server's log still tell what happened). */
+static void
+rec_save(serve_state *st, serve_job *j)
+{
+    snap_error err = {0};
+
+    if (j->rec &&
+        !coord_jobrec_save(coord_catalog_dir(st->catalog), j->rec, &err))
+        serve_log("cannot record job %s: %s", j->rec->id, err.msg);
+}
+
+void
+serve_job_rec_finish(serve_state *st, serve_job *j, bool ok, json_t *result,
+                     const char *why)
+{
+    if (!j->rec) {
+        json_decref(result);
+        return;
+    }
+    j->rec->state = ok ? COORD_JOBREC_SUCCEEDED : COORD_JOBREC_FAILED;
+    j->rec->finished_ms = snap_wall_ms();
+    if (ok)
+        j->rec->progress = 100;
+    json_decref(j->rec->result);
+    j->rec->result = result;
+    if (!ok)
+        (void)coord_str_set(&j->rec->error, why && why[0] ? why : "failed",
+                            NULL);
+    rec_save(st, j);
+}
+
+/* {"set_id": ID, "location": "/v1/sets/ID"}, or NULL. */
+static json_t *
+set_result(const char *set_uuid)
+{
+    char location[64];
+
+    snprintf(location, sizeof(location), "/v1/sets/%s", set_uuid);
+    return json_pack("{s:s,s:s}", "set_id", set_uuid, "location", location);
 }
 
 void
@@ -76,6 +119,7 @@ run_create(serve_state *st, ops_ctx *ctx, serve_job *j)
             coord_catalog_unlock(j->lock_fd);
             j->lock_fd = -1;
             serve_job_record_failed(st, NULL, j, err.msg);
+            serve_job_rec_finish(st, j, false, NULL, err.msg);
             return;
         }
         json_object_foreach(j->metadata, key, v)
@@ -91,6 +135,7 @@ run_create(serve_state *st, ops_ctx *ctx, serve_job *j)
         serve_log("set %s of '%s' failed: %s", j->set_uuid, j->domain_name,
                   err.msg);
         serve_job_record_failed(st, NULL, j, err.msg);
+        serve_job_rec_finish(st, j, false, NULL, err.msg);
         free(pairs);
         return;
     }
@@ -111,9 +156,12 @@ run_create(serve_state *st, ops_ctx *ctx, serve_job *j)
         serve_log("set %s of '%s' failed: %s", j->set_uuid, j->domain_name,
                   err.msg);
         serve_job_record_failed(st, ctx, j, err.msg);
+        serve_job_rec_finish(st, j, false, NULL, err.msg);
         return;
     }
     http_api_observe_set(st->api, set);
+    serve_job_rec_finish(st, j, ok, ok ? set_result(set->uuid) : NULL,
+                         set->error ? set->error : err.msg);
     if (ok)
         serve_log("set %s of '%s': %s, %s, frozen %lld ms", set->uuid,
                   j->domain_name, coord_set_state_name(set->state),
@@ -143,6 +191,9 @@ run_delete(serve_state *st, ops_ctx *ctx, serve_job *j)
          ops_delete(ctx, j->set_uuid, j->with_exports ? OPS_DELETE_EXPORTS : 0,
                     &err);
     http_api_observe_delete(st->api, ok);
+    serve_job_rec_finish(
+        st, j, ok,
+        ok ? json_pack("{s:s}", "deleted_set_id", j->set_uuid) : NULL, err.msg);
     if (ok)
         serve_log("deleted set %s", j->set_uuid);
     else
@@ -158,17 +209,21 @@ run_export(serve_state *st, ops_ctx *ctx, serve_job *j)
     json_t *result = NULL;
     snap_error err = {0};
 
-    (void)st;
     memset(&req, 0, sizeof(req));
     req.kind = "glance";
     req.name = j->name;
     req.disk_format = j->disk_format;
     req.timeout_ms = ctx->conf.copy_timeout_ms;
-    if (ops_export_child(ctx, j->set_uuid, &req, &result, &err))
+    if (ops_export_child(ctx, j->set_uuid, &req, &result, &err)) {
         serve_log("exported set %s into Glance: image %s", j->set_uuid,
                   json_string_value(json_object_get(result, "image_id")));
-    else
+        serve_job_rec_finish(
+            st, j, true, json_is_object(result) ? json_incref(result) : NULL,
+            NULL);
+    } else {
         serve_log("cannot export set %s: %s", j->set_uuid, err.msg);
+        serve_job_rec_finish(st, j, false, NULL, err.msg);
+    }
     json_decref(result);
 }
 
@@ -204,6 +259,10 @@ worker_main(void *arg)
         st->queued--;
         st->running++;
         pthread_mutex_unlock(&st->mu);
+        if (j->rec) {
+            j->rec->state = COORD_JOBREC_RUNNING;
+            rec_save(st, j);
+        }
 
         if (j->kind == SERVE_JOB_CREATE)
             run_create(st, ctx, j);
@@ -242,6 +301,12 @@ serve_job_queue(serve_state *st, serve_job *j, snap_error *err)
                                    "too many jobs waiting (%d): try again "
                                    "later",
                                    st->conf.http.max_queue);
+    }
+    if (j->rec &&
+        !coord_jobrec_save(coord_catalog_dir(st->catalog), j->rec, err)) {
+        pthread_mutex_unlock(&st->mu);
+        serve_job_free(j);
+        return false;
     }
     for (pp = &st->jobs; *pp; pp = &(*pp)->next)
         ;

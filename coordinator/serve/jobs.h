@@ -12,6 +12,7 @@
 #include "common/snap_error.h"
 #include "common/snap_uuid.h"
 #include "coordinator/coord_job.h"
+#include "coordinator/coord_jobrec.h"
 #include "coordinator/serve/state.h"
 
 typedef enum serve_job_kind {
@@ -36,6 +37,7 @@ struct serve_job {
     int lock_fd;         /* the domain lock, held from acceptance */
     int64_t accepted_ms; /* wall clock */
     bool started;
+    coord_jobrec *rec; /* its record (GET /v1/jobs/{id}), or NULL */
     struct serve_job *next;
 };
 
@@ -43,7 +45,8 @@ struct serve_job {
 void serve_job_free(serve_job *j);
 
 /* Queues @j (taken in every case); false with 503 when the server is
- * stopping or the queue is full (http.max_queue). */
+ * stopping or the queue is full (http.max_queue). Its record, if it has
+ * one, is written first (queued): a job the server accepted is on disk. */
 bool serve_job_queue(serve_state *st, serve_job *j, snap_error *err);
 
 /* Takes @domain_uuid's lock without waiting; SNAP_E_BUSY names the
@@ -58,6 +61,11 @@ int serve_job_lock_now(serve_state *st, const char *domain_uuid,
  * record is logged. */
 void serve_job_record_failed(serve_state *st, ops_ctx *ctx, const serve_job *j,
                              const char *why);
+
+/* Records the end of @j, if it has a record: succeeded with @result
+ * (taken; may be NULL), or failed saying @why. */
+void serve_job_rec_finish(serve_state *st, serve_job *j, bool ok,
+                          json_t *result, const char *why);
 
 /* Starts worker thread @i (st->workers[i], with st->ctxs[i]). */
 bool serve_job_start_worker(serve_state *st, size_t i, snap_error *err);

@@ -56,6 +56,9 @@ stop_all(serve_state *st)
         } else {
             serve_log("deletion of set %s cancelled (stopping)", j->set_uuid);
         }
+        serve_job_rec_finish(st, j, false, NULL,
+                             "cancelled: snapset serve stopped before the "
+                             "job began");
         serve_job_free(j); /* releases the domain lock */
         pthread_mutex_lock(&st->mu);
         pp = &st->jobs;
@@ -115,6 +118,7 @@ start(ops_ctx *ctx, const serve_opts *o, sigset_t *sigs, snap_error *err)
     snap_error e = {0};
     size_t i;
     int recovered = 0;
+    size_t stale = 0;
 
     st = serve_state_new(&ctx->conf, err);
     if (!st)
@@ -140,6 +144,16 @@ start(ops_ctx *ctx, const serve_opts *o, sigset_t *sigs, snap_error *err)
     st->host = st->catalog ? virt_host_new(st->conf.libvirt_uri, err) : NULL;
     if (!st->host)
         goto error;
+    /* Jobs an earlier server accepted and never finished: their sets were
+     * recovered just now; their records say what became of them. */
+    if (!coord_jobrec_fail_stale(coord_catalog_dir(st->catalog),
+                                 "snapset serve stopped before the job "
+                                 "finished (its set, if any, was recovered)",
+                                 &stale, err))
+        goto error;
+    if (stale)
+        serve_log("%zu job%s of an earlier server marked failed", stale,
+                  stale == 1 ? "" : "s");
 
     sigemptyset(sigs);
     sigaddset(sigs, SIGTERM);

@@ -176,11 +176,26 @@ snap_id=""
 code=$(api POST "/v1/servers/$DOM/action" '{"createSnapshot": {"name": "keep me", "metadata": {"ticket": "OPS-42", "why": "before upgrade"}}}')
 check_num "createSnapshot: 202" "$code" -eq 202
 snap_id=$(jq -r .set_id "$SNAP_ITMP/body")
+snap_job=$(jq -r .job_id "$SNAP_ITMP/body")
+check "the answer names its job" test "$(jq -r .job "$SNAP_ITMP/body")" = "/v1/jobs/$snap_job"
 check "createSnapshot set is available" test "$(wait_done "$snap_id")" = available
 check "GET shows the metadata it was made with" \
     test "$(jq -c .set.metadata "$SNAP_ITMP/body")" = '{"ticket":"OPS-42","why":"before upgrade"}'
 ss show "$snap_id" >"$SNAP_ITMP/show.txt" 2>&1
 check "so does the catalog (snapset show)" grep -q 'ticket = OPS-42' "$SNAP_ITMP/show.txt"
+# the job ends just after the set: bounded wait for its record
+job_state() {
+    api GET "/v1/jobs/$1" >/dev/null
+    jq -r .job.state "$SNAP_ITMP/body"
+}
+i=0
+while [ $i -lt 40 ] && [ "$(job_state "$snap_job")" != succeeded ]; do sleep 0.25; i=$((i + 1)); done
+check "GET /v1/jobs/{id}: succeeded" test "$(job_state "$snap_job")" = succeeded
+check "... its result locates the set" test "$(jq -r .job.result.location "$SNAP_ITMP/body")" = "/v1/sets/$snap_id"
+check "... kind create, progress 100, finished" test "$(jq -r '[.job.kind, .job.progress, (.job.finished > 0)] | join(" ")' "$SNAP_ITMP/body")" = "create 100 true"
+check_num "GET /v1/jobs?state=succeeded: 200" "$(api GET "/v1/jobs?state=succeeded&domain=$DOM")" -eq 200
+check "... lists it" sh -c "jq -e --arg j '$snap_job' '[.jobs[].id] | index(\$j) != null' '$SNAP_ITMP/body' >/dev/null"
+check "the record is in the catalog, 0600" test "$(stat -c %a "$SNAP_CATALOG/jobs/$snap_job.json")" = 600
 made=""
 n=1
 while [ $n -le 4 ]; do
@@ -313,6 +328,7 @@ begin "recovery at start"
 start_serve "$conf" || bad "serve restarts"
 check_num "createBackup: 202" "$(backup "$DOM" kill kill 3)" -eq 202
 kid=$(jq -r .set_id "$SNAP_ITMP/body")
+kjob=$(jq -r .job_id "$SNAP_ITMP/body")
 i=0
 while [ $i -lt 100 ] && [ ! -e "$SNAP_CATALOG/sets/$kid.json" ]; do sleep 0.05; i=$((i + 1)); done
 kill -KILL "$SPID"
@@ -323,6 +339,12 @@ echo "     killed while the set was '$state'"
 start_serve "$conf" || bad "serve restarts after SIGKILL"
 st=$(ss show "$kid" --json 2>/dev/null | jq -r .state)
 check "the set is no longer 'creating' ($st)" test "$st" != creating
+api GET "/v1/jobs/$kjob" >/dev/null
+kst=$(jq -r .job.state "$SNAP_ITMP/body")
+check "its job is no longer queued or running ($kst)" test "$kst" = failed -o "$kst" = succeeded
+if [ "$kst" = failed ]; then
+    check "... and says the server stopped" grep -q "snapset serve stopped before the job finished" "$SNAP_ITMP/body"
+fi
 check "agent reports thawed" test "$(agent_status)" = thawed
 check "domain is running" test "$(domstate)" = running
 check_num "the server takes new work" "$(backup "$DOM" kill kill 3)" -eq 202

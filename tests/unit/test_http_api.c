@@ -75,6 +75,7 @@ typedef struct fake {
     int owner_lookups;     /* domain_owner calls */
     int validate_sleep_ms; /* the fake Keystone is this slow */
     bool revoked;          /* ks-member tokens are revoked */
+    char jobs_dir[64];     /* the fixture's directory: job records */
 } fake;
 
 static fake F;
@@ -127,9 +128,48 @@ fake_lookup(void *impl, const char *id, char **name, char uuid[SNAP_UUID_LEN],
     return snap_error_set(err, SNAP_E_NOTFOUND, "no domain '%s'", id);
 }
 
+/* A job record of a create, as serve keeps them (coord_jobrec), in the
+ * fixture's directory. */
+static bool
+fake_job(const char *domain, const char *set_uuid, const http_owner *o,
+         char job_id[SNAP_UUID_LEN], snap_error *err)
+{
+    coord_jobrec *r = coord_jobrec_new("create", err);
+    bool ok;
+
+    if (!r)
+        return false;
+    snprintf(r->set_uuid, SNAP_UUID_LEN, "%s", set_uuid);
+    ok = coord_str_set(&r->domain_name, domain, err) &&
+         (!o ||
+          (coord_str_set(&r->owner_project, o->project, err) &&
+           coord_str_set(&r->owner_project_name, o->project_name, err) &&
+           coord_str_set(&r->owner_project_domain, o->project_domain, err))) &&
+         coord_jobrec_save(F.jobs_dir, r, err);
+    if (ok)
+        memcpy(job_id, r->id, SNAP_UUID_LEN);
+    coord_jobrec_free(r);
+    return ok;
+}
+
+static coord_jobrec *
+fake_job_get(void *impl, const char *id, snap_error *err)
+{
+    (void)impl;
+    return coord_jobrec_load(F.jobs_dir, id, err);
+}
+
+static bool
+fake_job_list(void *impl, coord_jobrec ***jobs, size_t *n, snap_error *err)
+{
+    (void)impl;
+    return coord_jobrec_list(F.jobs_dir, jobs, n, err);
+}
+
 static bool
 fake_create(void *impl, const http_create_req *req,
-            char set_uuid[SNAP_UUID_LEN], snap_error *err)
+            char set_uuid[SNAP_UUID_LEN], char job_id[SNAP_UUID_LEN],
+            snap_error *err)
 {
     bool ok = true;
 
@@ -164,6 +204,7 @@ fake_create(void *impl, const http_create_req *req,
                      ? req->owner->project_name
                      : "");
         snprintf(set_uuid, SNAP_UUID_LEN, "%s", SET_C);
+        ok = fake_job(req->domain_name, SET_C, req->owner, job_id, err);
     }
     pthread_mutex_unlock(&F.mu);
     return ok;
@@ -207,8 +248,10 @@ fake_get(void *impl, const char *id, snap_error *err)
 }
 
 static bool
-fake_remove(void *impl, const char *id, bool with_exports, snap_error *err)
+fake_remove(void *impl, const char *id, bool with_exports,
+            char job_id[SNAP_UUID_LEN], snap_error *err)
 {
+    job_id[0] = '\0'; /* none recorded */
     size_t i;
     bool ok = false;
 
@@ -235,8 +278,10 @@ fake_remove(void *impl, const char *id, bool with_exports, snap_error *err)
 
 static bool
 fake_export(void *impl, const char *id, const http_export_req *req,
-            char set_uuid[SNAP_UUID_LEN], snap_error *err)
+            char set_uuid[SNAP_UUID_LEN], char job_id[SNAP_UUID_LEN],
+            snap_error *err)
 {
+    job_id[0] = '\0'; /* none recorded */
     coord_set *s = fake_get(impl, id, err);
     bool ok = false;
 
@@ -306,6 +351,8 @@ static const http_backend_ops fake_ops = {
     .exports = fake_exports,
     .stats = fake_stats,
     .domain_owner = fake_owner,
+    .job_get = fake_job_get,
+    .job_list = fake_job_list,
 };
 
 /* A fake Keystone:
@@ -417,6 +464,7 @@ fixture_new_with(bool keystone, int64_t cache_ms, int64_t validate_ms,
     fake_reset();
     snprintf(fx->dir, sizeof(fx->dir), "/tmp/snapset-api-XXXXXX");
     assert_non_null(mkdtemp(fx->dir));
+    snprintf(F.jobs_dir, sizeof(F.jobs_dir), "%s", fx->dir);
     snprintf(fx->tokens, sizeof(fx->tokens), "%s/tokens", fx->dir);
     write_tokens(fx->tokens,
                  "# token project roles\n"
@@ -462,8 +510,12 @@ fixture_new(bool keystone)
 static void
 fixture_free(fixture *fx)
 {
+    char cmd[128];
+
     http_api_free(fx->api);
     unlink(fx->tokens);
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s/jobs'", fx->dir);
+    assert_int_equal(system(cmd), 0);
     rmdir(fx->dir);
     free(fx);
 }
@@ -1161,6 +1213,90 @@ a_servers_sets_are_listed_for_its_owner(void **state)
         404);
     assert_int_equal(
         status_as(fx, "GET", "/v1/servers/vm2/sets", "ks-bad", NULL), 401);
+}
+
+/* A create answers with its job; the job is shown to whoever may act on
+ * the domain, and to no one else. */
+static void
+an_accepted_create_has_a_job_its_owner_can_follow(void **state)
+{
+    fixture *fx = *state;
+    char url[128], id[SNAP_UUID_LEN];
+    json_t *job;
+    reply r =
+        as(fx, "POST", "/v1/servers/vm1/action", "ks-member-a", SNAP_BODY);
+
+    assert_int_equal(r.status, 202);
+    assert_string_equal(r.location, "/v1/sets/" SET_C); /* as before */
+    assert_true(
+        snap_uuid_valid(json_string_value(json_object_get(r.json, "job_id"))));
+    snprintf(id, sizeof(id), "%s",
+             json_string_value(json_object_get(r.json, "job_id")));
+    snprintf(url, sizeof(url), "/v1/jobs/%s", id);
+    assert_string_equal(json_string_value(json_object_get(r.json, "job")), url);
+    reply_release(&r);
+
+    r = as(fx, "GET", url, "ks-member-a", NULL);
+    assert_int_equal(r.status, 200);
+    job = json_object_get(r.json, "job");
+    assert_string_equal(json_string_value(json_object_get(job, "id")), id);
+    assert_string_equal(json_string_value(json_object_get(job, "kind")),
+                        "create");
+    assert_string_equal(json_string_value(json_object_get(job, "state")),
+                        "queued");
+    assert_string_equal(json_string_value(json_object_get(job, "set_id")),
+                        SET_C);
+    assert_string_equal(json_string_value(json_object_get(job, "domain")),
+                        "vm1");
+    assert_true(json_integer_value(json_object_get(job, "created")) > 0);
+    assert_true(json_is_null(json_object_get(job, "finished")));
+    assert_true(json_is_null(json_object_get(job, "error")));
+    assert_null(json_object_get(job, "owner_project")); /* not shown */
+    reply_release(&r);
+    /* an admin sees it, another project does not */
+    assert_int_equal(status_as(fx, "GET", url, "ks-good-a", NULL), 200);
+    r = as(fx, "GET", url, "ks-other-a", NULL);
+    assert_error(&r, 403);
+    assert_non_null(strstr(r.body, "belongs to another project"));
+    reply_release(&r);
+
+    r = as(fx, "GET", "/v1/jobs", "ks-member-a", NULL);
+    assert_int_equal(r.status, 200);
+    assert_int_equal(json_array_size(json_object_get(r.json, "jobs")), 1);
+    reply_release(&r);
+    r = as(fx, "GET", "/v1/jobs", "ks-other-a", NULL);
+    assert_int_equal(json_array_size(json_object_get(r.json, "jobs")), 0);
+    reply_release(&r);
+    r = as(fx, "GET", "/v1/jobs?state=queued&domain=vm1&kind=create",
+           "ks-member-a", NULL);
+    assert_int_equal(json_array_size(json_object_get(r.json, "jobs")), 1);
+    reply_release(&r);
+    r = as(fx, "GET", "/v1/jobs?state=failed", "ks-member-a", NULL);
+    assert_int_equal(json_array_size(json_object_get(r.json, "jobs")), 0);
+    reply_release(&r);
+    r = as(fx, "GET", "/v1/jobs?domain=vm2", "ks-member-a", NULL);
+    assert_int_equal(json_array_size(json_object_get(r.json, "jobs")), 0);
+    reply_release(&r);
+
+    /* bad input */
+    r = as(fx, "GET", "/v1/jobs?state=done", "ks-member-a", NULL);
+    assert_error(&r, 400);
+    assert_non_null(strstr(r.body, "bad state 'done'"));
+    reply_release(&r);
+    r = as(fx, "GET", "/v1/jobs?colour=red", "ks-member-a", NULL);
+    assert_error(&r, 400);
+    reply_release(&r);
+    r = as(fx, "GET", "/v1/jobs/not-a-job", "ks-member-a", NULL);
+    assert_error(&r, 400);
+    reply_release(&r);
+    r = as(fx, "GET", "/v1/jobs/bbbbbbbb-0000-4000-8000-000000000002",
+           "ks-member-a", NULL);
+    assert_error(&r, 404);
+    reply_release(&r);
+    assert_int_equal(status_as(fx, "GET", "/v1/jobs/x/y", "ks-member-a", NULL),
+                     404);
+    assert_int_equal(status_as(fx, "DELETE", url, "ks-member-a", NULL), 405);
+    assert_int_equal(status_as(fx, "GET", url, "ks-bad", NULL), 401);
 }
 
 static void
@@ -2186,6 +2322,7 @@ main(void)
         K(other_projects_get_403_on_every_route_naming_a_domain_or_set),
         K(list_shows_only_what_the_caller_may_see),
         K(a_servers_sets_are_listed_for_its_owner),
+        K(an_accepted_create_has_a_job_its_owner_can_follow),
         K(sets_of_gone_domains_keep_their_recorded_owner),
         K(default_deny_admins_only_by_role),
         K(one_validation_per_token_however_many_ask),

@@ -15,6 +15,7 @@
 
 #include "common/snap_fs.h"
 #include "coordinator/serve/backend.h"
+#include "coordinator/coord_jobrec.h"
 #include "coordinator/serve/jobs.h"
 #include "coordinator/serve/state.h"
 
@@ -84,6 +85,7 @@ create(serve_state *st, const char *uuid, char set_uuid[SNAP_UUID_LEN],
        snap_error *err)
 {
     http_create_req req;
+    char job_id[SNAP_UUID_LEN];
 
     memset(&req, 0, sizeof(req));
     req.domain_name = "test";
@@ -91,7 +93,7 @@ create(serve_state *st, const char *uuid, char set_uuid[SNAP_UUID_LEN],
     req.backup_type = "daily";
     req.rotation = 2;
     req.owner = &no_owner;
-    return serve_backend_ops.create(st, &req, set_uuid, err);
+    return serve_backend_ops.create(st, &req, set_uuid, job_id, err);
 }
 
 /* True when nobody holds @uuid's domain lock. */
@@ -186,11 +188,11 @@ static void
 test_a_set_still_being_made_cannot_be_deleted(void **state)
 {
     fixture *f = *state;
-    char s[SNAP_UUID_LEN], want[128];
+    char s[SNAP_UUID_LEN], want[128], job[SNAP_UUID_LEN];
     snap_error err = {0};
 
     assert_true(create(f->st, DOM_UUID, s, &err));
-    assert_false(serve_backend_ops.remove(f->st, s, false, &err));
+    assert_false(serve_backend_ops.remove(f->st, s, false, job, &err));
     assert_int_equal(err.code, SNAP_E_STATE);
     snprintf(want, sizeof(want),
              "set %s is still being made: delete it when it is done", s);
@@ -202,12 +204,12 @@ static void
 test_an_export_without_glance_is_refused(void **state)
 {
     fixture *f = *state;
-    char s[SNAP_UUID_LEN];
+    char s[SNAP_UUID_LEN], job[SNAP_UUID_LEN];
     http_export_req req = {0};
     snap_error err = {0};
 
     assert_false(
-        serve_backend_ops.export_set(f->st, "00000000", &req, s, &err));
+        serve_backend_ops.export_set(f->st, "00000000", &req, s, job, &err));
     assert_int_equal(err.code, SNAP_E_INVALID);
     assert_non_null(strstr(err.msg, "Glance is not configured"));
 }
@@ -293,6 +295,57 @@ test_libvirt_out_of_reach_is_503(void **state)
     serve_state_free(st);
 }
 
+/* An accepted create is on disk as a queued job before the answer, with
+ * the owner the API authorized; a job that cannot be recorded is refused
+ * and its lock released. */
+static void
+test_an_accepted_create_is_recorded_as_a_queued_job(void **state)
+{
+    fixture *f = *state;
+    static const http_owner owner = {"p-1234", NULL, NULL};
+    http_create_req req;
+    char set_uuid[SNAP_UUID_LEN], job_id[SNAP_UUID_LEN], path[160];
+    snap_error err = {0};
+    coord_jobrec *r;
+    coord_jobrec **v = NULL;
+    size_t n = 0;
+
+    memset(&req, 0, sizeof(req));
+    req.domain_name = "test";
+    req.domain_uuid = DOM_UUID;
+    req.owner = &owner;
+    assert_true(serve_backend_ops.create(f->st, &req, set_uuid, job_id, &err));
+    r = serve_backend_ops.job_get(f->st, job_id, &err);
+    assert_non_null(r);
+    assert_int_equal(r->state, COORD_JOBREC_QUEUED);
+    assert_string_equal(r->kind, "create");
+    assert_string_equal(r->set_uuid, set_uuid);
+    assert_string_equal(r->domain_uuid, DOM_UUID);
+    assert_string_equal(r->domain_name, "test");
+    assert_string_equal(r->owner_project, "p-1234");
+    coord_jobrec_free(r);
+    assert_true(serve_backend_ops.job_list(f->st, &v, &n, &err));
+    assert_int_equal(n, 1);
+    coord_jobrec_list_free(v, n);
+
+    /* jobs/ cannot be written: refused, nothing queued, the lock free */
+    while (f->st->jobs) {
+        serve_job *j = f->st->jobs;
+
+        f->st->jobs = j->next;
+        f->st->queued--;
+        serve_job_free(j);
+    }
+    snprintf(path, sizeof(path), "rm -rf '%s/jobs' && touch '%s/jobs'", f->dir,
+             f->dir);
+    assert_int_equal(system(path), 0);
+    memset(&err, 0, sizeof(err));
+    assert_false(serve_backend_ops.create(f->st, &req, set_uuid, job_id, &err));
+    assert_true(snap_error_isset(&err));
+    assert_int_equal(f->st->queued, 0);
+    assert_true(lock_free(f->st, DOM_UUID));
+}
+
 int
 main(void)
 {
@@ -307,6 +360,7 @@ main(void)
         T(test_a_cancelled_create_is_recorded_as_a_failed_set),
         T(test_domains_are_found_by_name_or_uuid_and_unknown_ones_are_404),
         T(test_libvirt_out_of_reach_is_503),
+        T(test_an_accepted_create_is_recorded_as_a_queued_job),
 #undef T
     };
 
