@@ -71,6 +71,14 @@ typedef struct http_export_req {
     const char *disk_format; /* "vmdk" or "qcow2"; NULL: vmdk */
 } http_export_req;
 
+/* What a restore request asks for, validated. */
+typedef struct http_restore_req {
+    int start;                   /* 1 start, 0 leave shut off, -1 as before */
+    int64_t shutdown_timeout_ms; /* -1: the configuration's */
+} http_restore_req;
+
+#define HTTP_SHUTDOWN_TIMEOUT_MAX_MS 3600000
+
 /* Counters the backend keeps, for /metrics. */
 typedef struct http_backend_stats {
     int64_t queued;  /* accepted jobs not yet started */
@@ -109,6 +117,12 @@ typedef struct http_backend_ops {
     bool (*export_set)(void *impl, const char *id, const http_export_req *req,
                        char set_uuid[SNAP_UUID_LEN], char job_id[SNAP_UUID_LEN],
                        snap_error *err);
+    /* Optional (NULL: 501). Accepts putting the set's domain back to the
+     * set in the background: takes the domain's lock without waiting
+     * (SNAP_E_BUSY), SNAP_E_STATE when the set is not available. */
+    bool (*restore)(void *impl, const char *id, const http_restore_req *req,
+                    char set_uuid[SNAP_UUID_LEN], char job_id[SNAP_UUID_LEN],
+                    snap_error *err);
     /* Optional (NULL: not shown). The exports recorded for @set, shown by
      * GET /v1/sets/{id}: a new JSON array. */
     json_t *(*exports)(void *impl, const coord_set *set);

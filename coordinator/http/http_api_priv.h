@@ -50,6 +50,7 @@ typedef enum http_route {
     HTTP_ROUTE_SET_EXPORT,
     HTTP_ROUTE_ACTION,
     HTTP_ROUTE_SERVER_SETS,
+    HTTP_ROUTE_SET_RESTORE,
     HTTP_ROUTE_JOBS,
     HTTP_ROUTE_JOB,
 } http_route;

@@ -87,6 +87,50 @@ http_export_req_parse(const json_t *root, http_export_req *req, char *why,
     return true;
 }
 
+bool
+http_restore_req_parse(const json_t *root, http_restore_req *req, char *why,
+                       size_t size)
+{
+    const char *key;
+    json_t *v;
+
+    req->start = -1;
+    req->shutdown_timeout_ms = -1;
+    if (!root)
+        return true;
+    if (!json_is_object(root)) {
+        snprintf(why, size, "the body must be a JSON object");
+        return false;
+    }
+    json_object_foreach((json_t *)root, key, v)
+    {
+        if (strcmp(key, "start") == 0) {
+            if (!json_is_boolean(v)) {
+                snprintf(why, size, "start must be true or false");
+                return false;
+            }
+            req->start = json_is_true(v) ? 1 : 0;
+        } else if (strcmp(key, "shutdown_timeout_ms") == 0) {
+            if (!json_is_integer(v) || json_integer_value(v) < 0 ||
+                json_integer_value(v) > HTTP_SHUTDOWN_TIMEOUT_MAX_MS) {
+                snprintf(why, size,
+                         "shutdown_timeout_ms must be an integer from 0 to "
+                         "%d",
+                         HTTP_SHUTDOWN_TIMEOUT_MAX_MS);
+                return false;
+            }
+            req->shutdown_timeout_ms = json_integer_value(v);
+        } else {
+            snprintf(why, size,
+                     "unknown field '%.64s': use start or "
+                     "shutdown_timeout_ms",
+                     key);
+            return false;
+        }
+    }
+    return true;
+}
+
 /* Validates the field @key (value @v) of the arguments of @action (a
  * backup when @backup) into @req. */
 static bool

@@ -28,6 +28,12 @@ bool http_create_req_parse(json_t *root, coord_quiesce quiesce, bool pause,
 bool http_export_req_parse(const json_t *root, http_export_req *req, char *why,
                            size_t size);
 
+/* Validates the body of POST /v1/sets/{id}/restore (@root; NULL for an
+ * empty body): {"start": bool, "shutdown_timeout_ms": int}. Returns false
+ * with the message in @why (a 400). */
+bool http_restore_req_parse(const json_t *root, http_restore_req *req,
+                            char *why, size_t size);
+
 /* A set id: 8 to 36 characters of a UUID, lower-cased in place. */
 bool http_set_id_valid(char *id);
 

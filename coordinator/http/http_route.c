@@ -72,6 +72,8 @@ http_route_match(const char *url, char *arg, size_t argsize)
             return HTTP_ROUTE_SET;
         if (n == 4 && seg_is(seg[3], len[3], "export"))
             return HTTP_ROUTE_SET_EXPORT;
+        if (n == 4 && seg_is(seg[3], len[3], "restore"))
+            return HTTP_ROUTE_SET_RESTORE;
         return HTTP_ROUTE_NONE;
     }
     if (seg_is(seg[1], len[1], "jobs")) {
@@ -104,6 +106,7 @@ route_methods(http_route r)
     case HTTP_ROUTE_SET:
         return "GET, HEAD, DELETE";
     case HTTP_ROUTE_SET_EXPORT:
+    case HTTP_ROUTE_SET_RESTORE:
     case HTTP_ROUTE_ACTION:
         return "POST";
     default:
@@ -120,6 +123,7 @@ method_allowed(http_route r, const char *method)
     case HTTP_ROUTE_SET:
         return get || strcmp(method, "DELETE") == 0;
     case HTTP_ROUTE_SET_EXPORT:
+    case HTTP_ROUTE_SET_RESTORE:
     case HTTP_ROUTE_ACTION:
         return strcmp(method, "POST") == 0;
     default:
@@ -218,8 +222,9 @@ http_route_refuse_early(http_api *api, struct MHD_Connection *conn,
                                   "the body is larger than %zu bytes",
                                   api->max_body);
     if ((rq->route == HTTP_ROUTE_ACTION ||
-         (rq->route == HTTP_ROUTE_SET_EXPORT && cl &&
-          strtoull(cl, NULL, 10) > 0)) &&
+         ((rq->route == HTTP_ROUTE_SET_EXPORT ||
+           rq->route == HTTP_ROUTE_SET_RESTORE) &&
+          cl && strtoull(cl, NULL, 10) > 0)) &&
         !json_content_type(conn))
         return http_respond_error(api, conn, 415, NULL,
                                   "the body must be application/json");
@@ -248,6 +253,8 @@ http_route_answer(http_api *api, struct MHD_Connection *conn,
         return http_sets_get(api, conn, rq);
     case HTTP_ROUTE_SET_EXPORT:
         return http_sets_export(api, conn, rq);
+    case HTTP_ROUTE_SET_RESTORE:
+        return http_sets_restore(api, conn, rq);
     case HTTP_ROUTE_ACTION:
         return http_sets_create(api, conn, rq);
     case HTTP_ROUTE_SERVER_SETS:

@@ -492,6 +492,64 @@ http_sets_delete(http_api *api, struct MHD_Connection *conn, http_request *rq)
         NULL);
 }
 
+/* The caller must be allowed both the set and the domain it puts back:
+ * a set recorded as one project's, of a domain another project now has,
+ * is not restored by either alone. */
+enum MHD_Result
+http_sets_restore(http_api *api, struct MHD_Connection *conn, http_request *rq)
+{
+    char *id = rq->arg, job_id[SNAP_UUID_LEN] = "", uuid[SNAP_UUID_LEN];
+    char set_domain[SNAP_UUID_LEN], domain_uuid[SNAP_UUID_LEN];
+    char *domain_name = NULL, why[256], location[64];
+    http_resp_headers h = {location, NULL, false};
+    enum MHD_Result ret = MHD_NO;
+    json_t *root = NULL;
+    json_error_t jerr;
+    http_restore_req req;
+    http_owner owner;
+    snap_error err = {0};
+    coord_set *set;
+
+    if (rq->len > 0) {
+        root = json_loadb(rq->body, rq->len, JSON_REJECT_DUPLICATES, &jerr);
+        if (!root)
+            return http_respond_error(api, conn, 400, NULL,
+                                      "malformed JSON (line %d, column %d): %s",
+                                      jerr.line, jerr.column, jerr.text);
+    }
+    if (!http_restore_req_parse(root, &req, why, sizeof(why))) {
+        json_decref(root);
+        return http_respond_error(api, conn, 400, NULL, "%s", why);
+    }
+    json_decref(root);
+    if (!api->backend->restore)
+        return http_respond_error(api, conn, 501, NULL,
+                                  "this server does not restore sets");
+    set = get_authorized(api, conn, rq, id, &ret);
+    if (!set)
+        return ret;
+    snprintf(set_domain, sizeof(set_domain), "%s", set->domain_uuid);
+    coord_set_free(set);
+    if (!domain_authorized(api, conn, rq, set_domain, &domain_name, domain_uuid,
+                           &owner, &ret))
+        return ret;
+    http_owner_release(&owner);
+    if (!api->backend->restore(api->backend_impl, id, &req, uuid, job_id,
+                               &err)) {
+        ret = http_respond_snap_error(api, conn, &err);
+    } else {
+        snprintf(location, sizeof(location), "/v1/jobs/%s", job_id);
+        ret = http_respond_json(
+            api, conn, 202,
+            with_job(json_pack("{s:s,s:s,s:s}", "set_id", uuid, "domain",
+                               domain_name, "state", "restoring"),
+                     job_id),
+            job_id[0] ? &h : NULL);
+    }
+    free(domain_name);
+    return ret;
+}
+
 enum MHD_Result
 http_sets_export(http_api *api, struct MHD_Connection *conn, http_request *rq)
 {

@@ -34,6 +34,11 @@ enum MHD_Result http_sets_delete(http_api *api, struct MHD_Connection *conn,
 enum MHD_Result http_sets_export(http_api *api, struct MHD_Connection *conn,
                                  http_request *rq);
 
+/* POST /v1/sets/{id}/restore: the set's domain back to the set, as a job
+ * (202, Location: /v1/jobs/{id}). */
+enum MHD_Result http_sets_restore(http_api *api, struct MHD_Connection *conn,
+                                  http_request *rq);
+
 /* POST /v1/servers/{domain}/action: createBackup or createSnapshot. */
 enum MHD_Result http_sets_create(http_api *api, struct MHD_Connection *conn,
                                  http_request *rq);

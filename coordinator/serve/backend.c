@@ -394,6 +394,42 @@ error:
     return false;
 }
 
+static bool
+be_restore(void *impl, const char *id, const http_restore_req *req,
+           char set_uuid[SNAP_UUID_LEN], char job_id[SNAP_UUID_LEN],
+           snap_error *err)
+{
+    serve_state *st = impl;
+    coord_set *set;
+    serve_job *j = NULL;
+
+    set = be_get(impl, id, err);
+    if (!set)
+        return false;
+    if (set->state != COORD_SET_AVAILABLE) {
+        snap_error_set(err, SNAP_E_STATE,
+                       "set %s is %s: only an available set can be restored",
+                       set->uuid, coord_set_state_name(set->state));
+        goto error;
+    }
+    j = job_for_set(SERVE_JOB_RESTORE, set, err);
+    if (!j)
+        goto error;
+    j->restore_start = req->start;
+    j->shutdown_timeout_ms = req->shutdown_timeout_ms;
+    j->lock_fd = serve_job_lock_now(st, j->domain_uuid, j->domain_name, err);
+    if (j->lock_fd < 0 || !set_job_record(st, j, "restore", set, job_id, err))
+        goto error;
+    memcpy(set_uuid, set->uuid, SNAP_UUID_LEN);
+    coord_set_free(set);
+    return serve_job_queue(st, j, err);
+
+error:
+    serve_job_free(j);
+    coord_set_free(set);
+    return false;
+}
+
 static json_t *
 be_exports(void *impl, const coord_set *set)
 {
@@ -435,6 +471,7 @@ const http_backend_ops serve_backend_ops = {
     .get = be_get,
     .remove = be_remove,
     .export_set = be_export,
+    .restore = be_restore,
     .exports = be_exports,
     .stats = be_stats,
     .domain_owner = be_domain_owner,

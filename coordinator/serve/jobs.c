@@ -9,6 +9,7 @@
 #include "common/snap_time.h"
 #include "coordinator/ops/actions.h"
 #include "coordinator/ops/export.h"
+#include "coordinator/ops/restore.h"
 #include "coordinator/serve/policy.h"
 
 void
@@ -227,6 +228,47 @@ run_export(serve_state *st, ops_ctx *ctx, serve_job *j)
     json_decref(result);
 }
 
+/* The set's domain put back to it (ops_restore: stopped, disks back,
+ * started as asked); what it did is the job's result. */
+static void
+run_restore(serve_state *st, ops_ctx *ctx, serve_job *j)
+{
+    ops_restore_opts o = {OPS_RESTORE_START_AS_BEFORE, j->shutdown_timeout_ms};
+    ops_restore_result res;
+    snap_error err = {0};
+    json_t *result = NULL, *lines;
+    size_t i;
+    bool ok;
+
+    memset(&res, 0, sizeof(res));
+    if (j->restore_start == 1)
+        o.start = OPS_RESTORE_START_YES;
+    else if (j->restore_start == 0)
+        o.start = OPS_RESTORE_START_NO;
+    /* ops_restore() takes the lock itself, as ops_delete() does. */
+    coord_catalog_unlock(j->lock_fd);
+    j->lock_fd = -1;
+    ok = serve_ctx_ready(ctx, &err) &&
+         ops_restore(ctx, j->set_uuid, &o, &res, &err);
+    if (ok) {
+        lines = json_array();
+        for (i = 0; lines && i < res.nlines; i++)
+            json_array_append_new(lines, json_string(res.lines[i]));
+        result =
+            json_pack("{s:s,s:s,s:b,s:b,s:I,s:o*}", "set_id", j->set_uuid,
+                      "domain", res.domain ? res.domain : j->domain_name,
+                      "started", res.started, "memory", res.memory, "total_ms",
+                      (json_int_t)res.total_ms, "disks", lines);
+        serve_log("restored '%s' to set %s in %lld ms", j->domain_name,
+                  j->set_uuid, (long long)res.total_ms);
+    } else {
+        serve_log("cannot restore '%s' to set %s: %s", j->domain_name,
+                  j->set_uuid, err.msg);
+    }
+    ops_restore_result_release(&res);
+    serve_job_rec_finish(st, j, ok, result, err.msg);
+}
+
 typedef struct worker_arg {
     serve_state *st;
     ops_ctx *ctx;
@@ -268,6 +310,8 @@ worker_main(void *arg)
             run_create(st, ctx, j);
         else if (j->kind == SERVE_JOB_EXPORT)
             run_export(st, ctx, j);
+        else if (j->kind == SERVE_JOB_RESTORE)
+            run_restore(st, ctx, j);
         else
             run_delete(st, ctx, j);
 

@@ -19,6 +19,7 @@ typedef enum serve_job_kind {
     SERVE_JOB_CREATE = 0,
     SERVE_JOB_DELETE,
     SERVE_JOB_EXPORT,
+    SERVE_JOB_RESTORE,
 } serve_job_kind;
 
 struct serve_job {
@@ -31,7 +32,9 @@ struct serve_job {
     int rotation;
     coord_quiesce quiesce;
     bool pause;
-    bool with_exports;   /* SERVE_JOB_DELETE */
+    bool with_exports;           /* SERVE_JOB_DELETE */
+    int restore_start;           /* SERVE_JOB_RESTORE: 1, 0, -1 as before */
+    int64_t shutdown_timeout_ms; /* SERVE_JOB_RESTORE; -1: the conf's */
     char *disk_format;   /* SERVE_JOB_EXPORT; name is the image's name */
     json_t *metadata;    /* SERVE_JOB_CREATE: the caller's pairs, or NULL */
     int lock_fd;         /* the domain lock, held from acceptance */

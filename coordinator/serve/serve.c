@@ -54,7 +54,8 @@ stop_all(serve_state *st)
             serve_log("set %s of '%s' cancelled (stopping)", j->set_uuid,
                       j->domain_name);
         } else {
-            serve_log("deletion of set %s cancelled (stopping)", j->set_uuid);
+            serve_log("%s of set %s cancelled (stopping)",
+                      j->rec ? j->rec->kind : "job", j->set_uuid);
         }
         serve_job_rec_finish(st, j, false, NULL,
                              "cancelled: snapset serve stopped before the "

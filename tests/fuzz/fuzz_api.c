@@ -72,6 +72,22 @@ check_export(const json_t *root)
         abort();
 }
 
+static void
+check_restore(const json_t *root)
+{
+    http_restore_req req;
+    char why[256] = "";
+
+    if (!http_restore_req_parse(root, &req, why, sizeof(why))) {
+        if (!why[0])
+            abort();
+        return;
+    }
+    if (req.start < -1 || req.start > 1 || req.shutdown_timeout_ms < -1 ||
+        req.shutdown_timeout_ms > HTTP_SHUTDOWN_TIMEOUT_MAX_MS)
+        abort();
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -81,12 +97,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     /* As handle_action() and handle_export() read a body. */
     root = json_loadb((const char *)data, size, JSON_REJECT_DUPLICATES, &jerr);
     if (!root) {
-        if (size == 0)
-            check_export(NULL); /* an export may have no body at all */
+        if (size == 0) { /* an export or restore may have no body */
+            check_export(NULL);
+            check_restore(NULL);
+        }
         return 0;
     }
     check_create(root);
     check_export(root);
+    check_restore(root);
     json_decref(root);
     return 0;
 }

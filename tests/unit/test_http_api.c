@@ -76,9 +76,14 @@ typedef struct fake {
     int validate_sleep_ms; /* the fake Keystone is this slow */
     bool revoked;          /* ks-member tokens are revoked */
     char jobs_dir[64];     /* the fixture's directory: job records */
+    int restores;          /* restore calls accepted */
+    int last_start;
+    int64_t last_shutdown_ms;
 } fake;
 
 static fake F;
+
+static coord_set *fake_get(void *impl, const char *id, snap_error *err);
 
 static coord_set *
 make_set(const fake_spec *sp, snap_error *err)
@@ -131,10 +136,10 @@ fake_lookup(void *impl, const char *id, char **name, char uuid[SNAP_UUID_LEN],
 /* A job record of a create, as serve keeps them (coord_jobrec), in the
  * fixture's directory. */
 static bool
-fake_job(const char *domain, const char *set_uuid, const http_owner *o,
-         char job_id[SNAP_UUID_LEN], snap_error *err)
+fake_job(const char *kind, const char *domain, const char *set_uuid,
+         const http_owner *o, char job_id[SNAP_UUID_LEN], snap_error *err)
 {
-    coord_jobrec *r = coord_jobrec_new("create", err);
+    coord_jobrec *r = coord_jobrec_new(kind, err);
     bool ok;
 
     if (!r)
@@ -204,7 +209,8 @@ fake_create(void *impl, const http_create_req *req,
                      ? req->owner->project_name
                      : "");
         snprintf(set_uuid, SNAP_UUID_LEN, "%s", SET_C);
-        ok = fake_job(req->domain_name, SET_C, req->owner, job_id, err);
+        ok = fake_job("create", req->domain_name, SET_C, req->owner, job_id,
+                      err);
     }
     pthread_mutex_unlock(&F.mu);
     return ok;
@@ -304,6 +310,31 @@ fake_export(void *impl, const char *id, const http_export_req *req,
     return ok;
 }
 
+static bool
+fake_restore(void *impl, const char *id, const http_restore_req *req,
+             char set_uuid[SNAP_UUID_LEN], char job_id[SNAP_UUID_LEN],
+             snap_error *err)
+{
+    coord_set *s = fake_get(impl, id, err);
+    bool ok;
+
+    if (!s)
+        return false;
+    if (s->state != COORD_SET_AVAILABLE) {
+        coord_set_free(s);
+        return snap_error_set(err, SNAP_E_STATE, "set is not available");
+    }
+    memcpy(set_uuid, s->uuid, SNAP_UUID_LEN);
+    pthread_mutex_lock(&F.mu);
+    F.restores++;
+    F.last_start = req->start;
+    F.last_shutdown_ms = req->shutdown_timeout_ms;
+    ok = fake_job("restore", s->domain_name, s->uuid, NULL, job_id, err);
+    pthread_mutex_unlock(&F.mu);
+    coord_set_free(s);
+    return ok;
+}
+
 static json_t *
 fake_exports(void *impl, const coord_set *set)
 {
@@ -348,6 +379,7 @@ static const http_backend_ops fake_ops = {
     .get = fake_get,
     .remove = fake_remove,
     .export_set = fake_export,
+    .restore = fake_restore,
     .exports = fake_exports,
     .stats = fake_stats,
     .domain_owner = fake_owner,
@@ -1297,6 +1329,65 @@ an_accepted_create_has_a_job_its_owner_can_follow(void **state)
                      404);
     assert_int_equal(status_as(fx, "DELETE", url, "ks-member-a", NULL), 405);
     assert_int_equal(status_as(fx, "GET", url, "ks-bad", NULL), 401);
+}
+
+/* POST /v1/sets/{id}/restore: validated, authorized on the set and its
+ * domain, accepted as a job. */
+static void
+a_restore_is_accepted_as_a_job(void **state)
+{
+    fixture *fx = *state;
+    const char *url = "/v1/sets/" SET_A "/restore";
+    reply r = as(fx, "POST", url, "ks-member-a",
+                 "{\"start\": false, \"shutdown_timeout_ms\": 5000}");
+    char want[128];
+
+    assert_int_equal(r.status, 202);
+    snprintf(want, sizeof(want), "/v1/jobs/%s",
+             json_string_value(json_object_get(r.json, "job_id")));
+    assert_string_equal(r.location, want);
+    assert_string_equal(json_string_value(json_object_get(r.json, "state")),
+                        "restoring");
+    assert_string_equal(json_string_value(json_object_get(r.json, "domain")),
+                        "vm1");
+    assert_int_equal(F.restores, 1);
+    assert_int_equal(F.last_start, 0);
+    assert_int_equal(F.last_shutdown_ms, 5000);
+    reply_release(&r);
+    /* an empty body: as before, the configuration's bound */
+    r = as(fx, "POST", url, "ks-member-a", NULL);
+    assert_int_equal(r.status, 202);
+    assert_int_equal(F.last_start, -1);
+    assert_int_equal(F.last_shutdown_ms, -1);
+    reply_release(&r);
+    /* bad bodies, each with its reason; nothing accepted */
+    r = as(fx, "POST", url, "ks-member-a", "{\"start\": \"yes\"}");
+    assert_error(&r, 400);
+    assert_non_null(strstr(r.body, "start must be true or false"));
+    reply_release(&r);
+    r = as(fx, "POST", url, "ks-member-a", "{\"shutdown_timeout_ms\": -1}");
+    assert_error(&r, 400);
+    assert_non_null(strstr(r.body, "shutdown_timeout_ms must be"));
+    reply_release(&r);
+    r = as(fx, "POST", url, "ks-member-a", "{\"reboot\": true}");
+    assert_error(&r, 400);
+    assert_non_null(strstr(r.body, "unknown field 'reboot'"));
+    reply_release(&r);
+    r = as(fx, "POST", url, "ks-member-a", "{\"start\": ");
+    assert_error(&r, 400);
+    reply_release(&r);
+    assert_int_equal(F.restores, 2);
+    /* another project's set; a set that is not available; GET */
+    assert_int_equal(status_as(fx, "POST", url, "ks-other-a", "{}"), 403);
+    assert_int_equal(status_as(fx, "POST", "/v1/sets/" SET_B "/restore",
+                               "ks-member-a", "{}"),
+                     409);
+    assert_int_equal(status_as(fx, "GET", url, "ks-member-a", NULL), 405);
+    assert_int_equal(F.restores, 2);
+    /* the job is there for its domain's owner */
+    r = as(fx, "GET", "/v1/jobs?kind=restore", "ks-good-a", NULL);
+    assert_int_equal(json_array_size(json_object_get(r.json, "jobs")), 2);
+    reply_release(&r);
 }
 
 static void
@@ -2323,6 +2414,7 @@ main(void)
         K(list_shows_only_what_the_caller_may_see),
         K(a_servers_sets_are_listed_for_its_owner),
         K(an_accepted_create_has_a_job_its_owner_can_follow),
+        K(a_restore_is_accepted_as_a_job),
         K(sets_of_gone_domains_keep_their_recorded_owner),
         K(default_deny_admins_only_by_role),
         K(one_validation_per_token_however_many_ask),
