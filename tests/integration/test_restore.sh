@@ -263,6 +263,70 @@ sso create "$DOM" --memory --quiesce=required 2>"$SNAP_ITMP/mq.err"
 check_num "--memory with --quiesce=required is a usage error" $? -eq 2
 check "... saying why" grep -q "would come back frozen" "$SNAP_ITMP/mq.err"
 
+begin "restore through the API: POST /v1/sets/{id}/restore is a job"
+# serve on our own domain and catalog as the test cloud's demo user, with
+# a demo token (as test_http_api.sh): the domain is the demo project's, as
+# Nova would record it, so the project's member may restore it
+atok=$(. "$OS_STATE/openrc-demo" && "$C/os" token)
+aproj=$(. "$OS_STATE/openrc-demo" && "$C/os" project-id)
+vsh metadata "$DOM" --uri urn:snapset:owner --key snapset \
+    --set "<owner project=\"$aproj\"/>" --live --config >/dev/null
+at_exit 'vsh metadata "$DOM" --uri urn:snapset:owner --remove --config >/dev/null 2>&1; :'
+aconf=$SNAP_ITMP/api.conf
+cp "$conf" "$aconf"
+echo 'http = { port = 0; workers = 1; };' >>"$aconf"
+(. "$OS_STATE/openrc-demo" && exec "$SNAPSET" -c "$aconf" --catalog-dir "$SNAP_CATALOG" serve \
+    >"$SNAP_ITMP/serve.out" 2>"$SNAP_ITMP/serve.err") &
+apid=$!
+at_exit 'kill -TERM $apid 2>/dev/null; wait $apid 2>/dev/null; :'
+aport=""
+i=0
+while [ $i -lt 600 ] && [ -z "$aport" ] && kill -0 "$apid" 2>/dev/null; do
+    aport=$(sed -n 's|^snapset: serving on http://127\.0\.0\.1:\([0-9]*\) .*|\1|p' "$SNAP_ITMP/serve.out")
+    sleep 0.1
+    i=$((i + 1))
+done
+check "serve is up" test -n "$aport"
+aapi() { # aapi METHOD PATH [BODY]: the status code; body in $SNAP_ITMP/abody
+    curl -s --noproxy '*' --max-time 60 -H "X-Auth-Token: $atok" -o "$SNAP_ITMP/abody" \
+        -D "$SNAP_ITMP/aheaders" -w '%{http_code}' -X "$1" \
+        ${3:+-H "Content-Type: application/json" --data-binary "$3"} "http://127.0.0.1:$aport$2"
+}
+check "guest is back with every disk" back_up
+gx "for d in $(disks); do rm -f \$d/*.txt; done; sync" >/dev/null
+mark apibefore
+sso create "$DOM" --json >"$SNAP_ITMP/api-set.json" 2>"$SNAP_ITMP/api-set.err"
+check_num "a set to go back to" $? -eq 0
+set_api=$(jq -r .uuid "$SNAP_ITMP/api-set.json")
+r_made_sets="$r_made_sets $set_api"
+mark apiafter
+check_num "a bad body: 400" "$(aapi POST "/v1/sets/$set_api/restore" '{"start": "yes"}')" -eq 400
+check "the guest was not touched" has apiafter
+check_num "POST /v1/sets/{id}/restore: 202" "$(aapi POST "/v1/sets/$set_api/restore" '{"start": true, "shutdown_timeout_ms": 60000}')" -eq 202
+ajob=$(jq -r .job_id "$SNAP_ITMP/abody")
+check "Location names the job" grep -qi "^location: /v1/jobs/$ajob" "$SNAP_ITMP/aheaders"
+check_num "the domain is locked meanwhile: a second restore is 409" \
+    "$(aapi POST "/v1/sets/$set_api/restore" '{}')" -eq 409
+i=0
+jst=""
+while [ $i -lt 1200 ]; do
+    [ "$(aapi GET "/v1/jobs/$ajob")" = 200 ] || { jst="http-error"; break; }
+    jst=$(jq -r .job.state "$SNAP_ITMP/abody")
+    case $jst in succeeded | failed) break ;; esac
+    sleep 0.25
+    i=$((i + 1))
+done
+check "the job succeeded ($jst)" test "$jst" = succeeded
+[ "$jst" = succeeded ] || jq -r .job.error "$SNAP_ITMP/abody"
+check "its result says the domain was started" test "$(jq -r .job.result.started "$SNAP_ITMP/abody")" = true
+check "... and what became of each disk" test "$(jq '.job.result.disks | length' "$SNAP_ITMP/abody")" -ge 4
+check "the guest is back" back_up
+check "a file written before the set is on every disk" has apibefore
+check "a file written after the set is gone from every disk" lacks apiafter
+kill -TERM "$apid" 2>/dev/null
+wait "$apid" 2>/dev/null
+check_num "serve stops cleanly" $? -eq 0
+
 begin "bad input"
 sso restore 2>/dev/null; check_num "restore without a set is a usage error" $? -eq 2
 sso restore "$set_a" --bogus 2>/dev/null; check_num "unknown option is a usage error" $? -eq 2
