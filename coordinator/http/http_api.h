@@ -60,6 +60,7 @@ typedef struct http_create_req {
     int rotation;            /* >= 1 for createBackup; 0 otherwise */
     coord_quiesce quiesce;
     bool pause;
+    bool memory;             /* with RAM state (POST .../states) */
     const json_t *metadata;  /* object of strings, or NULL */
     const http_owner *owner; /* the domain's owner, to record in the set
                                 (HTTP_OWNER_KEY_*); never NULL */

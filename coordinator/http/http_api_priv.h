@@ -51,6 +51,9 @@ typedef enum http_route {
     HTTP_ROUTE_ACTION,
     HTTP_ROUTE_SERVER_SETS,
     HTTP_ROUTE_SET_RESTORE,
+    HTTP_ROUTE_STATES,      /* /v1/servers/{domain}/states */
+    HTTP_ROUTE_STATE,       /* /v1/servers/{domain}/states/{id} */
+    HTTP_ROUTE_STATE_APPLY, /* /v1/servers/{domain}/states/apply */
     HTTP_ROUTE_JOBS,
     HTTP_ROUTE_JOB,
 } http_route;
@@ -58,7 +61,8 @@ typedef enum http_route {
 /* One request, from its headers to its answer (MHD's con_cls). */
 typedef struct http_request {
     http_route route;
-    char arg[HTTP_DOMAIN_ID_MAX + 2]; /* the {domain} or {id} of the path */
+    char arg[HTTP_DOMAIN_ID_MAX + 2];  /* the {domain} or {id} of the path */
+    char arg2[HTTP_DOMAIN_ID_MAX + 2]; /* a second one: {domain}/states/{id} */
     char *body;
     size_t len;
     bool too_large;

@@ -88,6 +88,76 @@ http_export_req_parse(const json_t *root, http_export_req *req, char *why,
 }
 
 bool
+http_state_save_parse(const json_t *root, const char **name, char *why,
+                      size_t size)
+{
+    const char *key;
+    json_t *v;
+
+    *name = NULL;
+    if (!root)
+        return true;
+    if (!json_is_object(root)) {
+        snprintf(why, size, "the body must be a JSON object");
+        return false;
+    }
+    json_object_foreach((json_t *)root, key, v)
+    {
+        if (strcmp(key, "name") != 0) {
+            snprintf(why, size, "unknown field '%.64s': use name", key);
+            return false;
+        }
+        if (!json_is_string(v) || json_string_length(v) == 0 ||
+            json_string_length(v) > LABEL_MAX ||
+            !http_text_clean(json_string_value(v))) {
+            snprintf(why, size,
+                     "name must be a string of 1 to %d printable characters",
+                     LABEL_MAX);
+            return false;
+        }
+        *name = json_string_value(v);
+    }
+    return true;
+}
+
+bool
+http_state_apply_parse(const json_t *root, const char **uuid, char *why,
+                       size_t size)
+{
+    const char *key;
+    json_t *v;
+    char id[SNAP_UUID_LEN + 1];
+
+    *uuid = NULL;
+    if (!json_is_object(root)) {
+        snprintf(why, size, "the body must be a JSON object with \"uuid\"");
+        return false;
+    }
+    json_object_foreach((json_t *)root, key, v)
+    {
+        if (strcmp(key, "uuid") != 0) {
+            snprintf(why, size, "unknown field '%.64s': use uuid", key);
+            return false;
+        }
+        if (!json_is_string(v) || json_string_length(v) >= sizeof(id)) {
+            snprintf(why, size, "uuid must be a RAM state's id");
+            return false;
+        }
+        snprintf(id, sizeof(id), "%s", json_string_value(v));
+        if (!http_set_id_valid(id)) {
+            snprintf(why, size, "uuid must be a RAM state's id");
+            return false;
+        }
+        *uuid = json_string_value(v);
+    }
+    if (!*uuid) {
+        snprintf(why, size, "uuid is required: the RAM state to apply");
+        return false;
+    }
+    return true;
+}
+
+bool
 http_restore_req_parse(const json_t *root, http_restore_req *req, char *why,
                        size_t size)
 {

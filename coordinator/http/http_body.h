@@ -34,6 +34,16 @@ bool http_export_req_parse(const json_t *root, http_export_req *req, char *why,
 bool http_restore_req_parse(const json_t *root, http_restore_req *req,
                             char *why, size_t size);
 
+/* The body of POST /v1/servers/{domain}/states (NULL: empty): {"name"},
+ * optional; *@name borrows from @root. False with @why (a 400). */
+bool http_state_save_parse(const json_t *root, const char **name, char *why,
+                           size_t size);
+
+/* The body of POST /v1/servers/{domain}/states/apply: {"uuid"}, required,
+ * a set id; *@uuid borrows from @root. False with @why (a 400). */
+bool http_state_apply_parse(const json_t *root, const char **uuid, char *why,
+                            size_t size);
+
 /* A set id: 8 to 36 characters of a UUID, lower-cased in place. */
 bool http_set_id_valid(char *id);
 

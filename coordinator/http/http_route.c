@@ -49,12 +49,14 @@ seg_is(const char *seg, size_t len, const char *word)
 }
 
 http_route
-http_route_match(const char *url, char *arg, size_t argsize)
+http_route_match(const char *url, char *arg, size_t argsize, char *arg2,
+                 size_t arg2size)
 {
     const char *seg[5];
     size_t len[5], n = split_path(url, seg, len, 5);
 
     arg[0] = '\0';
+    arg2[0] = '\0';
     if (n == 1 && seg_is(seg[0], len[0], "healthz"))
         return HTTP_ROUTE_HEALTHZ;
     if (n == 1 && seg_is(seg[0], len[0], "metrics"))
@@ -85,15 +87,26 @@ http_route_match(const char *url, char *arg, size_t argsize)
         arg[len[2]] = '\0';
         return HTTP_ROUTE_JOB;
     }
-    if (seg_is(seg[1], len[1], "servers") && n == 4) {
+    if (seg_is(seg[1], len[1], "servers") && (n == 4 || n == 5)) {
         if (len[2] >= argsize)
             return HTTP_ROUTE_NONE;
         memcpy(arg, seg[2], len[2]);
         arg[len[2]] = '\0';
-        if (seg_is(seg[3], len[3], "action"))
+        if (n == 4 && seg_is(seg[3], len[3], "action"))
             return HTTP_ROUTE_ACTION;
-        if (seg_is(seg[3], len[3], "sets"))
+        if (n == 4 && seg_is(seg[3], len[3], "sets"))
             return HTTP_ROUTE_SERVER_SETS;
+        if (n == 4 && seg_is(seg[3], len[3], "states"))
+            return HTTP_ROUTE_STATES;
+        if (n == 5 && seg_is(seg[3], len[3], "states")) {
+            if (seg_is(seg[4], len[4], "apply"))
+                return HTTP_ROUTE_STATE_APPLY;
+            if (len[4] < arg2size) {
+                memcpy(arg2, seg[4], len[4]);
+                arg2[len[4]] = '\0';
+                return HTTP_ROUTE_STATE;
+            }
+        }
         arg[0] = '\0';
     }
     return HTTP_ROUTE_NONE;
@@ -104,7 +117,11 @@ route_methods(http_route r)
 {
     switch (r) {
     case HTTP_ROUTE_SET:
+    case HTTP_ROUTE_STATE:
         return "GET, HEAD, DELETE";
+    case HTTP_ROUTE_STATES:
+        return "GET, HEAD, POST";
+    case HTTP_ROUTE_STATE_APPLY:
     case HTTP_ROUTE_SET_EXPORT:
     case HTTP_ROUTE_SET_RESTORE:
     case HTTP_ROUTE_ACTION:
@@ -121,7 +138,11 @@ method_allowed(http_route r, const char *method)
 
     switch (r) {
     case HTTP_ROUTE_SET:
+    case HTTP_ROUTE_STATE:
         return get || strcmp(method, "DELETE") == 0;
+    case HTTP_ROUTE_STATES:
+        return get || strcmp(method, "POST") == 0;
+    case HTTP_ROUTE_STATE_APPLY:
     case HTTP_ROUTE_SET_EXPORT:
     case HTTP_ROUTE_SET_RESTORE:
     case HTTP_ROUTE_ACTION:
@@ -222,6 +243,8 @@ http_route_refuse_early(http_api *api, struct MHD_Connection *conn,
                                   "the body is larger than %zu bytes",
                                   api->max_body);
     if ((rq->route == HTTP_ROUTE_ACTION ||
+         rq->route == HTTP_ROUTE_STATE_APPLY ||
+         (rq->route == HTTP_ROUTE_STATES && strcmp(method, "POST") == 0) ||
          ((rq->route == HTTP_ROUTE_SET_EXPORT ||
            rq->route == HTTP_ROUTE_SET_RESTORE) &&
           cl && strtoull(cl, NULL, 10) > 0)) &&
@@ -259,6 +282,16 @@ http_route_answer(http_api *api, struct MHD_Connection *conn,
         return http_sets_create(api, conn, rq);
     case HTTP_ROUTE_SERVER_SETS:
         return http_sets_server_list(api, conn, rq);
+    case HTTP_ROUTE_STATES:
+        if (strcmp(method, "POST") == 0)
+            return http_sets_state_save(api, conn, rq);
+        return http_sets_states(api, conn, rq);
+    case HTTP_ROUTE_STATE:
+        if (strcmp(method, "DELETE") == 0)
+            return http_sets_state_delete(api, conn, rq);
+        return http_sets_state_get(api, conn, rq);
+    case HTTP_ROUTE_STATE_APPLY:
+        return http_sets_state_apply(api, conn, rq);
     case HTTP_ROUTE_JOBS:
         return http_jobs_list(api, conn, rq);
     case HTTP_ROUTE_JOB:

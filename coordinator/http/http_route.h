@@ -13,10 +13,12 @@
 
 #include "coordinator/http/http_api_priv.h"
 
-/* The route of the path @url, with its {domain} or {id} in @arg (at most
- * @argsize bytes; empty when it has none). HTTP_ROUTE_NONE: no such
- * resource (also a double or trailing slash, or an argument too long). */
-http_route http_route_match(const char *url, char *arg, size_t argsize);
+/* The route of the path @url, with its {domain} or {id} in @arg and a
+ * second argument ({domain}/states/{id}) in @arg2 (each at most @argsize
+ * bytes; empty when there is none). HTTP_ROUTE_NONE: no such resource
+ * (also a double or trailing slash, or an argument too long). */
+http_route http_route_match(const char *url, char *arg, size_t argsize,
+                            char *arg2, size_t arg2size);
 
 /* What can be decided from the request line and headers alone: a request
  * refused here is answered before its body is read (and its connection

@@ -41,7 +41,8 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
         if (!rq)
             return MHD_NO;
         *con_cls = rq;
-        rq->route = http_route_match(url, rq->arg, sizeof(rq->arg));
+        rq->route = http_route_match(url, rq->arg, sizeof(rq->arg), rq->arg2,
+                                     sizeof(rq->arg2));
         ret = http_route_refuse_early(api, conn, method, rq, &answered);
         rq->answered = answered;
         return ret;

@@ -92,7 +92,8 @@ set_json(const coord_set *s)
                 meta = NULL;
             }
         }
-        if (!meta || json_object_set_new(o, "metadata", meta)) {
+        if (!meta || json_object_set_new(o, "metadata", meta) ||
+            json_object_set_new(o, "memory", json_boolean(s->memory))) {
             json_decref(o);
             o = NULL;
         }
@@ -263,7 +264,7 @@ list_may_see(http_api *api, const http_request *rq, const coord_set *s,
  * state and, unless @domain_uuid is given, domain) and by @domain_uuid. */
 static enum MHD_Result
 list_answer(http_api *api, struct MHD_Connection *conn, const http_request *rq,
-            const char *domain_uuid)
+            const char *domain_uuid, bool memory_only)
 {
     owner_memo memo[64];
     size_t nmemo = 0;
@@ -314,6 +315,8 @@ list_answer(http_api *api, struct MHD_Connection *conn, const http_request *rq,
             continue;
         if (state >= 0 && (int)s->state != state)
             continue;
+        if (memory_only && !s->memory)
+            continue;
         if (!all && !list_may_see(api, rq, s, memo, &nmemo,
                                   sizeof(memo) / sizeof(memo[0])))
             continue; /* another project's */
@@ -325,15 +328,16 @@ list_answer(http_api *api, struct MHD_Connection *conn, const http_request *rq,
     coord_catalog_list_free(sets, nsets);
     if (!arr)
         return http_respond_error(api, conn, 500, NULL, "out of memory");
-    return http_respond_json(api, conn, 200, json_pack("{s:o}", "sets", arr),
-                             NULL);
+    return http_respond_json(
+        api, conn, 200,
+        json_pack("{s:o}", memory_only ? "states" : "sets", arr), NULL);
 }
 
 enum MHD_Result
 http_sets_list(http_api *api, struct MHD_Connection *conn,
                const http_request *rq)
 {
-    return list_answer(api, conn, rq, NULL);
+    return list_answer(api, conn, rq, NULL, false);
 }
 
 /* The domain @id names, in @name and @uuid, if the caller of @rq may act
@@ -400,7 +404,220 @@ http_sets_server_list(http_api *api, struct MHD_Connection *conn,
         return ret;
     http_owner_release(&owner);
     free(name);
-    return list_answer(api, conn, rq, uuid);
+    return list_answer(api, conn, rq, uuid, false);
+}
+
+static coord_set *get_authorized(http_api *api, struct MHD_Connection *conn,
+                                 const http_request *rq, char *id,
+                                 enum MHD_Result *ret);
+
+/* ---- RAM states: the sets with RAM state of one domain --------------------
+ * (the live-snapshot spec's saved-state API over `create --memory` sets) */
+
+enum MHD_Result
+http_sets_states(http_api *api, struct MHD_Connection *conn,
+                 const http_request *rq)
+{
+    char *name = NULL, uuid[SNAP_UUID_LEN] = "";
+    http_owner owner;
+    enum MHD_Result ret;
+
+    if (!domain_authorized(api, conn, rq, rq->arg, &name, uuid, &owner, &ret))
+        return ret;
+    http_owner_release(&owner);
+    free(name);
+    return list_answer(api, conn, rq, uuid, true);
+}
+
+/* The RAM state @state_id of domain @rq->arg, if the caller may act on
+ * both; else NULL with the answer queued (400, 403, 404). *@name is the
+ * domain's name (free()). */
+static coord_set *
+state_authorized(http_api *api, struct MHD_Connection *conn,
+                 const http_request *rq, const char *state_id, char **name,
+                 enum MHD_Result *ret)
+{
+    char uuid[SNAP_UUID_LEN] = "", id[SNAP_UUID_LEN + 1];
+    http_owner owner;
+    coord_set *set;
+
+    if (!domain_authorized(api, conn, rq, rq->arg, name, uuid, &owner, ret))
+        return NULL;
+    http_owner_release(&owner);
+    snprintf(id, sizeof(id), "%s", state_id);
+    set = get_authorized(api, conn, rq, id, ret);
+    if (set && (strcasecmp(set->domain_uuid, uuid) != 0 || !set->memory)) {
+        *ret = http_respond_error(api, conn, 404, NULL,
+                                  "domain '%s' has no RAM state %s", *name,
+                                  set->uuid);
+        coord_set_free(set);
+        set = NULL;
+    }
+    if (!set) {
+        free(*name);
+        *name = NULL;
+    }
+    return set;
+}
+
+enum MHD_Result
+http_sets_state_get(http_api *api, struct MHD_Connection *conn,
+                    http_request *rq)
+{
+    char *name = NULL;
+    enum MHD_Result ret = MHD_NO;
+    coord_set *set = state_authorized(api, conn, rq, rq->arg2, &name, &ret);
+    json_t *o;
+
+    if (!set)
+        return ret;
+    o = set_json(set);
+    coord_set_free(set);
+    free(name);
+    return http_respond_json(api, conn, 200,
+                             o ? json_pack("{s:o}", "state", o) : NULL, NULL);
+}
+
+enum MHD_Result
+http_sets_state_delete(http_api *api, struct MHD_Connection *conn,
+                       http_request *rq)
+{
+    char *name = NULL, job_id[SNAP_UUID_LEN] = "", id[SNAP_UUID_LEN];
+    enum MHD_Result ret = MHD_NO;
+    coord_set *set = state_authorized(api, conn, rq, rq->arg2, &name, &ret);
+    snap_error err = {0};
+
+    if (!set)
+        return ret;
+    memcpy(id, set->uuid, SNAP_UUID_LEN);
+    coord_set_free(set);
+    free(name);
+    if (!api->backend->remove(api->backend_impl, id, false, job_id, &err))
+        return http_respond_snap_error(api, conn, &err);
+    return http_respond_json(
+        api, conn, 202,
+        with_job(json_pack("{s:s,s:s}", "state_id", id, "state", "deleting"),
+                 job_id),
+        NULL);
+}
+
+/* The body of @rq as JSON (NULL for an empty one); false with a 400
+ * queued in *@ret. */
+static bool
+body_json(http_api *api, struct MHD_Connection *conn, const http_request *rq,
+          json_t **root, enum MHD_Result *ret)
+{
+    json_error_t jerr;
+
+    *root = NULL;
+    if (rq->len == 0)
+        return true;
+    *root = json_loadb(rq->body, rq->len, JSON_REJECT_DUPLICATES, &jerr);
+    if (*root)
+        return true;
+    *ret = http_respond_error(api, conn, 400, NULL,
+                              "malformed JSON (line %d, column %d): %s",
+                              jerr.line, jerr.column, jerr.text);
+    return false;
+}
+
+enum MHD_Result
+http_sets_state_save(http_api *api, struct MHD_Connection *conn,
+                     http_request *rq)
+{
+    char *domain_name = NULL, domain_uuid[SNAP_UUID_LEN] = "";
+    char job_id[SNAP_UUID_LEN] = "", uuid[SNAP_UUID_LEN], location[192];
+    char why[256];
+    http_resp_headers h = {location, NULL, false};
+    http_owner owner = {NULL, NULL, NULL};
+    http_create_req req;
+    enum MHD_Result ret = MHD_NO;
+    json_t *root;
+    snap_error err = {0};
+    const char *label = NULL;
+
+    if (!body_json(api, conn, rq, &root, &ret))
+        return ret;
+    if (!http_state_save_parse(root, &label, why, sizeof(why))) {
+        json_decref(root);
+        return http_respond_error(api, conn, 400, NULL, "%s", why);
+    }
+    if (!domain_authorized(api, conn, rq, rq->arg, &domain_name, domain_uuid,
+                           &owner, &ret)) {
+        json_decref(root);
+        return ret;
+    }
+    memset(&req, 0, sizeof(req));
+    req.domain_name = domain_name;
+    req.domain_uuid = domain_uuid;
+    req.name = label;
+    req.quiesce = COORD_QUIESCE_OFF; /* saved frozen, it would come back so */
+    req.pause = true;
+    req.memory = true;
+    req.owner = &owner;
+    if (!api->backend->create(api->backend_impl, &req, uuid, job_id, &err)) {
+        ret = http_respond_snap_error(api, conn, &err);
+    } else {
+        snprintf(location, sizeof(location), "/v1/servers/%s/states/%s",
+                 domain_name, uuid);
+        ret = http_respond_json(
+            api, conn, 202,
+            with_job(json_pack("{s:s,s:s,s:s}", "state_id", uuid, "domain",
+                               domain_name, "location", location),
+                     job_id),
+            &h);
+    }
+    http_owner_release(&owner);
+    free(domain_name);
+    json_decref(root); /* after: req's strings point into it */
+    return ret;
+}
+
+enum MHD_Result
+http_sets_state_apply(http_api *api, struct MHD_Connection *conn,
+                      http_request *rq)
+{
+    char *name = NULL, job_id[SNAP_UUID_LEN] = "", uuid[SNAP_UUID_LEN];
+    char id[SNAP_UUID_LEN], location[64], why[256];
+    http_resp_headers h = {location, NULL, false};
+    http_restore_req req = {1, -1}; /* a saved state runs on at once */
+    enum MHD_Result ret = MHD_NO;
+    const char *state_id = NULL;
+    json_t *root;
+    coord_set *set;
+    snap_error err = {0};
+
+    if (!body_json(api, conn, rq, &root, &ret))
+        return ret;
+    if (!http_state_apply_parse(root, &state_id, why, sizeof(why))) {
+        json_decref(root);
+        return http_respond_error(api, conn, 400, NULL, "%s", why);
+    }
+    if (!api->backend->restore) {
+        json_decref(root);
+        return http_respond_error(api, conn, 501, NULL,
+                                  "this server does not restore sets");
+    }
+    set = state_authorized(api, conn, rq, state_id, &name, &ret);
+    json_decref(root);
+    if (!set)
+        return ret;
+    memcpy(id, set->uuid, SNAP_UUID_LEN);
+    coord_set_free(set);
+    if (!api->backend->restore(api->backend_impl, id, &req, uuid, job_id,
+                               &err)) {
+        ret = http_respond_snap_error(api, conn, &err);
+    } else {
+        snprintf(location, sizeof(location), "/v1/jobs/%s", job_id);
+        ret = http_respond_json(
+            api, conn, 202,
+            with_job(json_pack("{s:s,s:s,s:s}", "state_id", uuid, "domain",
+                               name, "state", "restoring"),
+                     job_id),
+            job_id[0] ? &h : NULL);
+    }
+    free(name);
+    return ret;
 }
 
 /* The set @id if the caller of @rq may act on it; else NULL with the

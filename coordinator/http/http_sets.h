@@ -39,6 +39,24 @@ enum MHD_Result http_sets_export(http_api *api, struct MHD_Connection *conn,
 enum MHD_Result http_sets_restore(http_api *api, struct MHD_Connection *conn,
                                   http_request *rq);
 
+/* RAM states of a domain (its sets made with RAM state):
+ * GET /v1/servers/{domain}/states, POST there {"name"} (a new one, as a
+ * create job), GET and DELETE /v1/servers/{domain}/states/{id}, and
+ * POST /v1/servers/{domain}/states/apply {"uuid"} (a restore job that
+ * starts the domain from the state). */
+enum MHD_Result http_sets_states(http_api *api, struct MHD_Connection *conn,
+                                 const http_request *rq);
+enum MHD_Result http_sets_state_get(http_api *api, struct MHD_Connection *conn,
+                                    http_request *rq);
+enum MHD_Result http_sets_state_delete(http_api *api,
+                                       struct MHD_Connection *conn,
+                                       http_request *rq);
+enum MHD_Result http_sets_state_save(http_api *api, struct MHD_Connection *conn,
+                                     http_request *rq);
+enum MHD_Result http_sets_state_apply(http_api *api,
+                                      struct MHD_Connection *conn,
+                                      http_request *rq);
+
 /* POST /v1/servers/{domain}/action: createBackup or createSnapshot. */
 enum MHD_Result http_sets_create(http_api *api, struct MHD_Connection *conn,
                                  http_request *rq);

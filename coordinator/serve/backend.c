@@ -166,6 +166,7 @@ be_create(void *impl, const http_create_req *req, char set_uuid[SNAP_UUID_LEN],
     j->rotation = req->rotation;
     j->quiesce = req->quiesce;
     j->pause = req->pause;
+    j->memory = req->memory;
     j->accepted_ms = snap_wall_ms();
     snprintf(j->domain_uuid, SNAP_UUID_LEN, "%s", req->domain_uuid);
     if (!coord_str_set(&j->domain_name, req->domain_name, err) ||

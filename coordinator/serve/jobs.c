@@ -143,6 +143,7 @@ run_create(serve_state *st, ops_ctx *ctx, serve_job *j)
     ops_create_opts_init(&o);
     o.quiesce = j->quiesce;
     o.pause = j->pause;
+    o.memory = j->memory;
     o.name = j->name;
     o.backup_type = j->backup_type;
     o.rotation = j->rotation;

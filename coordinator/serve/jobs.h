@@ -32,6 +32,7 @@ struct serve_job {
     int rotation;
     coord_quiesce quiesce;
     bool pause;
+    bool memory;                 /* SERVE_JOB_CREATE: with RAM state */
     bool with_exports;           /* SERVE_JOB_DELETE */
     int restore_start;           /* SERVE_JOB_RESTORE: 1, 0, -1 as before */
     int64_t shutdown_timeout_ms; /* SERVE_JOB_RESTORE; -1: the conf's */

@@ -88,6 +88,31 @@ check_restore(const json_t *root)
         abort();
 }
 
+static void
+check_states(const json_t *root)
+{
+    const char *name = NULL, *uuid = NULL;
+    char why[256] = "", id[64];
+
+    if (!http_state_save_parse(root, &name, why, sizeof(why))) {
+        if (!why[0])
+            abort();
+    } else if (name && !label_ok(name)) {
+        abort();
+    }
+    why[0] = '\0';
+    if (!http_state_apply_parse(root, &uuid, why, sizeof(why))) {
+        if (!why[0])
+            abort();
+        return;
+    }
+    if (!uuid || strlen(uuid) >= sizeof(id))
+        abort();
+    snprintf(id, sizeof(id), "%s", uuid);
+    if (!http_set_id_valid(id))
+        abort();
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -100,12 +125,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (size == 0) { /* an export or restore may have no body */
             check_export(NULL);
             check_restore(NULL);
+            check_states(NULL);
         }
         return 0;
     }
     check_create(root);
     check_export(root);
     check_restore(root);
+    check_states(root);
     json_decref(root);
     return 0;
 }

@@ -323,6 +323,41 @@ check "... and what became of each disk" test "$(jq '.job.result.disks | length'
 check "the guest is back" back_up
 check "a file written before the set is on every disk" has apibefore
 check "a file written after the set is gone from every disk" lacks apiafter
+# wait_job ID: the job's end state (succeeded, failed, http-error, timeout)
+wait_job() {
+    _i=0
+    while [ $_i -lt 1200 ]; do
+        [ "$(aapi GET "/v1/jobs/$1")" = 200 ] || { echo http-error; return; }
+        _s=$(jq -r .job.state "$SNAP_ITMP/abody")
+        case $_s in succeeded | failed) echo "$_s"; return ;; esac
+        sleep 0.25
+        _i=$((_i + 1))
+    done
+    echo timeout
+}
+
+begin "RAM states through the API: save, list, apply, delete"
+check_num "POST /v1/servers/{domain}/states: 202" "$(aapi POST "/v1/servers/$DOM/states" '{"name": "api state"}')" -eq 202
+st_id=$(jq -r .state_id "$SNAP_ITMP/abody")
+st_job=$(jq -r .job_id "$SNAP_ITMP/abody")
+r_made_sets="$r_made_sets $st_id"
+check "the save job succeeded" test "$(wait_job "$st_job")" = succeeded
+check_num "GET /v1/servers/{domain}/states: 200" "$(aapi GET "/v1/servers/$DOM/states")" -eq 200
+check "... lists the new state, with its RAM state" \
+    test "$(jq -r --arg i "$st_id" '.states[] | select(.id == $i) | .memory' "$SNAP_ITMP/abody")" = true
+check "... and no set without RAM state" test "$(jq '[.states[] | select(.memory != true)] | length' "$SNAP_ITMP/abody")" = 0
+check_num "GET one state: 200" "$(aapi GET "/v1/servers/$DOM/states/$st_id")" -eq 200
+check_num "a set without RAM state is no state: 404" "$(aapi GET "/v1/servers/$DOM/states/$set_api")" -eq 404
+check "the guest runs on after the save" test "$(domstate)" = running
+check_num "POST .../states/apply: 202" "$(aapi POST "/v1/servers/$DOM/states/apply" "{\"uuid\": \"$st_id\"}")" -eq 202
+check "the apply job succeeded" test "$(wait_job "$(jq -r .job_id "$SNAP_ITMP/abody")")" = succeeded
+check "... loaded from the RAM state" test "$(jq -r .job.result.memory "$SNAP_ITMP/abody")" = true
+check "the agent answers" wait_agent "$DOM" 30
+check "the guest runs" test "$(domstate)" = running
+check_num "DELETE the state: 202" "$(aapi DELETE "/v1/servers/$DOM/states/$st_id")" -eq 202
+check "the delete job succeeded" test "$(wait_job "$(jq -r .job_id "$SNAP_ITMP/abody")")" = succeeded
+check_num "... and it is gone: 404" "$(aapi GET "/v1/servers/$DOM/states/$st_id")" -eq 404
+
 kill -TERM "$apid" 2>/dev/null
 wait "$apid" 2>/dev/null
 check_num "serve stops cleanly" $? -eq 0

@@ -48,6 +48,7 @@ typedef struct fake_spec {
     const char *error;
     bool frozen_now;           /* creating, freeze attempted, not thawed */
     const char *owner_project; /* recorded in the set's metadata */
+    bool memory;               /* made with RAM state */
 } fake_spec;
 
 typedef struct fake {
@@ -77,6 +78,7 @@ typedef struct fake {
     bool revoked;          /* ks-member tokens are revoked */
     char jobs_dir[64];     /* the fixture's directory: job records */
     int restores;          /* restore calls accepted */
+    bool last_memory;      /* the last create asked for RAM state */
     int last_start;
     int64_t last_shutdown_ms;
 } fake;
@@ -103,6 +105,8 @@ make_set(const fake_spec *sp, snap_error *err)
     s->freeze_ms = sp->freeze_ms;
     s->created_ms = 1700000000000LL;
     s->journal.freeze_attempted = sp->frozen_now;
+    if (sp->memory)
+        coord_str_set(&s->memory, "/cat/sets/x/memory.state", NULL);
     if (sp->owner_project)
         coord_set_add_metadata(s, HTTP_OWNER_KEY_PROJECT, sp->owner_project,
                                NULL);
@@ -198,6 +202,7 @@ fake_create(void *impl, const http_create_req *req,
         F.last_rotation = req->rotation;
         F.last_quiesce = req->quiesce;
         F.last_pause = req->pause;
+        F.last_memory = req->memory;
         F.last_nmetadata = req->metadata ? json_object_size(req->metadata) : 0;
         snprintf(F.last_metadata_k, sizeof(F.last_metadata_k), "%s",
                  req->metadata
@@ -456,11 +461,12 @@ fake_reset(void)
 {
     static const fake_spec specs[] = {
         {SET_A, "vm1", VM1_UUID, "daily", COORD_SET_AVAILABLE,
-         COORD_CONSISTENCY_FILESYSTEM, 180, NULL, false, NULL},
+         COORD_CONSISTENCY_FILESYSTEM, 180, NULL, false, NULL, false},
         {SET_B, "vm2", VM2_UUID, "weekly", COORD_SET_ERROR,
-         COORD_CONSISTENCY_NONE, -1, "guest agent refused", false, NULL},
+         COORD_CONSISTENCY_NONE, -1, "guest agent refused", false, NULL, false},
         {"dddddddd-0000-4000-8000-000000000004", "vm2", VM2_UUID, NULL,
-         COORD_SET_CREATING, COORD_CONSISTENCY_NONE, -1, NULL, true, NULL},
+         COORD_SET_CREATING, COORD_CONSISTENCY_NONE, -1, NULL, true, NULL,
+         false},
     };
     pthread_mutex_t mu = F.mu;
 
@@ -1097,7 +1103,8 @@ add_gone_sets(void)
                    10,
                    NULL,
                    false,
-                   "p-1234"};
+                   "p-1234",
+                   false};
     fake_spec g = {SET_G,
                    "vm3",
                    VM3_UUID,
@@ -1107,7 +1114,8 @@ add_gone_sets(void)
                    10,
                    NULL,
                    false,
-                   NULL};
+                   NULL,
+                   false};
 
     pthread_mutex_lock(&F.mu);
     F.specs[F.nspecs++] = e;
@@ -1388,6 +1396,98 @@ a_restore_is_accepted_as_a_job(void **state)
     r = as(fx, "GET", "/v1/jobs?kind=restore", "ks-good-a", NULL);
     assert_int_equal(json_array_size(json_object_get(r.json, "jobs")), 2);
     reply_release(&r);
+}
+
+/* The RAM states of a domain: its sets with RAM state, listed, shown,
+ * saved (a create with memory), deleted and applied (a restore). */
+static void
+ram_states_are_a_domains_sets_with_memory(void **state)
+{
+    fixture *fx = *state;
+    fake_spec m = {SET_E,
+                   "vm1",
+                   VM1_UUID,
+                   NULL,
+                   COORD_SET_AVAILABLE,
+                   COORD_CONSISTENCY_CRASH,
+                   -1,
+                   NULL,
+                   false,
+                   NULL,
+                   true};
+    const char *one = "/v1/servers/vm1/states/" SET_E;
+    reply r;
+
+    F.specs[F.nspecs++] = m;
+    r = as(fx, "GET", "/v1/servers/vm1/states", "ks-member-a", NULL);
+    assert_int_equal(r.status, 200);
+    assert_int_equal(json_array_size(json_object_get(r.json, "states")), 1);
+    assert_non_null(strstr(r.body, SET_E));
+    assert_null(strstr(r.body, SET_A)); /* vm1's, without RAM state */
+    reply_release(&r);
+    r = as(fx, "GET", one, "ks-member-a", NULL);
+    assert_int_equal(r.status, 200);
+    assert_true(json_is_true(
+        json_object_get(json_object_get(r.json, "state"), "memory")));
+    reply_release(&r);
+    /* not a RAM state, another domain's, another project's */
+    r = as(fx, "GET", "/v1/servers/vm1/states/" SET_A, "ks-member-a", NULL);
+    assert_error(&r, 404);
+    assert_non_null(strstr(r.body, "has no RAM state"));
+    reply_release(&r);
+    assert_int_equal(status_as(fx, "GET", "/v1/servers/vm2/states/" SET_E,
+                               "ks-member-a", NULL),
+                     404);
+    assert_int_equal(status_as(fx, "GET", one, "ks-other-a", NULL), 403);
+    assert_int_equal(
+        status_as(fx, "GET", "/v1/servers/vm1/states", "ks-other-a", NULL),
+        403);
+
+    /* save: a create with RAM state, paused, not quiesced */
+    r = as(fx, "POST", "/v1/servers/vm1/states", "ks-member-a",
+           "{\"name\": \"before upgrade\"}");
+    assert_int_equal(r.status, 202);
+    assert_string_equal(r.location, "/v1/servers/vm1/states/" SET_C);
+    assert_non_null(json_object_get(r.json, "job_id"));
+    assert_true(F.last_memory);
+    assert_true(F.last_pause);
+    assert_int_equal(F.last_quiesce, COORD_QUIESCE_OFF);
+    assert_string_equal(F.last_name, "before upgrade");
+    reply_release(&r);
+    r = as(fx, "POST", "/v1/servers/vm1/states", "ks-member-a",
+           "{\"label\": \"x\"}");
+    assert_error(&r, 400);
+    assert_non_null(strstr(r.body, "unknown field 'label'"));
+    reply_release(&r);
+    assert_int_equal(F.creates, 1);
+
+    /* apply: a restore that starts the domain */
+    r = as(fx, "POST", "/v1/servers/vm1/states/apply", "ks-member-a",
+           "{\"uuid\": \"" SET_E "\"}");
+    assert_int_equal(r.status, 202);
+    assert_int_equal(F.restores, 1);
+    assert_int_equal(F.last_start, 1);
+    reply_release(&r);
+    r = as(fx, "POST", "/v1/servers/vm1/states/apply", "ks-member-a", "{}");
+    assert_error(&r, 400);
+    assert_non_null(strstr(r.body, "uuid is required"));
+    reply_release(&r);
+    r = as(fx, "POST", "/v1/servers/vm1/states/apply", "ks-member-a",
+           "{\"uuid\": \"" SET_A "\"}");
+    assert_error(&r, 404); /* a set without RAM state is not applied */
+    reply_release(&r);
+    assert_int_equal(F.restores, 1);
+
+    /* delete */
+    r = as(fx, "DELETE", one, "ks-member-a", NULL);
+    assert_int_equal(r.status, 202);
+    assert_string_equal(json_string_value(json_object_get(r.json, "state")),
+                        "deleting");
+    reply_release(&r);
+    assert_int_equal(status_as(fx, "PUT", one, "ks-member-a", "{}"), 405);
+    assert_int_equal(
+        status_as(fx, "GET", "/v1/servers/vm1/states/x/y", "ks-member-a", NULL),
+        404);
 }
 
 static void
@@ -2415,6 +2515,7 @@ main(void)
         K(a_servers_sets_are_listed_for_its_owner),
         K(an_accepted_create_has_a_job_its_owner_can_follow),
         K(a_restore_is_accepted_as_a_job),
+        K(ram_states_are_a_domains_sets_with_memory),
         K(sets_of_gone_domains_keep_their_recorded_owner),
         K(default_deny_admins_only_by_role),
         K(one_validation_per_token_however_many_ask),
