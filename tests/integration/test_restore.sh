@@ -357,6 +357,8 @@ check "the guest runs" test "$(domstate)" = running
 check_num "DELETE the state: 202" "$(aapi DELETE "/v1/servers/$DOM/states/$st_id")" -eq 202
 check "the delete job succeeded" test "$(wait_job "$(jq -r .job_id "$SNAP_ITMP/abody")")" = succeeded
 check_num "... and it is gone: 404" "$(aapi GET "/v1/servers/$DOM/states/$st_id")" -eq 404
+[ "$(aapi GET "/v1/servers/$DOM/states/$st_id")" = 404 ] &&
+    r_made_sets=$(printf '%s\n' $r_made_sets | grep -v "^$st_id\$" | tr '\n' ' ')
 
 kill -TERM "$apid" 2>/dev/null
 wait "$apid" 2>/dev/null
