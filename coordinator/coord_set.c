@@ -66,6 +66,18 @@ coord_set_free(coord_set *set)
     free(set);
 }
 
+const char *
+coord_set_metadata(const coord_set *set, const char *key)
+{
+    size_t i;
+
+    for (i = 0; i < set->nmetadata; i++) {
+        if (strcmp(set->metadata[2 * i], key) == 0)
+            return set->metadata[2 * i + 1];
+    }
+    return NULL;
+}
+
 bool
 coord_set_add_metadata(coord_set *set, const char *key, const char *value,
                        snap_error *err)

@@ -159,10 +159,14 @@ coord_set *coord_set_new(snap_error *err);
 /* Releases @set and everything it owns; NULL is fine. */
 void coord_set_free(coord_set *set);
 
-/* Appends a zeroed member and returns it (owned by @set), or NULL. */
 /* Appends a copy of @key = @value to @set's metadata. */
 bool coord_set_add_metadata(coord_set *set, const char *key, const char *value,
                             snap_error *err);
+
+/* The value of @key in @set's metadata (borrowed), or NULL. */
+const char *coord_set_metadata(const coord_set *set, const char *key);
+
+/* Appends a zeroed member and returns it (owned by @set), or NULL. */
 
 coord_member *coord_set_add_member(coord_set *set, snap_error *err);
 

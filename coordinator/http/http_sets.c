@@ -103,18 +103,6 @@ set_json(const coord_set *s)
 
 /* ---- authorization ------------------------------------------------------- */
 
-static const char *
-set_metadata(const coord_set *s, const char *key)
-{
-    size_t i;
-
-    for (i = 0; i < s->nmetadata; i++) {
-        if (strcmp(s->metadata[2 * i], key) == 0)
-            return s->metadata[2 * i + 1];
-    }
-    return NULL;
-}
-
 static bool
 owner_dup(char **dst, const char *src)
 {
@@ -127,9 +115,9 @@ owner_dup(char **dst, const char *src)
 static bool
 set_owner(http_api *api, const coord_set *s, http_owner *o, snap_error *err)
 {
-    const char *p = set_metadata(s, HTTP_OWNER_KEY_PROJECT);
-    const char *n = set_metadata(s, HTTP_OWNER_KEY_NAME);
-    const char *d = set_metadata(s, HTTP_OWNER_KEY_DOMAIN);
+    const char *p = coord_set_metadata(s, HTTP_OWNER_KEY_PROJECT);
+    const char *n = coord_set_metadata(s, HTTP_OWNER_KEY_NAME);
+    const char *d = coord_set_metadata(s, HTTP_OWNER_KEY_DOMAIN);
     snap_error e = {0};
 
     memset(o, 0, sizeof(*o));
@@ -242,8 +230,8 @@ list_may_see(http_api *api, const http_request *rq, const coord_set *s,
     char why[256];
     size_t i;
     unsigned status;
-    bool recorded = set_metadata(s, HTTP_OWNER_KEY_PROJECT) ||
-                    set_metadata(s, HTTP_OWNER_KEY_NAME);
+    bool recorded = coord_set_metadata(s, HTTP_OWNER_KEY_PROJECT) ||
+                    coord_set_metadata(s, HTTP_OWNER_KEY_NAME);
 
     if (!recorded) {
         for (i = 0; i < *nmemo; i++) {
@@ -405,6 +393,29 @@ http_sets_server_list(http_api *api, struct MHD_Connection *conn,
     http_owner_release(&owner);
     free(name);
     return list_answer(api, conn, rq, uuid, false);
+}
+
+/* Hands the restore of set @id (domain @domain_name) to the backend and
+ * answers 202 with the job (Location: /v1/jobs/{id}); @key names the set
+ * in the answer ("set_id", or "state_id" for a RAM state). */
+static enum MHD_Result
+accept_restore(http_api *api, struct MHD_Connection *conn, const char *id,
+               const char *domain_name, const http_restore_req *req,
+               const char *key)
+{
+    char job_id[SNAP_UUID_LEN] = "", uuid[SNAP_UUID_LEN], location[64];
+    http_resp_headers h = {location, NULL, false};
+    snap_error err = {0};
+
+    if (!api->backend->restore(api->backend_impl, id, req, uuid, job_id, &err))
+        return http_respond_snap_error(api, conn, &err);
+    snprintf(location, sizeof(location), "/v1/jobs/%s", job_id);
+    return http_respond_json(
+        api, conn, 202,
+        with_job(json_pack("{s:s,s:s,s:s}", key, uuid, "domain", domain_name,
+                           "state", "restoring"),
+                 job_id),
+        job_id[0] ? &h : NULL);
 }
 
 static coord_set *get_authorized(http_api *api, struct MHD_Connection *conn,
@@ -577,15 +588,12 @@ enum MHD_Result
 http_sets_state_apply(http_api *api, struct MHD_Connection *conn,
                       http_request *rq)
 {
-    char *name = NULL, job_id[SNAP_UUID_LEN] = "", uuid[SNAP_UUID_LEN];
-    char id[SNAP_UUID_LEN], location[64], why[256];
-    http_resp_headers h = {location, NULL, false};
+    char *name = NULL, id[SNAP_UUID_LEN], why[256];
     http_restore_req req = {1, -1}; /* a saved state runs on at once */
     enum MHD_Result ret = MHD_NO;
     const char *state_id = NULL;
     json_t *root;
     coord_set *set;
-    snap_error err = {0};
 
     if (!body_json(api, conn, rq, &root, &ret))
         return ret;
@@ -604,18 +612,7 @@ http_sets_state_apply(http_api *api, struct MHD_Connection *conn,
         return ret;
     memcpy(id, set->uuid, SNAP_UUID_LEN);
     coord_set_free(set);
-    if (!api->backend->restore(api->backend_impl, id, &req, uuid, job_id,
-                               &err)) {
-        ret = http_respond_snap_error(api, conn, &err);
-    } else {
-        snprintf(location, sizeof(location), "/v1/jobs/%s", job_id);
-        ret = http_respond_json(
-            api, conn, 202,
-            with_job(json_pack("{s:s,s:s,s:s}", "state_id", uuid, "domain",
-                               name, "state", "restoring"),
-                     job_id),
-            job_id[0] ? &h : NULL);
-    }
+    ret = accept_restore(api, conn, id, name, &req, "state_id");
     free(name);
     return ret;
 }
@@ -715,25 +712,16 @@ http_sets_delete(http_api *api, struct MHD_Connection *conn, http_request *rq)
 enum MHD_Result
 http_sets_restore(http_api *api, struct MHD_Connection *conn, http_request *rq)
 {
-    char *id = rq->arg, job_id[SNAP_UUID_LEN] = "", uuid[SNAP_UUID_LEN];
-    char set_domain[SNAP_UUID_LEN], domain_uuid[SNAP_UUID_LEN];
-    char *domain_name = NULL, why[256], location[64];
-    http_resp_headers h = {location, NULL, false};
+    char *id = rq->arg, set_domain[SNAP_UUID_LEN], domain_uuid[SNAP_UUID_LEN];
+    char *domain_name = NULL, why[256];
     enum MHD_Result ret = MHD_NO;
     json_t *root = NULL;
-    json_error_t jerr;
     http_restore_req req;
     http_owner owner;
-    snap_error err = {0};
     coord_set *set;
 
-    if (rq->len > 0) {
-        root = json_loadb(rq->body, rq->len, JSON_REJECT_DUPLICATES, &jerr);
-        if (!root)
-            return http_respond_error(api, conn, 400, NULL,
-                                      "malformed JSON (line %d, column %d): %s",
-                                      jerr.line, jerr.column, jerr.text);
-    }
+    if (!body_json(api, conn, rq, &root, &ret))
+        return ret;
     if (!http_restore_req_parse(root, &req, why, sizeof(why))) {
         json_decref(root);
         return http_respond_error(api, conn, 400, NULL, "%s", why);
@@ -751,18 +739,7 @@ http_sets_restore(http_api *api, struct MHD_Connection *conn, http_request *rq)
                            &owner, &ret))
         return ret;
     http_owner_release(&owner);
-    if (!api->backend->restore(api->backend_impl, id, &req, uuid, job_id,
-                               &err)) {
-        ret = http_respond_snap_error(api, conn, &err);
-    } else {
-        snprintf(location, sizeof(location), "/v1/jobs/%s", job_id);
-        ret = http_respond_json(
-            api, conn, 202,
-            with_job(json_pack("{s:s,s:s,s:s}", "set_id", uuid, "domain",
-                               domain_name, "state", "restoring"),
-                     job_id),
-            job_id[0] ? &h : NULL);
-    }
+    ret = accept_restore(api, conn, id, domain_name, &req, "set_id");
     free(domain_name);
     return ret;
 }

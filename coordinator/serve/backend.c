@@ -115,18 +115,6 @@ job_record(serve_job *j, const char *kind, const http_owner *o,
     return true;
 }
 
-static const char *
-metadata_of(const coord_set *s, const char *key)
-{
-    size_t i;
-
-    for (i = 0; i < s->nmetadata; i++) {
-        if (strcmp(s->metadata[2 * i], key) == 0)
-            return s->metadata[2 * i + 1];
-    }
-    return NULL;
-}
-
 /* The owner a job on @set records: the one the set records, else its
  * domain's now, else none (only the host's roles see the job). */
 static bool
@@ -134,9 +122,9 @@ set_job_record(serve_state *st, serve_job *j, const char *kind,
                const coord_set *set, char job_id[SNAP_UUID_LEN],
                snap_error *err)
 {
-    http_owner o = {(char *)metadata_of(set, HTTP_OWNER_KEY_PROJECT),
-                    (char *)metadata_of(set, HTTP_OWNER_KEY_NAME),
-                    (char *)metadata_of(set, HTTP_OWNER_KEY_DOMAIN)};
+    http_owner o = {(char *)coord_set_metadata(set, HTTP_OWNER_KEY_PROJECT),
+                    (char *)coord_set_metadata(set, HTTP_OWNER_KEY_NAME),
+                    (char *)coord_set_metadata(set, HTTP_OWNER_KEY_DOMAIN)};
     http_owner now;
     snap_error e = {0};
     bool ok;
