@@ -39,6 +39,20 @@ http_text_clean(const char *s)
     return true;
 }
 
+/* A label (a name): a string of 1 to LABEL_MAX printable characters;
+ * false with @why naming @field. */
+static bool
+label_field(const json_t *v, const char *field, char *why, size_t size)
+{
+    if (json_is_string(v) && json_string_length(v) > 0 &&
+        json_string_length(v) <= LABEL_MAX &&
+        http_text_clean(json_string_value(v)))
+        return true;
+    snprintf(why, size, "%s must be a string of 1 to %d printable characters",
+             field, LABEL_MAX);
+    return false;
+}
+
 bool
 http_export_req_parse(const json_t *root, http_export_req *req, char *why,
                       size_t size)
@@ -56,15 +70,8 @@ http_export_req_parse(const json_t *root, http_export_req *req, char *why,
     json_object_foreach((json_t *)root, key, v)
     {
         if (strcmp(key, "name") == 0) {
-            if (!json_is_string(v) || json_string_length(v) == 0 ||
-                json_string_length(v) > LABEL_MAX ||
-                !http_text_clean(json_string_value(v))) {
-                snprintf(why, size,
-                         "name must be a string of 1 to %d printable "
-                         "characters",
-                         LABEL_MAX);
+            if (!label_field(v, "name", why, size))
                 return false;
-            }
             req->name = json_string_value(v);
         } else if (strcmp(key, "disk_format") == 0) {
             if (!json_is_string(v) ||
@@ -107,14 +114,8 @@ http_state_save_parse(const json_t *root, const char **name, char *why,
             snprintf(why, size, "unknown field '%.64s': use name", key);
             return false;
         }
-        if (!json_is_string(v) || json_string_length(v) == 0 ||
-            json_string_length(v) > LABEL_MAX ||
-            !http_text_clean(json_string_value(v))) {
-            snprintf(why, size,
-                     "name must be a string of 1 to %d printable characters",
-                     LABEL_MAX);
+        if (!label_field(v, "name", why, size))
             return false;
-        }
         *name = json_string_value(v);
     }
     return true;
