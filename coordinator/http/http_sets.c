@@ -380,9 +380,11 @@ refused:
     return false;
 }
 
-enum MHD_Result
-http_sets_server_list(http_api *api, struct MHD_Connection *conn,
-                      const http_request *rq)
+/* The sets (or, @memory_only, the RAM states) of domain @rq->arg, for a
+ * caller who may act on it. */
+static enum MHD_Result
+domain_list(http_api *api, struct MHD_Connection *conn, const http_request *rq,
+            bool memory_only)
 {
     char *name = NULL, uuid[SNAP_UUID_LEN] = "";
     http_owner owner;
@@ -392,7 +394,14 @@ http_sets_server_list(http_api *api, struct MHD_Connection *conn,
         return ret;
     http_owner_release(&owner);
     free(name);
-    return list_answer(api, conn, rq, uuid, false);
+    return list_answer(api, conn, rq, uuid, memory_only);
+}
+
+enum MHD_Result
+http_sets_server_list(http_api *api, struct MHD_Connection *conn,
+                      const http_request *rq)
+{
+    return domain_list(api, conn, rq, false);
 }
 
 /* Hands the restore of set @id (domain @domain_name) to the backend and
@@ -429,15 +438,7 @@ enum MHD_Result
 http_sets_states(http_api *api, struct MHD_Connection *conn,
                  const http_request *rq)
 {
-    char *name = NULL, uuid[SNAP_UUID_LEN] = "";
-    http_owner owner;
-    enum MHD_Result ret;
-
-    if (!domain_authorized(api, conn, rq, rq->arg, &name, uuid, &owner, &ret))
-        return ret;
-    http_owner_release(&owner);
-    free(name);
-    return list_answer(api, conn, rq, uuid, true);
+    return domain_list(api, conn, rq, true);
 }
 
 /* The RAM state @state_id of domain @rq->arg, if the caller may act on

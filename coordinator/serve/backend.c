@@ -343,6 +343,23 @@ error:
     return false;
 }
 
+/* The set @id, if it is available: what export and restore act on.
+ * NULL with @err (SNAP_E_NOTFOUND, SNAP_E_STATE naming @what). */
+static coord_set *
+available_set(void *impl, const char *id, const char *what, snap_error *err)
+{
+    coord_set *set = be_get(impl, id, err);
+
+    if (set && set->state != COORD_SET_AVAILABLE) {
+        snap_error_set(err, SNAP_E_STATE,
+                       "set %s is %s: only an available set can be %s",
+                       set->uuid, coord_set_state_name(set->state), what);
+        coord_set_free(set);
+        set = NULL;
+    }
+    return set;
+}
+
 static bool
 be_export(void *impl, const char *id, const http_export_req *req,
           char set_uuid[SNAP_UUID_LEN], char job_id[SNAP_UUID_LEN],
@@ -357,16 +374,9 @@ be_export(void *impl, const char *id, const http_export_req *req,
                               "Glance is not configured (openstack.enabled "
                               "is false): use `snapset export SET --ova "
                               "FILE` on the host");
-    set = be_get(impl, id, err);
+    set = available_set(impl, id, "exported", err);
     if (!set)
         return false;
-    if (set->state != COORD_SET_AVAILABLE) {
-        snap_error_set(err, SNAP_E_STATE,
-                       "set %s is %s: only an available "
-                       "set can be exported",
-                       set->uuid, coord_set_state_name(set->state));
-        goto error;
-    }
     /* No lock_fd: the export takes the domain lock while it reads. */
     j = job_for_set(SERVE_JOB_EXPORT, set, err);
     if (!j || !coord_str_set(&j->name, req->name, err) ||
@@ -392,15 +402,9 @@ be_restore(void *impl, const char *id, const http_restore_req *req,
     coord_set *set;
     serve_job *j = NULL;
 
-    set = be_get(impl, id, err);
+    set = available_set(impl, id, "restored", err);
     if (!set)
         return false;
-    if (set->state != COORD_SET_AVAILABLE) {
-        snap_error_set(err, SNAP_E_STATE,
-                       "set %s is %s: only an available set can be restored",
-                       set->uuid, coord_set_state_name(set->state));
-        goto error;
-    }
     j = job_for_set(SERVE_JOB_RESTORE, set, err);
     if (!j)
         goto error;
