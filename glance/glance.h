@@ -16,8 +16,15 @@
  *    (capacity in bytes), one VirtualSystem with Name, CPU (ResourceType 3),
  *    memory in MiB (ResourceType 4, "byte * 2^20"), disk controllers
  *    (IDE 5, SCSI 6, SATA 20), disks (17) and NICs (10);
- *  - the set's own facts in a SnapshotSetSection of GLANCE_OVF_NS marked
- *    ovf:required="false", so importers that do not know it skip it.
+ *  - the set's own facts in standard ProductSections of the VirtualSystem,
+ *    one Property per fact: one of class GLANCE_OVF_CLASS_SET (keys uuid,
+ *    consistency, time, domain, domain_uuid, architecture), then one of
+ *    class GLANCE_OVF_CLASS_MEMBER per member, ovf:instance "1", "2", ...
+ *    (keys target, kind, source, snapshot, disk_id), all marked
+ *    ovf:required="false";
+ *  - and it validates against DMTF's envelope schema DSP8023 and the CIM
+ *    RASD/VSSD schemas it imports (glance_ovf_validate()), which have no
+ *    extension point for a section of our own that importers would accept.
  *
  * Uploading a package to Glance is in glance/glance_upload.h.
  *
@@ -33,8 +40,14 @@
 
 #include "common/snap_error.h"
 
-/* The namespace of snapset's own section in the descriptor. */
-#define GLANCE_OVF_NS "urn:snapset:ovf:1"
+/* The ovf:class of the ProductSections that hold the set's facts: the
+ * full name of a property is "<class>.<key>[.<instance>]", e.g.
+ * "snapset.set.uuid" or "snapset.member.target.2". */
+#define GLANCE_OVF_CLASS_SET "snapset.set"
+#define GLANCE_OVF_CLASS_MEMBER "snapset.member"
+
+/* The environment variable that overrides where the OVF schemas are. */
+#define GLANCE_OVF_SCHEMA_DIR_ENV "SNAPSET_OVF_SCHEMA_DIR"
 
 /* Disk format URIs written in DiskSection/Disk/@ovf:format. */
 #define GLANCE_FORMAT_URI_VMDK_STREAM                                          \
@@ -170,6 +183,28 @@ bool glance_ovf_write(const glance_ovf *ovf, char **xml, size_t *len,
                       snap_error *err);
 
 /* ------------------------------------------------------------------------ */
+/* Schema validation                                                         */
+
+/* The directory holding the OVF schemas (ovf-all.xsd, which imports
+ * DSP8023.xsd, the CIM schemas and xml.xsd from the same directory):
+ * $SNAPSET_OVF_SCHEMA_DIR when set and not empty, else the data directory
+ * they are installed to (<prefix>/share/snapset/ovf-schemas), unless they
+ * are not installed there but the source tree this snapset was built from
+ * has them (glance/schemas: a snapset run from its build tree). Borrowed:
+ * valid until the environment changes. */
+const char *glance_ovf_schema_dir(void);
+
+/* Validates the descriptor @xml (@len bytes) against the schemas in
+ * @schema_dir (NULL: glance_ovf_schema_dir()). Nothing is fetched from the
+ * network. Fails with SNAP_E_INVALID naming the first violation, "descriptor
+ * does not validate against the OVF schema (line N: <libxml2's message>)",
+ * or when @xml is not well-formed; with SNAP_E_NOTFOUND naming the path when
+ * the schemas are missing (never skipped), SNAP_E_INVALID when they do not
+ * load. Loads the schemas on each call (a few milliseconds). */
+bool glance_ovf_validate(const char *xml, size_t len, const char *schema_dir,
+                         snap_error *err);
+
+/* ------------------------------------------------------------------------ */
 /* Progress and cancellation                                                 */
 
 /* Where a long operation is. Counted in bytes of the disk files read, which
@@ -287,8 +322,10 @@ void glance_ova_stream_free(glance_ova_stream *s);
  *  - every member is a regular file with a plain name;
  *  - the manifest has exactly one well-formed "SHA256(name)= hex" line per
  *    other member, and every digest and References size matches;
- *  - the descriptor parses, its namespace is OVF 1.x, and its links hold
- *    (Disk/@fileRef to File/@id, HostResource to a Disk, Parent to an Item);
+ *  - the descriptor parses, its namespace is OVF 1.x, its links hold
+ *    (Disk/@fileRef to File/@id, HostResource to a Disk, Parent to an Item)
+ *    and it validates against the schemas in glance_ovf_schema_dir() (see
+ *    glance_ovf_validate(); missing schemas fail the check);
  *  - it has at least one disk with a file (a package without one fails).
  * Reads every byte once. Fails with SNAP_E_INVALID naming the first problem. */
 bool glance_ova_verify(const char *path, snap_error *err);

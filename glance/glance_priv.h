@@ -11,6 +11,7 @@
 
 struct archive;
 struct archive_entry;
+struct _xmlDoc;
 
 /* Disks are read and written in chunks of this size: memory use does not
  * depend on disk size. */
@@ -44,6 +45,17 @@ struct archive *glance_tar_writer_new(snap_error *err);
  * @mtime. Free with archive_entry_free(). */
 struct archive_entry *glance_tar_entry_new(const char *name, int64_t size,
                                            int64_t mtime, snap_error *err);
+
+/* Parses the descriptor @xml (@len bytes) without network access or
+ * entities, keeping line numbers past 65535. Returns a new document
+ * (xmlFreeDoc()), or NULL with @err set: "descriptor is not well-formed XML
+ * (line N: ...)". */
+struct _xmlDoc *glance_ovf_doc_read(const char *xml, size_t len,
+                                    snap_error *err);
+
+/* glance_ovf_validate() of a parsed descriptor. */
+bool glance_ovf_doc_validate(struct _xmlDoc *doc, const char *schema_dir,
+                             snap_error *err);
 
 /* One parsed manifest line. */
 typedef struct glance_manifest_entry {

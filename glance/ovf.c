@@ -26,6 +26,9 @@
 
 #define PACKAGE_NAME_MAX 64
 
+/* Longest rasd:Caption the CIM schema allows, in characters. */
+#define CAPTION_MAX 64
+
 /* CIM ResourceType values (CIM_ResourceAllocationSettingData). */
 enum {
     RT_PROCESSOR = 3,
@@ -798,6 +801,23 @@ write_item(xw *x, const item *it)
     x_end(x);
 }
 
+/* The CIM schema caps rasd:Caption at 64 characters (not bytes). Returns
+ * the length in bytes of the first @max characters of the UTF-8 @s (all of
+ * it when shorter). */
+static size_t
+utf8_prefix_len(const char *s, size_t max)
+{
+    size_t n = 0, chars = 0;
+
+    while (s[n] && chars < max) {
+        n++;
+        while (((unsigned char)s[n] & 0xc0) == 0x80)
+            n++; /* continuation bytes of the same character */
+        chars++;
+    }
+    return n;
+}
+
 static const struct os_info *
 os_lookup(const char *os_type)
 {
@@ -1026,17 +1046,25 @@ write_hardware_section(xw *x, const glance_ovf *ovf)
 
     for (i = 0; i < ovf->nnics; i++) {
         const ovf_nic *n = &ovf->nics[i];
-
-        char *desc;
+        const char *model = n->model ? n->model : "default";
+        char *desc, *cut = NULL;
+        size_t clen;
 
         memset(&it, 0, sizeof(it));
         snprintf(name, sizeof(name), "Ethernet adapter %zu", i + 1);
-        desc =
-            x_printf(x, "%s network adapter", n->model ? n->model : "default");
+        clen = n->name ? utf8_prefix_len(n->name, CAPTION_MAX) : 0;
+        if (n->name && n->name[clen]) {
+            /* Too long for a Caption: the whole name goes into the
+             * Description, so that nothing is lost. */
+            cut = x_printf(x, "%.*s", (int)clen, n->name);
+            desc = x_printf(x, "%s network adapter %s", model, n->name);
+        } else {
+            desc = x_printf(x, "%s network adapter", model);
+        }
         it.address = n->mac;
         it.address_on_parent = -1;
         it.automatic_allocation = true;
-        it.caption = n->name;
+        it.caption = cut ? cut : n->name;
         it.connection = n->network;
         it.description = desc ? desc : "";
         it.element_name = name;
@@ -1045,61 +1073,82 @@ write_hardware_section(xw *x, const glance_ovf *ovf)
         it.resource_type = RT_ETHERNET;
         write_item(x, &it);
         free(desc);
+        free(cut);
     }
     x_end(x);
 }
 
+/* One Property of a ProductSection: a fact, never asked for on import. */
 static void
-write_snapset_section(xw *x, const glance_ovf *ovf)
+write_property(xw *x, const char *key, const char *value)
 {
-    char when[40], id[32];
+    x_start(x, "Property");
+    x_attr(x, "ovf:key", key);
+    x_attr(x, "ovf:type", "string");
+    x_attr(x, "ovf:userConfigurable", "false");
+    x_attr(x, "ovf:value", value);
+    x_end(x);
+}
+
+/* The set's own facts. DSP8023 has no extension point inside VirtualSystem
+ * but the ovf:Section substitution group, and a section of our own would
+ * join it only in a schema of our own, which importers do not have: one
+ * that validates against DSP8023 would reject the package. So the facts go into
+ * standard ProductSections, one Property per fact: every importer knows the
+ * section (VMware shows the properties as vApp options), and ovf:required
+ * is "false" all the same, since nothing needs them to run the system.
+ * Keys hold no '.' or ':' (DSP0243 9.5: "class.key.instance" is the full
+ * name); each member gets a section of its own, told apart by
+ * ovf:instance, so that its facts keep plain keys. */
+static void
+write_set_sections(xw *x, const glance_ovf *ovf)
+{
+    char when[40], id[32], instance[32], *info;
     size_t i, j;
 
-    if (!ovf->has_facts && ovf->nmembers == 0)
-        return;
-    /* Our own section: ovf:required="false" tells importers that do not know
-     * the namespace to skip it instead of refusing the package. Like every
-     * OVF section it starts with an Info in the OVF namespace. */
-    x_start(x, "snapset:SnapshotSetSection");
-    x_attr(x, "ovf:required", "false");
-    x_elem(x, "Info", "The snapshot set this package was made from");
     if (ovf->has_facts) {
         snap_iso8601(ovf->taken_ms, when, sizeof(when));
-        x_elem(x, "snapset:SetUUID", ovf->set_uuid);
-        x_elem(x, "snapset:Consistency", ovf->consistency);
-        x_elem(x, "snapset:Time", when);
-        x_start(x, "snapset:Domain");
+        x_start(x, "ProductSection");
+        x_attr(x, "ovf:class", GLANCE_OVF_CLASS_SET);
+        x_attr(x, "ovf:required", "false");
+        x_elem(x, "Info", "The snapshot set this package was made from");
+        write_property(x, "uuid", ovf->set_uuid);
+        write_property(x, "consistency", ovf->consistency);
+        write_property(x, "time", when);
+        write_property(x, "domain", ovf->domain);
         if (ovf->domain_uuid)
-            x_attr(x, "snapset:uuid", ovf->domain_uuid);
-        if (!x->failed &&
-            xmlTextWriterWriteString(x->w, BAD_CAST ovf->domain) < 0)
-            x->failed = true;
+            write_property(x, "domain_uuid", ovf->domain_uuid);
+        write_property(x, "architecture", ovf->arch);
         x_end(x);
-        x_elem(x, "snapset:Architecture", ovf->arch);
     }
-    x_start(x, "snapset:Members");
     for (i = 0; i < ovf->nmembers; i++) {
         const ovf_member *m = &ovf->members[i];
 
-        x_start(x, "snapset:Member");
-        x_attr(x, "snapset:target", m->target);
-        x_attr(x, "snapset:kind", m->kind);
+        snprintf(instance, sizeof(instance), "%zu", i + 1);
+        x_start(x, "ProductSection");
+        x_attr(x, "ovf:class", GLANCE_OVF_CLASS_MEMBER);
+        x_attr(x, "ovf:instance", instance);
+        x_attr(x, "ovf:required", "false");
+        info = x_printf(x, "Member %s of the snapshot set", m->target);
+        if (info)
+            x_elem(x, "Info", info);
+        free(info);
+        write_property(x, "target", m->target);
+        write_property(x, "kind", m->kind);
         if (m->source)
-            x_attr(x, "snapset:source", m->source);
+            write_property(x, "source", m->source);
         if (m->snapshot)
-            x_attr(x, "snapset:snapshot", m->snapshot);
+            write_property(x, "snapshot", m->snapshot);
         for (j = 0; j < ovf->ndisks; j++) {
             if (ovf->disks[j].target &&
                 strcmp(ovf->disks[j].target, m->target) == 0) {
                 snprintf(id, sizeof(id), "vmdisk%zu", j + 1);
-                x_attr(x, "snapset:diskId", id);
+                write_property(x, "disk_id", id);
                 break;
             }
         }
         x_end(x);
     }
-    x_end(x);
-    x_end(x);
 }
 
 bool
@@ -1136,7 +1185,6 @@ glance_ovf_write(const glance_ovf *ovf, char **xml, size_t *len,
     x_attr(&x, "xmlns:ovf", NS_OVF);
     x_attr(&x, "xmlns:rasd", NS_RASD);
     x_attr(&x, "xmlns:vssd", NS_VSSD);
-    x_attr(&x, "xmlns:snapset", GLANCE_OVF_NS);
     x_attr(&x, "xml:lang", "en-US");
     write_references(&x, ovf);
     write_disk_section(&x, ovf);
@@ -1150,7 +1198,7 @@ glance_ovf_write(const glance_ovf *ovf, char **xml, size_t *len,
     write_annotation(&x, ovf);
     write_os_section(&x, ovf);
     write_hardware_section(&x, ovf);
-    write_snapset_section(&x, ovf);
+    write_set_sections(&x, ovf);
     x_end(&x); /* VirtualSystem */
     x_end(&x); /* Envelope */
     if (!x.failed && xmlTextWriterEndDocument(x.w) < 0)

@@ -350,7 +350,7 @@ cleanup:
     return ok;
 }
 
-/* Parses the descriptor and checks its internal links. */
+/* Parses the descriptor, checks its internal links and validates it. */
 static bool
 parse_descriptor(const char *text, size_t len, const char *what, descriptor *d,
                  snap_error *err)
@@ -359,25 +359,12 @@ parse_descriptor(const char *text, size_t len, const char *what, descriptor *d,
     xmlNodePtr root;
     xmlXPathContextPtr ctx = NULL;
     xmlXPathObjectPtr disks = NULL;
-    const xmlError *xe;
-    char msg[160];
-    size_t n;
+    snap_error e = {0};
     bool ok = false;
 
-    /* No network access, no entity expansion (the default), no noise on
-     * stderr: the error goes into @err. */
-    doc = xmlReadMemory(text, (int)len, "descriptor.ovf", NULL,
-                        XML_PARSE_NONET | XML_PARSE_NOERROR |
-                            XML_PARSE_NOWARNING);
+    doc = glance_ovf_doc_read(text, len, &e);
     if (!doc) {
-        xe = xmlGetLastError();
-        snprintf(msg, sizeof(msg), "%s", xe && xe->message ? xe->message : "");
-        n = strlen(msg);
-        while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == ' '))
-            msg[--n] = '\0';
-        snap_error_set(err, SNAP_E_INVALID,
-                       "%s: descriptor is not well-formed XML (line %d: %s)",
-                       what, xe ? xe->line : 0, msg);
+        snap_error_set(err, e.code, "%s: %s", what, e.msg);
         goto cleanup;
     }
     root = xmlDocGetRootElement(doc);
@@ -396,6 +383,12 @@ parse_descriptor(const char *text, size_t len, const char *what, descriptor *d,
         !check_disks(ctx, d, what, &disks, err) ||
         !check_items(ctx, disks, what, err))
         goto cleanup;
+    /* Last: a broken link is named more precisely than the schema would,
+     * and the schema cannot see links at all. */
+    if (!glance_ovf_doc_validate(doc, NULL, &e)) {
+        snap_error_set(err, e.code, "%s: %s", what, e.msg);
+        goto cleanup;
+    }
     ok = true;
 
 cleanup:

@@ -145,15 +145,17 @@ parse_args(int argc, char **argv, ops_export_opts *opts, bool *json, bool *done)
     }
     if (check) {
         /* `export --check FILE.ova`: reads a package back (ours, or one
-         * downloaded from Glance) and checks order, manifest, digests and
-         * descriptor links, as glance_ova_verify() does. */
+         * downloaded from Glance) and checks order, manifest, digests,
+         * descriptor links and the descriptor against the OVF schemas
+         * (DSP8023, CIM RASD/VSSD), as glance_ova_verify() does. Missing
+         * schemas fail the check, naming where they were looked for. */
         if (optind != argc || nkinds)
             return cli_usage_error("'export --check FILE' takes nothing else");
         *done = true;
         if (!glance_ova_verify(check, &err))
             return cli_fail(&err);
         printf("%s: OVA verified (order, manifest, every digest, "
-               "descriptor)\n",
+               "descriptor links, OVF schema)\n",
                check);
         return EXIT_SUCCESS;
     }

@@ -4,6 +4,10 @@ add_library(test_glance_util STATIC unit/test_glance_util.c)
 target_include_directories(test_glance_util PRIVATE ${PROJECT_SOURCE_DIR}/tests)
 target_link_libraries(test_glance_util PUBLIC snap_glance PkgConfig::LIBARCHIVE
                       PRIVATE snap_build_flags)
+# The vendored OVF schemas, so that the tests validate what they write
+# without an installed copy (SNAPSET_OVF_SCHEMA_DIR still wins).
+target_compile_definitions(test_glance_util PRIVATE
+    TG_OVF_SCHEMA_DIR="${SNAP_OVF_SCHEMA_SOURCE_DIR}")
 
 snap_add_test(test_glance_ovf test_glance_util PkgConfig::LIBXML2)
 snap_add_test(test_glance_manifest test_glance_util)

@@ -390,6 +390,60 @@ test_verify_checks_descriptor_links(void **state)
     free(path);
 }
 
+/* A descriptor whose links hold but that breaks DSP8023: an element of
+ * another namespace where the schema allows only OVF sections (what snapset
+ * wrote before its facts moved into ProductSections). */
+static void
+test_verify_validates_the_descriptor_against_the_schema(void **state)
+{
+    static const char section[] =
+        "<s:SnapshotSetSection xmlns:s=\"urn:snapset:ovf:1\" "
+        "ovf:required=\"false\"><Info>set</Info></s:SnapshotSetSection>\n";
+    fixture *f = *state;
+    const int order[] = {0, 1, 2, 3};
+    char *path = join(f->out, "bad.ova"), *xml = NULL, *bad, *p;
+    snap_error err = {0};
+    size_t len;
+
+    assert_true(glance_ovf_write(f->ovf, &xml, &len, &err));
+    p = strstr(xml, "  </VirtualSystem>");
+    assert_non_null(p);
+    bad = malloc(len + sizeof(section));
+    assert_non_null(bad);
+    memcpy(bad, xml, (size_t)(p - xml));
+    strcpy(bad + (p - xml), section);
+    strcat(bad, p);
+    repack(f, path, order, 4, bad);
+    assert_verify_fails(path, "descriptor does not validate against the OVF "
+                              "schema (line ");
+    assert_verify_fails(path, "SnapshotSetSection");
+    free(bad);
+    free(xml);
+    free(path);
+}
+
+/* Without the schemas the check fails, naming where it looked: a package
+ * is never called verified with a step skipped. */
+static void
+test_verify_fails_when_the_schemas_are_missing(void **state)
+{
+    fixture *f = *state;
+    char *saved = strdup(tg_schema_dir());
+    snap_error err = {0};
+
+    assert_non_null(saved);
+    write_ova(f);
+    assert_int_equal(setenv(GLANCE_OVF_SCHEMA_DIR_ENV, f->top, 1), 0);
+    assert_false(glance_ova_verify(f->ova, &err));
+    assert_int_equal(setenv(GLANCE_OVF_SCHEMA_DIR_ENV, saved, 1), 0);
+    assert_int_equal(err.code, SNAP_E_NOTFOUND);
+    if (!strstr(err.msg, f->top) || !strstr(err.msg, "ovf-all.xsd' is missing"))
+        fail_msg("verify said '%s'", err.msg);
+    free(saved);
+    snap_error_clear(&err);
+    assert_true(glance_ova_verify(f->ova, &err));
+}
+
 /* A well-formed package of a descriptor and its manifest, and no disk:
  * nothing to restore, so it must not pass as verified. */
 static void
@@ -806,6 +860,11 @@ main(void)
             test_verify_detects_missing_and_extra_members, setup, teardown),
         cmocka_unit_test_setup_teardown(
             test_verify_detects_a_changed_descriptor, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_verify_validates_the_descriptor_against_the_schema, setup,
+            teardown),
+        cmocka_unit_test_setup_teardown(
+            test_verify_fails_when_the_schemas_are_missing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_verify_checks_descriptor_links,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(
@@ -836,5 +895,8 @@ main(void)
                                         teardown),
     };
 
+    /* glance_ova_verify() validates the descriptor: with the vendored
+     * schemas unless SNAPSET_OVF_SCHEMA_DIR names others. */
+    (void)tg_schema_dir();
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,5 +1,6 @@
 /* tests/unit/test_glance_ovf.c -- the OVF descriptor, read back with libxml2
- * XPath. */
+ * XPath; every descriptor a test writes validates against the OVF schemas
+ * (glance/schemas). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -25,6 +26,15 @@
     "http://schemas.dmtf.org/wbem/wscim/1/cim-schema/2/"                       \
     "CIM_VirtualSystemSettingData"
 
+/* The set's facts: one Property of the set's ProductSection, or of the
+ * section of member @n (1, 2, ...). */
+#define SET_PROP(key)                                                          \
+    "//ovf:VirtualSystem/ovf:ProductSection[@ovf:class='snapset.set']"         \
+    "/ovf:Property[@ovf:key='" key "']/@ovf:value"
+#define MEMBER_PROP(n, key)                                                    \
+    "//ovf:VirtualSystem/ovf:ProductSection[@ovf:class='snapset.member']"      \
+    "[@ovf:instance='" n "']/ovf:Property[@ovf:key='" key "']/@ovf:value"
+
 /* A parsed descriptor and an XPath context with our prefixes. */
 typedef struct doc {
     char *xml;
@@ -42,13 +52,14 @@ doc_open(doc *d, const glance_ovf *ovf)
     assert_true(glance_ovf_write(ovf, &d->xml, &d->len, &err));
     assert_int_equal(err.code, SNAP_OK);
     assert_int_equal(strlen(d->xml), d->len);
+    if (!glance_ovf_validate(d->xml, d->len, tg_schema_dir(), &err))
+        fail_msg("%s; the descriptor:\n%s", err.msg, d->xml);
     d->doc = xmlReadMemory(d->xml, (int)d->len, "t.ovf", NULL, XML_PARSE_NONET);
     assert_non_null(d->doc);
     d->ctx = xmlXPathNewContext(d->doc);
     xmlXPathRegisterNs(d->ctx, BAD_CAST "ovf", BAD_CAST NS_OVF);
     xmlXPathRegisterNs(d->ctx, BAD_CAST "rasd", BAD_CAST NS_RASD);
     xmlXPathRegisterNs(d->ctx, BAD_CAST "vssd", BAD_CAST NS_VSSD);
-    xmlXPathRegisterNs(d->ctx, BAD_CAST "s", BAD_CAST GLANCE_OVF_NS);
 }
 
 static void
@@ -375,8 +386,8 @@ test_no_nic_means_no_network_section(void **state)
     doc_open(&d, ovf);
     assert_int_equal(xcount(&d, "//ovf:NetworkSection"), 0);
     assert_int_equal(xcount(&d, ITEMS "[rasd:ResourceType=10]"), 0);
-    /* Neither facts nor members: no snapset section either. */
-    assert_int_equal(xcount(&d, "//s:SnapshotSetSection"), 0);
+    /* Neither facts nor members: no ProductSection either. */
+    assert_int_equal(xcount(&d, "//ovf:ProductSection"), 0);
     doc_close(&d);
     glance_ovf_free(ovf);
 }
@@ -415,35 +426,127 @@ test_item_elements_are_in_schema_order(void **state)
     glance_ovf_free(ovf);
 }
 
+/* The facts are standard OVF: importers know a ProductSection, and one
+ * that does not need them may skip it. */
 static void
-test_snapset_section_is_optional_and_holds_the_facts(void **state)
+test_product_sections_are_optional_and_hold_the_facts(void **state)
 {
     glance_ovf *ovf = tg_fixture_ovf(1, 1);
     doc d;
 
     (void)state;
     doc_open(&d, ovf);
-    assert_int_equal(xcount(&d, "//s:SnapshotSetSection"), 1);
-    assert_xs(&d, "//s:SnapshotSetSection/@ovf:required", "false");
-    /* Like every section it starts with an OVF Info. */
-    assert_xs(&d, "local-name(//s:SnapshotSetSection/*[1])", "Info");
-    assert_xs(&d, "namespace-uri(//s:SnapshotSetSection/*[1])", NS_OVF);
-    assert_xs(&d, "//s:SnapshotSetSection/s:SetUUID", FIXTURE_SET_UUID);
-    assert_xs(&d, "//s:SnapshotSetSection/s:Consistency", "fs");
-    assert_xs(&d, "//s:SnapshotSetSection/s:Time", "2026-11-22T04:39:24.123Z");
-    assert_xs(&d, "//s:SnapshotSetSection/s:Domain", "web01");
-    assert_xs(&d, "//s:SnapshotSetSection/s:Domain/@s:uuid",
+    assert_int_equal(xcount(&d, "//ovf:ProductSection"), 3);
+    assert_int_equal(
+        xcount(&d, "//ovf:ProductSection[not(@ovf:required='false')]"), 0);
+    /* Like every section each starts with an OVF Info. */
+    assert_int_equal(
+        xcount(&d, "//ovf:ProductSection[local-name(*[1])!='Info']"), 0);
+    assert_xs(&d, "//ovf:ProductSection[@ovf:class='snapset.set']/ovf:Info",
+              "The snapshot set this package was made from");
+    assert_xs(&d, SET_PROP("uuid"), FIXTURE_SET_UUID);
+    assert_xs(&d, SET_PROP("consistency"), "fs");
+    assert_xs(&d, SET_PROP("time"), "2026-11-22T04:39:24.123Z");
+    assert_xs(&d, SET_PROP("domain"), "web01");
+    assert_xs(&d, SET_PROP("domain_uuid"),
               "0e1d2c3b-4a59-4867-9786-a5b4c3d2e1f0");
-    assert_int_equal(xcount(&d, "//s:SnapshotSetSection/s:Members/s:Member"),
-                     2);
-    assert_xs(&d, "//s:Member[2]/@s:kind", "cinder");
-    assert_xs(&d, "//s:Member[2]/@s:source",
+    assert_xs(&d, SET_PROP("architecture"), "x86_64");
+    /* Facts, not questions for whoever imports the package. */
+    assert_int_equal(
+        xcount(&d, "//ovf:Property[not(@ovf:userConfigurable='false')]"), 0);
+    assert_int_equal(xcount(&d, "//ovf:Property[not(@ovf:type='string')]"), 0);
+    /* DSP0243: a key holds no '.' or ':' (class.key.instance). */
+    assert_int_equal(xcount(&d, "//ovf:Property[contains(@ovf:key, '.') or "
+                                "contains(@ovf:key, ':')]"),
+                     0);
+    /* One section per member, in order, told apart by instance. */
+    assert_int_equal(
+        xcount(&d, "//ovf:ProductSection[@ovf:class='snapset.member']"), 2);
+    assert_xs(&d, MEMBER_PROP("1", "target"), "vda");
+    assert_xs(&d, MEMBER_PROP("1", "kind"), "local");
+    assert_xs(&d, MEMBER_PROP("1", "source"),
+              "/var/lib/libvirt/images/web01.qcow2");
+    assert_xs(&d, MEMBER_PROP("1", "snapshot"),
+              "/var/lib/libvirt/images/web01.snap-1.qcow2");
+    assert_xs(&d, MEMBER_PROP("1", "disk_id"), "vmdisk1");
+    assert_xs(&d, MEMBER_PROP("2", "target"), "vdb");
+    assert_xs(&d, MEMBER_PROP("2", "kind"), "cinder");
+    assert_xs(&d, MEMBER_PROP("2", "source"),
               "5a3c0d3e-0f0e-4b55-9d1f-2a4b6c8d0e1f");
-    assert_xs(&d, "//s:Member[2]/@s:diskId", "vmdisk2");
+    assert_xs(&d, MEMBER_PROP("2", "snapshot"),
+              "9b8a7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d");
+    assert_xs(&d, MEMBER_PROP("2", "disk_id"), "vmdisk2");
     /* The annotation importers show as the description. */
     assert_non_null(strstr(d.xml, "snapset snapshot set " FIXTURE_SET_UUID));
     /* OS: linux on x86_64 is CIM "Linux 64-Bit". */
     assert_xs(&d, "//ovf:OperatingSystemSection/@ovf:id", "101");
+    doc_close(&d);
+    glance_ovf_free(ovf);
+}
+
+/* Members without a disk of the package, or without source and snapshot,
+ * still get their section; facts without members get theirs alone. */
+static void
+test_members_and_facts_are_written_independently(void **state)
+{
+    glance_ovf_member m = {"vdz", "cinder", NULL, NULL};
+    glance_ovf_facts facts = {FIXTURE_SET_UUID, "crash", FIXTURE_TAKEN_MS,
+                              "solo", NULL};
+    snap_error err = {0};
+    glance_ovf *ovf = bare_ovf("members");
+    doc d;
+
+    (void)state;
+    add_disk(ovf, "a.vmdk", GLANCE_BUS_VIRTIO);
+    assert_true(glance_ovf_member_add(ovf, &m, &err));
+    doc_open(&d, ovf);
+    assert_int_equal(
+        xcount(&d, "//ovf:ProductSection[@ovf:class='snapset.set']"), 0);
+    assert_xs(&d, MEMBER_PROP("1", "target"), "vdz");
+    assert_int_equal(xcount(&d, "//ovf:ProductSection/ovf:Property"), 2);
+    doc_close(&d);
+    glance_ovf_free(ovf);
+
+    ovf = bare_ovf("facts");
+    add_disk(ovf, "a.vmdk", GLANCE_BUS_SATA);
+    assert_true(glance_ovf_set_facts(ovf, &facts, &err));
+    doc_open(&d, ovf);
+    assert_xs(&d, SET_PROP("consistency"), "crash");
+    /* No domain UUID given: none written. */
+    assert_int_equal(xcount(&d, SET_PROP("domain_uuid")), 0);
+    assert_int_equal(
+        xcount(&d, "//ovf:ProductSection[@ovf:class='snapset.member']"), 0);
+    doc_close(&d);
+    glance_ovf_free(ovf);
+}
+
+/* rasd:Caption holds at most 64 characters: a longer interface name is cut
+ * there (on a character, not a byte) and kept whole in the Description. */
+static void
+test_a_long_nic_name_is_cut_in_the_caption_and_kept(void **state)
+{
+    char name[200], want[256];
+    glance_ovf_nic nic = {name, "default", "virtio", NULL};
+    snap_error err = {0};
+    glance_ovf *ovf = bare_ovf("longnic");
+    char *caption;
+    int i;
+    doc d;
+
+    (void)state;
+    /* 70 two-byte characters. */
+    for (i = 0; i < 70; i++)
+        memcpy(name + 2 * i, "\xc3\xbc", 2);
+    name[140] = '\0';
+    add_disk(ovf, "a.vmdk", GLANCE_BUS_IDE);
+    assert_true(glance_ovf_nic_add(ovf, &nic, &err));
+    doc_open(&d, ovf);
+    caption = xs(&d, ITEMS "[rasd:ResourceType=10]/rasd:Caption");
+    assert_int_equal(strlen(caption), 128);
+    assert_memory_equal(caption, name, 128);
+    free(caption);
+    snprintf(want, sizeof(want), "virtio network adapter %s", name);
+    assert_xs(&d, ITEMS "[rasd:ResourceType=10]/rasd:Description", want);
     doc_close(&d);
     glance_ovf_free(ovf);
 }
@@ -500,8 +603,8 @@ test_domain_names_are_escaped(void **state)
     assert_xs(&d, ITEMS "[rasd:ResourceType=10]/rasd:Connection",
               "net&\"'work");
     assert_xs(&d, ITEMS "[rasd:ResourceType=10]/rasd:Caption", "a<b");
-    assert_xs(&d, "//s:Domain", "dom<&\"'>");
-    assert_xs(&d, "//s:Member/@s:source", "/images/<&\"'>.qcow2");
+    assert_xs(&d, SET_PROP("domain"), "dom<&\"'>");
+    assert_xs(&d, MEMBER_PROP("1", "source"), "/images/<&\"'>.qcow2");
     /* The raw text has no bare markup from the name. */
     assert_null(strstr(d.xml, "web<&"));
     assert_non_null(strstr(d.xml, "web&lt;&amp;"));
@@ -633,6 +736,149 @@ test_fixture_descriptor_matches_the_reference_file(void **state)
     glance_ovf_free(ovf);
 }
 
+/* Returns @xml with @text inserted before the first @before, and in *@line
+ * the line @text starts on. */
+static char *
+insert_before(const char *xml, const char *before, const char *text, int *line)
+{
+    const char *p = strstr(xml, before), *q;
+    size_t head;
+    char *out;
+
+    assert_non_null(p);
+    head = (size_t)(p - xml);
+    *line = 1;
+    for (q = xml; q < p; q++)
+        *line += *q == '\n';
+    out = malloc(strlen(xml) + strlen(text) + 1);
+    assert_non_null(out);
+    memcpy(out, xml, head);
+    strcpy(out + head, text);
+    strcat(out, p);
+    return out;
+}
+
+/* The negative control: what snapset wrote before, its own section where
+ * DSP8023 allows only members of the ovf:Section substitution group, fails
+ * with the line and the element named; so does an Item whose rasd elements
+ * leave the schema's order. */
+static void
+test_an_element_in_the_wrong_place_fails_validation(void **state)
+{
+    static const char section[] =
+        "    <snapset:SnapshotSetSection xmlns:snapset=\"urn:snapset:ovf:1\" "
+        "ovf:required=\"false\">\n"
+        "      <Info>The snapshot set this package was made from</Info>\n"
+        "      <snapset:SetUUID>" FIXTURE_SET_UUID "</snapset:SetUUID>\n"
+        "    </snapset:SnapshotSetSection>\n";
+    glance_ovf *ovf = tg_fixture_ovf(1, 1);
+    snap_error err = {0};
+    char *xml = NULL, *bad, want[256];
+    size_t len;
+    int line;
+
+    (void)state;
+    assert_true(glance_ovf_write(ovf, &xml, &len, &err));
+    assert_true(glance_ovf_validate(xml, len, tg_schema_dir(), &err));
+
+    bad = insert_before(xml, "  </VirtualSystem>", section, &line);
+    assert_false(glance_ovf_validate(bad, strlen(bad), tg_schema_dir(), &err));
+    assert_int_equal(err.code, SNAP_E_INVALID);
+    assert_null(strchr(err.msg, '\n'));
+    snprintf(want, sizeof(want),
+             "descriptor does not validate against the OVF schema (line %d: "
+             "Element '{urn:snapset:ovf:1}SnapshotSetSection': This element "
+             "is not expected.",
+             line);
+    if (strncmp(err.msg, want, strlen(want)) != 0)
+        fail_msg("got '%s', want '%s...'", err.msg, want);
+    free(bad);
+
+    /* Description after ElementName: out of the CIM sequence. */
+    snap_error_clear(&err);
+    bad = insert_before(xml, "        <rasd:InstanceID>1<",
+                        "        <rasd:Description>late</rasd:Description>\n",
+                        &line);
+    assert_false(glance_ovf_validate(bad, strlen(bad), tg_schema_dir(), &err));
+    snprintf(want, sizeof(want),
+             "(line %d: Element "
+             "'{http://schemas.dmtf.org/wbem/wscim/1/cim-schema/2/"
+             "CIM_ResourceAllocationSettingData}Description': This element "
+             "is not expected.",
+             line);
+    if (!strstr(err.msg, want))
+        fail_msg("got '%s', want '%s'", err.msg, want);
+    free(bad);
+
+    snap_error_clear(&err);
+    assert_false(glance_ovf_validate("<Envelope>", 10, tg_schema_dir(), &err));
+    assert_int_equal(err.code, SNAP_E_INVALID);
+    assert_non_null(strstr(err.msg, "descriptor is not well-formed XML (line"));
+    free(xml);
+    glance_ovf_free(ovf);
+}
+
+/* The reference file reviewers read is itself valid. */
+static void
+test_the_reference_descriptor_validates(void **state)
+{
+    const char *data = getenv("SNAP_TEST_DATA");
+    snap_error err = {0};
+    char path[4096], *xml;
+    size_t len = 0;
+
+    (void)state;
+    assert_non_null(data);
+    snprintf(path, sizeof(path), "%s/glance/web01.ovf", data);
+    xml = tg_read_file(path, &len);
+    if (!glance_ovf_validate(xml, len, tg_schema_dir(), &err))
+        fail_msg("%s: %s", path, err.msg);
+    free(xml);
+}
+
+/* Missing schemas are an error naming the path, never a skipped check; the
+ * environment variable picks the directory when none is passed. */
+static void
+test_missing_schemas_fail_and_name_the_path(void **state)
+{
+    glance_ovf *ovf = tg_fixture_ovf(1, 1);
+    char *saved = strdup(tg_schema_dir()), *dir = tg_tmpdir(), *xml = NULL;
+    snap_error err = {0};
+    char want[512];
+    size_t len;
+
+    (void)state;
+    assert_non_null(saved);
+    assert_true(glance_ovf_write(ovf, &xml, &len, &err));
+    assert_false(glance_ovf_validate(xml, len, dir, &err));
+    assert_int_equal(err.code, SNAP_E_NOTFOUND);
+    snprintf(want, sizeof(want),
+             "OVF schema '%s/ovf-all.xsd' is missing (set "
+             "SNAPSET_OVF_SCHEMA_DIR to the directory of ovf-all.xsd)",
+             dir);
+    assert_string_equal(err.msg, want);
+
+    /* NULL: the environment's directory. */
+    assert_int_equal(setenv(GLANCE_OVF_SCHEMA_DIR_ENV, dir, 1), 0);
+    assert_string_equal(glance_ovf_schema_dir(), dir);
+    snap_error_clear(&err);
+    assert_false(glance_ovf_validate(xml, len, NULL, &err));
+    assert_string_equal(err.msg, want);
+    assert_int_equal(setenv(GLANCE_OVF_SCHEMA_DIR_ENV, saved, 1), 0);
+    snap_error_clear(&err);
+    assert_true(glance_ovf_validate(xml, len, NULL, &err));
+
+    /* An empty value means the default, the installed directory. */
+    assert_int_equal(setenv(GLANCE_OVF_SCHEMA_DIR_ENV, "", 1), 0);
+    assert_string_not_equal(glance_ovf_schema_dir(), "");
+    assert_int_equal(setenv(GLANCE_OVF_SCHEMA_DIR_ENV, saved, 1), 0);
+    tg_rmtree(dir);
+    free(dir);
+    free(saved);
+    free(xml);
+    glance_ovf_free(ovf);
+}
+
 int
 main(void)
 {
@@ -648,7 +894,9 @@ main(void)
         cmocka_unit_test(test_nics_are_type_10_on_networks_listed_once),
         cmocka_unit_test(test_no_nic_means_no_network_section),
         cmocka_unit_test(test_item_elements_are_in_schema_order),
-        cmocka_unit_test(test_snapset_section_is_optional_and_holds_the_facts),
+        cmocka_unit_test(test_product_sections_are_optional_and_hold_the_facts),
+        cmocka_unit_test(test_members_and_facts_are_written_independently),
+        cmocka_unit_test(test_a_long_nic_name_is_cut_in_the_caption_and_kept),
         cmocka_unit_test(test_os_ids_follow_the_architecture),
         cmocka_unit_test(test_domain_names_are_escaped),
         cmocka_unit_test(test_control_characters_and_bad_utf8_are_refused),
@@ -656,6 +904,9 @@ main(void)
         cmocka_unit_test(test_a_system_without_disks_has_no_descriptor),
         cmocka_unit_test(test_bad_facts_are_refused),
         cmocka_unit_test(test_fixture_descriptor_matches_the_reference_file),
+        cmocka_unit_test(test_an_element_in_the_wrong_place_fails_validation),
+        cmocka_unit_test(test_the_reference_descriptor_validates),
+        cmocka_unit_test(test_missing_schemas_fail_and_name_the_path),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -267,3 +267,16 @@ tg_read_file(const char *path, size_t *len)
         *len = (size_t)st.st_size;
     return buf;
 }
+
+const char *
+tg_schema_dir(void)
+{
+    const char *dir = getenv(GLANCE_OVF_SCHEMA_DIR_ENV);
+
+    if (!dir || !*dir) {
+        if (setenv(GLANCE_OVF_SCHEMA_DIR_ENV, TG_OVF_SCHEMA_DIR, 1) != 0)
+            die("setenv");
+        dir = getenv(GLANCE_OVF_SCHEMA_DIR_ENV);
+    }
+    return dir;
+}

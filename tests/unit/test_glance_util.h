@@ -47,6 +47,11 @@ void tg_members_free(tg_member *members, size_t n);
 void tg_write_tar(const char *path, const char *const *names,
                   const char *const *datas, const size_t *lens, size_t n);
 
+/* Points SNAPSET_OVF_SCHEMA_DIR at the vendored schemas (glance/schemas)
+ * unless it is set already, so that glance_ova_verify() finds them, and
+ * returns that directory. */
+const char *tg_schema_dir(void);
+
 /* Reads a whole file; returns a new NUL-terminated buffer (free()). */
 char *tg_read_file(const char *path, size_t *len);
 
