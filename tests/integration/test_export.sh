@@ -74,6 +74,19 @@ wait_for_line() {
     grep -q "$2" "$1" 2>/dev/null
 }
 xp() { xmllint --xpath "$2" "$1" 2>/dev/null; }
+# The vendored OVF schemas (DSP8023, CIM RASD/VSSD): every descriptor must
+# validate, and `export --check` validates against the same copy.
+OVF_SCHEMAS=$repo/glance/schemas
+export SNAPSET_OVF_SCHEMA_DIR="$OVF_SCHEMAS"
+valid_ovf() { xmllint --noout --schema "$OVF_SCHEMAS/ovf-all.xsd" "$1"; }
+# A fact of the set (class snapset.set) or of member $2 (class
+# snapset.member, instance $2): the value of its ProductSection Property $1.
+set_fact() {
+    xp "$ovf" "string(//*[local-name()='ProductSection'][@*[local-name()='class']='snapset.set']/*[local-name()='Property'][@*[local-name()='key']='$1']/@*[local-name()='value'])"
+}
+member_fact() {
+    xp "$ovf" "string(//*[local-name()='ProductSection'][@*[local-name()='class']='snapset.member'][@*[local-name()='instance']='$2']/*[local-name()='Property'][@*[local-name()='key']='$1']/@*[local-name()='value'])"
+}
 # No qemu-img of ours writes into the staging directory any more.
 no_convert_left() { ! pgrep -f "[q]emu-img.*$SNAP_CATALOG/[s]taging" >/dev/null; }
 
@@ -159,6 +172,7 @@ check "every digest verifies (sha256sum -c)" sh -c "cd '$x' && sha256sum -c --qu
 check "the package verifies (snapset export --check)" ss export --check "$T/set.ova"
 ovf=$x/$DOM.ovf
 check "the descriptor is well-formed XML (xmllint)" xmllint --noout "$ovf"
+check "the descriptor validates against DSP8023 and the CIM schemas" valid_ovf "$ovf"
 check "OVF 1.x envelope namespace" \
     test "$(xp "$ovf" 'namespace-uri(/*)')" = "http://schemas.dmtf.org/ovf/envelope/1"
 check_num "one Disk per member" "$(xp "$ovf" "count(//*[local-name()='DiskSection']/*[local-name()='Disk'])")" -eq "$nm"
@@ -171,10 +185,17 @@ check "memory is the domain's ($mem_mib MiB)" \
     test "$(xp "$ovf" "string(//*[local-name()='Item'][*[local-name()='ResourceType']='4']/*[local-name()='VirtualQuantity'])")" = "$mem_mib"
 check "memory unit is byte * 2^20" \
     test "$(xp "$ovf" "string(//*[local-name()='Item'][*[local-name()='ResourceType']='4']/*[local-name()='AllocationUnits'])")" = "byte * 2^20"
-check "the set's facts are in a section importers may skip" \
-    test "$(xp "$ovf" "string(//*[local-name()='SnapshotSetSection']/@*[local-name()='required'])")" = false
-check "the set's UUID is recorded" \
-    test "$(xp "$ovf" "string(//*[local-name()='SetUUID'])")" = "$set_id"
+check "the set's facts are in ProductSections importers may skip" \
+    test "$(xp "$ovf" "count(//*[local-name()='ProductSection'][not(@*[local-name()='required']='false')])")" = 0
+check "the set's UUID is recorded" test "$(set_fact uuid)" = "$set_id"
+check "the set's domain is recorded" test "$(set_fact domain)" = "$DOM"
+check "the set's consistency is recorded" \
+    test "$(set_fact consistency)" = "$(jq -r .consistency "$T/set.json")"
+check_num "one member section per member" \
+    "$(xp "$ovf" "count(//*[local-name()='ProductSection'][@*[local-name()='class']='snapset.member'])")" -eq "$nm"
+check "the members are recorded in order, with their kind" \
+    test "$(i=1; for t in $targets; do echo "$(member_fact target $i) $(member_fact kind $i)"; i=$((i + 1)); done)" = \
+    "$(jq -r '.members[] | .target + " " + .kind' "$T/set.json")"
 
 begin "each disk of the OVA is the member's point in time"
 for t in $targets; do
@@ -236,6 +257,7 @@ check "descriptor, manifest and disks, nothing else" \
     test "$(ls "$T/ovfdir" | sort | tr '\n' ' ')" = "$( (echo "$DOM.mf"; echo "$DOM.ovf"; for t in $targets; do echo "$t.qcow2"; done) | sort | tr '\n' ' ')"
 sed -E 's/^SHA256\((.*)\)= ([0-9a-f]+)$/\2  \1/' "$T/ovfdir/$DOM.mf" >"$T/ovfsums"
 check "every digest verifies (sha256sum -c)" sh -c "cd '$T/ovfdir' && sha256sum -c --quiet '$T/ovfsums'"
+check "the descriptor validates against DSP8023 and the CIM schemas" valid_ovf "$T/ovfdir/$DOM.ovf"
 check "the format URI is qcow2's" \
     test "$(xp "$T/ovfdir/$DOM.ovf" "count(//*[local-name()='Disk'][contains(@*[local-name()='format'],'qcow')])")" = "$nm"
 set -- $(member_src vdd)
@@ -269,6 +291,8 @@ check "the downloaded image verifies (snapset export --check)" ss export --check
 check "same member order as the OVA file" test "$(tar tf "$T/dl.ova")" = "$(cat "$T/names.txt")"
 mkdir -p "$T/dl"
 tar xf "$T/dl.ova" -C "$T/dl"
+check "the downloaded descriptor validates against DSP8023 and the CIM schemas" \
+    valid_ovf "$T/dl/$DOM.ovf"
 for t in $targets; do
     check "$t: the uploaded disk has the OVA file's content" \
         qemu-img compare -q "$T/dl/$t.vmdk" "$x/$t.vmdk"
