@@ -10,3 +10,11 @@ snap_add_test(test_coord_jobrec snap_catalog)
 snap_add_test(test_coord_chain snap_coord)
 snap_add_test(test_coord_conf snap_conf)
 snap_add_test(test_coord_domxml snap_domxml)
+
+# The command line's documentation: snapset(8) and the bash completion name
+# every command, subcommand and option the built snapset has (a script:
+# --help and coordinator/cli/*.c are read, nothing is run but --help).
+add_test(NAME test_manpage
+         COMMAND bash ${PROJECT_SOURCE_DIR}/tests/unit/test_manpage.sh
+                 $<TARGET_FILE:snapset> ${PROJECT_SOURCE_DIR})
+set_tests_properties(test_manpage PROPERTIES LABELS unit TIMEOUT 60)
