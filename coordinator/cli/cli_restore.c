@@ -85,11 +85,13 @@ cli_cmd_spawn(ops_ctx *ctx, int argc, char **argv)
         {"full", no_argument, NULL, 'f'},
         {"no-start", no_argument, NULL, 'S'},
         {"dir", required_argument, NULL, 'd'},
+        {"count", required_argument, NULL, 'k'},
         {NULL, 0, NULL, 0},
     };
     const char *nets[MAX_NETWORKS];
-    char uuid[SNAP_UUID_LEN];
+    ops_spawned made;
     ops_spawn_opts o;
+    size_t i;
     snap_error err = {0};
     int64_t t0;
     uint64_t v;
@@ -131,6 +133,12 @@ cli_cmd_spawn(ops_ctx *ctx, int argc, char **argv)
                                        optarg);
             o.dir = optarg;
             break;
+        case 'k':
+            if (!cli_parse_u64(optarg, 1, OPS_SPAWN_MAX_COUNT, &v))
+                return cli_usage_error("bad --count '%s' (1 to %d)", optarg,
+                                       OPS_SPAWN_MAX_COUNT);
+            o.count = (unsigned)v;
+            break;
         default:
             return cli_usage_error("bad option for 'spawn'");
         }
@@ -140,11 +148,21 @@ cli_cmd_spawn(ops_ctx *ctx, int argc, char **argv)
     if (!o.name)
         return cli_usage_error("'spawn' needs --name NEW");
     t0 = snap_now_ms();
-    if (!ops_spawn(ctx, argv[optind], &o, uuid, &err))
+    if (!ops_spawn_many(ctx, argv[optind], &o, &made, &err))
         return cli_fail(&err);
-    printf("spawned domain '%s' (%s) from set %s%s in %lld ms\n", o.name, uuid,
-           argv[optind], o.full ? ", full copies" : ", linked clones",
-           (long long)(snap_now_ms() - t0));
+    for (i = 0; i < made.n; i++) {
+        printf("spawned domain '%s' (%s) from set %s%s",
+               cli_safe(made.names[i]), made.uuids[i], argv[optind],
+               o.full ? ", full copies" : ", linked clones");
+        if (made.n > 1)
+            putchar('\n');
+    }
+    if (made.n > 1)
+        printf("%zu domains in %lld ms\n", made.n,
+               (long long)(snap_now_ms() - t0));
+    else
+        printf(" in %lld ms\n", (long long)(snap_now_ms() - t0));
+    ops_spawned_release(&made);
     return EXIT_SUCCESS;
 }
 

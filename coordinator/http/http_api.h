@@ -9,6 +9,15 @@
  *   DELETE /v1/sets/{id}[?with_exports=true]                       -> 202
  *   POST   /v1/sets/{id}/export   {"name": ..., "disk_format": ...}
  *                                 (OVA of the set into Glance)     -> 202
+ *   POST   /v1/sets/{id}/restore  {"start", "shutdown_timeout_ms"} -> 202
+ *   POST   /v1/sets/{id}/spawn    {"name", "vcpus", "memory_mib",
+ *                                  "networks", "full", "start",
+ *                                  "count"}                        -> 202
+ *   POST   /v1/sets/{id}/volumes  {"disk", "name", "format"}       -> 202
+ *   GET    /v1/servers/{domain}/sets                               -> 200
+ *   GET    /v1/servers/{domain}/states[/{id}], POST, DELETE,
+ *          POST .../states/apply {"uuid"}        (RAM states)      -> 202
+ *   GET    /v1/jobs[?state=&domain=&kind=], /v1/jobs/{id}          -> 200
  *   GET    /healthz                        (no token)              -> 200
  *   GET    /metrics                        (Prometheus text)       -> 200
  *
@@ -80,6 +89,30 @@ typedef struct http_restore_req {
 
 #define HTTP_SHUTDOWN_TIMEOUT_MAX_MS 3600000
 
+#define HTTP_SPAWN_MAX_NETWORKS 8
+#define HTTP_SPAWN_MAX_COUNT 32
+
+/* What a spawn request asks for, validated. Borrowed strings. */
+typedef struct http_spawn_req {
+    const char *name;    /* the new domain's, or with @count > 1 the stem of
+                            "name-1" ... "name-N" */
+    unsigned vcpus;      /* 0: as the original */
+    uint64_t memory_mib; /* 0: as the original */
+    const char *networks[HTTP_SPAWN_MAX_NETWORKS]; /* none: as the original */
+    size_t nnetworks;
+    bool full;      /* independent copies, not linked clones */
+    bool start;     /* default true */
+    unsigned count; /* 1 to HTTP_SPAWN_MAX_COUNT */
+} http_spawn_req;
+
+/* What a volume request asks for, validated. Borrowed strings. */
+typedef struct http_volume_req {
+    const char *disk;   /* the member: target ("vdb") or serial */
+    const char *name;   /* the volume's or image file's name; NULL: a
+                           default */
+    const char *format; /* local members: "qcow2" or "raw"; NULL: qcow2 */
+} http_volume_req;
+
 /* Counters the backend keeps, for /metrics. */
 typedef struct http_backend_stats {
     int64_t queued;  /* accepted jobs not yet started */
@@ -124,6 +157,18 @@ typedef struct http_backend_ops {
     bool (*restore)(void *impl, const char *id, const http_restore_req *req,
                     char set_uuid[SNAP_UUID_LEN], char job_id[SNAP_UUID_LEN],
                     snap_error *err);
+    /* Optional (NULL: 501). Accepts making new domains from the set in the
+     * background (the set's domain is locked while it runs: SNAP_E_BUSY);
+     * SNAP_E_STATE when the set is not available. */
+    bool (*spawn)(void *impl, const char *id, const http_spawn_req *req,
+                  char set_uuid[SNAP_UUID_LEN], char job_id[SNAP_UUID_LEN],
+                  snap_error *err);
+    /* Optional (NULL: 501). Accepts making a new Cinder volume (a Cinder
+     * member) or local image (a local member) from one member of the set
+     * in the background; SNAP_E_NOTFOUND when the set has no such disk. */
+    bool (*volume)(void *impl, const char *id, const http_volume_req *req,
+                   char set_uuid[SNAP_UUID_LEN], char job_id[SNAP_UUID_LEN],
+                   snap_error *err);
     /* Optional (NULL: not shown). The exports recorded for @set, shown by
      * GET /v1/sets/{id}: a new JSON array. */
     json_t *(*exports)(void *impl, const coord_set *set);

@@ -51,6 +51,8 @@ typedef enum http_route {
     HTTP_ROUTE_ACTION,
     HTTP_ROUTE_SERVER_SETS,
     HTTP_ROUTE_SET_RESTORE,
+    HTTP_ROUTE_SET_SPAWN,   /* POST /v1/sets/{id}/spawn */
+    HTTP_ROUTE_SET_VOLUMES, /* POST /v1/sets/{id}/volumes */
     HTTP_ROUTE_STATES,      /* /v1/servers/{domain}/states */
     HTTP_ROUTE_STATE,       /* /v1/servers/{domain}/states/{id} */
     HTTP_ROUTE_STATE_APPLY, /* /v1/servers/{domain}/states/apply */

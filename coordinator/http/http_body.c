@@ -9,6 +9,7 @@
 #define LABEL_MAX 255   /* characters of a set name */
 #define METADATA_MAX 64 /* pairs of a create action's metadata */
 #define ROTATION_MAX 10000
+#define NAME_MAX_CHARS 64 /* a spawned domain's, a network's, a disk's */
 
 bool
 http_set_id_valid(char *id)
@@ -51,6 +52,175 @@ label_field(const json_t *v, const char *field, char *why, size_t size)
     snprintf(why, size, "%s must be a string of 1 to %d printable characters",
              field, LABEL_MAX);
     return false;
+}
+
+/* A name that becomes a domain, a file or a volume: 1 to @max printable
+ * characters, no '/', not starting with '.'; false with @why naming
+ * @field. */
+static bool
+name_field(const json_t *v, const char *field, size_t max, char *why,
+           size_t size)
+{
+    const char *s = json_string_value(v);
+
+    if (s && json_string_length(v) > 0 && json_string_length(v) <= max &&
+        http_text_clean(s) && !strchr(s, '/') && s[0] != '.')
+        return true;
+    snprintf(why, size,
+             "%s must be a string of 1 to %zu printable characters, without "
+             "'/', not starting with '.'",
+             field, max);
+    return false;
+}
+
+/* An integer field from @min to @max into *@out; false with @why. */
+static bool
+int_field(const json_t *v, const char *field, json_int_t min, json_int_t max,
+          json_int_t *out, char *why, size_t size)
+{
+    if (json_is_integer(v) && json_integer_value(v) >= min &&
+        json_integer_value(v) <= max) {
+        *out = json_integer_value(v);
+        return true;
+    }
+    snprintf(why, size, "%s must be an integer from %lld to %lld", field,
+             (long long)min, (long long)max);
+    return false;
+}
+
+static bool
+bool_field(const json_t *v, const char *field, bool *out, char *why,
+           size_t size)
+{
+    if (json_is_boolean(v)) {
+        *out = json_is_true(v);
+        return true;
+    }
+    snprintf(why, size, "%s must be true or false", field);
+    return false;
+}
+
+static bool
+spawn_networks(const json_t *v, http_spawn_req *req, char *why, size_t size)
+{
+    size_t i;
+
+    if (!json_is_array(v) || json_array_size(v) == 0 ||
+        json_array_size(v) > HTTP_SPAWN_MAX_NETWORKS) {
+        snprintf(why, size, "networks must be an array of 1 to %d names",
+                 HTTP_SPAWN_MAX_NETWORKS);
+        return false;
+    }
+    for (i = 0; i < json_array_size(v); i++) {
+        if (!name_field(json_array_get(v, i), "each of networks",
+                        NAME_MAX_CHARS, why, size))
+            return false;
+        req->networks[i] = json_string_value(json_array_get(v, i));
+    }
+    req->nnetworks = json_array_size(v);
+    return true;
+}
+
+bool
+http_spawn_req_parse(const json_t *root, http_spawn_req *req, char *why,
+                     size_t size)
+{
+    const char *key;
+    json_int_t n;
+    json_t *v;
+
+    memset(req, 0, sizeof(*req));
+    req->start = true;
+    req->count = 1;
+    if (!json_is_object(root)) {
+        snprintf(why, size, "the body must be a JSON object with a name");
+        return false;
+    }
+    json_object_foreach((json_t *)root, key, v)
+    {
+        if (strcmp(key, "name") == 0) {
+            if (!name_field(v, "name", NAME_MAX_CHARS, why, size))
+                return false;
+            req->name = json_string_value(v);
+        } else if (strcmp(key, "vcpus") == 0) {
+            if (!int_field(v, "vcpus", 1, 4096, &n, why, size))
+                return false;
+            req->vcpus = (unsigned)n;
+        } else if (strcmp(key, "memory_mib") == 0) {
+            if (!int_field(v, "memory_mib", 16, 16LL * 1024 * 1024, &n, why,
+                           size))
+                return false;
+            req->memory_mib = (uint64_t)n;
+        } else if (strcmp(key, "count") == 0) {
+            if (!int_field(v, "count", 1, HTTP_SPAWN_MAX_COUNT, &n, why, size))
+                return false;
+            req->count = (unsigned)n;
+        } else if (strcmp(key, "networks") == 0) {
+            if (!spawn_networks(v, req, why, size))
+                return false;
+        } else if (strcmp(key, "full") == 0) {
+            if (!bool_field(v, "full", &req->full, why, size))
+                return false;
+        } else if (strcmp(key, "start") == 0) {
+            if (!bool_field(v, "start", &req->start, why, size))
+                return false;
+        } else {
+            snprintf(why, size,
+                     "unknown field '%.64s': use name, vcpus, memory_mib, "
+                     "networks, full, start or count",
+                     key);
+            return false;
+        }
+    }
+    if (!req->name) {
+        snprintf(why, size, "spawn needs a name");
+        return false;
+    }
+    return true;
+}
+
+bool
+http_volume_req_parse(const json_t *root, http_volume_req *req, char *why,
+                      size_t size)
+{
+    const char *key;
+    json_t *v;
+
+    memset(req, 0, sizeof(*req));
+    if (!json_is_object(root)) {
+        snprintf(why, size, "the body must be a JSON object with a disk");
+        return false;
+    }
+    json_object_foreach((json_t *)root, key, v)
+    {
+        if (strcmp(key, "disk") == 0) {
+            if (!name_field(v, "disk", NAME_MAX_CHARS, why, size))
+                return false;
+            req->disk = json_string_value(v);
+        } else if (strcmp(key, "name") == 0) {
+            if (!name_field(v, "name", LABEL_MAX, why, size))
+                return false;
+            req->name = json_string_value(v);
+        } else if (strcmp(key, "format") == 0) {
+            req->format = json_string_value(v);
+            if (!req->format || (strcmp(req->format, "qcow2") != 0 &&
+                                 strcmp(req->format, "raw") != 0)) {
+                snprintf(why, size, "format must be \"qcow2\" or \"raw\"");
+                return false;
+            }
+        } else {
+            snprintf(why, size,
+                     "unknown field '%.64s': use disk, name or format", key);
+            return false;
+        }
+    }
+    if (!req->disk) {
+        snprintf(why, size,
+                 "volumes needs the disk (a target such as "
+                 "\"vdb\", or a serial)");
+        return false;
+    }
+    return true;
 }
 
 bool

@@ -34,6 +34,18 @@ bool http_export_req_parse(const json_t *root, http_export_req *req, char *why,
 bool http_restore_req_parse(const json_t *root, http_restore_req *req,
                             char *why, size_t size);
 
+/* The body of POST /v1/sets/{id}/spawn (required): {"name" (required),
+ * "vcpus", "memory_mib", "networks": [names], "full", "start", "count"}.
+ * False with @why (a 400). */
+bool http_spawn_req_parse(const json_t *root, http_spawn_req *req, char *why,
+                          size_t size);
+
+/* The body of POST /v1/sets/{id}/volumes (required): {"disk" (required),
+ * "name", "format": "qcow2"|"raw"}. A name is a name, never a path.
+ * False with @why (a 400). */
+bool http_volume_req_parse(const json_t *root, http_volume_req *req, char *why,
+                           size_t size);
+
 /* The body of POST /v1/servers/{domain}/states (NULL: empty): {"name"},
  * optional; *@name borrows from @root. False with @why (a 400). */
 bool http_state_save_parse(const json_t *root, const char **name, char *why,

@@ -76,6 +76,10 @@ http_route_match(const char *url, char *arg, size_t argsize, char *arg2,
             return HTTP_ROUTE_SET_EXPORT;
         if (n == 4 && seg_is(seg[3], len[3], "restore"))
             return HTTP_ROUTE_SET_RESTORE;
+        if (n == 4 && seg_is(seg[3], len[3], "spawn"))
+            return HTTP_ROUTE_SET_SPAWN;
+        if (n == 4 && seg_is(seg[3], len[3], "volumes"))
+            return HTTP_ROUTE_SET_VOLUMES;
         return HTTP_ROUTE_NONE;
     }
     if (seg_is(seg[1], len[1], "jobs")) {
@@ -124,6 +128,8 @@ route_methods(http_route r)
     case HTTP_ROUTE_STATE_APPLY:
     case HTTP_ROUTE_SET_EXPORT:
     case HTTP_ROUTE_SET_RESTORE:
+    case HTTP_ROUTE_SET_SPAWN:
+    case HTTP_ROUTE_SET_VOLUMES:
     case HTTP_ROUTE_ACTION:
         return "POST";
     default:
@@ -145,6 +151,8 @@ method_allowed(http_route r, const char *method)
     case HTTP_ROUTE_STATE_APPLY:
     case HTTP_ROUTE_SET_EXPORT:
     case HTTP_ROUTE_SET_RESTORE:
+    case HTTP_ROUTE_SET_SPAWN:
+    case HTTP_ROUTE_SET_VOLUMES:
     case HTTP_ROUTE_ACTION:
         return strcmp(method, "POST") == 0;
     default:
@@ -244,6 +252,8 @@ http_route_refuse_early(http_api *api, struct MHD_Connection *conn,
                                   api->max_body);
     if ((rq->route == HTTP_ROUTE_ACTION ||
          rq->route == HTTP_ROUTE_STATE_APPLY ||
+         rq->route == HTTP_ROUTE_SET_SPAWN ||
+         rq->route == HTTP_ROUTE_SET_VOLUMES ||
          (rq->route == HTTP_ROUTE_STATES && strcmp(method, "POST") == 0) ||
          ((rq->route == HTTP_ROUTE_SET_EXPORT ||
            rq->route == HTTP_ROUTE_SET_RESTORE) &&
@@ -278,6 +288,10 @@ http_route_answer(http_api *api, struct MHD_Connection *conn,
         return http_sets_export(api, conn, rq);
     case HTTP_ROUTE_SET_RESTORE:
         return http_sets_restore(api, conn, rq);
+    case HTTP_ROUTE_SET_SPAWN:
+        return http_sets_spawn(api, conn, rq);
+    case HTTP_ROUTE_SET_VOLUMES:
+        return http_sets_volume(api, conn, rq);
     case HTTP_ROUTE_ACTION:
         return http_sets_create(api, conn, rq);
     case HTTP_ROUTE_SERVER_SETS:

@@ -745,6 +745,107 @@ http_sets_restore(http_api *api, struct MHD_Connection *conn, http_request *rq)
     return ret;
 }
 
+/* Reads the required JSON body of a POST on set @rq->arg, checks the
+ * caller may use the set and that the backend has the operation: the
+ * shared front of spawn and volumes. False with *@ret answered. */
+static bool
+use_front(http_api *api, struct MHD_Connection *conn, http_request *rq,
+          bool have_op, const char *what, json_t **root, enum MHD_Result *ret)
+{
+    coord_set *set;
+
+    if (!body_json(api, conn, rq, root, ret))
+        return false;
+    if (!have_op) {
+        *ret = http_respond_error(api, conn, 501, NULL,
+                                  "this server does not %s", what);
+        return false;
+    }
+    set = get_authorized(api, conn, rq, rq->arg, ret);
+    if (!set)
+        return false;
+    coord_set_free(set);
+    return true;
+}
+
+/* 202 with the job (Location: /v1/jobs/{id}); @o taken. */
+static enum MHD_Result
+accepted_job(http_api *api, struct MHD_Connection *conn, json_t *o,
+             const char *job_id)
+{
+    char location[64];
+    http_resp_headers h = {location, NULL, false};
+
+    snprintf(location, sizeof(location), "/v1/jobs/%s", job_id);
+    return http_respond_json(api, conn, 202, with_job(o, job_id),
+                             job_id[0] ? &h : NULL);
+}
+
+enum MHD_Result
+http_sets_spawn(http_api *api, struct MHD_Connection *conn, http_request *rq)
+{
+    char job_id[SNAP_UUID_LEN] = "", uuid[SNAP_UUID_LEN], why[256], buf[128];
+    enum MHD_Result ret = MHD_NO;
+    json_t *root = NULL, *names;
+    http_spawn_req req;
+    snap_error err = {0};
+    unsigned k;
+
+    if (!use_front(api, conn, rq, api->backend->spawn != NULL, "spawn sets",
+                   &root, &ret))
+        return ret;
+    if (!http_spawn_req_parse(root, &req, why, sizeof(why))) {
+        json_decref(root);
+        return http_respond_error(api, conn, 400, NULL, "%s", why);
+    }
+    if (!api->backend->spawn(api->backend_impl, rq->arg, &req, uuid, job_id,
+                             &err)) {
+        ret = http_respond_snap_error(api, conn, &err);
+    } else {
+        names = json_array();
+        for (k = 0; names && k < req.count; k++) {
+            if (req.count > 1)
+                snprintf(buf, sizeof(buf), "%s-%u", req.name, k + 1);
+            json_array_append_new(names,
+                                  json_string(req.count > 1 ? buf : req.name));
+        }
+        ret = accepted_job(api, conn,
+                           json_pack("{s:s,s:o*,s:s}", "set_id", uuid,
+                                     "servers", names, "state", "spawning"),
+                           job_id);
+    }
+    json_decref(root); /* after: req's strings point into it */
+    return ret;
+}
+
+enum MHD_Result
+http_sets_volume(http_api *api, struct MHD_Connection *conn, http_request *rq)
+{
+    char job_id[SNAP_UUID_LEN] = "", uuid[SNAP_UUID_LEN], why[256];
+    enum MHD_Result ret = MHD_NO;
+    json_t *root = NULL;
+    http_volume_req req;
+    snap_error err = {0};
+
+    if (!use_front(api, conn, rq, api->backend->volume != NULL,
+                   "make volumes from sets", &root, &ret))
+        return ret;
+    if (!http_volume_req_parse(root, &req, why, sizeof(why))) {
+        json_decref(root);
+        return http_respond_error(api, conn, 400, NULL, "%s", why);
+    }
+    if (!api->backend->volume(api->backend_impl, rq->arg, &req, uuid, job_id,
+                              &err))
+        ret = http_respond_snap_error(api, conn, &err);
+    else
+        ret = accepted_job(api, conn,
+                           json_pack("{s:s,s:s,s:s}", "set_id", uuid, "disk",
+                                     req.disk, "state", "making"),
+                           job_id);
+    json_decref(root);
+    return ret;
+}
+
 enum MHD_Result
 http_sets_export(http_api *api, struct MHD_Connection *conn, http_request *rq)
 {

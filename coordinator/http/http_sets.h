@@ -39,6 +39,16 @@ enum MHD_Result http_sets_export(http_api *api, struct MHD_Connection *conn,
 enum MHD_Result http_sets_restore(http_api *api, struct MHD_Connection *conn,
                                   http_request *rq);
 
+/* POST /v1/sets/{id}/spawn: new domains from the set, as a job (202,
+ * Location: /v1/jobs/{id}; the job's result names them). */
+enum MHD_Result http_sets_spawn(http_api *api, struct MHD_Connection *conn,
+                                http_request *rq);
+
+/* POST /v1/sets/{id}/volumes: a new volume or image from one member, as a
+ * job. */
+enum MHD_Result http_sets_volume(http_api *api, struct MHD_Connection *conn,
+                                 http_request *rq);
+
 /* RAM states of a domain (its sets made with RAM state):
  * GET /v1/servers/{domain}/states, POST there {"name"} (a new one, as a
  * create job), GET and DELETE /v1/servers/{domain}/states/{id}, and

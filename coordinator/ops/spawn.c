@@ -46,7 +46,10 @@ typedef struct sjob {
     ops_ctx *ctx;
     const ops_domain_ops *d;
     const ops_spawn_opts *o;
-    coord_set *set;
+    const char *name; /* this VM's name: o->name, or "name-k" of count */
+    char *ownname;    /* what @name points to when it is "name-k" */
+    unsigned nvms;    /* how many the job makes (host checks count all) */
+    coord_set *set;   /* borrowed */
     virt_domedit *edit;
     coord_domain_info info;
     char uuid[SNAP_UUID_LEN];
@@ -96,13 +99,22 @@ validate_host(sjob *j, snap_error *err)
                        host_cpus);
         goto cleanup;
     }
+    /* vCPUs are shared (one VM may not have more than the host has);
+     * memory is not: all the job's VMs together must fit. */
     kib = o->memory_mib ? o->memory_mib * 1024 : j->info.memory_kib;
-    if (kib > host_kib) {
-        snap_error_set(err, SNAP_E_INVALID,
-                       "%llu MiB of memory asked for, but the host has %llu "
-                       "MiB",
-                       (unsigned long long)(kib / 1024),
-                       (unsigned long long)(host_kib / 1024));
+    if (kib > host_kib / j->nvms) {
+        if (j->nvms > 1)
+            snap_error_set(err, SNAP_E_INVALID,
+                           "%u VMs of %llu MiB of memory asked for, but the "
+                           "host has %llu MiB",
+                           j->nvms, (unsigned long long)(kib / 1024),
+                           (unsigned long long)(host_kib / 1024));
+        else
+            snap_error_set(err, SNAP_E_INVALID,
+                           "%llu MiB of memory asked for, but the host has "
+                           "%llu MiB",
+                           (unsigned long long)(kib / 1024),
+                           (unsigned long long)(host_kib / 1024));
         goto cleanup;
     }
     if (o->nnetworks) {
@@ -193,10 +205,10 @@ plan_disks(sjob *j, snap_error *err)
         d->format = "qcow2";
         if (o->full && m->format && strcmp(m->format, "raw") == 0)
             d->format = "raw";
-        if ((size_t)snprintf(name, sizeof(name), "%s-%s.%s", o->name, m->target,
+        if ((size_t)snprintf(name, sizeof(name), "%s-%s.%s", j->name, m->target,
                              d->format) >= sizeof(name)) {
             snap_error_set(err, SNAP_E_INVALID, "domain name '%s' is too long",
-                           o->name);
+                           j->name);
             return false;
         }
         d->path = snap_path_join(j->dir, name, err);
@@ -215,17 +227,16 @@ static bool
 spawn_validate(sjob *j, snap_error *err)
 {
     ops_ctx *ctx = j->ctx;
-    const ops_spawn_opts *o = j->o;
     char *path = NULL, *xml = NULL, other[SNAP_UUID_LEN];
     snap_error e = {0};
     bool ok = false;
 
-    if (!name_valid(o->name))
+    if (!name_valid(j->name))
         return snap_error_set(err, SNAP_E_INVALID,
-                              "'%s' is not a usable domain name", o->name);
-    if (j->d->find(ctx, o->name, other, NULL, NULL))
+                              "'%s' is not a usable domain name", j->name);
+    if (j->d->find(ctx, j->name, other, NULL, NULL))
         return snap_error_set(err, SNAP_E_STATE,
-                              "a domain named '%s' exists already", o->name);
+                              "a domain named '%s' exists already", j->name);
     path = snap_path_join(j->set->dir, "domain.xml", err);
     if (!path)
         goto cleanup;
@@ -265,14 +276,14 @@ spawn_edit(sjob *j, snap_error *err)
         if (j->disks[i].m->kind == COORD_MEMBER_LOCAL && !o->full)
             linked = true;
     }
-    j->console = malloc(strlen(j->dir) + strlen(o->name) + 16);
+    j->console = malloc(strlen(j->dir) + strlen(j->name) + 16);
     if (!j->console)
         return snap_error_set(err, SNAP_E_NOMEM, "out of memory");
-    sprintf(j->console, "%s/%s.console.log", j->dir, o->name);
-    if (!virt_domedit_identity(j->edit, o->name, j->uuid, err) ||
+    sprintf(j->console, "%s/%s.console.log", j->dir, j->name);
+    if (!virt_domedit_identity(j->edit, j->name, j->uuid, err) ||
         !virt_domedit_origin(j->edit, j->set->uuid, j->set->domain_uuid, linked,
                              err) ||
-        !virt_domedit_console(j->edit, j->dir, o->name, err))
+        !virt_domedit_console(j->edit, j->dir, j->name, err))
         return false;
     if (o->vcpus && !virt_domedit_vcpus(j->edit, o->vcpus, err))
         return false;
@@ -349,10 +360,10 @@ spawn_rollback(sjob *j)
     if (j->defined) {
         if (j->d->state(ctx, j->uuid, &state, NULL) &&
             state != OPS_DOMAIN_STATE_OFF && !j->d->destroy(ctx, j->uuid, &e))
-            snap_warn("cannot stop domain '%s': %s", j->o->name, e.msg);
+            snap_warn("cannot stop domain '%s': %s", j->name, e.msg);
         snap_error_clear(&e);
         if (!j->d->undefine(ctx, j->uuid, &e))
-            snap_warn("cannot undefine domain '%s': %s", j->o->name, e.msg);
+            snap_warn("cannot undefine domain '%s': %s", j->name, e.msg);
     }
     for (i = j->ndisks; i-- > 0;) {
         sdisk *d = &j->disks[i];
@@ -373,107 +384,224 @@ spawn_rollback(sjob *j)
         snap_warn("cannot remove '%s': %s", j->console, strerror(errno));
 }
 
+/* Makes VM @j (validated and edited): its disks, volumes, definition, and
+ * starts it when asked. False with @e set and *@step naming the step that
+ * failed; what it made is left for spawn_rollback(). */
+static bool
+spawn_make(sjob *j, unsigned k, const char **step, snap_error *e)
+{
+    ops_ctx *ctx = j->ctx;
+    snap_error e2 = {0};
+    char *xml = NULL, name[256], point[64];
+    size_t i;
+    bool ok = false;
+
+    *step = "create the disk images";
+    for (i = 0; i < j->ndisks; i++) {
+        if (j->disks[i].m->kind == COORD_MEMBER_LOCAL &&
+            !make_local(j, &j->disks[i], e))
+            goto cleanup;
+    }
+    *step = "create the volumes from the snapshots";
+    for (i = 0; i < j->ndisks; i++) {
+        sdisk *d = &j->disks[i];
+
+        if (d->m->kind != COORD_MEMBER_CINDER)
+            continue;
+        snprintf(name, sizeof(name), "%.128s-%s", j->name, d->m->target);
+        if (!ops_volume_from_snapshot(ctx, d->m->location, name, j->set->uuid,
+                                      ctx->conf.copy_timeout_ms, &d->volume, e))
+            goto cleanup;
+    }
+    *step = "attach the volumes";
+    for (i = 0; i < j->ndisks; i++) {
+        if (j->disks[i].m->kind == COORD_MEMBER_CINDER &&
+            !attach_volume(j, &j->disks[i], e))
+            goto cleanup;
+    }
+    *step = "define the domain";
+    xml = virt_domedit_xml(j->edit, e);
+    if (!xml)
+        goto cleanup;
+    snap_debug("spawn XML: %s", xml);
+    if (!j->d->define(ctx, xml, NULL, &e2)) {
+        snap_error_set(e, e2.code, "libvirt refused the definition: %s",
+                       e2.msg);
+        goto cleanup;
+    }
+    j->defined = true;
+    /* "spawn-defined" fails every VM, "spawn-defined-K" the K-th (1-based)
+     * of a job, so a test can fail a job after it made some. */
+    snprintf(point, sizeof(point), "spawn-defined-%u", k + 1);
+    if (!ops_fault("spawn-defined", e) || !ops_fault(point, e))
+        goto cleanup;
+    if (j->o->start) {
+        *step = "start the domain";
+        if (!j->d->start(ctx, j->uuid, &e2)) {
+            snap_error_set(e, e2.code, "cannot start it: %s", e2.msg);
+            goto cleanup;
+        }
+    }
+    ok = true;
+
+cleanup:
+    free(xml);
+    return ok;
+}
+
+static void
+sjob_release(sjob *j)
+{
+    size_t i;
+
+    for (i = 0; i < j->ndisks; i++) {
+        free(j->disks[i].path);
+        free(j->disks[i].volume);
+    }
+    free(j->disks);
+    free(j->dir);
+    free(j->console);
+    free(j->ownname);
+    coord_domain_info_release(&j->info);
+    virt_domedit_free(j->edit);
+}
+
+void
+ops_spawned_release(ops_spawned *s)
+{
+    size_t i;
+
+    for (i = 0; i < s->n; i++)
+        free(s->names[i]);
+    free(s->names);
+    free(s->uuids);
+    memset(s, 0, sizeof(*s));
+}
+
+bool
+ops_spawn_many(ops_ctx *ctx, const char *set_id, const ops_spawn_opts *o,
+               ops_spawned *out, snap_error *err)
+{
+    sjob *jobs = NULL;
+    coord_set *set = NULL;
+    snap_error e = {0};
+    const char *step = NULL;
+    unsigned n = o->count > 1 ? o->count : 1, k, made = 0;
+    int lock = -1;
+    bool ok = false;
+
+    memset(out, 0, sizeof(*out));
+    if (!o->name)
+        return snap_error_set(err, SNAP_E_INVALID, "spawn needs a name");
+    if (n > OPS_SPAWN_MAX_COUNT)
+        return snap_error_set(err, SNAP_E_INVALID,
+                              "at most %d VMs at once, not %u",
+                              OPS_SPAWN_MAX_COUNT, n);
+    if (!ops_connect(ctx, err))
+        return false;
+    jobs = calloc(n, sizeof(*jobs));
+    out->names = calloc(n, sizeof(*out->names));
+    out->uuids = calloc(n, sizeof(*out->uuids));
+    if (!jobs || !out->names || !out->uuids) {
+        snap_error_set(err, SNAP_E_NOMEM, "out of memory");
+        goto cleanup;
+    }
+    set = ops_set_load_locked(ctx, set_id, &lock, err);
+    if (!set)
+        goto cleanup;
+    /* All of them are checked before the first is made. */
+    for (k = 0; k < n; k++) {
+        sjob *j = &jobs[k];
+
+        j->ctx = ctx;
+        j->d = ops_domain(ctx);
+        j->o = o;
+        j->set = set;
+        j->nvms = n;
+        if (n > 1) {
+            char buf[256];
+
+            if ((size_t)snprintf(buf, sizeof(buf), "%s-%u", o->name, k + 1) >=
+                    sizeof(buf) ||
+                !(j->ownname = strdup(buf))) {
+                snap_error_set(err, SNAP_E_INVALID,
+                               "domain name '%.64s...' is too long", o->name);
+                goto cleanup;
+            }
+            j->name = j->ownname;
+        } else {
+            j->name = o->name;
+        }
+        if (!spawn_validate(j, &e)) {
+            snap_error_set(err, e.code, "cannot spawn '%s': %s", j->name,
+                           e.msg);
+            goto cleanup;
+        }
+        snap_uuid_generate(j->uuid);
+        if (!spawn_edit(j, err))
+            goto cleanup;
+    }
+    for (k = 0; k < n; k++, made++) {
+        if (!spawn_make(&jobs[k], k, &step, &e))
+            break;
+    }
+    if (made < n) {
+        /* All or nothing: the one that failed and every one before it. */
+        for (k = made + 1; k-- > 0;)
+            spawn_rollback(&jobs[k]);
+        if (n > 1)
+            snap_error_set(err, e.code,
+                           "spawn of '%s' (%u of %u) failed at step '%s' "
+                           "(everything the job made, %u VMs before it "
+                           "included, was removed): %s",
+                           jobs[made].name, made + 1, n, step, made, e.msg);
+        else
+            snap_error_set(err, e.code,
+                           "spawn of '%s' failed at step '%s' (everything it "
+                           "made was removed): %s",
+                           jobs[made].name, step, e.msg);
+        goto cleanup;
+    }
+    for (k = 0; k < n; k++) {
+        out->names[k] = strdup(jobs[k].name);
+        memcpy(out->uuids[k], jobs[k].uuid, SNAP_UUID_LEN);
+        if (!out->names[k]) {
+            /* Made: they stay; only the answer is short. */
+            snap_warn("out of memory naming spawned domain %s", jobs[k].uuid);
+            out->names[k] = NULL;
+        }
+        out->n++;
+    }
+    ok = true;
+
+cleanup:
+    if (jobs) {
+        for (k = 0; k < n; k++)
+            sjob_release(&jobs[k]);
+    }
+    free(jobs);
+    coord_set_free(set);
+    coord_catalog_unlock(lock);
+    if (!ok)
+        ops_spawned_release(out);
+    return ok;
+}
+
 bool
 ops_spawn(ops_ctx *ctx, const char *set_id, const ops_spawn_opts *o,
           char uuid[SNAP_UUID_LEN], snap_error *err)
 {
-    sjob j;
-    snap_error e = {0}, e2 = {0};
-    const char *step = NULL;
-    int lock = -1;
-    char *xml = NULL, name[256];
-    size_t i;
-    bool ok = false;
+    ops_spawned s;
 
-    memset(&j, 0, sizeof(j));
-    j.ctx = ctx;
-    j.d = ops_domain(ctx);
-    j.o = o;
-    if (!o->name)
-        return snap_error_set(err, SNAP_E_INVALID, "spawn needs a name");
-    if (!ops_connect(ctx, err))
+    if (o->count > 1)
+        return snap_error_set(err, SNAP_E_INVALID,
+                              "ops_spawn() makes one VM: use ops_spawn_many()");
+    if (!ops_spawn_many(ctx, set_id, o, &s, err))
         return false;
-    j.set = ops_set_load_locked(ctx, set_id, &lock, err);
-    if (!j.set)
-        goto cleanup;
-    if (!spawn_validate(&j, &e)) {
-        snap_error_set(err, e.code, "cannot spawn '%s': %s", o->name, e.msg);
-        goto cleanup;
-    }
-    snap_uuid_generate(j.uuid);
-    if (!spawn_edit(&j, err))
-        goto cleanup;
-
-    step = "create the disk images";
-    for (i = 0; i < j.ndisks; i++) {
-        if (j.disks[i].m->kind == COORD_MEMBER_LOCAL &&
-            !make_local(&j, &j.disks[i], &e))
-            goto fail;
-    }
-    step = "create the volumes from the snapshots";
-    for (i = 0; i < j.ndisks; i++) {
-        sdisk *d = &j.disks[i];
-
-        if (d->m->kind != COORD_MEMBER_CINDER)
-            continue;
-        snprintf(name, sizeof(name), "%.128s-%s", o->name, d->m->target);
-        if (!ops_volume_from_snapshot(ctx, d->m->location, name, j.set->uuid,
-                                      ctx->conf.copy_timeout_ms, &d->volume,
-                                      &e))
-            goto fail;
-    }
-    step = "attach the volumes";
-    for (i = 0; i < j.ndisks; i++) {
-        if (j.disks[i].m->kind == COORD_MEMBER_CINDER &&
-            !attach_volume(&j, &j.disks[i], &e))
-            goto fail;
-    }
-    step = "define the domain";
-    xml = virt_domedit_xml(j.edit, &e);
-    if (!xml)
-        goto fail;
-    snap_debug("spawn XML: %s", xml);
-    if (!j.d->define(ctx, xml, NULL, &e2)) {
-        snap_error_set(&e, e2.code, "libvirt refused the definition: %s",
-                       e2.msg);
-        goto fail;
-    }
-    j.defined = true;
-    if (!ops_fault("spawn-defined", &e))
-        goto fail;
-    if (o->start) {
-        step = "start the domain";
-        if (!j.d->start(ctx, j.uuid, &e2)) {
-            snap_error_set(&e, e2.code, "cannot start it: %s", e2.msg);
-            goto fail;
-        }
-    }
     if (uuid)
-        memcpy(uuid, j.uuid, SNAP_UUID_LEN);
-    ok = true;
-    goto cleanup;
-
-fail:
-    spawn_rollback(&j);
-    snap_error_set(err, e.code,
-                   "spawn of '%s' failed at step '%s' (everything it made "
-                   "was removed): %s",
-                   o->name, step, e.msg);
-
-cleanup:
-    free(xml);
-    for (i = 0; i < j.ndisks; i++) {
-        free(j.disks[i].path);
-        free(j.disks[i].volume);
-    }
-    free(j.disks);
-    free(j.dir);
-    free(j.console);
-    coord_domain_info_release(&j.info);
-    virt_domedit_free(j.edit);
-    coord_set_free(j.set);
-    coord_catalog_unlock(lock);
-    return ok;
+        memcpy(uuid, s.uuids[0], SNAP_UUID_LEN);
+    ops_spawned_release(&s);
+    return true;
 }
 
 /* ---- volume-from --------------------------------------------------------- */

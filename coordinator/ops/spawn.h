@@ -24,7 +24,21 @@ typedef struct ops_spawn_opts {
     bool start;      /* start it (default true) */
     const char *dir; /* where its images go; NULL: next to
                         the original's first file disk */
+    unsigned count;  /* 0 or 1: one VM named @name; N > 1: N VMs named
+                        "name-1" ... "name-N" (ops_spawn_many) */
 } ops_spawn_opts;
+
+/* How many VMs one spawn makes at most. */
+#define OPS_SPAWN_MAX_COUNT 32
+
+/* What ops_spawn_many() made, in order. */
+typedef struct ops_spawned {
+    size_t n;
+    char **names;
+    char (*uuids)[SNAP_UUID_LEN];
+} ops_spawned;
+
+void ops_spawned_release(ops_spawned *s);
 
 void ops_spawn_opts_init(ops_spawn_opts *o);
 
@@ -39,6 +53,17 @@ void ops_spawn_opts_init(ops_spawn_opts *o);
  * *@uuid (optional) receives the new domain's UUID. */
 bool ops_spawn(ops_ctx *ctx, const char *set_id, const ops_spawn_opts *o,
                char uuid[SNAP_UUID_LEN], snap_error *err);
+
+/* Makes @o->count VMs (at least one) from set @set_id, as ops_spawn()
+ * makes one, all or nothing: every VM is validated before the first is
+ * made (names free, their images absent, the memory of all of them
+ * together against the host's), and a failure while making the K-th
+ * removes it and the K-1 before it; the error names the VM, the step and
+ * the cause. Each VM records the set it came from in its metadata
+ * (virt_domedit_origin). @out receives the names and UUIDs (release with
+ * ops_spawned_release(); empty on failure). */
+bool ops_spawn_many(ops_ctx *ctx, const char *set_id, const ops_spawn_opts *o,
+                    ops_spawned *out, snap_error *err);
 
 /* ---- volume-from --------------------------------------------------------- */
 

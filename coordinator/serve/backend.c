@@ -1,14 +1,19 @@
 /* coordinator/serve/backend.c -- see backend.h. */
 #include "coordinator/serve/backend.h"
 
+#include "common/snap_strv.h"
+#include "coordinator/ops/spawn.h"
+
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/snap_strv.h"
 #include "common/snap_time.h"
 #include "coordinator/ops/ctx.h"
 #include "coordinator/ops/export.h"
+#include "coordinator/ops/spawn.h"
 #include "coordinator/serve/jobs.h"
 #include "virt/host.h"
 
@@ -423,6 +428,85 @@ error:
     return false;
 }
 
+/* A job of @kind on available set @id, holding its domain's lock (409
+ * while another operation has it) and recorded as @what: the front of
+ * spawn and volume. */
+static serve_job *
+use_job(serve_state *st, const char *id, serve_job_kind kind, const char *what,
+        const char *past, char set_uuid[SNAP_UUID_LEN],
+        char job_id[SNAP_UUID_LEN], snap_error *err)
+{
+    coord_set *set = available_set(st, id, past, err);
+    serve_job *j;
+
+    if (!set)
+        return NULL;
+    j = job_for_set(kind, set, err);
+    if (j) {
+        j->lock_fd =
+            serve_job_lock_now(st, j->domain_uuid, j->domain_name, err);
+        if (j->lock_fd < 0 || !set_job_record(st, j, what, set, job_id, err)) {
+            serve_job_free(j);
+            j = NULL;
+        }
+    }
+    if (j)
+        memcpy(set_uuid, set->uuid, SNAP_UUID_LEN);
+    coord_set_free(set);
+    return j;
+}
+
+static bool
+be_spawn(void *impl, const char *id, const http_spawn_req *req,
+         char set_uuid[SNAP_UUID_LEN], char job_id[SNAP_UUID_LEN],
+         snap_error *err)
+{
+    serve_state *st = impl;
+    serve_job *j;
+
+    if (req->count > OPS_SPAWN_MAX_COUNT)
+        return snap_error_set(err, SNAP_E_INVALID,
+                              "count: at most %d VMs at once",
+                              OPS_SPAWN_MAX_COUNT);
+    j = use_job(st, id, SERVE_JOB_SPAWN, "spawn", "spawned", set_uuid, job_id,
+                err);
+    if (!j)
+        return false;
+    j->vcpus = req->vcpus;
+    j->memory_mib = req->memory_mib;
+    j->full = req->full;
+    j->start = req->start;
+    j->count = req->count;
+    if (!coord_str_set(&j->name, req->name, err) ||
+        !snap_strv_copy(&j->networks, &j->nnetworks,
+                        (char *const *)req->networks, req->nnetworks, err)) {
+        serve_job_free(j);
+        return false;
+    }
+    return serve_job_queue(st, j, err);
+}
+
+static bool
+be_volume(void *impl, const char *id, const http_volume_req *req,
+          char set_uuid[SNAP_UUID_LEN], char job_id[SNAP_UUID_LEN],
+          snap_error *err)
+{
+    serve_state *st = impl;
+    serve_job *j;
+
+    j = use_job(st, id, SERVE_JOB_VOLUME, "volume", "used", set_uuid, job_id,
+                err);
+    if (!j)
+        return false;
+    if (!coord_str_set(&j->name, req->name, err) ||
+        !coord_str_set(&j->disk, req->disk, err) ||
+        !coord_str_set(&j->format, req->format, err)) {
+        serve_job_free(j);
+        return false;
+    }
+    return serve_job_queue(st, j, err);
+}
+
 static json_t *
 be_exports(void *impl, const coord_set *set)
 {
@@ -465,6 +549,8 @@ const http_backend_ops serve_backend_ops = {
     .remove = be_remove,
     .export_set = be_export,
     .restore = be_restore,
+    .spawn = be_spawn,
+    .volume = be_volume,
     .exports = be_exports,
     .stats = be_stats,
     .domain_owner = be_domain_owner,

@@ -9,7 +9,9 @@
 #include "common/snap_time.h"
 #include "coordinator/ops/actions.h"
 #include "coordinator/ops/export.h"
+#include "common/snap_strv.h"
 #include "coordinator/ops/restore.h"
+#include "coordinator/ops/spawn.h"
 #include "coordinator/serve/policy.h"
 
 void
@@ -22,6 +24,9 @@ serve_job_free(serve_job *j)
     free(j->name);
     free(j->backup_type);
     free(j->disk_format);
+    snap_strv_free(j->networks, j->nnetworks);
+    free(j->disk);
+    free(j->format);
     json_decref(j->metadata);
     coord_jobrec_free(j->rec);
     free(j);
@@ -270,6 +275,79 @@ run_restore(serve_state *st, ops_ctx *ctx, serve_job *j)
     serve_job_rec_finish(st, j, ok, result, err.msg);
 }
 
+/* New domains from the set (ops_spawn_many: all or none); their names and
+ * UUIDs are the job's result. */
+static void
+run_spawn(serve_state *st, ops_ctx *ctx, serve_job *j)
+{
+    ops_spawn_opts o;
+    ops_spawned made;
+    snap_error err = {0};
+    json_t *result = NULL, *servers;
+    size_t i;
+    bool ok;
+
+    ops_spawn_opts_init(&o);
+    o.name = j->name;
+    o.vcpus = j->vcpus;
+    o.memory_mib = j->memory_mib;
+    o.networks = (const char *const *)j->networks;
+    o.nnetworks = j->nnetworks;
+    o.full = j->full;
+    o.start = j->start;
+    o.count = j->count;
+    /* ops_spawn_many() takes the lock itself. */
+    coord_catalog_unlock(j->lock_fd);
+    j->lock_fd = -1;
+    ok = serve_ctx_ready(ctx, &err) &&
+         ops_spawn_many(ctx, j->set_uuid, &o, &made, &err);
+    if (ok) {
+        servers = json_array();
+        for (i = 0; servers && i < made.n; i++)
+            json_array_append_new(servers,
+                                  json_pack("{s:s?,s:s}", "name", made.names[i],
+                                            "uuid", made.uuids[i]));
+        result = json_pack("{s:s,s:o*,s:b}", "set_id", j->set_uuid, "servers",
+                           servers, "linked", !j->full);
+        serve_log("spawned %zu domain(s) '%s' from set %s", made.n, j->name,
+                  j->set_uuid);
+        ops_spawned_release(&made);
+    } else {
+        serve_log("cannot spawn '%s' from set %s: %s", j->name, j->set_uuid,
+                  err.msg);
+    }
+    serve_job_rec_finish(st, j, ok, result, err.msg);
+}
+
+/* A new Cinder volume or local image from one member of the set. */
+static void
+run_volume(serve_state *st, ops_ctx *ctx, serve_job *j)
+{
+    ops_volume_from_opts o = {j->name, j->format, NULL};
+    snap_error err = {0};
+    char *made = NULL;
+    json_t *result = NULL;
+    bool ok;
+
+    coord_catalog_unlock(j->lock_fd);
+    j->lock_fd = -1;
+    ok = serve_ctx_ready(ctx, &err) &&
+         ops_volume_from(ctx, j->set_uuid, j->disk, &o, &made, &err);
+    if (ok) {
+        /* A Cinder member gives a volume id, a local one a file's path. */
+        result =
+            json_pack("{s:s,s:s,s:s}", "set_id", j->set_uuid, "disk", j->disk,
+                      made[0] == '/' ? "image" : "volume_id", made);
+        serve_log("made %s from disk '%s' of set %s", made, j->disk,
+                  j->set_uuid);
+    } else {
+        serve_log("cannot make a volume from disk '%s' of set %s: %s", j->disk,
+                  j->set_uuid, err.msg);
+    }
+    free(made);
+    serve_job_rec_finish(st, j, ok, result, err.msg);
+}
+
 typedef struct worker_arg {
     serve_state *st;
     ops_ctx *ctx;
@@ -313,6 +391,10 @@ worker_main(void *arg)
             run_export(st, ctx, j);
         else if (j->kind == SERVE_JOB_RESTORE)
             run_restore(st, ctx, j);
+        else if (j->kind == SERVE_JOB_SPAWN)
+            run_spawn(st, ctx, j);
+        else if (j->kind == SERVE_JOB_VOLUME)
+            run_volume(st, ctx, j);
         else
             run_delete(st, ctx, j);
 

@@ -20,6 +20,8 @@ typedef enum serve_job_kind {
     SERVE_JOB_DELETE,
     SERVE_JOB_EXPORT,
     SERVE_JOB_RESTORE,
+    SERVE_JOB_SPAWN,
+    SERVE_JOB_VOLUME,
 } serve_job_kind;
 
 struct serve_job {
@@ -36,9 +38,17 @@ struct serve_job {
     bool with_exports;           /* SERVE_JOB_DELETE */
     int restore_start;           /* SERVE_JOB_RESTORE: 1, 0, -1 as before */
     int64_t shutdown_timeout_ms; /* SERVE_JOB_RESTORE; -1: the conf's */
-    char *disk_format;   /* SERVE_JOB_EXPORT; name is the image's name */
-    json_t *metadata;    /* SERVE_JOB_CREATE: the caller's pairs, or NULL */
-    int lock_fd;         /* the domain lock, held from acceptance */
+    char *disk_format; /* SERVE_JOB_EXPORT; name is the image's name */
+    /* SERVE_JOB_SPAWN: name is the new domain's (the stem with count > 1) */
+    unsigned vcpus, count;
+    uint64_t memory_mib;
+    char **networks;
+    size_t nnetworks;
+    bool full, start;
+    char *disk;       /* SERVE_JOB_VOLUME: the member; name is the volume's */
+    char *format;     /* SERVE_JOB_VOLUME: local members' */
+    json_t *metadata; /* SERVE_JOB_CREATE: the caller's pairs, or NULL */
+    int lock_fd;      /* the domain lock, held from acceptance */
     int64_t accepted_ms; /* wall clock */
     bool started;
     coord_jobrec *rec; /* its record (GET /v1/jobs/{id}), or NULL */

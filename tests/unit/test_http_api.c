@@ -81,6 +81,12 @@ typedef struct fake {
     bool last_memory;      /* the last create asked for RAM state */
     int last_start;
     int64_t last_shutdown_ms;
+    int spawns;                /* spawn calls accepted */
+    http_spawn_req last_spawn; /* its strings are not kept */
+    char last_spawn_name[80];
+    char last_spawn_net[80];
+    int volumes;           /* volume calls accepted */
+    char last_volume[160]; /* "disk name format" */
 } fake;
 
 static fake F;
@@ -340,6 +346,70 @@ fake_restore(void *impl, const char *id, const http_restore_req *req,
     return ok;
 }
 
+/* The set @id, available, for spawn and volume; its domain busy when the
+ * set is SET_C's. */
+static bool
+fake_use(void *impl, const char *id, const char *kind,
+         char set_uuid[SNAP_UUID_LEN], char job_id[SNAP_UUID_LEN],
+         snap_error *err)
+{
+    coord_set *s = fake_get(impl, id, err);
+    bool ok;
+
+    if (!s)
+        return false;
+    if (s->state != COORD_SET_AVAILABLE) {
+        coord_set_free(s);
+        return snap_error_set(err, SNAP_E_STATE, "set is not available");
+    }
+    memcpy(set_uuid, s->uuid, SNAP_UUID_LEN);
+    pthread_mutex_lock(&F.mu);
+    ok = fake_job(kind, s->domain_name, s->uuid, NULL, job_id, err);
+    if (ok && strcmp(kind, "spawn") == 0)
+        F.spawns++;
+    else if (ok)
+        F.volumes++;
+    pthread_mutex_unlock(&F.mu);
+    coord_set_free(s);
+    return ok;
+}
+
+static bool
+fake_spawn(void *impl, const char *id, const http_spawn_req *req,
+           char set_uuid[SNAP_UUID_LEN], char job_id[SNAP_UUID_LEN],
+           snap_error *err)
+{
+    bool ok;
+
+    ok = fake_use(impl, id, "spawn", set_uuid, job_id, err);
+    pthread_mutex_lock(&F.mu);
+    if (ok) {
+        F.last_spawn = *req;
+        snprintf(F.last_spawn_name, sizeof(F.last_spawn_name), "%s", req->name);
+        snprintf(F.last_spawn_net, sizeof(F.last_spawn_net), "%s",
+                 req->nnetworks ? req->networks[req->nnetworks - 1] : "");
+    }
+    pthread_mutex_unlock(&F.mu);
+    return ok;
+}
+
+static bool
+fake_volume(void *impl, const char *id, const http_volume_req *req,
+            char set_uuid[SNAP_UUID_LEN], char job_id[SNAP_UUID_LEN],
+            snap_error *err)
+{
+    bool ok;
+
+    ok = fake_use(impl, id, "volume", set_uuid, job_id, err);
+    pthread_mutex_lock(&F.mu);
+    if (ok) {
+        snprintf(F.last_volume, sizeof(F.last_volume), "%s %s %s", req->disk,
+                 req->name ? req->name : "-", req->format ? req->format : "-");
+    }
+    pthread_mutex_unlock(&F.mu);
+    return ok;
+}
+
 static json_t *
 fake_exports(void *impl, const coord_set *set)
 {
@@ -385,6 +455,8 @@ static const http_backend_ops fake_ops = {
     .remove = fake_remove,
     .export_set = fake_export,
     .restore = fake_restore,
+    .spawn = fake_spawn,
+    .volume = fake_volume,
     .exports = fake_exports,
     .stats = fake_stats,
     .domain_owner = fake_owner,
@@ -1337,6 +1409,131 @@ an_accepted_create_has_a_job_its_owner_can_follow(void **state)
                      404);
     assert_int_equal(status_as(fx, "DELETE", url, "ks-member-a", NULL), 405);
     assert_int_equal(status_as(fx, "GET", url, "ks-bad", NULL), 401);
+}
+
+/* POST /v1/sets/{id}/spawn and /volumes: validated as a whole, authorized
+ * on the set, accepted as jobs. */
+static void
+spawn_and_volumes_are_accepted_as_jobs(void **state)
+{
+    fixture *fx = *state;
+    const char *url = "/v1/sets/" SET_A "/spawn";
+    const char *vurl = "/v1/sets/" SET_A "/volumes";
+    reply r = as(fx, "POST", url, "ks-member-a",
+                 "{\"name\": \"web\", \"count\": 3, \"vcpus\": 2, "
+                 "\"memory_mib\": 512, \"networks\": [\"lan0\", \"lan1\"], "
+                 "\"full\": true, \"start\": false}");
+    json_t *servers;
+    char want[128];
+
+    assert_int_equal(r.status, 202);
+    snprintf(want, sizeof(want), "/v1/jobs/%s",
+             json_string_value(json_object_get(r.json, "job_id")));
+    assert_string_equal(r.location, want);
+    servers = json_object_get(r.json, "servers");
+    assert_int_equal(json_array_size(servers), 3);
+    assert_string_equal(json_string_value(json_array_get(servers, 2)), "web-3");
+    assert_int_equal(F.spawns, 1);
+    assert_string_equal(F.last_spawn_name, "web");
+    assert_int_equal(F.last_spawn.count, 3);
+    assert_int_equal(F.last_spawn.vcpus, 2);
+    assert_int_equal(F.last_spawn.memory_mib, 512);
+    assert_int_equal(F.last_spawn.nnetworks, 2);
+    assert_string_equal(F.last_spawn_net, "lan1");
+    assert_true(F.last_spawn.full);
+    assert_false(F.last_spawn.start);
+    reply_release(&r);
+    /* the defaults: one VM of that name, started, linked */
+    r = as(fx, "POST", url, "ks-member-a", "{\"name\": \"one\"}");
+    assert_int_equal(r.status, 202);
+    assert_string_equal(json_string_value(json_array_get(
+                            json_object_get(r.json, "servers"), 0)),
+                        "one");
+    assert_int_equal(F.last_spawn.count, 1);
+    assert_true(F.last_spawn.start);
+    assert_false(F.last_spawn.full);
+    reply_release(&r);
+    /* bad bodies, each with its reason; nothing accepted */
+    {
+        static const char *const bad[][2] = {
+            {"{}", "spawn needs a name"},
+            {"{\"name\": \"../x\"}", "name must be a string of 1 to 64"},
+            {"{\"name\": \".x\"}", "not starting with '.'"},
+            {"{\"name\": \"x\", \"count\": 0}", "count must be an integer"},
+            {"{\"name\": \"x\", \"count\": 33}", "count must be an integer"},
+            {"{\"name\": \"x\", \"vcpus\": \"2\"}", "vcpus must be"},
+            {"{\"name\": \"x\", \"memory_mib\": 8}", "memory_mib must be"},
+            {"{\"name\": \"x\", \"networks\": \"lan0\"}", "networks must be"},
+            {"{\"name\": \"x\", \"networks\": []}", "networks must be"},
+            {"{\"name\": \"x\", \"networks\": [7]}", "each of networks"},
+            {"{\"name\": \"x\", \"full\": 1}", "full must be true or false"},
+            {"{\"name\": \"x\", \"dir\": \"/etc\"}", "unknown field 'dir'"},
+            {"[]", "the body must be a JSON object"},
+            {"{\"name\": ", "malformed JSON"},
+        };
+        size_t i;
+
+        for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+            r = as(fx, "POST", url, "ks-member-a", bad[i][0]);
+            assert_error(&r, 400);
+            if (!strstr(r.body, bad[i][1]))
+                fail_msg("%s: %s", bad[i][0], r.body);
+            reply_release(&r);
+        }
+    }
+    assert_int_equal(F.spawns, 2);
+    /* no body: 415 (not JSON); another project; not available; GET;
+     * an unknown set; no token */
+    assert_int_equal(status_as(fx, "POST", url, "ks-member-a", NULL), 415);
+    assert_int_equal(
+        status_as(fx, "POST", url, "ks-other-a", "{\"name\": \"x\"}"), 403);
+    assert_int_equal(status_as(fx, "POST", "/v1/sets/" SET_B "/spawn",
+                               "ks-member-a", "{\"name\": \"x\"}"),
+                     409);
+    assert_int_equal(status_as(fx, "GET", url, "ks-member-a", NULL), 405);
+    assert_int_equal(status_as(fx, "POST",
+                               "/v1/sets/00000000-0000-0000-0000-"
+                               "000000000000/spawn",
+                               "ks-member-a", "{\"name\": \"x\"}"),
+                     404);
+    assert_int_equal(status_as(fx, "POST", url, NULL, "{\"name\": \"x\"}"),
+                     401);
+    assert_int_equal(F.spawns, 2);
+
+    /* volumes */
+    r = as(fx, "POST", vurl, "ks-member-a",
+           "{\"disk\": \"vdb\", \"name\": \"data\", \"format\": \"raw\"}");
+    assert_int_equal(r.status, 202);
+    assert_string_equal(json_string_value(json_object_get(r.json, "disk")),
+                        "vdb");
+    assert_non_null(json_object_get(r.json, "job_id"));
+    assert_string_equal(F.last_volume, "vdb data raw");
+    reply_release(&r);
+    {
+        static const char *const bad[][2] = {
+            {"{}", "volumes needs the disk"},
+            {"{\"disk\": \"vdb\", \"name\": \"/etc/passwd\"}", "without '/'"},
+            {"{\"disk\": \"vdb\", \"format\": \"vmdk\"}", "format must be"},
+            {"{\"disk\": 1}", "disk must be a string"},
+            {"{\"disk\": \"vdb\", \"size\": 1}", "unknown field 'size'"},
+        };
+        size_t i;
+
+        for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+            r = as(fx, "POST", vurl, "ks-member-a", bad[i][0]);
+            assert_error(&r, 400);
+            if (!strstr(r.body, bad[i][1]))
+                fail_msg("%s: %s", bad[i][0], r.body);
+            reply_release(&r);
+        }
+    }
+    assert_int_equal(
+        status_as(fx, "POST", vurl, "ks-other-a", "{\"disk\": \"vdb\"}"), 403);
+    assert_int_equal(F.volumes, 1);
+    /* the jobs are there for the owner */
+    r = as(fx, "GET", "/v1/jobs?kind=spawn", "ks-good-a", NULL);
+    assert_int_equal(json_array_size(json_object_get(r.json, "jobs")), 2);
+    reply_release(&r);
 }
 
 /* POST /v1/sets/{id}/restore: validated, authorized on the set and its
@@ -2515,6 +2712,7 @@ main(void)
         K(a_servers_sets_are_listed_for_its_owner),
         K(an_accepted_create_has_a_job_its_owner_can_follow),
         K(a_restore_is_accepted_as_a_job),
+        K(spawn_and_volumes_are_accepted_as_jobs),
         K(ram_states_are_a_domains_sets_with_memory),
         K(sets_of_gone_domains_keep_their_recorded_owner),
         K(default_deny_admins_only_by_role),

@@ -300,6 +300,104 @@ spawn_whose_network_is_missing_names_it_and_makes_nothing(void **state)
     assert_false(fake_domain_exists("clone"));
 }
 
+/* count > 1: N VMs "clone-1" ... "clone-N", each with its own overlay. */
+static void
+spawn_of_three_makes_three_named_vms(void **state)
+{
+    fixture *fx = *state;
+    ops_spawn_opts o;
+    ops_spawned s;
+    snap_error err = {0};
+    char names[512];
+
+    ops_spawn_opts_init(&o);
+    o.name = "clone";
+    o.count = 3;
+    assert_true(ops_spawn_many(&fx->ctx, fx->set, &o, &s, &err));
+    assert_int_equal(s.n, 3);
+    assert_string_equal(s.names[0], "clone-1");
+    assert_string_equal(s.names[2], "clone-3");
+    assert_true(fake_domain_exists(s.uuids[1]));
+    assert_int_equal(fake_domain_state("clone-2"), OPS_DOMAIN_STATE_RUNNING);
+    assert_false(fake_domain_exists("clone"));
+    list_dir(fx->img, names, sizeof(names));
+    assert_non_null(strstr(names, "clone-1-vda.qcow2"));
+    assert_non_null(strstr(names, "clone-3-vda.qcow2"));
+    assert_int_equal(fake_domain_calls("define"), 3);
+    ops_spawned_release(&s);
+}
+
+/* All or nothing: the third VM's start fails, the three are gone. */
+static void
+spawn_of_three_whose_third_fails_leaves_none(void **state)
+{
+    fixture *fx = *state;
+    ops_spawn_opts o;
+    ops_spawned s;
+    snap_error err = {0};
+    char names[512];
+
+    ops_spawn_opts_init(&o);
+    o.name = "clone";
+    o.count = 3;
+    fake_domain_fail("start", 3);
+    assert_false(ops_spawn_many(&fx->ctx, fx->set, &o, &s, &err));
+    assert_string_equal(err.msg,
+                        "spawn of 'clone-3' (3 of 3) failed at step 'start "
+                        "the domain' (everything the job made, 2 VMs before "
+                        "it included, was removed): cannot start it: fake: "
+                        "start refused");
+    assert_int_equal(s.n, 0);
+    assert_int_equal(fake_domain_calls("define"), 3);
+    assert_int_equal(fake_domain_calls("undefine"), 3);
+    assert_int_equal(fake_domain_calls("destroy"), 2); /* the two running */
+    assert_false(fake_domain_exists("clone-1"));
+    assert_false(fake_domain_exists("clone-2"));
+    assert_false(fake_domain_exists("clone-3"));
+    list_dir(fx->img, names, sizeof(names));
+    assert_string_equal(names, "");
+}
+
+/* Every VM is checked before the first is made: a name in use, or the
+ * memory of all of them together, refuses the job at once. */
+static void
+spawn_of_three_is_validated_as_a_whole(void **state)
+{
+    fixture *fx = *state;
+    ops_spawn_opts o;
+    ops_spawned s;
+    snap_error err = {0};
+
+    ops_spawn_opts_init(&o);
+    o.name = "clone";
+    o.count = 3;
+    fake_domain_add("0b7e4c1a-1111-4c1b-9a65-3f0e7c9b2d11", "clone-3", "<x/>",
+                    OPS_DOMAIN_STATE_OFF);
+    assert_false(ops_spawn_many(&fx->ctx, fx->set, &o, &s, &err));
+    assert_string_equal(err.msg, "cannot spawn 'clone-3': a domain named "
+                                 "'clone-3' exists already");
+    assert_int_equal(fake_domain_calls("define"), 0);
+
+    /* 3 x 100 GiB on a host of 256 GiB; 2 of them would fit. */
+    snap_error_clear(&err);
+    o.name = "big";
+    o.memory_mib = 100 * 1024;
+    assert_false(ops_spawn_many(&fx->ctx, fx->set, &o, &s, &err));
+    assert_string_equal(err.msg, "cannot spawn 'big-1': 3 VMs of 102400 MiB "
+                                 "of memory asked for, but the host has "
+                                 "262144 MiB");
+    assert_int_equal(fake_domain_calls("define"), 0);
+    o.count = 2;
+    assert_true(ops_spawn_many(&fx->ctx, fx->set, &o, &s, &err));
+    assert_int_equal(s.n, 2);
+    ops_spawned_release(&s);
+
+    snap_error_clear(&err);
+    o.count = OPS_SPAWN_MAX_COUNT + 1;
+    assert_false(ops_spawn_many(&fx->ctx, fx->set, &o, &s, &err));
+    assert_int_equal(err.code, SNAP_E_INVALID);
+}
+
 int
 main(void)
 {
@@ -320,6 +418,12 @@ main(void)
         cmocka_unit_test_setup_teardown(
             spawn_whose_network_is_missing_names_it_and_makes_nothing, setup,
             teardown),
+        cmocka_unit_test_setup_teardown(spawn_of_three_makes_three_named_vms,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            spawn_of_three_whose_third_fails_leaves_none, setup, teardown),
+        cmocka_unit_test_setup_teardown(spawn_of_three_is_validated_as_a_whole,
+                                        setup, teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
