@@ -11,6 +11,7 @@
 #include "common/snap_log.h"
 #include "coordinator/cli/cli.h"
 #include "coordinator/cli/cli_sets.h"
+#include "coordinator/cli/cli_state.h"
 #include "coordinator/cli/cli_restore.h"
 #include "coordinator/cli/cli_export.h"
 #include "coordinator/cli/cli_serve.h"
@@ -43,6 +44,10 @@ static const char usage_text[] =
     "  flatten DOMAIN\n"
     "  check-config\n"
     "  serve [--address ADDR] [--port N] [--tokens-file FILE] [--no-schedule]\n"
+    "  state save DOMAIN NAME       a new RAM state (a set with RAM state)\n"
+    "  state load DOMAIN STATE      the domain back to it, running\n"
+    "  state list DOMAIN [--json]\n"
+    "  state delete DOMAIN STATE...\n"
     "  policy list [--json]\n"
     "  policy run NAME [--json]\n"
     "  policy prune NAME [--dry-run] [--json]\n"
@@ -135,6 +140,7 @@ static const struct {
     {"verify", cli_cmd_verify}, /* reads every copy back */
     {"serve", cli_cmd_serve},
     {"policy", cli_cmd_policy},
+    {"state", cli_cmd_state},
     {"export", cli_cmd_export},
     {"restore", cli_cmd_restore},
     {"spawn", cli_cmd_spawn},
