@@ -337,11 +337,14 @@ wait_job() {
 }
 
 begin "RAM states through the API: save, list, apply, delete"
+# A counter in the guest's /tmp, a tmpfs: only the RAM state can bring it back.
+gx "echo 1 >/tmp/counter" >/dev/null
 check_num "POST /v1/servers/{domain}/states: 202" "$(aapi POST "/v1/servers/$DOM/states" '{"name": "api state"}')" -eq 202
 st_id=$(jq -r .state_id "$SNAP_ITMP/abody")
 st_job=$(jq -r .job_id "$SNAP_ITMP/abody")
 r_made_sets="$r_made_sets $st_id"
 check "the save job succeeded" test "$(wait_job "$st_job")" = succeeded
+gx "echo 2 >/tmp/counter" >/dev/null
 check_num "GET /v1/servers/{domain}/states: 200" "$(aapi GET "/v1/servers/$DOM/states")" -eq 200
 check "... lists the new state, with its RAM state" \
     test "$(jq -r --arg i "$st_id" '.states[] | select(.id == $i) | .memory' "$SNAP_ITMP/abody")" = true
@@ -354,6 +357,7 @@ check "the apply job succeeded" test "$(wait_job "$(jq -r .job_id "$SNAP_ITMP/ab
 check "... loaded from the RAM state" test "$(jq -r .job.result.memory "$SNAP_ITMP/abody")" = true
 check "the agent answers" wait_agent "$DOM" 30
 check "the guest runs" test "$(domstate)" = running
+check "the in-memory counter is back to 1 ($(gx 'cat /tmp/counter' 2>&1))" test "$(gx 'cat /tmp/counter')" = 1
 check_num "DELETE the state: 202" "$(aapi DELETE "/v1/servers/$DOM/states/$st_id")" -eq 202
 check "the delete job succeeded" test "$(wait_job "$(jq -r .job_id "$SNAP_ITMP/abody")")" = succeeded
 check_num "... and it is gone: 404" "$(aapi GET "/v1/servers/$DOM/states/$st_id")" -eq 404
@@ -363,6 +367,30 @@ check_num "... and it is gone: 404" "$(aapi GET "/v1/servers/$DOM/states/$st_id"
 kill -TERM "$apid" 2>/dev/null
 wait "$apid" 2>/dev/null
 check_num "serve stops cleanly" $? -eq 0
+
+begin "RAM states from the CLI: state save, list, load, delete"
+gx "echo 1 >/tmp/counter" >/dev/null
+sso state save "$DOM" "cli state" >"$SNAP_ITMP/ss.out" 2>"$SNAP_ITMP/ss.err"
+check_num "state save exits 0" $? -eq 0
+cst=$(sed -n 's/^saved state \([0-9a-f-]\{36\}\) .*/\1/p' "$SNAP_ITMP/ss.out")
+[ -n "$cst" ] || cat "$SNAP_ITMP/ss.out" "$SNAP_ITMP/ss.err"
+r_made_sets="$r_made_sets $cst"
+check "the guest runs on after the save" test "$(domstate)" = running
+gx "echo 2 >/tmp/counter" >/dev/null
+sso state list "$DOM" >"$SNAP_ITMP/sls.out" 2>&1
+check "state list shows it with its name" grep -q "^$cst .* cli state\$" "$SNAP_ITMP/sls.out"
+check "state list shows no set without RAM state" test "$(grep -c "^$set_a" "$SNAP_ITMP/sls.out")" = 0
+sso state load "$DOM" "$set_a" >/dev/null 2>"$SNAP_ITMP/sl.err"
+check_num "state load of a set without RAM state fails" $? -eq 1
+check "... saying so" grep -q "has no RAM state" "$SNAP_ITMP/sl.err"
+check "state load exits 0" sso state load "$DOM" "$cst"
+check "the agent answers" wait_agent "$DOM" 30
+check "the in-memory counter is back to 1" test "$(gx 'cat /tmp/counter')" = 1
+sso state delete "$DOM" "$set_a" "$cst" >"$SNAP_ITMP/sd.out" 2>"$SNAP_ITMP/sd.err"
+check_num "state delete of a state and a set without one exits 1" $? -eq 1
+check "... and still deleted the state" grep -q "^deleted state $cst" "$SNAP_ITMP/sd.out"
+check "... and kept the other set" test "$(sso show "$set_a" --json | jq -r .state)" = available
+r_made_sets=$(printf '%s\n' $r_made_sets | grep -v "^$cst\$" | tr '\n' ' ')
 
 begin "bad input"
 sso restore 2>/dev/null; check_num "restore without a set is a usage error" $? -eq 2

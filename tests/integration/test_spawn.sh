@@ -7,7 +7,11 @@
 # exist, a name in use, more vCPUs than the host) fails before anything is
 # made; a spawn failing half-way (fault build) leaves nothing; spawning
 # twice gives the same content; volume-from gives the member's content; a
-# set that a linked clone depends on cannot be deleted.
+# set that a linked clone depends on cannot be deleted. Through the API
+# (serve as the test cloud's demo user): POST /v1/sets/{id}/spawn with
+# count 3 gives 3 running VMs whose agents answer; one whose 3rd VM fails
+# (fault build) leaves none of the 3; POST /v1/sets/{id}/volumes gives a
+# volume holding the member's data; bad input 400, another project 403.
 #
 # The networks are an isolated bridge with no uplink and no address: the
 # guests have no NIC driver anyway, nothing is sent anywhere.
@@ -22,7 +26,8 @@ NET=snapset-it-spawn
 BR=snapsetitbr0
 N1=${DOM}-clone1
 N2=${DOM}-clone2
-r_doms="$N1 $N2 ${DOM}-bad"
+A=${DOM}-api
+r_doms="$N1 $N2 ${DOM}-bad $A-1 $A-2 $A-3 $A-f-1 $A-f-2 $A-f-3"
 net_down() {
     vsh net-destroy "$NET" >/dev/null 2>&1
     vsh net-undefine "$NET" >/dev/null 2>&1
@@ -171,6 +176,123 @@ check "the new image's content is the member's" \
     test "$(img_sum "$img" raw)" = "$(img_sum "$(member vdc location)" qcow2)"
 sso volume-from "$set_id" vdz >/dev/null 2>&1
 check_num "an unknown disk fails" $? -eq 1
+
+begin "through the API: spawn count 3, all or none; a volume from a member"
+# serve as the test cloud's demo user (as test_restore.sh): the domain is
+# the demo project's, so its member may use the domain's sets.
+atok=$(. "$OS_STATE/openrc-demo" && "$C/os" token)
+aproj=$(. "$OS_STATE/openrc-demo" && "$C/os" project-id)
+vsh metadata "$DOM" --uri urn:snapset:owner --key snapset \
+    --set "<owner project=\"$aproj\"/>" --live --config >/dev/null
+at_exit 'vsh metadata "$DOM" --uri urn:snapset:owner --remove --config >/dev/null 2>&1; :'
+aconf=$SNAP_ITMP/api.conf
+cp "$conf" "$aconf"
+echo 'http = { port = 0; workers = 1; };' >>"$aconf"
+apid=""
+at_exit '[ -z "$apid" ] || { kill -TERM $apid 2>/dev/null; wait $apid 2>/dev/null; }; :'
+# aserve [ENV=VALUE]: (re)starts serve; false when it does not come up
+aserve() {
+    if [ -n "$apid" ]; then
+        kill -TERM "$apid" 2>/dev/null
+        wait "$apid" 2>/dev/null
+    fi
+    : >"$SNAP_ITMP/serve.out"
+    (. "$OS_STATE/openrc-demo" && exec env "$@" "$SNAPSET" -c "$aconf" --catalog-dir "$SNAP_CATALOG" serve \
+        >"$SNAP_ITMP/serve.out" 2>>"$SNAP_ITMP/serve.err") &
+    apid=$!
+    aport=""
+    _i=0
+    while [ $_i -lt 600 ] && [ -z "$aport" ] && kill -0 "$apid" 2>/dev/null; do
+        aport=$(sed -n 's|^snapset: serving on http://127\.0\.0\.1:\([0-9]*\) .*|\1|p' "$SNAP_ITMP/serve.out")
+        sleep 0.1
+        _i=$((_i + 1))
+    done
+    [ -n "$aport" ]
+}
+aapi() { # aapi METHOD PATH [BODY]: the status code; body in $SNAP_ITMP/abody
+    curl -s --noproxy '*' --max-time 60 -H "X-Auth-Token: ${atok_as:-$atok}" -o "$SNAP_ITMP/abody" \
+        -D "$SNAP_ITMP/aheaders" -w '%{http_code}' -X "$1" \
+        ${3:+-H "Content-Type: application/json" --data-binary "$3"} "http://127.0.0.1:$aport$2"
+}
+wait_job() { # wait_job ID: its end state (succeeded, failed, http-error, timeout)
+    _i=0
+    while [ $_i -lt 2400 ]; do
+        [ "$(aapi GET "/v1/jobs/$1")" = 200 ] || { echo http-error; return; }
+        _s=$(jq -r .job.state "$SNAP_ITMP/abody")
+        case $_s in succeeded | failed) echo "$_s"; return ;; esac
+        sleep 0.25
+        _i=$((_i + 1))
+    done
+    echo timeout
+}
+all_nothing() { # all_nothing NAME...: nothing_of each
+    for _n in "$@"; do nothing_of "$_n" || return 1; done
+}
+
+# (in a build without faults the job succeeds: its VMs are removed again)
+check "serve, the 3rd VM of a spawn failing (fault build)" aserve SNAPSET_FAULT=spawn-defined-3:fail
+check_num "POST spawn count 3: 202" \
+    "$(aapi POST "/v1/sets/$set_id/spawn" "{\"name\": \"$A-f\", \"count\": 3, \"networks\": [\"$NET\"]}")" -eq 202
+fst=$(wait_job "$(jq -r .job_id "$SNAP_ITMP/abody")")
+if grep -q "fault injected" "$SNAP_ITMP/abody"; then
+    check "the job failed ($fst)" test "$fst" = failed
+    check "its error names the 3rd VM and the step" \
+        grep -q "spawn of '$A-f-3' (3 of 3) failed at step 'define the domain'" "$SNAP_ITMP/abody"
+    check "none of the 3 is left: domains, images, volumes" all_nothing "$A-f-1" "$A-f-2" "$A-f-3"
+else
+    for k in 1 2 3; do r_drop_domain "$A-f-$k" >/dev/null; done
+    ok "skipped: not a -DSNAP_FAULTS=ON build"
+fi
+check "serve" aserve
+check_num "a bad body (count 0): 400" "$(aapi POST "/v1/sets/$set_id/spawn" "{\"name\": \"$A\", \"count\": 0}")" -eq 400
+check_num "a path for a name: 400" "$(aapi POST "/v1/sets/$set_id/spawn" '{"name": "../x"}')" -eq 400
+check_num "a name in use: the job fails before anything is made" \
+    "$(aapi POST "/v1/sets/$set_id/spawn" "{\"name\": \"$DOM\"}")" -eq 202
+check "... saying so" test "$(wait_job "$(jq -r .job_id "$SNAP_ITMP/abody")")" = failed
+check "... naming the domain" grep -q "a domain named '$DOM' exists already" "$SNAP_ITMP/abody"
+check_num "no token: 401" "$(atok_as=none aapi POST "/v1/sets/$set_id/spawn" "{\"name\": \"$A\"}")" -eq 401
+check_num "an unknown set: 404" \
+    "$(aapi POST "/v1/sets/00000000-0000-0000-0000-000000000000/spawn" "{\"name\": \"$A\"}")" -eq 404
+t0=$(date +%s%3N)
+check_num "POST spawn count 3: 202" \
+    "$(aapi POST "/v1/sets/$set_id/spawn" "{\"name\": \"$A\", \"count\": 3, \"networks\": [\"$NET\"], \"memory_mib\": 256}")" -eq 202
+sjob=$(jq -r .job_id "$SNAP_ITMP/abody")
+check "the answer names the 3 VMs" test "$(jq -r '.servers | join(" ")' "$SNAP_ITMP/abody")" = "$A-1 $A-2 $A-3"
+check_num "the set's domain is locked meanwhile: 409" \
+    "$(aapi POST "/v1/sets/$set_id/volumes" '{"disk": "vdz"}')" -eq 409
+check "the job succeeded" test "$(wait_job "$sjob")" = succeeded
+echo "     spawn of 3 (linked, started) took $(($(date +%s%3N) - t0)) ms"
+check "its result names 3 domains" test "$(jq '.job.result.servers | length' "$SNAP_ITMP/abody")" = 3
+for k in 1 2 3; do
+    check "$A-$k runs" test "$(vsh domstate "$A-$k" 2>/dev/null)" = running
+    check "... with its UUID as the result says" \
+        test "$(vsh domuuid "$A-$k")" = "$(jq -r --arg n "$A-$k" '.job.result.servers[] | select(.name == $n) | .uuid' "$SNAP_ITMP/abody")"
+    check "... records the set it came from" \
+        test "$(vsh dumpxml --inactive "$A-$k" | xmllint --xpath 'string(/domain/metadata/*/@set)' - 2>/dev/null)" = "$set_id"
+done
+for k in 1 2 3; do
+    check "$A-$k's agent answers" wait_agent "$A-$k" 180
+done
+check "each sees the set's content" test "$("$G/gexec" "$A-2" "cat /vol/data1/spawn.txt")" = "$mark"
+for k in 1 2 3; do r_drop_domain "$A-$k" >/dev/null; done
+
+check_num "POST volumes of the Cinder member: 202" \
+    "$(aapi POST "/v1/sets/$set_id/volumes" '{"disk": "vdd", "name": "snapset-it-apivol"}')" -eq 202
+check "the job succeeded" test "$(wait_job "$(jq -r .job_id "$SNAP_ITMP/abody")")" = succeeded
+av=$(jq -r '.job.result.volume_id // empty' "$SNAP_ITMP/abody")
+check "its result names the volume" test -n "$av"
+check "the new volume is available" test "$("$C/os" cinder GET "/volumes/$av" | jq -r .volume.status)" = available
+check "it holds the member's data" \
+    qemu-img compare -q -f raw -F raw "$(rbd_url "$av")" "$(rbd_url "$vol" "$(member vdd location)")"
+check_num "POST volumes of an unknown disk: the job fails" \
+    "$(aapi POST "/v1/sets/$set_id/volumes" '{"disk": "vdz"}')" -eq 202
+check "... naming the disk" test "$(wait_job "$(jq -r .job_id "$SNAP_ITMP/abody")")" = failed
+check_num "a path for a name: 400" "$(aapi POST "/v1/sets/$set_id/volumes" '{"disk": "vdc", "name": "/etc/x"}')" -eq 400
+r_vol_delete "$av" >/dev/null 2>&1 || echo "cannot delete volume $av"
+kill -TERM "$apid" 2>/dev/null
+wait "$apid" 2>/dev/null
+check_num "serve stops cleanly" $? -eq 0
+apid=""
 
 begin "a set in use cannot be deleted"
 sso delete "$set_id" >/dev/null 2>"$SNAP_ITMP/d.err"
