@@ -7,6 +7,7 @@ target_link_libraries(snap_fake_coord PUBLIC snap_coord PRIVATE snap_build_flags
 snap_add_test(test_coord_job snap_fake_coord snap_coord)
 snap_add_test(test_coord_catalog snap_catalog)
 snap_add_test(test_coord_jobrec snap_catalog)
+snap_add_test(test_coord_events snap_catalog)
 snap_add_test(test_coord_chain snap_coord)
 snap_add_test(test_coord_conf snap_conf)
 snap_add_test(test_coord_domxml snap_domxml)
