@@ -16,6 +16,7 @@
 #include "coordinator/cli/cli_export.h"
 #include "coordinator/cli/cli_serve.h"
 #include "coordinator/cli/cli_verify.h"
+#include "coordinator/cli/cli_events.h"
 #include "virt/watchdog.h"
 
 static const char usage_text[] =
@@ -42,6 +43,9 @@ static const char usage_text[] =
     "                              N VMs NEW-1..NEW-N, all or none\n"
     "  volume-from SET DISK [--name NAME] [--format qcow2|raw] [--dir DIR]\n"
     "  flatten DOMAIN\n"
+    "  events [--since TIME] [--domain D] [--kind K] [--limit N] [--json]\n"
+    "         [--follow]    the audit log (TIME: RFC 3339, ms, or an age:\n"
+    "                       15m, 2h, 7d); --follow until interrupted\n"
     "  check-config\n"
     "  serve [--address ADDR] [--port N] [--tokens-file FILE] [--no-schedule]\n"
     "  state save DOMAIN NAME       a new RAM state (a set with RAM state)\n"
@@ -191,6 +195,7 @@ main(int argc, char **argv)
             allow_insecure = true;
             break;
         case 'U':
+    {"events", cli_cmd_events}, /* the audit log */
             uri = optarg;
             break;
         case 'C':

@@ -18,6 +18,7 @@
  *   GET    /v1/servers/{domain}/states[/{id}], POST, DELETE,
  *          POST .../states/apply {"uuid"}        (RAM states)      -> 202
  *   GET    /v1/jobs[?state=&domain=&kind=], /v1/jobs/{id}          -> 200
+ *   GET    /v1/events[?since=&domain=&kind=&limit=]  (audit log)  -> 200
  *   GET    /healthz                        (no token)              -> 200
  *   GET    /metrics                        (Prometheus text)       -> 200
  *
@@ -48,6 +49,7 @@
 
 #include "common/snap_error.h"
 #include "common/snap_uuid.h"
+#include "coordinator/coord_events.h"
 #include "coordinator/coord_jobrec.h"
 #include "coordinator/coord_set.h"
 #include "coordinator/http/http_authz.h"
@@ -186,6 +188,10 @@ typedef struct http_backend_ops {
      * for coord_jobrec_list_free(). */
     bool (*job_list)(void *impl, coord_jobrec ***jobs, size_t *n,
                      snap_error *err);
+    /* Optional (NULL: 501). The audit log's events under @f (GET
+     * /v1/events): coord_events_read() of the catalog. */
+    bool (*events_read)(void *impl, const coord_events_filter *f,
+                        coord_events_page *page, snap_error *err);
 } http_backend_ops;
 
 typedef struct http_auth_ops {

@@ -58,6 +58,7 @@ typedef enum http_route {
     HTTP_ROUTE_STATE_APPLY, /* /v1/servers/{domain}/states/apply */
     HTTP_ROUTE_JOBS,
     HTTP_ROUTE_JOB,
+    HTTP_ROUTE_EVENTS, /* /v1/events */
 } http_route;
 
 /* One request, from its headers to its answer (MHD's con_cls). */

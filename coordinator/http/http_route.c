@@ -10,6 +10,7 @@
 
 #include "coordinator/http/http_auth.h"
 #include "coordinator/http/http_authz.h"
+#include "coordinator/http/http_events.h"
 #include "coordinator/http/http_jobs.h"
 #include "coordinator/http/http_metrics.h"
 #include "coordinator/http/http_respond.h"
@@ -82,6 +83,8 @@ http_route_match(const char *url, char *arg, size_t argsize, char *arg2,
             return HTTP_ROUTE_SET_VOLUMES;
         return HTTP_ROUTE_NONE;
     }
+    if (n == 2 && seg_is(seg[1], len[1], "events"))
+        return HTTP_ROUTE_EVENTS; /* GET, HEAD: route_methods' default */
     if (seg_is(seg[1], len[1], "jobs")) {
         if (n == 2)
             return HTTP_ROUTE_JOBS;
@@ -310,6 +313,8 @@ http_route_answer(http_api *api, struct MHD_Connection *conn,
         return http_jobs_list(api, conn, rq);
     case HTTP_ROUTE_JOB:
         return http_jobs_get(api, conn, rq);
+    case HTTP_ROUTE_EVENTS:
+        return http_events_list(api, conn, rq);
     default:
         return http_respond_error(api, conn, 404, NULL, "no such resource");
     }

@@ -447,6 +447,9 @@ fake_owner(void *impl, const char *uuid, http_owner *o, snap_error *err)
     return snap_error_set(err, SNAP_E_NOTFOUND, "no domain '%s'", uuid);
 }
 
+static bool fake_events_read(void *impl, const coord_events_filter *f,
+                             coord_events_page *page, snap_error *err);
+
 static const http_backend_ops fake_ops = {
     .domain_lookup = fake_lookup,
     .create = fake_create,
@@ -462,6 +465,7 @@ static const http_backend_ops fake_ops = {
     .domain_owner = fake_owner,
     .job_get = fake_job_get,
     .job_list = fake_job_list,
+    .events_read = fake_events_read,
 };
 
 /* A fake Keystone:
@@ -620,11 +624,12 @@ fixture_new(bool keystone)
 static void
 fixture_free(fixture *fx)
 {
-    char cmd[128];
+    char cmd[256];
 
     http_api_free(fx->api);
     unlink(fx->tokens);
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s/jobs'", fx->dir);
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s/jobs' '%s'/events.*", fx->dir,
+             fx->dir);
     assert_int_equal(system(cmd), 0);
     rmdir(fx->dir);
     free(fx);
@@ -2671,6 +2676,144 @@ concurrent_good_and_bad_requests_are_all_answered(void **state)
     assert_still_serving(fx);
 }
 
+/* ---- tests: the audit log ------------------------------------------------ */
+
+/* The audit log of the fixture's directory, as serve reads the catalog's. */
+static bool
+fake_events_read(void *impl, const coord_events_filter *f,
+                 coord_events_page *page, snap_error *err)
+{
+    (void)impl;
+    return coord_events_read(F.jobs_dir, f, page, err);
+}
+
+static void
+emit_event(coord_events *log, int64_t t, const char *kind, const char *id,
+           const char *domain, const char *owner)
+{
+    coord_event ev = {0};
+    snap_error err = {0};
+
+    ev.time_ms = t;
+    ev.actor = "u-1@p-1234";
+    ev.action = "create";
+    ev.kind = kind;
+    ev.id = id;
+    ev.domain = domain;
+    ev.owner_project = owner;
+    if (!coord_events_emit(log, &ev, &err))
+        fail_msg("emit: %s", err.msg);
+}
+
+static size_t
+nevents(const reply *r)
+{
+    return json_array_size(json_object_get(r->json, "events"));
+}
+
+static const char *
+event_id(const reply *r, size_t i)
+{
+    return json_string_value(json_object_get(
+        json_array_get(json_object_get(r->json, "events"), i), "id"));
+}
+
+/* GET /v1/events: an event is shown to the project that owned what it
+ * acted on and to the host's roles (the jobs' rules), filtered by domain,
+ * kind and time; bad values are 400. */
+static void
+events_are_shown_to_their_owner_and_filtered(void **state)
+{
+    static const char *const bad[] = {
+        "/v1/events?since=yesterday", "/v1/events?kind=sets",
+        "/v1/events?limit=0",         "/v1/events?limit=10001",
+        "/v1/events?limit=ten",       "/v1/events?colour=red",
+        "/v1/events?domain=",
+    };
+    const int64_t t0 = 1763786364000LL;
+    fixture *fx = *state;
+    coord_events_opts o;
+    coord_events *log;
+    char url[128];
+    size_t i;
+    reply r;
+
+    coord_events_opts_init(&o);
+    o.syslog = false;
+    log = coord_events_new(fx->dir, &o, NULL);
+    assert_non_null(log);
+    emit_event(log, t0, "set", "e-1", "vm1", "p-1234");
+    emit_event(log, t0 + 1000, "volume", "e-2", "vm2", "p-9999");
+    emit_event(log, t0 + 2000, "job", "e-3", NULL, NULL); /* the CLI's */
+    coord_events_free(log);
+
+    r = as(fx, "GET", "/v1/events", "ks-good-a", NULL);
+    assert_int_equal(r.status, 200);
+    assert_int_equal(nevents(&r), 3);
+    assert_string_equal(event_id(&r, 0), "e-1");
+    assert_string_equal(event_id(&r, 2), "e-3");
+    assert_true(json_is_false(json_object_get(r.json, "more")));
+    assert_null(strstr(r.body, "owner_project")); /* not shown */
+    reply_release(&r);
+    r = as(fx, "GET", "/v1/events", "ks-member-a", NULL);
+    assert_int_equal(nevents(&r), 1);
+    assert_string_equal(event_id(&r, 0), "e-1");
+    reply_release(&r);
+    r = as(fx, "GET", "/v1/events", "ks-other-a", NULL);
+    assert_int_equal(nevents(&r), 1);
+    assert_string_equal(event_id(&r, 0), "e-2");
+    reply_release(&r);
+
+    /* filters */
+    r = as(fx, "GET", "/v1/events?domain=vm2", "ks-good-a", NULL);
+    assert_int_equal(nevents(&r), 1);
+    assert_string_equal(event_id(&r, 0), "e-2");
+    reply_release(&r);
+    r = as(fx, "GET", "/v1/events?kind=job", "ks-good-a", NULL);
+    assert_int_equal(nevents(&r), 1);
+    reply_release(&r);
+    r = as(fx, "GET", "/v1/events?kind=job", "ks-member-a", NULL);
+    assert_int_equal(nevents(&r), 0);
+    reply_release(&r);
+    r = as(fx, "GET", "/v1/events?domain=vm2&kind=set", "ks-good-a", NULL);
+    assert_int_equal(nevents(&r), 0);
+    reply_release(&r);
+    /* paging forward from a time, and the newest without one */
+    snprintf(url, sizeof(url), "/v1/events?since=%lld&limit=1",
+             (long long)(t0 + 1000));
+    r = as(fx, "GET", url, "ks-good-a", NULL);
+    assert_int_equal(nevents(&r), 1);
+    assert_string_equal(event_id(&r, 0), "e-2");
+    assert_true(json_is_true(json_object_get(r.json, "more")));
+    reply_release(&r);
+    r = as(fx, "GET", "/v1/events?since=2025-11-22T04:39:26.000Z", "ks-good-a",
+           NULL);
+    assert_int_equal(nevents(&r), 1);
+    assert_string_equal(event_id(&r, 0), "e-3");
+    reply_release(&r);
+    r = as(fx, "GET", "/v1/events?limit=2", "ks-good-a", NULL);
+    assert_int_equal(nevents(&r), 2);
+    assert_string_equal(event_id(&r, 0), "e-2");
+    reply_release(&r);
+
+    /* bad input, no token, wrong method */
+    for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        r = as(fx, "GET", bad[i], "ks-good-a", NULL);
+        assert_error(&r, 400);
+        reply_release(&r);
+    }
+    r = as(fx, "GET", "/v1/events", NULL, NULL);
+    assert_error(&r, 401);
+    reply_release(&r);
+    assert_int_equal(status_as(fx, "GET", "/v1/events", "ks-bad", NULL), 401);
+    assert_int_equal(status_as(fx, "HEAD", "/v1/events", "ks-good-a", NULL),
+                     200);
+    assert_int_equal(status_as(fx, "POST", "/v1/events", "ks-good-a", "{}"),
+                     405);
+    assert_int_equal(status_as(fx, "GET", "/v1/events/x", "ks-good-a", NULL),
+                     404);
+}
+
 int
 main(void)
 {
@@ -2717,6 +2860,7 @@ main(void)
         K(sets_of_gone_domains_keep_their_recorded_owner),
         K(default_deny_admins_only_by_role),
         K(one_validation_per_token_however_many_ask),
+        K(events_are_shown_to_their_owner_and_filtered),
 #undef K
 #define S(f) cmocka_unit_test_setup_teardown(f, setup_keystone_short, teardown)
         S(cached_answers_expire_and_revoked_tokens_stop_working),
