@@ -495,7 +495,11 @@ cleanup:
         close(lfd); /* drops the flock */
     if (dfd >= 0)
         close(dfd);
-    if (ok && log->opts.syslog)
+    /* syslog gets the event even when the file did not: it is the other
+     * copy. */
+    if (log->opts.syslog && !o)
+        o = event_json(ev, ev->time_ms > 0 ? ev->time_ms : snap_wall_ms());
+    if (log->opts.syslog && o)
         to_syslog(o);
     json_decref(o);
     free(line);
@@ -879,9 +883,9 @@ oldest_rotated(int dfd)
 }
 
 /* Reads the log into @c: the rotated files oldest first, then the current
- * one; with @b set, up to the boundary file's size, and nothing after it
- * (without it, nothing of the current file when @b->set is false but the
- * caller is a tail: see read_all's @skip_current). */
+ * one. With @b set, the file @b names is read up to its size and nothing
+ * after it; with @skip_current, the current file is not read (a tail that
+ * found none, and follows it from its start). */
 static bool
 read_all(const char *dir, collector *c, const boundary *b, bool skip_current,
          snap_error *err)

@@ -26,7 +26,8 @@
  * events.lock or a rotated name fails the append, and nothing is written
  * through it.
  *
- * Each event also goes to syslog as one line, facility LOG_AUTHPRIV,
+ * Each event also goes to syslog (also when the append fails: it is the
+ * other copy) as one line, facility LOG_AUTHPRIV,
  * priority LOG_INFO: "snapset audit {...}" with the same JSON in ASCII
  * (jansson's \uXXXX for the rest, control characters escaped). AUTHPRIV
  * because it says who acted with which rights, and syslog daemons keep

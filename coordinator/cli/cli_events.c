@@ -189,14 +189,19 @@ cli_cmd_events(ops_ctx *ctx, int argc, char **argv)
     if (!json)
         printf("%-24s  %-24s  %-8s  %-15s  %-36s  %-16s  %s\n", "TIME", "ACTOR",
                "ACTION", "KIND", "ID", "DOMAIN", "RESULT");
+    /* With --since the first N are shown and the rest is missing (also
+     * under --follow, which goes on from the end); without, the older ones
+     * are, as expected. */
+    if (p.more && f.since_ms >= 0)
+        snap_warn("more events match: only the first %zu are shown (use "
+                  "--limit, or a later --since)",
+                  f.limit ? f.limit : (size_t)COORD_EVENTS_LIMIT_DEFAULT);
     if (!print_page(&p, json))
         rc = errno == EPIPE ? EXIT_SUCCESS : EXIT_FAILURE;
     else if (t)
         rc = follow(t, &f, json);
     else
         rc = EXIT_SUCCESS;
-    if (p.more && !t && rc == EXIT_SUCCESS)
-        snap_info("more events match: use --since or --limit");
     coord_events_page_release(&p);
     coord_events_tail_free(t);
     return rc;
