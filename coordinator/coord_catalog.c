@@ -149,14 +149,19 @@ set_to_json(const coord_set *set)
 {
     json_t *o = json_object(), *dom = json_object(), *members = json_array();
     json_t *jr = json_object(), *timings, *meta = json_object();
+    json_t *warnings = json_array();
     size_t i;
 
     timings = json_pack(
         "{s:o, s:o, s:o, s:o}", "freeze_ms", ms_or_null(set->t_freeze),
         "request_ms", ms_or_null(set->t_request), "wait_ms",
         ms_or_null(set->t_wait), "thaw_ms", ms_or_null(set->t_thaw));
-    if (!o || !dom || !members || !jr || !timings || !meta)
+    if (!o || !dom || !members || !jr || !timings || !meta || !warnings)
         goto error;
+    for (i = 0; i < set->nwarnings; i++) {
+        if (json_array_append_new(warnings, json_string(set->warnings[i])))
+            goto error;
+    }
     for (i = 0; i < set->nmetadata; i++) {
         if (json_object_set_new(meta, set->metadata[2 * i],
                                 json_string(set->metadata[2 * i + 1])))
@@ -189,6 +194,7 @@ set_to_json(const coord_set *set)
         add_str(o, "backup_type", set->backup_type) ||
         json_object_set_new(o, "rotation", json_integer(set->rotation)) ||
         json_object_set_new(o, "metadata", meta) ||
+        json_object_set_new(o, "warnings", warnings) ||
         add_time(o, "created", set->created_ms) ||
         add_time(o, "finished", set->finished_ms) ||
         add_str(o, "state", coord_set_state_name(set->state)) ||
@@ -215,13 +221,14 @@ set_to_json(const coord_set *set)
         json_object_set_new(o, "timings", timings) ||
         json_object_set_new(o, "members", members) ||
         json_object_set_new(o, "journal", jr)) {
-        dom = members = jr = timings = meta =
+        dom = members = jr = timings = meta = warnings =
             NULL; /* owned by o now, or freed */
         goto error;
     }
     return o;
 
 error:
+    json_decref(warnings);
     json_decref(meta);
     json_decref(o);
     json_decref(dom);
@@ -529,6 +536,25 @@ coord_set_from_json(const char *text, snap_error *err)
                 goto cleanup;
             }
             if (!coord_set_add_metadata(set, mk, json_string_value(mv), err))
+                goto cleanup;
+        }
+    }
+    v = json_object_get(root, "warnings");
+    if (v && !json_is_null(v)) {
+        json_t *w;
+
+        if (!json_is_array(v)) {
+            snap_error_set(err, SNAP_E_INVALID, "'warnings' is not an array");
+            goto cleanup;
+        }
+        json_array_foreach(v, i, w)
+        {
+            if (!json_is_string(w)) {
+                snap_error_set(err, SNAP_E_INVALID,
+                               "warning %zu is not a string", i);
+                goto cleanup;
+            }
+            if (!coord_set_add_warning(set, json_string_value(w), err))
                 goto cleanup;
         }
     }

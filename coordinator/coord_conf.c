@@ -96,6 +96,19 @@ conf_strings(coord_conf *conf, char ***out)
 #define CONF_STRINGS_MAX 32
 
 void
+coord_conf_apply_env(coord_conf *conf)
+{
+    coord_openstack_conf *o = &conf->openstack;
+    const char *url = getenv("OS_AUTH_URL");
+
+    o->enabled_by_env = false;
+    if (o->enabled_given || !o->use_env)
+        return; /* the file decides, or keeps the environment out */
+    o->enabled = url && url[0];
+    o->enabled_by_env = o->enabled;
+}
+
+void
 coord_conf_release(coord_conf *conf)
 {
     char **strs[CONF_STRINGS_MAX];
@@ -328,6 +341,7 @@ load_openstack(conf_ctx *c, coord_openstack_conf *o, const config_setting_t *g)
         } else if (strcmp(name, "enabled") == 0) {
             if (!get_bool(c, s, &o->enabled))
                 return false;
+            o->enabled_given = true;
         } else if (strcmp(name, "use_env") == 0) {
             if (!get_bool(c, s, &o->use_env))
                 return false;

@@ -18,9 +18,12 @@
  * Glance. Unset strings are NULL; with use_env the usual OS_* variables
  * fill what the file leaves unset. */
 typedef struct coord_openstack_conf {
-    bool enabled;    /* Cinder members and Glance exports */
-    bool use_env;    /* OS_* variables fill unset settings */
-    char *auth_type; /* "password", "v3applicationcredential", "noauth" */
+    bool enabled;        /* Cinder members and Glance exports */
+    bool enabled_given;  /* the file says `enabled` (true or false) */
+    bool enabled_by_env; /* enabled because OS_AUTH_URL is set
+                            (coord_conf_apply_env()) */
+    bool use_env;        /* OS_* variables fill unset settings */
+    char *auth_type;     /* "password", "v3applicationcredential", "noauth" */
     char *auth_url;
     char *username;
     char *password;
@@ -105,6 +108,16 @@ bool coord_conf_init(coord_conf *conf, snap_error *err);
 /* Reads @path over the current values. Errors name the file and line:
  * "snapset.conf:12: timeouts.agent_ms must be between 100 and 3600000". */
 bool coord_conf_load(coord_conf *conf, const char *path, snap_error *err);
+
+/* OpenStack from the usual environment: where the file does not say
+ * `openstack.enabled` and openstack.use_env holds (the default), OpenStack
+ * is in use exactly when OS_AUTH_URL is set and not empty, as after
+ * sourcing an openrc; openstack.enabled_by_env then records why. An
+ * explicit `enabled = false` (or `use_env = false`) keeps it off whatever
+ * the environment says. Call once, after coord_conf_load() or, without a
+ * file, after coord_conf_init(); reads the environment, so not while
+ * another thread changes it. */
+void coord_conf_apply_env(coord_conf *conf);
 
 void coord_conf_release(coord_conf *conf);
 

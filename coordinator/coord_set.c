@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/snap_strv.h"
 #include "common/snap_time.h"
 
 coord_set *
@@ -63,6 +64,7 @@ coord_set_free(coord_set *set)
     for (i = 0; i < 2 * set->nmetadata; i++)
         free(set->metadata[i]);
     free(set->metadata);
+    snap_strv_free(set->warnings, set->nwarnings);
     free(set);
 }
 
@@ -97,6 +99,12 @@ coord_set_add_metadata(coord_set *set, const char *key, const char *value,
     set->metadata[2 * set->nmetadata + 1] = v;
     set->nmetadata++;
     return true;
+}
+
+bool
+coord_set_add_warning(coord_set *set, const char *text, snap_error *err)
+{
+    return snap_strv_append(&set->warnings, &set->nwarnings, text, err);
 }
 
 coord_member *

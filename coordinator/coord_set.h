@@ -147,6 +147,11 @@ typedef struct coord_set {
      * "metadata"): key metadata[2i], value metadata[2i + 1]; owned. */
     char **metadata;
     size_t nmetadata;
+    /* What the set's maker warned about and the reader should know (a
+     * disk that looks like a Cinder volume copied as a local disk), one
+     * sentence each; owned. */
+    char **warnings;
+    size_t nwarnings;
     coord_member *members;
     size_t nmembers;
     coord_journal journal;
@@ -165,6 +170,9 @@ bool coord_set_add_metadata(coord_set *set, const char *key, const char *value,
 
 /* The value of @key in @set's metadata (borrowed), or NULL. */
 const char *coord_set_metadata(const coord_set *set, const char *key);
+
+/* Appends a copy of @text to @set's warnings. */
+bool coord_set_add_warning(coord_set *set, const char *text, snap_error *err);
 
 /* Appends a zeroed member and returns it (owned by @set), or NULL. */
 

@@ -155,6 +155,8 @@ print_set(const coord_set *set)
     if (set->backup_type)
         printf("backup type:   %s (rotation %d)\n", cli_safe(set->backup_type),
                set->rotation);
+    for (i = 0; i < set->nwarnings; i++)
+        cli_put_text(i == 0 ? "warnings:" : "", set->warnings[i]);
     printf("members:\n");
     printf("  %-8s %-7s %-10s %-12s %s\n", "TARGET", "KIND", "STATE", "SERIAL",
            "LOCATION");

@@ -119,13 +119,58 @@ check_config_warn(const coord_conf *conf)
     }
 }
 
+/* What `check-config` says about OpenStack: whether it is in use and why,
+ * then each credential and endpoint setting with where it comes from (the
+ * file wins over the OS_* variable where both give one). Secrets are never
+ * printed. */
+static bool
+check_config_openstack(const coord_conf *conf, snap_error *err)
+{
+    const coord_openstack_conf *o = &conf->openstack;
+    ops_os_setting settings[OPS_OS_NSETTINGS];
+    size_t i, n;
+
+    if (o->enabled_by_env)
+        printf("openstack: in use: OS_AUTH_URL is set and the file does not "
+               "set openstack.enabled\n");
+    else if (o->enabled)
+        printf("openstack: in use: openstack.enabled = true\n");
+    else if (o->enabled_given)
+        printf("openstack: not in use: openstack.enabled = false\n");
+    else if (!o->use_env)
+        printf("openstack: not in use: openstack.enabled is not set and "
+               "openstack.use_env = false\n");
+    else
+        printf("openstack: not in use: neither openstack.enabled nor "
+               "OS_AUTH_URL is set\n");
+    if (!o->enabled)
+        return true;
+    n = ops_os_settings(o, settings, err);
+    if (n == 0)
+        return false;
+    for (i = 0; i < n; i++) {
+        const ops_os_setting *st = &settings[i];
+
+        if (!st->value)
+            continue;
+        printf("  openstack.%s = %s (from %s)\n", st->name,
+               st->secret ? "(hidden)" : cli_safe(st->value),
+               st->from_env ? st->env : "the file");
+    }
+    return true;
+}
+
 static int
 cmd_check_config(ops_ctx *ctx, int argc, char **argv)
 {
+    snap_error err = {0};
+
     (void)argv;
     if (argc != 1)
         return cli_usage_error("'check-config' takes no argument");
     check_config_warn(&ctx->conf);
+    if (!check_config_openstack(&ctx->conf, &err))
+        return cli_fail(&err);
     printf("configuration OK\n");
     return EXIT_SUCCESS;
 }
@@ -247,6 +292,9 @@ main(int argc, char **argv)
         rc = cli_fail(&err);
         goto out;
     }
+    /* An openrc in the environment means OpenStack unless the file says
+     * otherwise. */
+    coord_conf_apply_env(&ctx.conf);
     /* What snapset runs of itself (an export for serve or a policy) reads
      * the same file. */
     if (config && setenv("SNAPSET_CONF", config, 1) != 0) {

@@ -367,6 +367,11 @@ ops_create(ops_ctx *ctx, const char *domain, const ops_create_opts *o,
         (!ops_openstack(ctx, err) ||
          !ops_os_classify(&ctx->os, set, info.uuid, err)))
         goto cleanup;
+    /* Without OpenStack a Cinder volume is copied in full like a local
+     * disk: say so before copying, and in the set's record. */
+    if (!ctx->conf.openstack.enabled &&
+        !ops_os_warn_local(&ctx->conf.openstack, set, err))
+        goto cleanup;
     if (!set_fill(ctx, set, &info, o, err))
         goto cleanup;
 

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "common/snap_log.h"
+#include "common/snap_uuid.h"
 #include "common/snap_time.h"
 
 static const char *
@@ -15,65 +16,124 @@ pick(const char *file_value, const char *env_value)
 }
 
 bool
-ops_os_open(ops_os *os, const coord_openstack_conf *c, snap_error *err)
+ops_os_auth_opts(const coord_openstack_conf *c, cinder_auth_opts *o,
+                 snap_error *err)
 {
-    cinder_auth_opts env, o;
-    cinder_client_opts copts;
+    cinder_auth_opts env;
     snap_error env_err = {0};
     const char *iface;
 
-    memset(os, 0, sizeof(*os));
     memset(&env, 0, sizeof(env));
-    memset(&o, 0, sizeof(o));
     if (c->use_env)
         (void)cinder_auth_opts_from_env(&env, &env_err); /* fills what it can */
-    o = env;
+    *o = env;
     if (c->auth_type) {
         if (strcmp(c->auth_type, "password") == 0)
-            o.auth_type = CINDER_AUTH_PASSWORD;
+            o->auth_type = CINDER_AUTH_PASSWORD;
         else if (strcmp(c->auth_type, "v3applicationcredential") == 0)
-            o.auth_type = CINDER_AUTH_APPLICATION_CREDENTIAL;
+            o->auth_type = CINDER_AUTH_APPLICATION_CREDENTIAL;
         else if (strcmp(c->auth_type, "noauth") == 0)
-            o.auth_type = CINDER_AUTH_NOAUTH;
+            o->auth_type = CINDER_AUTH_NOAUTH;
         else
             return snap_error_set(err, SNAP_E_INVALID,
                                   "openstack.auth_type '%s' is not password, "
                                   "v3applicationcredential or noauth",
                                   c->auth_type);
     }
-    o.auth_url = pick(c->auth_url, env.auth_url);
-    o.username = pick(c->username, env.username);
-    o.password = pick(c->password, env.password);
-    o.user_domain_name = pick(c->user_domain_name, env.user_domain_name);
-    o.project_name = pick(c->project_name, env.project_name);
-    o.project_domain_name =
+    o->auth_url = pick(c->auth_url, env.auth_url);
+    o->username = pick(c->username, env.username);
+    o->password = pick(c->password, env.password);
+    o->user_domain_name = pick(c->user_domain_name, env.user_domain_name);
+    o->project_name = pick(c->project_name, env.project_name);
+    o->project_domain_name =
         pick(c->project_domain_name, env.project_domain_name);
-    o.project_id = pick(c->project_id, env.project_id);
-    o.application_credential_id =
+    o->project_id = pick(c->project_id, env.project_id);
+    o->application_credential_id =
         pick(c->application_credential_id, env.application_credential_id);
-    o.application_credential_secret = pick(c->application_credential_secret,
-                                           env.application_credential_secret);
-    o.region = pick(c->region, env.region);
-    o.cacert = pick(c->cacert, env.cacert);
-    o.insecure = c->insecure || env.insecure;
-    o.volume_endpoint = pick(c->volume_endpoint, env.volume_endpoint);
-    o.image_endpoint = pick(c->image_endpoint, env.image_endpoint);
-    o.timeout_ms = c->request_timeout_ms;
-    o.stall_timeout_ms = c->stall_timeout_ms;
+    o->application_credential_secret = pick(c->application_credential_secret,
+                                            env.application_credential_secret);
+    o->region = pick(c->region, env.region);
+    o->cacert = pick(c->cacert, env.cacert);
+    o->insecure = c->insecure || env.insecure;
+    o->volume_endpoint = pick(c->volume_endpoint, env.volume_endpoint);
+    o->image_endpoint = pick(c->image_endpoint, env.image_endpoint);
+    o->timeout_ms = c->request_timeout_ms;
+    o->stall_timeout_ms = c->stall_timeout_ms;
     iface = c->interface;
     if (iface) {
         if (strcmp(iface, "public") == 0)
-            o.interface = CINDER_INTERFACE_PUBLIC;
+            o->interface = CINDER_INTERFACE_PUBLIC;
         else if (strcmp(iface, "internal") == 0)
-            o.interface = CINDER_INTERFACE_INTERNAL;
+            o->interface = CINDER_INTERFACE_INTERNAL;
         else if (strcmp(iface, "admin") == 0)
-            o.interface = CINDER_INTERFACE_ADMIN;
+            o->interface = CINDER_INTERFACE_ADMIN;
         else
             return snap_error_set(err, SNAP_E_INVALID,
                                   "openstack.interface '%s' is not public, "
                                   "internal or admin",
                                   iface);
     }
+    return true;
+}
+
+/* One row of ops_os_settings(): a value that is not the file's own string
+ * came from the variable. */
+static void
+setting_put(ops_os_setting *s, const char *name, const char *env,
+            const char *file, const char *used, bool secret)
+{
+    s->name = name;
+    s->env = env;
+    s->value = used;
+    s->from_env = used && used != file;
+    s->secret = secret;
+}
+
+size_t
+ops_os_settings(const coord_openstack_conf *c,
+                ops_os_setting out[OPS_OS_NSETTINGS], snap_error *err)
+{
+    cinder_auth_opts o;
+    ops_os_setting *s = out;
+
+    if (!ops_os_auth_opts(c, &o, err))
+        return 0;
+    setting_put(s++, "auth_url", "OS_AUTH_URL", c->auth_url, o.auth_url, false);
+    setting_put(s++, "username", "OS_USERNAME", c->username, o.username, false);
+    setting_put(s++, "password", "OS_PASSWORD", c->password, o.password, true);
+    setting_put(s++, "user_domain_name", "OS_USER_DOMAIN_NAME",
+                c->user_domain_name, o.user_domain_name, false);
+    setting_put(s++, "project_name", "OS_PROJECT_NAME", c->project_name,
+                o.project_name, false);
+    setting_put(s++, "project_domain_name", "OS_PROJECT_DOMAIN_NAME",
+                c->project_domain_name, o.project_domain_name, false);
+    setting_put(s++, "project_id", "OS_PROJECT_ID", c->project_id, o.project_id,
+                false);
+    setting_put(s++, "application_credential_id",
+                "OS_APPLICATION_CREDENTIAL_ID", c->application_credential_id,
+                o.application_credential_id, false);
+    setting_put(s++, "application_credential_secret",
+                "OS_APPLICATION_CREDENTIAL_SECRET",
+                c->application_credential_secret,
+                o.application_credential_secret, true);
+    setting_put(s++, "region", "OS_REGION_NAME", c->region, o.region, false);
+    setting_put(s++, "cacert", "OS_CACERT", c->cacert, o.cacert, false);
+    setting_put(s++, "volume_endpoint", "CINDER_ENDPOINT", c->volume_endpoint,
+                o.volume_endpoint, false);
+    setting_put(s++, "image_endpoint", "GLANCE_ENDPOINT", c->image_endpoint,
+                o.image_endpoint, false);
+    return (size_t)(s - out);
+}
+
+bool
+ops_os_open(ops_os *os, const coord_openstack_conf *c, snap_error *err)
+{
+    cinder_auth_opts o;
+    cinder_client_opts copts;
+
+    memset(os, 0, sizeof(*os));
+    if (!ops_os_auth_opts(c, &o, err))
+        return false;
     if (!o.auth_url && o.auth_type != CINDER_AUTH_NOAUTH)
         return snap_error_set(err, SNAP_E_INVALID,
                               "openstack is enabled but no auth_url is set "
@@ -236,6 +296,39 @@ ops_os_classify(ops_os *os, coord_set *set, const char *domain_uuid,
 out:
     free(group);
     return ok;
+}
+
+bool
+ops_os_warn_local(const coord_openstack_conf *c, coord_set *set,
+                  snap_error *err)
+{
+    const char *why;
+    char text[512];
+    size_t i;
+
+    if (c->enabled_given)
+        why = "openstack.enabled = false";
+    else if (!c->use_env)
+        why = "openstack.enabled is not set and openstack.use_env = false";
+    else
+        why = "neither openstack.enabled nor OS_AUTH_URL is set";
+    for (i = 0; i < set->nmembers; i++) {
+        const coord_member *m = &set->members[i];
+
+        /* Nova writes the volume id as the serial: a whole UUID. */
+        if (m->kind != COORD_MEMBER_LOCAL || !snap_uuid_valid(m->serial))
+            continue;
+        snprintf(text, sizeof(text),
+                 "disk %.64s (serial %s) looks like a Cinder volume, but "
+                 "OpenStack is not in use (%s): it is copied as a local "
+                 "disk; set OS_AUTH_URL or openstack.enabled = true to "
+                 "snapshot it through Cinder",
+                 m->target ? m->target : "?", m->serial, why);
+        snap_warn("%s", text);
+        if (!coord_set_add_warning(set, text, err))
+            return false;
+    }
+    return true;
 }
 
 bool

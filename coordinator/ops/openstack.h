@@ -23,6 +23,32 @@ typedef struct ops_os {
                            snapshot of this group, or NULL */
 } ops_os;
 
+/* Fills @o with what a session of @conf authenticates with: each setting
+ * of the file, else (with use_env) its OS_* variable, as ops_os_open()
+ * uses them. Strings are borrowed from @conf and the environment. Errors:
+ * SNAP_E_INVALID for an unknown auth_type or interface in the file. */
+bool ops_os_auth_opts(const coord_openstack_conf *conf, cinder_auth_opts *o,
+                      snap_error *err);
+
+/* One setting ops_os_auth_opts() settles, for `check-config`: its name in
+ * the file, the variable that fills it, the value used (borrowed; NULL:
+ * unset) and whether the variable gave it (the file wins where both do). */
+typedef struct ops_os_setting {
+    const char *name; /* "auth_url" */
+    const char *env;  /* "OS_AUTH_URL" */
+    const char *value;
+    bool from_env;
+    bool secret; /* a password or secret: never print the value */
+} ops_os_setting;
+
+#define OPS_OS_NSETTINGS 13
+
+/* Fills @out with the credential and endpoint settings of @conf and where
+ * each comes from; returns how many (OPS_OS_NSETTINGS), or 0 with @err set
+ * as ops_os_auth_opts(). */
+size_t ops_os_settings(const coord_openstack_conf *conf,
+                       ops_os_setting out[OPS_OS_NSETTINGS], snap_error *err);
+
 bool ops_os_open(ops_os *os, const coord_openstack_conf *conf, snap_error *err);
 void ops_os_close(ops_os *os);
 
@@ -33,6 +59,15 @@ void ops_os_close(ops_os *os);
  * fit. */
 bool ops_os_classify(ops_os *os, coord_set *set, const char *domain_uuid,
                      snap_error *err);
+
+/* For a set made while OpenStack is not in use (@conf's enabled false):
+ * every local member whose <serial> is a whole UUID, as Nova sets it to a
+ * Cinder volume's id, is most likely a Cinder volume about to be copied
+ * in full. Warns on stderr naming each (target and serial) and why
+ * OpenStack is off, and records the same text in @set's warnings. Errors:
+ * SNAP_E_NOMEM. */
+bool ops_os_warn_local(const coord_openstack_conf *conf, coord_set *set,
+                       snap_error *err);
 
 /* Deletes a group snapshot (and so its member snapshots) and waits,
  * bounded, until it is gone. */

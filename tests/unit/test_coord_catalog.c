@@ -504,6 +504,66 @@ an_old_document_loads_as_full_copies(void **state)
     coord_set_free(set);
 }
 
+/* The set's warnings are part of its record: written, read back in
+ * order, an old document without them has none, and anything but an array
+ * of strings is refused. */
+static void
+warnings_round_trip_and_are_checked(void **state)
+{
+    static const char head[] =
+        "{\"version\": 1, \"uuid\": \"6d2c3b0e-5f35-4a3b-9a62-2f1e0f7a1c11\","
+        " \"domain\": {\"name\": \"d\"}, \"state\": \"available\","
+        " \"consistency\": \"crash\", \"quiesce\": \"off\", \"members\": []";
+    static const char *const bad[] = {", \"warnings\": \"one\"}",
+                                      ", \"warnings\": [\"a\", 5]}",
+                                      ", \"warnings\": {}}"};
+    coord_set *set = sample_set(), *back;
+    snap_error err = {0};
+    char *a, *b, doc[512];
+    size_t i;
+
+    (void)state;
+    assert_true(coord_set_add_warning(set,
+                                      "disk vdb (serial x) looks like a "
+                                      "Cinder volume",
+                                      &err));
+    assert_true(coord_set_add_warning(set, "second \"quoted\"", &err));
+    a = coord_set_to_json(set, &err);
+    assert_non_null(a);
+    back = coord_set_from_json(a, &err);
+    assert_non_null(back);
+    assert_int_equal(back->nwarnings, 2);
+    assert_string_equal(back->warnings[0],
+                        "disk vdb (serial x) looks like a Cinder volume");
+    assert_string_equal(back->warnings[1], "second \"quoted\"");
+    b = coord_set_to_json(back, &err);
+    assert_string_equal(a, b);
+    free(a);
+    free(b);
+    coord_set_free(back);
+    coord_set_free(set);
+
+    snprintf(doc, sizeof(doc), "%s}", head);
+    back = coord_set_from_json(doc, &err);
+    assert_non_null(back);
+    assert_int_equal(back->nwarnings, 0);
+    assert_null(back->warnings);
+    coord_set_free(back);
+    snprintf(doc, sizeof(doc), "%s, \"warnings\": null}", head);
+    back = coord_set_from_json(doc, &err);
+    assert_non_null(back);
+    assert_int_equal(back->nwarnings, 0);
+    coord_set_free(back);
+    for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        snap_error e = {0};
+
+        snprintf(doc, sizeof(doc), "%s%s", head, bad[i]);
+        assert_null(coord_set_from_json(doc, &e));
+        assert_int_equal(e.code, SNAP_E_INVALID);
+        assert_non_null(strstr(e.msg, "warning"));
+    }
+}
+
 int
 main(void)
 {
@@ -530,6 +590,7 @@ main(void)
         cmocka_unit_test(a_bad_sha256_is_refused),
         cmocka_unit_test(an_incremental_copy_without_base_is_refused),
         cmocka_unit_test(an_old_document_loads_as_full_copies),
+        cmocka_unit_test(warnings_round_trip_and_are_checked),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

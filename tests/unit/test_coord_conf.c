@@ -479,6 +479,146 @@ bad_http_and_policy_settings_name_the_line(void **state)
     }
 }
 
+/* ---- OpenStack from the usual environment -------------------------------- */
+
+/* The tests below set OS_AUTH_URL; a developer's own (a sourced openrc) is
+ * put aside before each and back after it, so it neither leaks in nor is
+ * lost. */
+static char *saved_auth_url;
+static bool had_auth_url;
+
+static int
+env_setup(void **state)
+{
+    const char *v = getenv("OS_AUTH_URL");
+
+    (void)state;
+    had_auth_url = v != NULL;
+    saved_auth_url = v ? strdup(v) : NULL;
+    if (v && !saved_auth_url)
+        return -1;
+    return unsetenv("OS_AUTH_URL");
+}
+
+static int
+env_teardown(void **state)
+{
+    int rc;
+
+    (void)state;
+    rc = had_auth_url ? setenv("OS_AUTH_URL", saved_auth_url, 1)
+                      : unsetenv("OS_AUTH_URL");
+    free(saved_auth_url);
+    saved_auth_url = NULL;
+    return rc;
+}
+
+/* init, the file when @text is not NULL, then the environment: main's
+ * order. */
+static void
+load_with_env(coord_conf *c, const char *text)
+{
+    snap_error err = {0};
+
+    assert_true(coord_conf_init(c, NULL));
+    if (text) {
+        write_conf(text);
+        if (!coord_conf_load(c, path, &err))
+            fail_msg("%s", err.msg);
+    }
+    coord_conf_apply_env(c);
+}
+
+static void
+os_auth_url_without_an_enabled_line_turns_openstack_on(void **state)
+{
+    static const char *texts[] = {
+        NULL, /* no file at all */
+        "quiesce = \"off\";\n",
+        "openstack = { request_timeout_ms = 5000; };\n",
+    };
+    coord_conf c;
+    size_t i;
+
+    (void)state;
+    assert_int_equal(setenv("OS_AUTH_URL", "http://keystone.test:5000/v3", 1),
+                     0);
+    for (i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+        load_with_env(&c, texts[i]);
+        assert_true(c.openstack.enabled);
+        assert_true(c.openstack.enabled_by_env);
+        assert_false(c.openstack.enabled_given);
+        coord_conf_release(&c);
+    }
+}
+
+static void
+enabled_false_in_the_file_wins_over_os_auth_url(void **state)
+{
+    static const char *texts[] = {
+        "openstack = { enabled = false; };\n",
+        /* the environment kept out: nothing turns it on */
+        "openstack = { use_env = false; };\n",
+    };
+    coord_conf c;
+    size_t i;
+
+    (void)state;
+    assert_int_equal(setenv("OS_AUTH_URL", "http://keystone.test:5000/v3", 1),
+                     0);
+    for (i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+        load_with_env(&c, texts[i]);
+        assert_false(c.openstack.enabled);
+        assert_false(c.openstack.enabled_by_env);
+        coord_conf_release(&c);
+    }
+    load_with_env(&c, texts[0]);
+    assert_true(c.openstack.enabled_given);
+    coord_conf_release(&c);
+}
+
+static void
+without_os_auth_url_or_enabled_openstack_is_off(void **state)
+{
+    coord_conf c;
+
+    (void)state;
+    load_with_env(&c, NULL);
+    assert_false(c.openstack.enabled);
+    assert_false(c.openstack.enabled_by_env);
+    coord_conf_release(&c);
+    /* an empty variable (OS_AUTH_URL= in a half-edited openrc) is unset */
+    assert_int_equal(setenv("OS_AUTH_URL", "", 1), 0);
+    load_with_env(&c, "quiesce = \"off\";\n");
+    assert_false(c.openstack.enabled);
+    coord_conf_release(&c);
+}
+
+static void
+file_settings_stay_beside_the_environment(void **state)
+{
+    coord_conf c;
+
+    (void)state;
+    /* enabled = true needs no variable */
+    load_with_env(&c, "openstack = { enabled = true; "
+                      "auth_url = \"https://file.test:5000/v3\"; };\n");
+    assert_true(c.openstack.enabled);
+    assert_true(c.openstack.enabled_given);
+    assert_false(c.openstack.enabled_by_env);
+    coord_conf_release(&c);
+    /* with the variable set too, the file's values are what it holds
+     * (ops_os_auth_opts() lets them win: test_ops_openstack) */
+    assert_int_equal(setenv("OS_AUTH_URL", "http://env.test:5000/v3", 1), 0);
+    load_with_env(&c, "openstack = { auth_url = \"https://file.test:5000/v3\"; "
+                      "username = \"fileuser\"; };\n");
+    assert_true(c.openstack.enabled);
+    assert_true(c.openstack.enabled_by_env);
+    assert_string_equal(c.openstack.auth_url, "https://file.test:5000/v3");
+    assert_string_equal(c.openstack.username, "fileuser");
+    coord_conf_release(&c);
+}
+
 int
 main(void)
 {
@@ -493,6 +633,17 @@ main(void)
         cmocka_unit_test(bad_http_and_policy_settings_name_the_line),
         cmocka_unit_test(secrets_in_a_file_others_can_read_are_refused),
         cmocka_unit_test(api_security_settings_are_read_and_checked),
+        cmocka_unit_test_setup_teardown(
+            os_auth_url_without_an_enabled_line_turns_openstack_on, env_setup,
+            env_teardown),
+        cmocka_unit_test_setup_teardown(
+            enabled_false_in_the_file_wins_over_os_auth_url, env_setup,
+            env_teardown),
+        cmocka_unit_test_setup_teardown(
+            without_os_auth_url_or_enabled_openstack_is_off, env_setup,
+            env_teardown),
+        cmocka_unit_test_setup_teardown(
+            file_settings_stay_beside_the_environment, env_setup, env_teardown),
     };
 
     return cmocka_run_group_tests(tests, setup, teardown);
