@@ -235,7 +235,8 @@ typedef struct cinder_volume {
     char *volume_type; /* type name */
     char *group_id;    /* >= 3.13; NULL when not in a group */
     char *availability_zone;
-    char *snapshot_id; /* source snapshot, or NULL */
+    char *snapshot_id;  /* source snapshot, or NULL */
+    char *source_volid; /* source volume (a clone of it), or NULL */
     char *created_at;
     int64_t size_gb;
     bool bootable;
@@ -269,8 +270,9 @@ typedef struct cinder_volume_req {
     int64_t size_gb; /* required unless from a snapshot */
     const char *name;
     const char *description;
-    const char *snapshot_id; /* create from this snapshot */
-    const char *volume_type; /* name or id */
+    const char *snapshot_id;  /* create from this snapshot */
+    const char *source_volid; /* or as a clone of this volume */
+    const char *volume_type;  /* name or id */
     const char *availability_zone;
     const cinder_kv *metadata;
     size_t nmetadata;

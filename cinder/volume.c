@@ -36,6 +36,7 @@ cinder_volume_free(cinder_volume *vol)
     free(vol->group_id);
     free(vol->availability_zone);
     free(vol->snapshot_id);
+    free(vol->source_volid);
     free(vol->created_at);
     attachments_free(vol->attachments, vol->nattachments);
     cinder_kv_array_free(vol->metadata, vol->nmetadata);
@@ -118,6 +119,8 @@ cinder_volume_from_json(json_t *obj, const char *what, snap_error *err)
                             &vol->availability_zone, what, err) ||
         !cinder_json_string(obj, "snapshot_id", false, &vol->snapshot_id, what,
                             err) ||
+        !cinder_json_string(obj, "source_volid", false, &vol->source_volid,
+                            what, err) ||
         !cinder_json_string(obj, "created_at", false, &vol->created_at, what,
                             err) ||
         !parse_attachments(json_object_get(obj, "attachments"), vol, what,
@@ -246,12 +249,22 @@ cinder_volume_create(cinder_client *c, const cinder_volume_req *req,
         snprintf(what, sizeof(what),
                  "cannot create volume from snapshot '%.64s'",
                  req->snapshot_id);
+    else if (req->source_volid)
+        snprintf(what, sizeof(what), "cannot create volume from volume '%.64s'",
+                 req->source_volid);
     else
         snprintf(what, sizeof(what), "cannot create volume '%.64s'",
                  req->name ? req->name : "");
     if (req->snapshot_id && !cinder_check_id(req->snapshot_id, "snapshot", err))
         return NULL;
-    if (!req->snapshot_id && req->size_gb <= 0) {
+    if (req->source_volid &&
+        (req->snapshot_id ||
+         !cinder_check_id(req->source_volid, "volume", err))) {
+        snap_error_set(err, SNAP_E_INVALID,
+                       "%s: from a snapshot or a volume, not both", what);
+        return NULL;
+    }
+    if (!req->snapshot_id && !req->source_volid && req->size_gb <= 0) {
         snap_error_set(err, SNAP_E_INVALID, "%s: no size", what);
         return NULL;
     }
@@ -269,6 +282,10 @@ cinder_volume_create(cinder_client *c, const cinder_volume_req *req,
         goto nomem;
     if (req->snapshot_id &&
         json_object_set_new(v, "snapshot_id", json_string(req->snapshot_id)) <
+            0)
+        goto nomem;
+    if (req->source_volid &&
+        json_object_set_new(v, "source_volid", json_string(req->source_volid)) <
             0)
         goto nomem;
     if (req->volume_type &&

@@ -56,6 +56,11 @@ bool virt_domedit_identity(virt_domedit *d, const char *name, const char *uuid,
 bool virt_domedit_origin(virt_domedit *d, const char *set_uuid,
                          const char *origin_uuid, bool linked, snap_error *err);
 
+/* Adds to the origin virt_domedit_origin() recorded the template the
+ * domain was spawned from. */
+bool virt_domedit_origin_template(virt_domedit *d, const char *template_uuid,
+                                  snap_error *err);
+
 /* Reads what virt_domedit_origin() recorded; *@set_uuid is a new string
  * (free()) or NULL when the domain has no such record. */
 bool virt_domedit_origin_get(virt_domedit *d, char **set_uuid, bool *linked,

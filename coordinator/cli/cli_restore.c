@@ -86,11 +86,13 @@ cli_cmd_spawn(ops_ctx *ctx, int argc, char **argv)
         {"no-start", no_argument, NULL, 'S'},
         {"dir", required_argument, NULL, 'd'},
         {"count", required_argument, NULL, 'k'},
+        {"template", required_argument, NULL, 'T'},
         {NULL, 0, NULL, 0},
     };
     const char *nets[MAX_NETWORKS];
     ops_spawned made;
     ops_spawn_opts o;
+    const char *from;
     size_t i;
     snap_error err = {0};
     int64_t t0;
@@ -139,21 +141,27 @@ cli_cmd_spawn(ops_ctx *ctx, int argc, char **argv)
                                        OPS_SPAWN_MAX_COUNT);
             o.count = (unsigned)v;
             break;
+        case 'T':
+            o.template_id = optarg;
+            break;
         default:
             return cli_usage_error("bad option for 'spawn'");
         }
     }
-    if (optind != argc - 1)
-        return cli_usage_error("'spawn' takes one SET");
+    if (!o.template_id && optind != argc - 1)
+        return cli_usage_error("'spawn' takes one SET (or --template ID)");
+    if (o.template_id && optind != argc)
+        return cli_usage_error("'spawn --template ID' takes no SET");
     if (!o.name)
         return cli_usage_error("'spawn' needs --name NEW");
     t0 = snap_now_ms();
-    if (!ops_spawn_many(ctx, argv[optind], &o, &made, &err))
+    from = o.template_id ? o.template_id : argv[optind];
+    if (!ops_spawn_many(ctx, o.template_id ? NULL : from, &o, &made, &err))
         return cli_fail(&err);
     for (i = 0; i < made.n; i++) {
-        printf("spawned domain '%s' (%s) from set %s%s",
-               cli_safe(made.names[i]), made.uuids[i], argv[optind],
-               o.full ? ", full copies" : ", linked clones");
+        printf("spawned domain '%s' (%s) from %s %s%s", cli_safe(made.names[i]),
+               made.uuids[i], o.template_id ? "template" : "set",
+               cli_safe(from), o.full ? ", full copies" : ", linked clones");
         if (made.n > 1)
             putchar('\n');
     }

@@ -12,6 +12,7 @@
 #include "coordinator/cli/cli.h"
 #include "coordinator/cli/cli_sets.h"
 #include "coordinator/cli/cli_state.h"
+#include "coordinator/cli/cli_template.h"
 #include "coordinator/cli/cli_restore.h"
 #include "coordinator/cli/cli_export.h"
 #include "coordinator/cli/cli_serve.h"
@@ -41,6 +42,10 @@ static const char usage_text[] =
     "  spawn SET --name NEW [--vcpus N] [--memory MiB] [--network NET]...\n"
     "        [--full] [--no-start] [--dir DIR] [--count N]\n"
     "                              N VMs NEW-1..NEW-N, all or none\n"
+    "  spawn --template ID --name NEW [...]   linked clones of a template\n"
+    "  template create SET [--name NAME]   full copies kept for spawning\n"
+    "  template list [--json]\n"
+    "  template delete ID           refused while a domain uses it\n"
     "  volume-from SET DISK [--name NAME] [--format qcow2|raw] [--dir DIR]\n"
     "  flatten DOMAIN\n"
     "  events [--since TIME] [--domain D] [--kind K] [--limit N] [--json]\n"
@@ -190,11 +195,13 @@ static const struct {
     {"serve", cli_cmd_serve},
     {"policy", cli_cmd_policy},
     {"state", cli_cmd_state},
+    {"template", cli_cmd_template},
     {"export", cli_cmd_export},
     {"restore", cli_cmd_restore},
     {"spawn", cli_cmd_spawn},
     {"volume-from", cli_cmd_volume_from},
     {"flatten", cli_cmd_flatten},
+    {"events", cli_cmd_events}, /* the audit log */
     {"check-config", cmd_check_config},
 };
 
@@ -240,7 +247,6 @@ main(int argc, char **argv)
             allow_insecure = true;
             break;
         case 'U':
-    {"events", cli_cmd_events}, /* the audit log */
             uri = optarg;
             break;
         case 'C':

@@ -759,13 +759,18 @@ use_front(http_api *api, struct MHD_Connection *conn, http_request *rq,
     if (!have_op) {
         *ret = http_respond_error(api, conn, 501, NULL,
                                   "this server does not %s", what);
-        return false;
+        goto fail;
     }
     set = get_authorized(api, conn, rq, rq->arg, ret);
     if (!set)
-        return false;
+        goto fail;
     coord_set_free(set);
     return true;
+
+fail:
+    json_decref(*root);
+    *root = NULL;
+    return false;
 }
 
 /* 202 with the job (Location: /v1/jobs/{id}); @o taken. */

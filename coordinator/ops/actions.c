@@ -246,8 +246,7 @@ ops_recover(ops_ctx *ctx, const char *domain, int *nrecovered, snap_error *err)
         if (k < ndone)
             continue;
         memcpy(done[ndone++], set->domain_uuid, SNAP_UUID_LEN);
-        fd = coord_catalog_lock(ctx->catalog, set->domain_uuid,
-                                ctx->conf.lock_timeout_ms, err);
+        fd = ops_lock(ctx, set->domain_uuid, err);
         if (fd < 0) {
             ok = false;
             continue;
@@ -450,8 +449,7 @@ ops_delete(ops_ctx *ctx, const char *set_id, unsigned flags, snap_error *err)
     set = coord_catalog_load(ctx->catalog, set_id, err);
     if (!set)
         return false;
-    lock = coord_catalog_lock(ctx->catalog, set->domain_uuid,
-                              ctx->conf.lock_timeout_ms, err);
+    lock = ops_lock(ctx, set->domain_uuid, err);
     if (lock < 0)
         goto cleanup;
     /* Reload under the lock: the set may have changed meanwhile. */

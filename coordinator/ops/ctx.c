@@ -2,7 +2,9 @@
 #include "coordinator/ops/ctx.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "common/snap_proc.h"
@@ -14,6 +16,43 @@ ops_catalog(ops_ctx *ctx, snap_error *err)
     if (!ctx->catalog)
         ctx->catalog = coord_catalog_open(ctx->conf.catalog_dir, err);
     return ctx->catalog != NULL;
+}
+
+int
+ops_lock(ops_ctx *ctx, const char *domain_uuid, snap_error *err)
+{
+    int fd;
+
+    if (ctx->held && strcmp(ctx->held_domain, domain_uuid) == 0) {
+        /* A duplicate shares the flock; closing it leaves the holder's. */
+        fd = fcntl(ctx->held_fd, F_DUPFD_CLOEXEC, 0);
+        if (fd < 0)
+            snap_error_set_errno(err, errno,
+                                 "cannot share the lock of "
+                                 "domain '%s'",
+                                 domain_uuid);
+        return fd;
+    }
+    if (!ops_catalog(ctx, err))
+        return -1;
+    return coord_catalog_lock(ctx->catalog, domain_uuid,
+                              ctx->conf.lock_timeout_ms, err);
+}
+
+void
+ops_hold(ops_ctx *ctx, int fd, const char *domain_uuid)
+{
+    ctx->held = fd >= 0;
+    ctx->held_fd = fd;
+    snprintf(ctx->held_domain, sizeof(ctx->held_domain), "%s", domain_uuid);
+}
+
+void
+ops_unhold(ops_ctx *ctx)
+{
+    ctx->held = false;
+    ctx->held_fd = -1;
+    ctx->held_domain[0] = '\0';
 }
 
 bool
@@ -45,6 +84,7 @@ ops_ctx_release(ops_ctx *ctx)
     if (ctx->os_open)
         ops_os_close(&ctx->os);
     coord_catalog_free(ctx->catalog);
+    coord_catalog_free(ctx->templates);
     if (ctx->conn)
         virt_close(ctx->conn);
     coord_conf_release(&ctx->conf);

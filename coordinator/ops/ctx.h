@@ -7,6 +7,7 @@
 #include <stdbool.h>
 
 #include "common/snap_error.h"
+#include "common/snap_uuid.h"
 #include "coordinator/coord_catalog.h"
 #include "coordinator/coord_conf.h"
 #include "coordinator/ops/openstack.h"
@@ -17,15 +18,34 @@ struct _virConnect; /* libvirt's virConnectPtr: only virt/ looks inside */
 typedef struct ops_ctx {
     coord_conf conf;
     coord_catalog *catalog;   /* opened on first use */
+    coord_catalog *templates; /* CATALOG/templates (ops/template.h) */
     struct _virConnect *conn; /* opened on first use */
     ops_os os;                /* opened on first use, if enabled */
     bool os_open;
     /* The domains as restore, spawn and flatten see them (ops/domain.h);
      * NULL: libvirt over @conn. Tests set a fake. */
     const struct ops_domain_ops *domain;
+    /* A domain lock the caller already holds (serve takes it when it
+     * accepts a job, to answer 409 at once): ops_lock() of that domain
+     * shares it instead of waiting for it. See ops_hold(). */
+    bool held;
+    int held_fd;
+    char held_domain[SNAP_UUID_LEN];
 } ops_ctx;
 
 bool ops_catalog(ops_ctx *ctx, snap_error *err);
+
+/* Takes the lock of domain @domain_uuid (waiting up to timeouts.lock_ms):
+ * a descriptor for coord_catalog_unlock(), or -1 with @err set. While the
+ * caller holds that lock through ops_hold(), a descriptor sharing it. */
+int ops_lock(ops_ctx *ctx, const char *domain_uuid, snap_error *err);
+
+/* Hands the lock @fd of @domain_uuid the caller holds to the operations
+ * run next with @ctx (it stays the caller's: ops_unhold() before closing
+ * it). So no other process can take the domain between the caller's
+ * acceptance of a job and the operation. */
+void ops_hold(ops_ctx *ctx, int fd, const char *domain_uuid);
+void ops_unhold(ops_ctx *ctx);
 bool ops_connect(ops_ctx *ctx, snap_error *err);
 void ops_ctx_release(ops_ctx *ctx);
 

@@ -475,8 +475,7 @@ export_run(ops_export_job *job, const char *set_id, json_t *result,
         goto cleanup;
     /* The members are read under the domain's lock: `delete` waits until
      * they are staged. */
-    lock = coord_catalog_lock(ctx->catalog, probe->domain_uuid,
-                              ctx->conf.lock_timeout_ms, err);
+    lock = ops_lock(ctx, probe->domain_uuid, err);
     if (lock < 0)
         goto cleanup;
     if (!ops_export_load_set(job, probe->uuid, err) ||

@@ -78,8 +78,7 @@ ops_set_load_locked(ops_ctx *ctx, const char *set_id, int *lock,
     *lock = -1;
     if (!set)
         return NULL;
-    *lock = coord_catalog_lock(ctx->catalog, set->domain_uuid,
-                               ctx->conf.lock_timeout_ms, err);
+    *lock = ops_lock(ctx, set->domain_uuid, err);
     coord_set_free(set);
     if (*lock < 0)
         return NULL;
@@ -296,10 +295,12 @@ ops_volume_remove(ops_ctx *ctx, const char *id, snap_error *err)
                               snap_now_ms() + ctx->os.delete_timeout_ms, err);
 }
 
-bool
-ops_volume_from_snapshot(ops_ctx *ctx, const char *snapshot_id,
-                         const char *name, const char *set_uuid,
-                         int64_t timeout_ms, char **volume_id, snap_error *err)
+/* A new volume from snapshot @snapshot_id or as a clone of volume
+ * @source_volid: ops_volume_from_snapshot(), ops_volume_from_volume(). */
+static bool
+volume_make(ops_ctx *ctx, const char *snapshot_id, const char *source_volid,
+            const char *name, const char *set_uuid, int64_t timeout_ms,
+            char **volume_id, snap_error *err)
 {
     cinder_kv md[1] = {{COORD_MD_FROM_SET, set_uuid}};
     cinder_volume_req req;
@@ -309,6 +310,7 @@ ops_volume_from_snapshot(ops_ctx *ctx, const char *snapshot_id,
     *volume_id = NULL;
     memset(&req, 0, sizeof(req));
     req.snapshot_id = snapshot_id;
+    req.source_volid = source_volid;
     req.name = name;
     req.description = "made by snapset from a snapshot set";
     req.metadata = md;
@@ -329,4 +331,22 @@ ops_volume_from_snapshot(ops_ctx *ctx, const char *snapshot_id,
     }
     *volume_id = id;
     return true;
+}
+
+bool
+ops_volume_from_snapshot(ops_ctx *ctx, const char *snapshot_id,
+                         const char *name, const char *set_uuid,
+                         int64_t timeout_ms, char **volume_id, snap_error *err)
+{
+    return volume_make(ctx, snapshot_id, NULL, name, set_uuid, timeout_ms,
+                       volume_id, err);
+}
+
+bool
+ops_volume_from_volume(ops_ctx *ctx, const char *source_volid, const char *name,
+                       const char *set_uuid, int64_t timeout_ms,
+                       char **volume_id, snap_error *err)
+{
+    return volume_make(ctx, NULL, source_volid, name, set_uuid, timeout_ms,
+                       volume_id, err);
 }

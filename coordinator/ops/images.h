@@ -42,6 +42,12 @@ bool ops_fault(const char *point, snap_error *err);
 /* True when the Cinder snapshot of member @m exists and is available. */
 bool ops_snapshot_usable(ops_ctx *ctx, const coord_member *m, snap_error *err);
 
+/* The same as a clone of volume @source_volid (a template's volume). */
+bool ops_volume_from_volume(ops_ctx *ctx, const char *source_volid,
+                            const char *name, const char *set_uuid,
+                            int64_t timeout_ms, char **volume_id,
+                            snap_error *err);
+
 /* Deletes volume @id and waits (bounded) until it is gone. */
 bool ops_volume_remove(ops_ctx *ctx, const char *id, snap_error *err);
 

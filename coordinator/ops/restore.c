@@ -915,8 +915,7 @@ restore_open(rjob *j, const char *set_id, int *lock, snap_error *err)
      * first, as every command touching a domain does. */
     if (!ops_recover(ctx, j->set->domain_uuid, NULL, err))
         return false;
-    *lock = coord_catalog_lock(ctx->catalog, j->set->domain_uuid,
-                               ctx->conf.lock_timeout_ms, err);
+    *lock = ops_lock(ctx, j->set->domain_uuid, err);
     if (*lock < 0)
         return false;
     /* Again under the lock: it may have been deleted meanwhile. */

@@ -18,6 +18,7 @@
 #include "virt/qimg.h"
 #include "coordinator/ops/domain.h"
 #include "coordinator/ops/images.h"
+#include "coordinator/ops/template.h"
 #include "coordinator/coord_domxml.h"
 
 /* Bound on how deep a backing chain is followed. */
@@ -46,10 +47,11 @@ typedef struct sjob {
     ops_ctx *ctx;
     const ops_domain_ops *d;
     const ops_spawn_opts *o;
-    const char *name; /* this VM's name: o->name, or "name-k" of count */
-    char *ownname;    /* what @name points to when it is "name-k" */
-    unsigned nvms;    /* how many the job makes (host checks count all) */
-    coord_set *set;   /* borrowed */
+    const char *name;   /* this VM's name: o->name, or "name-k" of count */
+    char *ownname;      /* what @name points to when it is "name-k" */
+    unsigned nvms;      /* how many the job makes (host checks count all) */
+    bool from_template; /* @set is a template (ops/template.h) */
+    coord_set *set;     /* borrowed */
     virt_domedit *edit;
     coord_domain_info info;
     char uuid[SNAP_UUID_LEN];
@@ -196,7 +198,8 @@ plan_disks(sjob *j, snap_error *err)
 
         d->m = m;
         if (m->kind == COORD_MEMBER_CINDER) {
-            if (!ops_snapshot_usable(ctx, m, err))
+            /* A template's member is a volume of its own, not a snapshot. */
+            if (!j->from_template && !ops_snapshot_usable(ctx, m, err))
                 return false;
             continue;
         }
@@ -281,8 +284,13 @@ spawn_edit(sjob *j, snap_error *err)
         return snap_error_set(err, SNAP_E_NOMEM, "out of memory");
     sprintf(j->console, "%s/%s.console.log", j->dir, j->name);
     if (!virt_domedit_identity(j->edit, j->name, j->uuid, err) ||
-        !virt_domedit_origin(j->edit, j->set->uuid, j->set->domain_uuid, linked,
-                             err) ||
+        !virt_domedit_origin(
+            j->edit,
+            j->from_template ? coord_set_metadata(j->set, OPS_TEMPLATE_KEY_SET)
+                             : j->set->uuid,
+            j->set->domain_uuid, linked, err) ||
+        (j->from_template &&
+         !virt_domedit_origin_template(j->edit, j->set->uuid, err)) ||
         !virt_domedit_console(j->edit, j->dir, j->name, err))
         return false;
     if (o->vcpus && !virt_domedit_vcpus(j->edit, o->vcpus, err))
@@ -409,8 +417,12 @@ spawn_make(sjob *j, unsigned k, const char **step, snap_error *e)
         if (d->m->kind != COORD_MEMBER_CINDER)
             continue;
         snprintf(name, sizeof(name), "%.128s-%s", j->name, d->m->target);
-        if (!ops_volume_from_snapshot(ctx, d->m->location, name, j->set->uuid,
-                                      ctx->conf.copy_timeout_ms, &d->volume, e))
+        if (j->from_template ? !ops_volume_from_volume(
+                                   ctx, d->m->location, name, j->set->uuid,
+                                   ctx->conf.copy_timeout_ms, &d->volume, e)
+                             : !ops_volume_from_snapshot(
+                                   ctx, d->m->location, name, j->set->uuid,
+                                   ctx->conf.copy_timeout_ms, &d->volume, e))
             goto cleanup;
     }
     *step = "attach the volumes";
@@ -506,7 +518,10 @@ ops_spawn_many(ops_ctx *ctx, const char *set_id, const ops_spawn_opts *o,
         snap_error_set(err, SNAP_E_NOMEM, "out of memory");
         goto cleanup;
     }
-    set = ops_set_load_locked(ctx, set_id, &lock, err);
+    if (o->template_id)
+        set = ops_template_load_locked(ctx, o->template_id, &lock, err);
+    else
+        set = ops_set_load_locked(ctx, set_id, &lock, err);
     if (!set)
         goto cleanup;
     /* All of them are checked before the first is made. */
@@ -518,6 +533,7 @@ ops_spawn_many(ops_ctx *ctx, const char *set_id, const ops_spawn_opts *o,
         j->o = o;
         j->set = set;
         j->nvms = n;
+        j->from_template = o->template_id != NULL;
         if (n > 1) {
             char buf[256];
 
@@ -787,10 +803,16 @@ cinder_in_use(ops_ctx *ctx, const coord_set *set, char **what, snap_error *err)
         for (k = 0; k < set->nmembers && !found; k++) {
             const coord_member *m = &set->members[k];
             char buf[300], uuid[SNAP_UUID_LEN], *dom = NULL;
+            bool clone;
 
             if (m->kind != COORD_MEMBER_CINDER || !m->location ||
-                m->state == COORD_MEMBER_DELETED || !vols[i]->snapshot_id ||
-                strcmp(vols[i]->snapshot_id, m->location) != 0)
+                m->state == COORD_MEMBER_DELETED)
+                continue;
+            /* A set's location is a snapshot, a template's a volume. */
+            clone = vols[i]->source_volid &&
+                    strcmp(vols[i]->source_volid, m->location) == 0;
+            if (!clone && !(vols[i]->snapshot_id &&
+                            strcmp(vols[i]->snapshot_id, m->location) == 0))
                 continue;
             found = true;
             /* Its name when the attachment is a domain here. */
@@ -798,10 +820,10 @@ cinder_in_use(ops_ctx *ctx, const coord_set *set, char **what, snap_error *err)
                 (void)ops_domain(ctx)->find(
                     ctx, vols[i]->attachments[0].server_id, uuid, &dom, NULL);
             snprintf(buf, sizeof(buf),
-                     "%s%s%s%s (volume %s, made from the "
-                     "snapshot of disk '%s')",
+                     "%s%s%s%s (volume %s, made from the %s of disk '%s')",
                      dom ? "domain '" : "", dom ? dom : "", dom ? "'" : "",
-                     dom ? "" : "Cinder", vols[i]->id, m->target);
+                     dom ? "" : "Cinder", vols[i]->id,
+                     clone ? "volume" : "snapshot", m->target);
             free(dom);
             *what = strdup(buf);
             if (!*what)

@@ -20,12 +20,14 @@ typedef struct ops_spawn_opts {
     uint64_t memory_mib;         /* 0: as the original */
     const char *const *networks; /* replaces the NICs; none: as before */
     size_t nnetworks;
-    bool full;       /* independent copies, not linked clones */
-    bool start;      /* start it (default true) */
-    const char *dir; /* where its images go; NULL: next to
-                        the original's first file disk */
-    unsigned count;  /* 0 or 1: one VM named @name; N > 1: N VMs named
-                        "name-1" ... "name-N" (ops_spawn_many) */
+    bool full;               /* independent copies, not linked clones */
+    bool start;              /* start it (default true) */
+    const char *dir;         /* where its images go; NULL: next to
+                                the original's first file disk */
+    unsigned count;          /* 0 or 1: one VM named @name; N > 1: N VMs named
+                                "name-1" ... "name-N" (ops_spawn_many) */
+    const char *template_id; /* from this template (ops/template.h) instead
+                                of a set: the set id is not used */
 } ops_spawn_opts;
 
 /* How many VMs one spawn makes at most. */

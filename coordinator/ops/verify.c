@@ -527,8 +527,7 @@ verify_domain(ops_ctx *ctx, const char *domain_uuid, uuid_str *doms,
     bool ok = false;
     int lock;
 
-    lock = coord_catalog_lock(ctx->catalog, domain_uuid,
-                              ctx->conf.lock_timeout_ms, err);
+    lock = ops_lock(ctx, domain_uuid, err);
     if (lock < 0)
         return false;
     if (!coord_catalog_list(ctx->catalog, &p.sets, &p.nsets, err))

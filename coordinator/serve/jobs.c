@@ -190,13 +190,13 @@ run_delete(serve_state *st, ops_ctx *ctx, serve_job *j)
     snap_error err = {0};
     bool ok;
 
-    /* ops_delete() takes the lock itself: hand it over with as small a gap
-     * as possible (it waits up to timeouts.lock_ms for it). */
-    coord_catalog_unlock(j->lock_fd);
-    j->lock_fd = -1;
+    /* The lock taken at acceptance is handed to ops_delete() (ops_hold):
+     * no other process can take the domain in between. */
+    ops_hold(ctx, j->lock_fd, j->domain_uuid);
     ok = serve_ctx_ready(ctx, &err) &&
          ops_delete(ctx, j->set_uuid, j->with_exports ? OPS_DELETE_EXPORTS : 0,
                     &err);
+    ops_unhold(ctx);
     http_api_observe_delete(st->api, ok);
     serve_job_rec_finish(
         st, j, ok,
@@ -251,11 +251,11 @@ run_restore(serve_state *st, ops_ctx *ctx, serve_job *j)
         o.start = OPS_RESTORE_START_YES;
     else if (j->restore_start == 0)
         o.start = OPS_RESTORE_START_NO;
-    /* ops_restore() takes the lock itself, as ops_delete() does. */
-    coord_catalog_unlock(j->lock_fd);
-    j->lock_fd = -1;
+    /* Under the lock taken at acceptance, as ops_delete(). */
+    ops_hold(ctx, j->lock_fd, j->domain_uuid);
     ok = serve_ctx_ready(ctx, &err) &&
          ops_restore(ctx, j->set_uuid, &o, &res, &err);
+    ops_unhold(ctx);
     if (ok) {
         lines = json_array();
         for (i = 0; lines && i < res.nlines; i++)
@@ -296,11 +296,11 @@ run_spawn(serve_state *st, ops_ctx *ctx, serve_job *j)
     o.full = j->full;
     o.start = j->start;
     o.count = j->count;
-    /* ops_spawn_many() takes the lock itself. */
-    coord_catalog_unlock(j->lock_fd);
-    j->lock_fd = -1;
+    /* Under the lock taken at acceptance, as ops_delete(). */
+    ops_hold(ctx, j->lock_fd, j->domain_uuid);
     ok = serve_ctx_ready(ctx, &err) &&
          ops_spawn_many(ctx, j->set_uuid, &o, &made, &err);
+    ops_unhold(ctx);
     if (ok) {
         servers = json_array();
         for (i = 0; servers && i < made.n; i++)
@@ -329,10 +329,10 @@ run_volume(serve_state *st, ops_ctx *ctx, serve_job *j)
     json_t *result = NULL;
     bool ok;
 
-    coord_catalog_unlock(j->lock_fd);
-    j->lock_fd = -1;
+    ops_hold(ctx, j->lock_fd, j->domain_uuid);
     ok = serve_ctx_ready(ctx, &err) &&
          ops_volume_from(ctx, j->set_uuid, j->disk, &o, &made, &err);
+    ops_unhold(ctx);
     if (ok) {
         /* A Cinder member gives a volume id, a local one a file's path. */
         result =

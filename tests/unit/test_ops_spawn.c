@@ -16,6 +16,7 @@
 
 #include "common/snap_fs.h"
 #include "coordinator/ops/spawn.h"
+#include "coordinator/ops/template.h"
 #include "fakes/fake_domain.h"
 
 #define DOM_UUID "6f1c2a4e-0d55-4c1b-9a65-3f0e7c9b2d11"
@@ -398,6 +399,128 @@ spawn_of_three_is_validated_as_a_whole(void **state)
     assert_int_equal(err.code, SNAP_E_INVALID);
 }
 
+/* qemu-img's backing file of @path, or "" (into @out). */
+static void
+backing_of(const char *path, char *out, size_t size)
+{
+    char cmd[512];
+    FILE *p;
+
+    snprintf(cmd, sizeof(cmd),
+             "qemu-img info -U --output=json '%s' | sed -n "
+             "'s/.*\"full-backing-filename\": \"\\([^\"]*\\)\".*/\\1/p'",
+             path);
+    p = popen(cmd, "r");
+    assert_non_null(p);
+    out[0] = '\0';
+    if (fgets(out, (int)size, p))
+        out[strcspn(out, "\n")] = '\0';
+    pclose(p);
+}
+
+/* A template is a full copy; spawns from it are linked clones of its copy,
+ * not of the set's; the set is free to go while they live; the template is
+ * not, and says who holds it. */
+static void
+template_spawns_linked_clones_and_outlives_its_set(void **state)
+{
+    fixture *fx = *state;
+    ops_spawn_opts o;
+    ops_spawned s;
+    snap_error err = {0};
+    char tid[SNAP_UUID_LEN], path[512], back[512];
+    coord_set **ts = NULL, *set;
+    size_t n = 0;
+
+    assert_true(ops_template_create(&fx->ctx, fx->set, "golden", tid, &err));
+    assert_true(ops_template_list(&fx->ctx, &ts, &n, &err));
+    assert_int_equal(n, 1);
+    assert_string_equal(ts[0]->uuid, tid);
+    assert_string_equal(ts[0]->name, "golden");
+    assert_int_equal(ts[0]->state, COORD_SET_AVAILABLE);
+    assert_string_equal(coord_set_metadata(ts[0], OPS_TEMPLATE_KEY_SET),
+                        fx->set);
+    snprintf(path, sizeof(path), "%s", ts[0]->members[0].location);
+    coord_catalog_list_free(ts, n);
+    backing_of(path, back, sizeof(back));
+    assert_string_equal(back, ""); /* independent of the set's copy */
+
+    ops_spawn_opts_init(&o);
+    o.name = "fromtpl";
+    o.count = 2;
+    o.template_id = tid;
+    assert_true(ops_spawn_many(&fx->ctx, NULL, &o, &s, &err));
+    assert_int_equal(s.n, 2);
+    assert_non_null(strstr(fake_domain_xml("fromtpl-1"), tid));
+    assert_non_null(strstr(fake_domain_xml("fromtpl-1"), fx->set));
+    ops_spawned_release(&s);
+    snprintf(back, sizeof(back), "%s/fromtpl-2-vda.qcow2", fx->img);
+    {
+        char b2[512];
+
+        backing_of(back, b2, sizeof(b2));
+        assert_string_equal(b2, path);
+    }
+    /* The set is not in use: its clones are the template's. */
+    set = coord_catalog_load(fx->ctx.catalog, fx->set, &err);
+    assert_non_null(set);
+    assert_false(ops_set_in_use(&fx->ctx, set, NULL, &err));
+    coord_set_free(set);
+    /* The template is, and the error names the domain. */
+    assert_false(ops_template_delete(&fx->ctx, tid, &err));
+    assert_int_equal(err.code, SNAP_E_STATE);
+    assert_non_null(strstr(err.msg, "is in use by domain 'fromtpl-"));
+    assert_true(snap_path_exists(path));
+    /* Once they are gone, it goes, copies and record. */
+    assert_true(fake_domain_ops.undefine(&fx->ctx, "fromtpl-1", NULL));
+    assert_true(fake_domain_ops.undefine(&fx->ctx, "fromtpl-2", NULL));
+    snap_error_clear(&err);
+    assert_true(ops_template_delete(&fx->ctx, tid, &err));
+    assert_false(snap_path_exists(path));
+    assert_true(ops_template_list(&fx->ctx, &ts, &n, &err));
+    assert_int_equal(n, 0);
+    coord_catalog_list_free(ts, n);
+    snap_error_clear(&err);
+    assert_false(ops_template_delete(&fx->ctx, tid, &err));
+    assert_int_equal(err.code, SNAP_E_NOTFOUND);
+}
+
+/* A copy that cannot be made leaves no template, no file, no record. */
+static void
+template_whose_copy_fails_leaves_nothing(void **state)
+{
+    fixture *fx = *state;
+    snap_error err = {0};
+    char tid[SNAP_UUID_LEN], dir[300], names[512], cmd[400];
+    coord_set **ts = NULL;
+    size_t n = 0;
+
+    /* not a qcow2 image any more: qemu-img cannot read it */
+    snprintf(cmd, sizeof(cmd), "echo garbage >'%s/copy-vda.qcow2'", fx->root);
+    assert_int_equal(system(cmd), 0);
+    assert_false(ops_template_create(&fx->ctx, fx->set, NULL, tid, &err));
+    assert_non_null(strstr(err.msg, "cannot make the template's copy of disk "
+                                    "'vda' (everything made was removed)"));
+    assert_true(ops_template_list(&fx->ctx, &ts, &n, &err));
+    assert_int_equal(n, 0);
+    coord_catalog_list_free(ts, n);
+    snprintf(dir, sizeof(dir), "%s/cat/templates/sets", fx->root);
+    list_dir(dir, names, sizeof(names));
+    assert_string_equal(names, "");
+    /* a spawn from a template that is not there says so */
+    {
+        ops_spawn_opts o;
+        ops_spawned s;
+
+        ops_spawn_opts_init(&o);
+        o.name = "x";
+        o.template_id = "12345678";
+        snap_error_clear(&err);
+        assert_false(ops_spawn_many(&fx->ctx, NULL, &o, &s, &err));
+        assert_string_equal(err.msg, "no template '12345678'");
+    }
+}
+
 int
 main(void)
 {
@@ -424,6 +547,11 @@ main(void)
             spawn_of_three_whose_third_fails_leaves_none, setup, teardown),
         cmocka_unit_test_setup_teardown(spawn_of_three_is_validated_as_a_whole,
                                         setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            template_spawns_linked_clones_and_outlives_its_set, setup,
+            teardown),
+        cmocka_unit_test_setup_teardown(
+            template_whose_copy_fails_leaves_nothing, setup, teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
