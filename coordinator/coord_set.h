@@ -203,4 +203,13 @@ int coord_copy_mode_parse(const char *s);
 #define COORD_MD_CONSISTENCY "snapset_consistency" /* as coord_set records */
 #define COORD_MD_FROM_SET "snapset_from_set"       /* a volume made from one */
 
+/* A template's set document (ops/template.h) names the set it was made of
+ * under this key of its own metadata. */
+#define COORD_KEY_TEMPLATE_SET "snapset.template.set"
+
+/* The owner of a set the API made (http_api.h's HTTP_OWNER_KEY_*). */
+#define COORD_KEY_OWNER_PROJECT "snapset.owner.project"
+#define COORD_KEY_OWNER_NAME "snapset.owner.project_name"
+#define COORD_KEY_OWNER_DOMAIN "snapset.owner.project_domain"
+
 #endif

@@ -14,6 +14,9 @@
  *                                  "networks", "full", "start",
  *                                  "count"}                        -> 202
  *   POST   /v1/sets/{id}/volumes  {"disk", "name", "format"}       -> 202
+ *   POST   /v1/sets/{id}/template {"name"}                         -> 202
+ *   GET    /v1/templates[/{id}], DELETE /v1/templates/{id}     -> 200, 202
+ *   POST   /v1/templates/{id}/spawn  (the body of .../spawn)       -> 202
  *   GET    /v1/servers/{domain}/sets                               -> 200
  *   GET    /v1/servers/{domain}/states[/{id}], POST, DELETE,
  *          POST .../states/apply {"uuid"}        (RAM states)      -> 202
@@ -58,9 +61,9 @@ typedef struct http_api http_api;
 
 /* The set metadata keys that record the owner of a set when the API makes
  * it (a caller's metadata may not use the "snapset." prefix). */
-#define HTTP_OWNER_KEY_PROJECT "snapset.owner.project"
-#define HTTP_OWNER_KEY_NAME "snapset.owner.project_name"
-#define HTTP_OWNER_KEY_DOMAIN "snapset.owner.project_domain"
+#define HTTP_OWNER_KEY_PROJECT COORD_KEY_OWNER_PROJECT
+#define HTTP_OWNER_KEY_NAME COORD_KEY_OWNER_NAME
+#define HTTP_OWNER_KEY_DOMAIN COORD_KEY_OWNER_DOMAIN
 
 /* What a create request asks for, validated. Borrowed strings. */
 typedef struct http_create_req {
@@ -102,9 +105,11 @@ typedef struct http_spawn_req {
     uint64_t memory_mib; /* 0: as the original */
     const char *networks[HTTP_SPAWN_MAX_NETWORKS]; /* none: as the original */
     size_t nnetworks;
-    bool full;      /* independent copies, not linked clones */
-    bool start;     /* default true */
-    unsigned count; /* 1 to HTTP_SPAWN_MAX_COUNT */
+    bool full;               /* independent copies, not linked clones */
+    bool start;              /* default true */
+    unsigned count;          /* 1 to HTTP_SPAWN_MAX_COUNT */
+    const char *template_id; /* POST /v1/templates/{id}/spawn: the
+                                template; the id given is its, not a set's */
 } http_spawn_req;
 
 /* What a volume request asks for, validated. Borrowed strings. */
@@ -171,6 +176,21 @@ typedef struct http_backend_ops {
     bool (*volume)(void *impl, const char *id, const http_volume_req *req,
                    char set_uuid[SNAP_UUID_LEN], char job_id[SNAP_UUID_LEN],
                    snap_error *err);
+    /* Optional (NULL: 501). Templates (ops/template.h), each recorded as a
+     * set document of its own: accepts making one of available set @id in
+     * the background (its domain is locked meanwhile: SNAP_E_BUSY), named
+     * @name (NULL: a default); every template (a new array for
+     * coord_catalog_list_free()); one by id (new, or NULL with
+     * SNAP_E_NOTFOUND); accepts deleting one in the background (the job
+     * fails, naming the domain, while one is a clone of it). */
+    bool (*template_create)(void *impl, const char *id, const char *name,
+                            char set_uuid[SNAP_UUID_LEN],
+                            char job_id[SNAP_UUID_LEN], snap_error *err);
+    bool (*template_list)(void *impl, coord_set ***templates, size_t *n,
+                          snap_error *err);
+    coord_set *(*template_get)(void *impl, const char *id, snap_error *err);
+    bool (*template_remove)(void *impl, const char *id,
+                            char job_id[SNAP_UUID_LEN], snap_error *err);
     /* Optional (NULL: not shown). The exports recorded for @set, shown by
      * GET /v1/sets/{id}: a new JSON array. */
     json_t *(*exports)(void *impl, const coord_set *set);
@@ -192,6 +212,9 @@ typedef struct http_backend_ops {
      * /v1/events): coord_events_read() of the catalog. */
     bool (*events_read)(void *impl, const coord_events_filter *f,
                         coord_events_page *page, snap_error *err);
+    /* Optional (NULL: not recorded). Appends @ev to the audit log (every
+     * API call that started a job); a failure is the backend's to log. */
+    void (*audit)(void *impl, const coord_event *ev);
 } http_backend_ops;
 
 typedef struct http_auth_ops {

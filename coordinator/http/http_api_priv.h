@@ -51,11 +51,15 @@ typedef enum http_route {
     HTTP_ROUTE_ACTION,
     HTTP_ROUTE_SERVER_SETS,
     HTTP_ROUTE_SET_RESTORE,
-    HTTP_ROUTE_SET_SPAWN,   /* POST /v1/sets/{id}/spawn */
-    HTTP_ROUTE_SET_VOLUMES, /* POST /v1/sets/{id}/volumes */
-    HTTP_ROUTE_STATES,      /* /v1/servers/{domain}/states */
-    HTTP_ROUTE_STATE,       /* /v1/servers/{domain}/states/{id} */
-    HTTP_ROUTE_STATE_APPLY, /* /v1/servers/{domain}/states/apply */
+    HTTP_ROUTE_SET_SPAWN,      /* POST /v1/sets/{id}/spawn */
+    HTTP_ROUTE_SET_VOLUMES,    /* POST /v1/sets/{id}/volumes */
+    HTTP_ROUTE_SET_TEMPLATE,   /* POST /v1/sets/{id}/template */
+    HTTP_ROUTE_TEMPLATES,      /* GET /v1/templates */
+    HTTP_ROUTE_TEMPLATE,       /* GET, DELETE /v1/templates/{id} */
+    HTTP_ROUTE_TEMPLATE_SPAWN, /* POST /v1/templates/{id}/spawn */
+    HTTP_ROUTE_STATES,         /* /v1/servers/{domain}/states */
+    HTTP_ROUTE_STATE,          /* /v1/servers/{domain}/states/{id} */
+    HTTP_ROUTE_STATE_APPLY,    /* /v1/servers/{domain}/states/apply */
     HTTP_ROUTE_JOBS,
     HTTP_ROUTE_JOB,
     HTTP_ROUTE_EVENTS, /* /v1/events */

@@ -81,10 +81,26 @@ http_route_match(const char *url, char *arg, size_t argsize, char *arg2,
             return HTTP_ROUTE_SET_SPAWN;
         if (n == 4 && seg_is(seg[3], len[3], "volumes"))
             return HTTP_ROUTE_SET_VOLUMES;
+        if (n == 4 && seg_is(seg[3], len[3], "template"))
+            return HTTP_ROUTE_SET_TEMPLATE;
         return HTTP_ROUTE_NONE;
     }
     if (n == 2 && seg_is(seg[1], len[1], "events"))
         return HTTP_ROUTE_EVENTS; /* GET, HEAD: route_methods' default */
+    if (seg_is(seg[1], len[1], "templates")) {
+        if (n == 2)
+            return HTTP_ROUTE_TEMPLATES;
+        if (n > 4 || len[2] >= argsize)
+            return HTTP_ROUTE_NONE;
+        memcpy(arg, seg[2], len[2]);
+        arg[len[2]] = '\0';
+        if (n == 3)
+            return HTTP_ROUTE_TEMPLATE;
+        if (seg_is(seg[3], len[3], "spawn"))
+            return HTTP_ROUTE_TEMPLATE_SPAWN;
+        arg[0] = '\0';
+        return HTTP_ROUTE_NONE;
+    }
     if (seg_is(seg[1], len[1], "jobs")) {
         if (n == 2)
             return HTTP_ROUTE_JOBS;
@@ -125,6 +141,7 @@ route_methods(http_route r)
     switch (r) {
     case HTTP_ROUTE_SET:
     case HTTP_ROUTE_STATE:
+    case HTTP_ROUTE_TEMPLATE:
         return "GET, HEAD, DELETE";
     case HTTP_ROUTE_STATES:
         return "GET, HEAD, POST";
@@ -133,6 +150,8 @@ route_methods(http_route r)
     case HTTP_ROUTE_SET_RESTORE:
     case HTTP_ROUTE_SET_SPAWN:
     case HTTP_ROUTE_SET_VOLUMES:
+    case HTTP_ROUTE_SET_TEMPLATE:
+    case HTTP_ROUTE_TEMPLATE_SPAWN:
     case HTTP_ROUTE_ACTION:
         return "POST";
     default:
@@ -148,6 +167,7 @@ method_allowed(http_route r, const char *method)
     switch (r) {
     case HTTP_ROUTE_SET:
     case HTTP_ROUTE_STATE:
+    case HTTP_ROUTE_TEMPLATE:
         return get || strcmp(method, "DELETE") == 0;
     case HTTP_ROUTE_STATES:
         return get || strcmp(method, "POST") == 0;
@@ -156,6 +176,8 @@ method_allowed(http_route r, const char *method)
     case HTTP_ROUTE_SET_RESTORE:
     case HTTP_ROUTE_SET_SPAWN:
     case HTTP_ROUTE_SET_VOLUMES:
+    case HTTP_ROUTE_SET_TEMPLATE:
+    case HTTP_ROUTE_TEMPLATE_SPAWN:
     case HTTP_ROUTE_ACTION:
         return strcmp(method, "POST") == 0;
     default:
@@ -257,8 +279,10 @@ http_route_refuse_early(http_api *api, struct MHD_Connection *conn,
          rq->route == HTTP_ROUTE_STATE_APPLY ||
          rq->route == HTTP_ROUTE_SET_SPAWN ||
          rq->route == HTTP_ROUTE_SET_VOLUMES ||
+         rq->route == HTTP_ROUTE_TEMPLATE_SPAWN ||
          (rq->route == HTTP_ROUTE_STATES && strcmp(method, "POST") == 0) ||
          ((rq->route == HTTP_ROUTE_SET_EXPORT ||
+           rq->route == HTTP_ROUTE_SET_TEMPLATE ||
            rq->route == HTTP_ROUTE_SET_RESTORE) &&
           cl && strtoull(cl, NULL, 10) > 0)) &&
         !json_content_type(conn))
@@ -295,6 +319,16 @@ http_route_answer(http_api *api, struct MHD_Connection *conn,
         return http_sets_spawn(api, conn, rq);
     case HTTP_ROUTE_SET_VOLUMES:
         return http_sets_volume(api, conn, rq);
+    case HTTP_ROUTE_SET_TEMPLATE:
+        return http_sets_template_create(api, conn, rq);
+    case HTTP_ROUTE_TEMPLATES:
+        return http_sets_templates(api, conn, rq);
+    case HTTP_ROUTE_TEMPLATE:
+        if (strcmp(method, "DELETE") == 0)
+            return http_sets_template_delete(api, conn, rq);
+        return http_sets_template_get(api, conn, rq);
+    case HTTP_ROUTE_TEMPLATE_SPAWN:
+        return http_sets_spawn(api, conn, rq);
     case HTTP_ROUTE_ACTION:
         return http_sets_create(api, conn, rq);
     case HTTP_ROUTE_SERVER_SETS:

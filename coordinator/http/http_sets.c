@@ -176,13 +176,47 @@ authorize_set(http_api *api, const http_identity *id, const coord_set *s,
 
 /* ---- handlers ------------------------------------------------------------ */
 
+/* The audit event of an API call that started job @job_id: who (the
+ * token's user and project), what (the job's kind), on which domain, and
+ * the owner the job records (so that project sees it too). */
+static void
+audit_job(http_api *api, const http_request *rq, const char *job_id)
+{
+    coord_jobrec *r;
+    coord_event ev;
+    snap_error err = {0};
+    char actor[160];
+
+    if (!api->backend->audit || !api->backend->job_get || !job_id[0])
+        return;
+    r = api->backend->job_get(api->backend_impl, job_id, &err);
+    memset(&ev, 0, sizeof(ev));
+    ev.actor = coord_events_actor_token(rq->id.user, rq->id.project, actor,
+                                        sizeof(actor));
+    ev.action = r ? r->kind : "api";
+    ev.kind = "job";
+    ev.id = job_id;
+    ev.job = job_id;
+    if (r) {
+        ev.domain = r->domain_name;
+        ev.domain_uuid = r->domain_uuid[0] ? r->domain_uuid : NULL;
+        ev.owner_project = r->owner_project;
+        ev.owner_project_name = r->owner_project_name;
+        ev.owner_project_domain = r->owner_project_domain;
+    }
+    api->backend->audit(api->backend_impl, &ev);
+    coord_jobrec_free(r);
+}
+
 /* Adds the job that carries out an accepted request to its answer:
- * "job_id" and "job" (its URL). @o may be NULL (out of memory). */
+ * "job_id" and "job" (its URL), and records the call in the audit log.
+ * @o may be NULL (out of memory). */
 static json_t *
-with_job(json_t *o, const char *job_id)
+with_job(http_api *api, const http_request *rq, json_t *o, const char *job_id)
 {
     char url[64];
 
+    audit_job(api, rq, job_id);
     if (!o || !job_id[0])
         return o;
     snprintf(url, sizeof(url), "/v1/jobs/%s", job_id);
@@ -408,9 +442,9 @@ http_sets_server_list(http_api *api, struct MHD_Connection *conn,
  * answers 202 with the job (Location: /v1/jobs/{id}); @key names the set
  * in the answer ("set_id", or "state_id" for a RAM state). */
 static enum MHD_Result
-accept_restore(http_api *api, struct MHD_Connection *conn, const char *id,
-               const char *domain_name, const http_restore_req *req,
-               const char *key)
+accept_restore(http_api *api, struct MHD_Connection *conn,
+               const http_request *rq, const char *id, const char *domain_name,
+               const http_restore_req *req, const char *key)
 {
     char job_id[SNAP_UUID_LEN] = "", uuid[SNAP_UUID_LEN], location[64];
     http_resp_headers h = {location, NULL, false};
@@ -421,7 +455,8 @@ accept_restore(http_api *api, struct MHD_Connection *conn, const char *id,
     snprintf(location, sizeof(location), "/v1/jobs/%s", job_id);
     return http_respond_json(
         api, conn, 202,
-        with_job(json_pack("{s:s,s:s,s:s}", key, uuid, "domain", domain_name,
+        with_job(api, rq,
+                 json_pack("{s:s,s:s,s:s}", key, uuid, "domain", domain_name,
                            "state", "restoring"),
                  job_id),
         job_id[0] ? &h : NULL);
@@ -508,7 +543,8 @@ http_sets_state_delete(http_api *api, struct MHD_Connection *conn,
         return http_respond_snap_error(api, conn, &err);
     return http_respond_json(
         api, conn, 202,
-        with_job(json_pack("{s:s,s:s}", "state_id", id, "state", "deleting"),
+        with_job(api, rq,
+                 json_pack("{s:s,s:s}", "state_id", id, "state", "deleting"),
                  job_id),
         NULL);
 }
@@ -574,7 +610,8 @@ http_sets_state_save(http_api *api, struct MHD_Connection *conn,
                  domain_name, uuid);
         ret = http_respond_json(
             api, conn, 202,
-            with_job(json_pack("{s:s,s:s,s:s}", "state_id", uuid, "domain",
+            with_job(api, rq,
+                     json_pack("{s:s,s:s,s:s}", "state_id", uuid, "domain",
                                domain_name, "location", location),
                      job_id),
             &h);
@@ -613,7 +650,7 @@ http_sets_state_apply(http_api *api, struct MHD_Connection *conn,
         return ret;
     memcpy(id, set->uuid, SNAP_UUID_LEN);
     coord_set_free(set);
-    ret = accept_restore(api, conn, id, name, &req, "state_id");
+    ret = accept_restore(api, conn, rq, id, name, &req, "state_id");
     free(name);
     return ret;
 }
@@ -702,7 +739,8 @@ http_sets_delete(http_api *api, struct MHD_Connection *conn, http_request *rq)
         return http_respond_snap_error(api, conn, &err);
     return http_respond_json(
         api, conn, 202,
-        with_job(json_pack("{s:s,s:s}", "set_id", id, "state", "deleting"),
+        with_job(api, rq,
+                 json_pack("{s:s,s:s}", "set_id", id, "state", "deleting"),
                  job_id),
         NULL);
 }
@@ -740,17 +778,24 @@ http_sets_restore(http_api *api, struct MHD_Connection *conn, http_request *rq)
                            &owner, &ret))
         return ret;
     http_owner_release(&owner);
-    ret = accept_restore(api, conn, id, domain_name, &req, "set_id");
+    ret = accept_restore(api, conn, rq, id, domain_name, &req, "set_id");
     free(domain_name);
     return ret;
 }
 
-/* Reads the required JSON body of a POST on set @rq->arg, checks the
- * caller may use the set and that the backend has the operation: the
- * shared front of spawn and volumes. False with *@ret answered. */
+static coord_set *template_authorized(http_api *api,
+                                      struct MHD_Connection *conn,
+                                      const http_request *rq, char *id,
+                                      enum MHD_Result *ret);
+
+/* Reads the JSON body of a POST on set (or, with @template, template)
+ * @rq->arg, checks the caller may use it and that the backend has the
+ * operation: the shared front of spawn, volumes and template. False with
+ * *@ret answered. */
 static bool
 use_front(http_api *api, struct MHD_Connection *conn, http_request *rq,
-          bool have_op, const char *what, json_t **root, enum MHD_Result *ret)
+          bool have_op, const char *what, bool template, json_t **root,
+          enum MHD_Result *ret)
 {
     coord_set *set;
 
@@ -761,7 +806,8 @@ use_front(http_api *api, struct MHD_Connection *conn, http_request *rq,
                                   "this server does not %s", what);
         goto fail;
     }
-    set = get_authorized(api, conn, rq, rq->arg, ret);
+    set = template ? template_authorized(api, conn, rq, rq->arg, ret)
+                   : get_authorized(api, conn, rq, rq->arg, ret);
     if (!set)
         goto fail;
     coord_set_free(set);
@@ -775,14 +821,14 @@ fail:
 
 /* 202 with the job (Location: /v1/jobs/{id}); @o taken. */
 static enum MHD_Result
-accepted_job(http_api *api, struct MHD_Connection *conn, json_t *o,
-             const char *job_id)
+accepted_job(http_api *api, struct MHD_Connection *conn, const http_request *rq,
+             json_t *o, const char *job_id)
 {
     char location[64];
     http_resp_headers h = {location, NULL, false};
 
     snprintf(location, sizeof(location), "/v1/jobs/%s", job_id);
-    return http_respond_json(api, conn, 202, with_job(o, job_id),
+    return http_respond_json(api, conn, 202, with_job(api, rq, o, job_id),
                              job_id[0] ? &h : NULL);
 }
 
@@ -794,15 +840,18 @@ http_sets_spawn(http_api *api, struct MHD_Connection *conn, http_request *rq)
     json_t *root = NULL, *names;
     http_spawn_req req;
     snap_error err = {0};
+    bool from_template = rq->route == HTTP_ROUTE_TEMPLATE_SPAWN;
     unsigned k;
 
     if (!use_front(api, conn, rq, api->backend->spawn != NULL, "spawn sets",
-                   &root, &ret))
+                   from_template, &root, &ret))
         return ret;
     if (!http_spawn_req_parse(root, &req, why, sizeof(why))) {
         json_decref(root);
         return http_respond_error(api, conn, 400, NULL, "%s", why);
     }
+    if (from_template)
+        req.template_id = rq->arg;
     if (!api->backend->spawn(api->backend_impl, rq->arg, &req, uuid, job_id,
                              &err)) {
         ret = http_respond_snap_error(api, conn, &err);
@@ -814,10 +863,12 @@ http_sets_spawn(http_api *api, struct MHD_Connection *conn, http_request *rq)
             json_array_append_new(names,
                                   json_string(req.count > 1 ? buf : req.name));
         }
-        ret = accepted_job(api, conn,
-                           json_pack("{s:s,s:o*,s:s}", "set_id", uuid,
-                                     "servers", names, "state", "spawning"),
-                           job_id);
+        ret =
+            accepted_job(api, conn, rq,
+                         json_pack("{s:s,s:o*,s:s}",
+                                   from_template ? "template_id" : "set_id",
+                                   uuid, "servers", names, "state", "spawning"),
+                         job_id);
     }
     json_decref(root); /* after: req's strings point into it */
     return ret;
@@ -833,7 +884,7 @@ http_sets_volume(http_api *api, struct MHD_Connection *conn, http_request *rq)
     snap_error err = {0};
 
     if (!use_front(api, conn, rq, api->backend->volume != NULL,
-                   "make volumes from sets", &root, &ret))
+                   "make volumes from sets", false, &root, &ret))
         return ret;
     if (!http_volume_req_parse(root, &req, why, sizeof(why))) {
         json_decref(root);
@@ -843,12 +894,172 @@ http_sets_volume(http_api *api, struct MHD_Connection *conn, http_request *rq)
                               &err))
         ret = http_respond_snap_error(api, conn, &err);
     else
-        ret = accepted_job(api, conn,
+        ret = accepted_job(api, conn, rq,
                            json_pack("{s:s,s:s,s:s}", "set_id", uuid, "disk",
                                      req.disk, "state", "making"),
                            job_id);
     json_decref(root);
     return ret;
+}
+
+/* ---- templates (ops/template.h) ----------------------------------------- */
+
+/* A template as the API shows it: a set's view, and the set it was made
+ * of. */
+static json_t *
+template_json(const coord_set *t)
+{
+    json_t *o = set_json(t);
+    const char *from = coord_set_metadata(t, COORD_KEY_TEMPLATE_SET);
+
+    if (o && json_object_set_new(o, "set_id", str_or_null(from))) {
+        json_decref(o);
+        o = NULL;
+    }
+    return o;
+}
+
+/* Template @id, if the caller may use it (as its set's owner may); NULL
+ * with *@ret answered. */
+static coord_set *
+template_authorized(http_api *api, struct MHD_Connection *conn,
+                    const http_request *rq, char *id, enum MHD_Result *ret)
+{
+    coord_set *t;
+    snap_error err = {0};
+    char why[256];
+    unsigned status;
+
+    if (!api->backend->template_get) {
+        *ret = http_respond_error(api, conn, 501, NULL,
+                                  "this server keeps no templates");
+        return NULL;
+    }
+    if (!http_set_id_valid(id)) {
+        *ret = http_respond_error(api, conn, 400, NULL,
+                                  "bad template id: use its UUID or its first "
+                                  "8+ characters");
+        return NULL;
+    }
+    t = api->backend->template_get(api->backend_impl, id, &err);
+    if (!t) {
+        *ret = http_respond_snap_error(api, conn, &err);
+        return NULL;
+    }
+    status = authorize_set(api, &rq->id, t, why, sizeof(why));
+    if (status) {
+        coord_set_free(t);
+        if (status == 403)
+            snprintf(why, sizeof(why),
+                     "template %.36s belongs to another project", id);
+        *ret = http_respond_error(api, conn, status, NULL, "%s", why);
+        return NULL;
+    }
+    return t;
+}
+
+enum MHD_Result
+http_sets_template_create(http_api *api, struct MHD_Connection *conn,
+                          http_request *rq)
+{
+    char job_id[SNAP_UUID_LEN] = "", uuid[SNAP_UUID_LEN], why[256];
+    enum MHD_Result ret = MHD_NO;
+    json_t *root = NULL;
+    const char *name;
+    snap_error err = {0};
+
+    if (!use_front(api, conn, rq, api->backend->template_create != NULL,
+                   "keep templates", false, &root, &ret))
+        return ret;
+    if (!http_state_save_parse(root, &name, why, sizeof(why))) {
+        json_decref(root);
+        return http_respond_error(api, conn, 400, NULL, "%s", why);
+    }
+    if (!api->backend->template_create(api->backend_impl, rq->arg, name, uuid,
+                                       job_id, &err))
+        ret = http_respond_snap_error(api, conn, &err);
+    else
+        ret = accepted_job(
+            api, conn, rq,
+            json_pack("{s:s,s:s}", "set_id", uuid, "state", "making template"),
+            job_id);
+    json_decref(root);
+    return ret;
+}
+
+enum MHD_Result
+http_sets_templates(http_api *api, struct MHD_Connection *conn,
+                    const http_request *rq)
+{
+    owner_memo memo[64];
+    size_t nmemo = 0, n = 0, i;
+    bool all = http_authz_decide(&rq->id, HTTP_AUTHZ_HOST, NULL, &api->authz,
+                                 NULL, 0) == HTTP_AUTHZ_ALLOW_ROLE;
+    coord_set **ts = NULL;
+    snap_error err = {0};
+    json_t *arr;
+
+    if (!api->backend->template_list)
+        return http_respond_error(api, conn, 501, NULL,
+                                  "this server keeps no templates");
+    if (!api->backend->template_list(api->backend_impl, &ts, &n, &err))
+        return http_respond_snap_error(api, conn, &err);
+    arr = json_array();
+    for (i = 0; arr && i < n; i++) {
+        if (!all && !list_may_see(api, rq, ts[i], memo, &nmemo,
+                                  sizeof(memo) / sizeof(memo[0])))
+            continue; /* another project's */
+        if (json_array_append_new(arr, template_json(ts[i])) < 0) {
+            json_decref(arr);
+            arr = NULL;
+        }
+    }
+    coord_catalog_list_free(ts, n);
+    if (!arr)
+        return http_respond_error(api, conn, 500, NULL, "out of memory");
+    return http_respond_json(api, conn, 200,
+                             json_pack("{s:o}", "templates", arr), NULL);
+}
+
+enum MHD_Result
+http_sets_template_get(http_api *api, struct MHD_Connection *conn,
+                       http_request *rq)
+{
+    enum MHD_Result ret = MHD_NO;
+    coord_set *t = template_authorized(api, conn, rq, rq->arg, &ret);
+    json_t *o;
+
+    if (!t)
+        return ret;
+    o = template_json(t);
+    coord_set_free(t);
+    if (!o)
+        return http_respond_error(api, conn, 500, NULL, "out of memory");
+    return http_respond_json(api, conn, 200, json_pack("{s:o}", "template", o),
+                             NULL);
+}
+
+enum MHD_Result
+http_sets_template_delete(http_api *api, struct MHD_Connection *conn,
+                          http_request *rq)
+{
+    char job_id[SNAP_UUID_LEN] = "", id[SNAP_UUID_LEN];
+    enum MHD_Result ret = MHD_NO;
+    coord_set *t = template_authorized(api, conn, rq, rq->arg, &ret);
+    snap_error err = {0};
+
+    if (!t)
+        return ret;
+    memcpy(id, t->uuid, SNAP_UUID_LEN);
+    coord_set_free(t);
+    if (!api->backend->template_remove)
+        return http_respond_error(api, conn, 501, NULL,
+                                  "this server does not delete templates");
+    if (!api->backend->template_remove(api->backend_impl, id, job_id, &err))
+        return http_respond_snap_error(api, conn, &err);
+    return accepted_job(
+        api, conn, rq,
+        json_pack("{s:s,s:s}", "template_id", id, "state", "deleting"), job_id);
 }
 
 enum MHD_Result
@@ -891,7 +1102,8 @@ http_sets_export(http_api *api, struct MHD_Connection *conn, http_request *rq)
         snprintf(location, sizeof(location), "/v1/sets/%s", uuid);
         ret = http_respond_json(
             api, conn, 202,
-            with_job(json_pack("{s:s,s:s,s:s,s:s}", "set_id", uuid, "export",
+            with_job(api, rq,
+                     json_pack("{s:s,s:s,s:s,s:s}", "set_id", uuid, "export",
                                "glance", "state", "exporting", "location",
                                location),
                      job_id),
@@ -941,7 +1153,8 @@ http_sets_create(http_api *api, struct MHD_Connection *conn, http_request *rq)
         snprintf(location, sizeof(location), "/v1/sets/%s", uuid);
         ret = http_respond_json(
             api, conn, 202,
-            with_job(json_pack("{s:s,s:s,s:s}", "set_id", uuid, "domain",
+            with_job(api, rq,
+                     json_pack("{s:s,s:s,s:s}", "set_id", uuid, "domain",
                                domain_name, "location", location),
                      job_id),
             &h);

@@ -49,6 +49,21 @@ enum MHD_Result http_sets_spawn(http_api *api, struct MHD_Connection *conn,
 enum MHD_Result http_sets_volume(http_api *api, struct MHD_Connection *conn,
                                  http_request *rq);
 
+/* Templates (ops/template.h): POST /v1/sets/{id}/template {"name"} (a
+ * job), GET /v1/templates, GET and DELETE /v1/templates/{id} (a job);
+ * POST /v1/templates/{id}/spawn is http_sets_spawn(). */
+enum MHD_Result http_sets_template_create(http_api *api,
+                                          struct MHD_Connection *conn,
+                                          http_request *rq);
+enum MHD_Result http_sets_templates(http_api *api, struct MHD_Connection *conn,
+                                    const http_request *rq);
+enum MHD_Result http_sets_template_get(http_api *api,
+                                       struct MHD_Connection *conn,
+                                       http_request *rq);
+enum MHD_Result http_sets_template_delete(http_api *api,
+                                          struct MHD_Connection *conn,
+                                          http_request *rq);
+
 /* RAM states of a domain (its sets made with RAM state):
  * GET /v1/servers/{domain}/states, POST there {"name"} (a new one, as a
  * create job), GET and DELETE /v1/servers/{domain}/states/{id}, and

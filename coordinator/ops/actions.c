@@ -312,6 +312,31 @@ keep_domain_xml(const coord_set *set, const char *xml)
     free(path);
 }
 
+/* The audit log's kind of member @m. */
+static const char *
+member_kind(const coord_member *m)
+{
+    return m->kind == COORD_MEMBER_CINDER ? "cinder-snapshot" : "copy";
+}
+
+/* The audit events of a set made (or failed, @err): the set, each member
+ * that has a location, its checkpoint. */
+static void
+emit_made(ops_ctx *ctx, const coord_set *set, const snap_error *err)
+{
+    size_t i;
+
+    ops_event(ctx, "create", "set", set->uuid, set, err);
+    for (i = 0; i < set->nmembers; i++) {
+        const coord_member *m = &set->members[i];
+
+        if (m->location && m->state == COORD_MEMBER_AVAILABLE)
+            ops_event(ctx, "create", member_kind(m), m->location, set, NULL);
+    }
+    if (set->checkpoint)
+        ops_event(ctx, "create", "checkpoint", set->checkpoint, set, NULL);
+}
+
 bool
 ops_create(ops_ctx *ctx, const char *domain, const ops_create_opts *o,
            coord_set **out, snap_error *err)
@@ -420,6 +445,7 @@ ops_create(ops_ctx *ctx, const char *domain, const ops_create_opts *o,
               "%lld ms",
               set->uuid, (long long)set->t_freeze, (long long)set->t_request,
               (long long)set->t_wait, (long long)set->t_thaw);
+    emit_made(ctx, set, ok ? NULL : err);
     if (ok || set->state != COORD_SET_CREATING) {
         *out = set; /* recorded: the caller may show it */
         set = NULL;
@@ -501,6 +527,7 @@ ops_delete(ops_ctx *ctx, const char *set_id, unsigned flags, snap_error *err)
             goto cleanup;
         }
         m->state = COORD_MEMBER_DELETED;
+        ops_event(ctx, "delete", member_kind(m), m->location, set, NULL);
     }
     if (set->group_snapshot_id) {
         if (!ops_openstack(ctx, err) ||
@@ -508,8 +535,11 @@ ops_delete(ops_ctx *ctx, const char *set_id, unsigned flags, snap_error *err)
                                           err))
             goto cleanup;
         for (i = 0; i < set->nmembers; i++) {
-            if (set->members[i].kind == COORD_MEMBER_CINDER)
-                set->members[i].state = COORD_MEMBER_DELETED;
+            if (set->members[i].kind != COORD_MEMBER_CINDER)
+                continue;
+            set->members[i].state = COORD_MEMBER_DELETED;
+            ops_event(ctx, "delete", "cinder-snapshot",
+                      set->members[i].location, set, NULL);
         }
         free(set->group_snapshot_id);
         set->group_snapshot_id = NULL;
@@ -528,6 +558,8 @@ ops_delete(ops_ctx *ctx, const char *set_id, unsigned flags, snap_error *err)
     ok = true;
 
 cleanup:
+    if (set)
+        ops_event(ctx, "delete", "set", set->uuid, set, ok ? NULL : err);
     if (!ok && set && set->state == COORD_SET_DELETING)
         (void)coord_catalog_save(ctx->catalog, set, NULL); /* what is left */
     virt_domain_release(dom);

@@ -7,7 +7,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "common/snap_log.h"
 #include "common/snap_proc.h"
+#include "coordinator/coord_events.h"
 #include "virt/virt.h"
 
 bool
@@ -55,6 +57,43 @@ ops_unhold(ops_ctx *ctx)
     ctx->held_domain[0] = '\0';
 }
 
+void
+ops_event(ops_ctx *ctx, const char *action, const char *kind, const char *id,
+          const coord_set *set, const snap_error *err)
+{
+    coord_event ev;
+    snap_error e = {0};
+    char cli[64];
+
+    if (!ctx->events) {
+        if (!ops_catalog(ctx, &e) ||
+            !(ctx->events = coord_events_new(coord_catalog_dir(ctx->catalog),
+                                             NULL, &e))) {
+            snap_warn("audit log: %s", e.msg);
+            return;
+        }
+    }
+    memset(&ev, 0, sizeof(ev));
+    ev.actor =
+        ctx->actor[0] ? ctx->actor : coord_events_actor_cli(cli, sizeof(cli));
+    ev.action = action;
+    ev.kind = kind;
+    ev.id = id;
+    ev.job = ctx->job[0] ? ctx->job : NULL;
+    ev.failed = err && snap_error_isset(err);
+    ev.error = ev.failed ? err->msg : NULL;
+    if (set) {
+        ev.domain = set->domain_name;
+        ev.domain_uuid = set->domain_uuid[0] ? set->domain_uuid : NULL;
+        ev.owner_project = coord_set_metadata(set, COORD_KEY_OWNER_PROJECT);
+        ev.owner_project_name = coord_set_metadata(set, COORD_KEY_OWNER_NAME);
+        ev.owner_project_domain =
+            coord_set_metadata(set, COORD_KEY_OWNER_DOMAIN);
+    }
+    if (!coord_events_emit(ctx->events, &ev, &e))
+        snap_warn("audit log: %s", e.msg);
+}
+
 bool
 ops_connect(ops_ctx *ctx, snap_error *err)
 {
@@ -85,6 +124,7 @@ ops_ctx_release(ops_ctx *ctx)
         ops_os_close(&ctx->os);
     coord_catalog_free(ctx->catalog);
     coord_catalog_free(ctx->templates);
+    coord_events_free(ctx->events);
     if (ctx->conn)
         virt_close(ctx->conn);
     coord_conf_release(&ctx->conf);

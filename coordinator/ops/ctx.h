@@ -31,6 +31,11 @@ typedef struct ops_ctx {
     bool held;
     int held_fd;
     char held_domain[SNAP_UUID_LEN];
+    /* The audit log (coord_events.h), opened on first use; who acts
+     * ("": the command line, "cli:UID") and for which job ("": none). */
+    struct coord_events *events;
+    char actor[128];
+    char job[SNAP_UUID_LEN];
 } ops_ctx;
 
 bool ops_catalog(ops_ctx *ctx, snap_error *err);
@@ -45,6 +50,14 @@ int ops_lock(ops_ctx *ctx, const char *domain_uuid, snap_error *err);
  * it). So no other process can take the domain between the caller's
  * acceptance of a job and the operation. */
 void ops_hold(ops_ctx *ctx, int fd, const char *domain_uuid);
+
+/* Records in the audit log that @action on resource @kind @id ended: ok
+ * when @err is NULL or unset, else failed saying why. @set (may be NULL)
+ * gives the domain and the owner (its snapset.owner.* metadata), so the
+ * API shows the event to that project. A failure to record is a warning:
+ * the operation goes on. */
+void ops_event(ops_ctx *ctx, const char *action, const char *kind,
+               const char *id, const coord_set *set, const snap_error *err);
 void ops_unhold(ops_ctx *ctx);
 bool ops_connect(ops_ctx *ctx, snap_error *err);
 void ops_ctx_release(ops_ctx *ctx);

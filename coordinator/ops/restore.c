@@ -1141,6 +1141,9 @@ ops_restore(ops_ctx *ctx, const char *set_id, const ops_restore_opts *o,
 
 cleanup:
     res->total_ms = snap_now_ms() - t0;
+    if (j.set)
+        ops_event(ctx, "restore", "domain", j.set->domain_name, j.set,
+                  ok ? NULL : err);
     coord_catalog_unlock(lock);
     rjob_release(&j);
     return ok;

@@ -318,6 +318,7 @@ make_local(sjob *j, sdisk *d, snap_error *err)
     /* Made or partly made: ours to remove either way (it did not exist). */
     d->made = true;
     d->id = f.id;
+    ops_event(j->ctx, "create", "copy", d->path, j->set, NULL);
     if (j->o->full)
         ok = ops_image_file_convert(&f, d->m->location, fmt, d->format,
                                     j->ctx->conf.copy_timeout_ms, err);
@@ -372,6 +373,7 @@ spawn_rollback(sjob *j)
         snap_error_clear(&e);
         if (!j->d->undefine(ctx, j->uuid, &e))
             snap_warn("cannot undefine domain '%s': %s", j->name, e.msg);
+        ops_event(ctx, "delete", "domain", j->name, j->set, &e);
     }
     for (i = j->ndisks; i-- > 0;) {
         sdisk *d = &j->disks[i];
@@ -384,9 +386,13 @@ spawn_rollback(sjob *j)
         snap_error_clear(&e);
         if (d->volume && !ops_volume_remove(ctx, d->volume, &e))
             snap_warn("cannot delete volume %s: %s", d->volume, e.msg);
+        if (d->volume)
+            ops_event(ctx, "delete", "volume", d->volume, j->set, &e);
         snap_error_clear(&e);
         if (d->made && !snap_file_remove_ours(d->path, &d->id, &e))
             snap_warn("cannot remove '%s': %s", d->path, e.msg);
+        if (d->made)
+            ops_event(ctx, "delete", "copy", d->path, j->set, &e);
     }
     if (j->console && unlink(j->console) < 0 && errno != ENOENT)
         snap_warn("cannot remove '%s': %s", j->console, strerror(errno));
@@ -424,6 +430,7 @@ spawn_make(sjob *j, unsigned k, const char **step, snap_error *e)
                                    ctx, d->m->location, name, j->set->uuid,
                                    ctx->conf.copy_timeout_ms, &d->volume, e))
             goto cleanup;
+        ops_event(ctx, "create", "volume", d->volume, j->set, NULL);
     }
     *step = "attach the volumes";
     for (i = 0; i < j->ndisks; i++) {
@@ -442,6 +449,7 @@ spawn_make(sjob *j, unsigned k, const char **step, snap_error *e)
         goto cleanup;
     }
     j->defined = true;
+    ops_event(ctx, "create", "domain", j->name, j->set, NULL);
     /* "spawn-defined" fails every VM, "spawn-defined-K" the K-th (1-based)
      * of a job, so a test can fail a job after it made some. */
     snprintf(point, sizeof(point), "spawn-defined-%u", k + 1);
@@ -627,7 +635,7 @@ ops_volume_from(ops_ctx *ctx, const char *set_id, const char *disk,
                 const ops_volume_from_opts *o, char **made, snap_error *err)
 {
     coord_set *set;
-    const coord_member *m;
+    const coord_member *m = NULL;
     const char *fmt = o->format ? o->format : "qcow2";
     char name[NAME_MAX + 1], *dir = NULL, *path = NULL;
     ops_image_file f = {NULL, -1, {0, 0}};
@@ -708,6 +716,10 @@ ops_volume_from(ops_ctx *ctx, const char *set_id, const char *disk,
     ok = true;
 
 cleanup:
+    if (m)
+        ops_event(ctx, "create",
+                  m->kind == COORD_MEMBER_CINDER ? "volume" : "copy",
+                  ok ? *made : m->target, set, ok ? NULL : err);
     ops_image_file_release(&f);
     free(dir);
     free(path);

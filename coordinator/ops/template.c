@@ -201,6 +201,8 @@ fail:
     recorded = false;
 
 cleanup:
+    if (t && set)
+        ops_event(ctx, "create", "template", t->uuid, set, ok ? NULL : err);
     if (!ok && recorded)
         (void)template_remove(ctx, tcat, t);
     free(src);
@@ -314,6 +316,7 @@ ops_template_delete(ops_ctx *ctx, const char *id, snap_error *err)
     ok = true;
 
 cleanup:
+    ops_event(ctx, "delete", "template", t->uuid, t, ok ? NULL : err);
     free(what);
     coord_set_free(t);
     coord_catalog_unlock(lock);

@@ -25,7 +25,7 @@
 #include "coordinator/coord_set.h"
 #include "coordinator/ops/ctx.h"
 
-#define OPS_TEMPLATE_KEY_SET "snapset.template.set"
+#define OPS_TEMPLATE_KEY_SET COORD_KEY_TEMPLATE_SET
 
 /* The templates' catalog (CATALOG/templates), opened on first use. */
 coord_catalog *ops_templates(ops_ctx *ctx, snap_error *err);

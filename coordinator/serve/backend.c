@@ -1,14 +1,12 @@
 /* coordinator/serve/backend.c -- see backend.h. */
 #include "coordinator/serve/backend.h"
 
-#include "common/snap_strv.h"
-#include "coordinator/ops/spawn.h"
-
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/snap_fs.h"
 #include "common/snap_strv.h"
 #include "common/snap_time.h"
 #include "coordinator/ops/ctx.h"
@@ -456,6 +454,105 @@ use_job(serve_state *st, const char *id, serve_job_kind kind, const char *what,
     return j;
 }
 
+/* The templates' catalog, opened on first use. */
+static coord_catalog *
+templates_of(serve_state *st, snap_error *err)
+{
+    coord_catalog *c;
+    char *dir;
+
+    pthread_mutex_lock(&st->mu);
+    if (!st->templates) {
+        dir = snap_path_join(coord_catalog_dir(st->catalog), "templates", err);
+        if (dir)
+            st->templates = coord_catalog_open(dir, err);
+        free(dir);
+    }
+    c = st->templates;
+    pthread_mutex_unlock(&st->mu);
+    return c;
+}
+
+static coord_set *
+be_template_get(void *impl, const char *id, snap_error *err)
+{
+    coord_catalog *tc = templates_of(impl, err);
+    coord_set *t = tc ? coord_catalog_load(tc, id, err) : NULL;
+
+    if (!t && err->code == SNAP_E_NOTFOUND) {
+        snap_error_clear(err);
+        snap_error_set(err, SNAP_E_NOTFOUND, "no template '%s'", id);
+    }
+    return t;
+}
+
+static bool
+be_template_list(void *impl, coord_set ***ts, size_t *n, snap_error *err)
+{
+    coord_catalog *tc = templates_of(impl, err);
+
+    *ts = NULL;
+    *n = 0;
+    return tc && coord_catalog_list(tc, ts, n, err);
+}
+
+/* A job of @kind on template @id, recorded as @what (no domain lock: the
+ * operation locks the template itself). */
+static serve_job *
+template_job(serve_state *st, serve_job_kind kind, const char *what,
+             const char *id, char job_id[SNAP_UUID_LEN], snap_error *err)
+{
+    coord_set *t = be_template_get(st, id, err);
+    serve_job *j;
+
+    if (!t)
+        return NULL;
+    if (t->state != COORD_SET_AVAILABLE && kind == SERVE_JOB_SPAWN) {
+        snap_error_set(err, SNAP_E_STATE, "template %s is %s, not available",
+                       t->uuid, coord_set_state_name(t->state));
+        coord_set_free(t);
+        return NULL;
+    }
+    j = job_for_set(kind, t, err);
+    if (j && (!coord_str_set(&j->template_id, t->uuid, err) ||
+              !set_job_record(st, j, what, t, job_id, err))) {
+        serve_job_free(j);
+        j = NULL;
+    }
+    coord_set_free(t);
+    return j;
+}
+
+static bool
+be_template_create(void *impl, const char *id, const char *name,
+                   char set_uuid[SNAP_UUID_LEN], char job_id[SNAP_UUID_LEN],
+                   snap_error *err)
+{
+    serve_state *st = impl;
+    serve_job *j;
+
+    j = use_job(st, id, SERVE_JOB_TEMPLATE, "template", "made a template of",
+                set_uuid, job_id, err);
+    if (!j)
+        return false;
+    if (!coord_str_set(&j->name, name, err)) {
+        serve_job_free(j);
+        return false;
+    }
+    return serve_job_queue(st, j, err);
+}
+
+static bool
+be_template_remove(void *impl, const char *id, char job_id[SNAP_UUID_LEN],
+                   snap_error *err)
+{
+    serve_state *st = impl;
+    serve_job *j = template_job(st, SERVE_JOB_TEMPLATE_DELETE,
+                                "template-delete", id, job_id, err);
+
+    return j && serve_job_queue(st, j, err);
+}
+
 static bool
 be_spawn(void *impl, const char *id, const http_spawn_req *req,
          char set_uuid[SNAP_UUID_LEN], char job_id[SNAP_UUID_LEN],
@@ -468,8 +565,15 @@ be_spawn(void *impl, const char *id, const http_spawn_req *req,
         return snap_error_set(err, SNAP_E_INVALID,
                               "count: at most %d VMs at once",
                               OPS_SPAWN_MAX_COUNT);
-    j = use_job(st, id, SERVE_JOB_SPAWN, "spawn", "spawned", set_uuid, job_id,
-                err);
+    if (req->template_id) {
+        j = template_job(st, SERVE_JOB_SPAWN, "spawn", req->template_id, job_id,
+                         err);
+        if (j)
+            memcpy(set_uuid, j->set_uuid, SNAP_UUID_LEN);
+    } else {
+        j = use_job(st, id, SERVE_JOB_SPAWN, "spawn", "spawned", set_uuid,
+                    job_id, err);
+    }
     if (!j)
         return false;
     j->vcpus = req->vcpus;
@@ -541,6 +645,31 @@ be_job_list(void *impl, coord_jobrec ***jobs, size_t *n, snap_error *err)
     return coord_jobrec_list(coord_catalog_dir(st->catalog), jobs, n, err);
 }
 
+static bool
+be_events_read(void *impl, const coord_events_filter *f, coord_events_page *p,
+               snap_error *err)
+{
+    serve_state *st = impl;
+
+    return coord_events_read(coord_catalog_dir(st->catalog), f, p, err);
+}
+
+static void
+be_audit(void *impl, const coord_event *ev)
+{
+    serve_state *st = impl;
+    snap_error err = {0};
+
+    pthread_mutex_lock(&st->mu);
+    if (!st->events)
+        st->events =
+            coord_events_new(coord_catalog_dir(st->catalog), NULL, &err);
+    pthread_mutex_unlock(&st->mu);
+    /* coord_events is thread-safe: each append takes its own flock. */
+    if (!st->events || !coord_events_emit(st->events, ev, &err))
+        serve_log("audit log: %s", err.msg);
+}
+
 const http_backend_ops serve_backend_ops = {
     .domain_lookup = be_domain_lookup,
     .create = be_create,
@@ -551,6 +680,12 @@ const http_backend_ops serve_backend_ops = {
     .restore = be_restore,
     .spawn = be_spawn,
     .volume = be_volume,
+    .template_create = be_template_create,
+    .template_list = be_template_list,
+    .template_get = be_template_get,
+    .template_remove = be_template_remove,
+    .events_read = be_events_read,
+    .audit = be_audit,
     .exports = be_exports,
     .stats = be_stats,
     .domain_owner = be_domain_owner,

@@ -12,6 +12,7 @@
 #include "common/snap_strv.h"
 #include "coordinator/ops/restore.h"
 #include "coordinator/ops/spawn.h"
+#include "coordinator/ops/template.h"
 #include "coordinator/serve/policy.h"
 
 void
@@ -27,6 +28,7 @@ serve_job_free(serve_job *j)
     snap_strv_free(j->networks, j->nnetworks);
     free(j->disk);
     free(j->format);
+    free(j->template_id);
     json_decref(j->metadata);
     coord_jobrec_free(j->rec);
     free(j);
@@ -296,10 +298,12 @@ run_spawn(serve_state *st, ops_ctx *ctx, serve_job *j)
     o.full = j->full;
     o.start = j->start;
     o.count = j->count;
+    o.template_id = j->template_id;
     /* Under the lock taken at acceptance, as ops_delete(). */
     ops_hold(ctx, j->lock_fd, j->domain_uuid);
     ok = serve_ctx_ready(ctx, &err) &&
-         ops_spawn_many(ctx, j->set_uuid, &o, &made, &err);
+         ops_spawn_many(ctx, j->template_id ? NULL : j->set_uuid, &o, &made,
+                        &err);
     ops_unhold(ctx);
     if (ok) {
         servers = json_array();
@@ -307,8 +311,9 @@ run_spawn(serve_state *st, ops_ctx *ctx, serve_job *j)
             json_array_append_new(servers,
                                   json_pack("{s:s?,s:s}", "name", made.names[i],
                                             "uuid", made.uuids[i]));
-        result = json_pack("{s:s,s:o*,s:b}", "set_id", j->set_uuid, "servers",
-                           servers, "linked", !j->full);
+        result = json_pack("{s:s,s:o*,s:b}",
+                           j->template_id ? "template_id" : "set_id",
+                           j->set_uuid, "servers", servers, "linked", !j->full);
         serve_log("spawned %zu domain(s) '%s' from set %s", made.n, j->name,
                   j->set_uuid);
         ops_spawned_release(&made);
@@ -348,6 +353,49 @@ run_volume(serve_state *st, ops_ctx *ctx, serve_job *j)
     serve_job_rec_finish(st, j, ok, result, err.msg);
 }
 
+/* A template of the set (ops_template_create: full copies, all or
+ * nothing); its id and URL are the job's result. */
+static void
+run_template(serve_state *st, ops_ctx *ctx, serve_job *j)
+{
+    char uuid[SNAP_UUID_LEN], url[64];
+    snap_error err = {0};
+    json_t *result = NULL;
+    bool ok;
+
+    ops_hold(ctx, j->lock_fd, j->domain_uuid);
+    ok = serve_ctx_ready(ctx, &err) &&
+         ops_template_create(ctx, j->set_uuid, j->name, uuid, &err);
+    ops_unhold(ctx);
+    if (ok) {
+        snprintf(url, sizeof(url), "/v1/templates/%s", uuid);
+        result = json_pack("{s:s,s:s,s:s}", "template_id", uuid, "set_id",
+                           j->set_uuid, "template", url);
+        serve_log("template %s made of set %s", uuid, j->set_uuid);
+    } else {
+        serve_log("cannot make a template of set %s: %s", j->set_uuid, err.msg);
+    }
+    serve_job_rec_finish(st, j, ok, result, err.msg);
+}
+
+static void
+run_template_delete(serve_state *st, ops_ctx *ctx, serve_job *j)
+{
+    snap_error err = {0};
+    bool ok;
+
+    ok = serve_ctx_ready(ctx, &err) &&
+         ops_template_delete(ctx, j->template_id, &err);
+    if (ok)
+        serve_log("deleted template %s", j->template_id);
+    else
+        serve_log("cannot delete template %s: %s", j->template_id, err.msg);
+    serve_job_rec_finish(
+        st, j, ok,
+        ok ? json_pack("{s:s}", "deleted_template_id", j->template_id) : NULL,
+        err.msg);
+}
+
 typedef struct worker_arg {
     serve_state *st;
     ops_ctx *ctx;
@@ -384,6 +432,7 @@ worker_main(void *arg)
             j->rec->state = COORD_JOBREC_RUNNING;
             rec_save(st, j);
         }
+        snprintf(ctx->job, sizeof(ctx->job), "%s", j->rec ? j->rec->id : "");
 
         if (j->kind == SERVE_JOB_CREATE)
             run_create(st, ctx, j);
@@ -395,8 +444,13 @@ worker_main(void *arg)
             run_spawn(st, ctx, j);
         else if (j->kind == SERVE_JOB_VOLUME)
             run_volume(st, ctx, j);
+        else if (j->kind == SERVE_JOB_TEMPLATE)
+            run_template(st, ctx, j);
+        else if (j->kind == SERVE_JOB_TEMPLATE_DELETE)
+            run_template_delete(st, ctx, j);
         else
             run_delete(st, ctx, j);
+        ctx->job[0] = '\0';
 
         pthread_mutex_lock(&st->mu);
         for (pp = &st->jobs; *pp != j; pp = &(*pp)->next)

@@ -22,6 +22,8 @@ typedef enum serve_job_kind {
     SERVE_JOB_RESTORE,
     SERVE_JOB_SPAWN,
     SERVE_JOB_VOLUME,
+    SERVE_JOB_TEMPLATE,        /* make one of set_uuid, labelled name */
+    SERVE_JOB_TEMPLATE_DELETE, /* template_id */
 } serve_job_kind;
 
 struct serve_job {
@@ -45,10 +47,13 @@ struct serve_job {
     char **networks;
     size_t nnetworks;
     bool full, start;
-    char *disk;       /* SERVE_JOB_VOLUME: the member; name is the volume's */
-    char *format;     /* SERVE_JOB_VOLUME: local members' */
-    json_t *metadata; /* SERVE_JOB_CREATE: the caller's pairs, or NULL */
-    int lock_fd;      /* the domain lock, held from acceptance */
+    char *disk;   /* SERVE_JOB_VOLUME: the member; name is the volume's */
+    char *format; /* SERVE_JOB_VOLUME: local members' */
+    /* SERVE_JOB_SPAWN from a template, SERVE_JOB_TEMPLATE_DELETE: the
+     * template (set_uuid is its id then) */
+    char *template_id;
+    json_t *metadata;    /* SERVE_JOB_CREATE: the caller's pairs, or NULL */
+    int lock_fd;         /* the domain lock, held from acceptance */
     int64_t accepted_ms; /* wall clock */
     bool started;
     coord_jobrec *rec; /* its record (GET /v1/jobs/{id}), or NULL */

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "coordinator/coord_events.h"
+
 serve_state *
 serve_state_new(const coord_conf *conf, snap_error *err)
 {
@@ -62,6 +64,8 @@ serve_state_free(serve_state *st)
     free(st->ks);
     virt_host_free(st->host);
     coord_catalog_free(st->catalog);
+    coord_catalog_free(st->templates);
+    coord_events_free(st->events);
     coord_conf_release(&st->conf);
     pthread_mutex_destroy(&st->virt_mu);
     pthread_mutex_destroy(&st->mu);
@@ -89,6 +93,9 @@ bool
 serve_ctx_init(ops_ctx *ctx, const coord_conf *conf, snap_error *err)
 {
     memset(ctx, 0, sizeof(*ctx));
+    /* The audit log's actor of what the server does; an API call's own
+     * event names the token's user (http_sets.c). */
+    snprintf(ctx->actor, sizeof(ctx->actor), "serve");
     return coord_conf_copy(&ctx->conf, conf, err);
 }
 

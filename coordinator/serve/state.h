@@ -37,12 +37,15 @@ typedef struct serve_ks_slot {
 } serve_ks_slot;
 
 typedef struct serve_state {
-    coord_conf conf;         /* what each thread copies */
-    coord_catalog *catalog;  /* shared by the HTTP threads: reads, locks */
-    pthread_mutex_t virt_mu; /* guards host */
-    virt_host *host;         /* domain lookups of the HTTP threads */
-    serve_ks_slot *ks;       /* Keystone sessions for token validation: */
-    size_t nks;              /* one per validator thread of the API */
+    coord_conf conf;             /* what each thread copies */
+    coord_catalog *catalog;      /* shared by the HTTP threads: reads, locks */
+    struct coord_events *events; /* the audit log of the API's calls */
+    coord_catalog *templates;    /* CATALOG/templates, opened on first use
+                                    (under mu) */
+    pthread_mutex_t virt_mu;     /* guards host */
+    virt_host *host;             /* domain lookups of the HTTP threads */
+    serve_ks_slot *ks;           /* Keystone sessions for token validation: */
+    size_t nks;                  /* one per validator thread of the API */
 
     pthread_mutex_t mu;      /* guards the fields below */
     pthread_cond_t work_cv;  /* a job was queued, or stopping */

@@ -34,6 +34,7 @@
 #define SET_A "aaaaaaaa-0000-4000-8000-000000000001"
 #define SET_B "bbbbbbbb-0000-4000-8000-000000000002"
 #define SET_C "cccccccc-0000-4000-8000-000000000003"
+#define TPL_A "7e7e7e7e-0000-4000-8000-00000000000a" /* a template of SET_A */
 
 /* ---- the fake backend ---------------------------------------------------- */
 
@@ -85,6 +86,12 @@ typedef struct fake {
     http_spawn_req last_spawn; /* its strings are not kept */
     char last_spawn_name[80];
     char last_spawn_net[80];
+    int templates;        /* template_create calls accepted */
+    bool template_made;   /* TPL_A exists */
+    int template_removes; /* template_remove calls accepted */
+    char last_spawn_template[64];
+    int audits;            /* audit events */
+    char last_audit[256];  /* "actor action kind domain" */
     int volumes;           /* volume calls accepted */
     char last_volume[160]; /* "disk name format" */
 } fake;
@@ -374,6 +381,9 @@ fake_use(void *impl, const char *id, const char *kind,
     return ok;
 }
 
+static coord_set *fake_template_get(void *impl, const char *id,
+                                    snap_error *err);
+
 static bool
 fake_spawn(void *impl, const char *id, const http_spawn_req *req,
            char set_uuid[SNAP_UUID_LEN], char job_id[SNAP_UUID_LEN],
@@ -381,10 +391,27 @@ fake_spawn(void *impl, const char *id, const http_spawn_req *req,
 {
     bool ok;
 
-    ok = fake_use(impl, id, "spawn", set_uuid, job_id, err);
+    if (req->template_id) {
+        coord_set *t = fake_template_get(impl, req->template_id, err);
+
+        ok = t != NULL;
+        if (ok)
+            memcpy(set_uuid, t->uuid, SNAP_UUID_LEN);
+        pthread_mutex_lock(&F.mu);
+        ok =
+            ok && fake_job("spawn", t->domain_name, t->uuid, NULL, job_id, err);
+        if (ok)
+            F.spawns++;
+        pthread_mutex_unlock(&F.mu);
+        coord_set_free(t);
+    } else {
+        ok = fake_use(impl, id, "spawn", set_uuid, job_id, err);
+    }
     pthread_mutex_lock(&F.mu);
     if (ok) {
         F.last_spawn = *req;
+        snprintf(F.last_spawn_template, sizeof(F.last_spawn_template), "%s",
+                 req->template_id ? req->template_id : "");
         snprintf(F.last_spawn_name, sizeof(F.last_spawn_name), "%s", req->name);
         snprintf(F.last_spawn_net, sizeof(F.last_spawn_net), "%s",
                  req->nnetworks ? req->networks[req->nnetworks - 1] : "");
@@ -408,6 +435,89 @@ fake_volume(void *impl, const char *id, const http_volume_req *req,
     }
     pthread_mutex_unlock(&F.mu);
     return ok;
+}
+
+/* TPL_A: SET_A's document under the template's id, naming SET_A. */
+static coord_set *
+fake_template_get(void *impl, const char *id, snap_error *err)
+{
+    coord_set *t = NULL;
+
+    (void)impl;
+    if (!F.template_made || strncmp(TPL_A, id, strlen(id)) != 0) {
+        snap_error_set(err, SNAP_E_NOTFOUND, "no template '%s'", id);
+        return NULL;
+    }
+    t = fake_get(impl, SET_A, err);
+    if (t) {
+        memcpy(t->uuid, TPL_A, SNAP_UUID_LEN);
+        if (!coord_set_add_metadata(t, COORD_KEY_TEMPLATE_SET, SET_A, err)) {
+            coord_set_free(t);
+            t = NULL;
+        }
+    }
+    return t;
+}
+
+static bool
+fake_template_list(void *impl, coord_set ***ts, size_t *n, snap_error *err)
+{
+    *n = 0;
+    *ts = calloc(1, sizeof(**ts));
+    if (!*ts)
+        return snap_error_set(err, SNAP_E_NOMEM, "out of memory");
+    if (F.template_made) {
+        (*ts)[0] = fake_template_get(impl, TPL_A, err);
+        if (!(*ts)[0])
+            return false;
+        *n = 1;
+    }
+    return true;
+}
+
+static bool
+fake_template_create(void *impl, const char *id, const char *name,
+                     char set_uuid[SNAP_UUID_LEN], char job_id[SNAP_UUID_LEN],
+                     snap_error *err)
+{
+    (void)name;
+    if (!fake_use(impl, id, "template", set_uuid, job_id, err))
+        return false;
+    pthread_mutex_lock(&F.mu);
+    F.templates++;
+    pthread_mutex_unlock(&F.mu);
+    return true;
+}
+
+static bool
+fake_template_remove(void *impl, const char *id, char job_id[SNAP_UUID_LEN],
+                     snap_error *err)
+{
+    coord_set *t = fake_template_get(impl, id, err);
+    bool ok;
+
+    if (!t)
+        return false;
+    pthread_mutex_lock(&F.mu);
+    ok =
+        fake_job("template-delete", t->domain_name, t->uuid, NULL, job_id, err);
+    if (ok)
+        F.template_removes++;
+    pthread_mutex_unlock(&F.mu);
+    coord_set_free(t);
+    return ok;
+}
+
+static void
+fake_audit(void *impl, const coord_event *ev)
+{
+    (void)impl;
+    pthread_mutex_lock(&F.mu);
+    F.audits++;
+    snprintf(F.last_audit, sizeof(F.last_audit), "%s %s %s %s",
+             ev->actor ? ev->actor : "-", ev->action, ev->kind,
+             ev->domain ? ev->domain : "-");
+    pthread_mutex_unlock(&F.mu);
 }
 
 static json_t *
@@ -460,6 +570,11 @@ static const http_backend_ops fake_ops = {
     .restore = fake_restore,
     .spawn = fake_spawn,
     .volume = fake_volume,
+    .template_create = fake_template_create,
+    .template_list = fake_template_list,
+    .template_get = fake_template_get,
+    .template_remove = fake_template_remove,
+    .audit = fake_audit,
     .exports = fake_exports,
     .stats = fake_stats,
     .domain_owner = fake_owner,
@@ -1539,6 +1654,95 @@ spawn_and_volumes_are_accepted_as_jobs(void **state)
     r = as(fx, "GET", "/v1/jobs?kind=spawn", "ks-good-a", NULL);
     assert_int_equal(json_array_size(json_object_get(r.json, "jobs")), 2);
     reply_release(&r);
+}
+
+/* Templates: made of a set as a job, listed and shown to the set's
+ * project only, deleted as a job, spawned from; every call that started a
+ * job is in the audit log with the token's user. */
+static void
+templates_are_made_listed_spawned_and_deleted(void **state)
+{
+    fixture *fx = *state;
+    const char *url = "/v1/sets/" SET_A "/template";
+    reply r;
+    int audits;
+
+    r = as(fx, "POST", url, "ks-member-a", "{\"name\": \"gold\"}");
+    assert_int_equal(r.status, 202);
+    assert_non_null(json_object_get(r.json, "job_id"));
+    assert_int_equal(F.templates, 1);
+    reply_release(&r);
+    assert_int_equal(F.audits, 1);
+    assert_non_null(strstr(F.last_audit, " template job vm1"));
+    /* no body: a default name; bad bodies; another project; busy */
+    assert_int_equal(status_as(fx, "POST", url, "ks-member-a", NULL), 202);
+    r = as(fx, "POST", url, "ks-member-a", "{\"label\": \"x\"}");
+    assert_error(&r, 400);
+    assert_non_null(strstr(r.body, "unknown field 'label'"));
+    reply_release(&r);
+    assert_int_equal(status_as(fx, "POST", url, "ks-other-a", "{}"), 403);
+    assert_int_equal(status_as(fx, "POST", "/v1/sets/" SET_B "/template",
+                               "ks-member-a", "{}"),
+                     409);
+    assert_int_equal(F.templates, 2);
+
+    F.template_made = true;
+    r = as(fx, "GET", "/v1/templates", "ks-member-a", NULL);
+    assert_int_equal(r.status, 200);
+    assert_int_equal(json_array_size(json_object_get(r.json, "templates")), 1);
+    assert_string_equal(
+        json_string_value(json_object_get(
+            json_array_get(json_object_get(r.json, "templates"), 0), "set_id")),
+        SET_A);
+    reply_release(&r);
+    r = as(fx, "GET", "/v1/templates", "ks-other-a", NULL);
+    assert_int_equal(json_array_size(json_object_get(r.json, "templates")), 0);
+    reply_release(&r);
+    assert_int_equal(
+        status_as(fx, "GET", "/v1/templates/" TPL_A, "ks-member-a", NULL), 200);
+    assert_int_equal(
+        status_as(fx, "GET", "/v1/templates/" TPL_A, "ks-other-a", NULL), 403);
+    assert_int_equal(status_as(fx, "GET",
+                               "/v1/templates/00000000-0000-0000-0000-"
+                               "000000000000",
+                               "ks-member-a", NULL),
+                     404);
+    assert_int_equal(
+        status_as(fx, "GET", "/v1/templates/not-an-id", "ks-member-a", NULL),
+        400);
+    assert_int_equal(status_as(fx, "GET", "/v1/templates", NULL, NULL), 401);
+    assert_int_equal(
+        status_as(fx, "PUT", "/v1/templates/" TPL_A, "ks-member-a", NULL), 405);
+
+    /* spawn from it */
+    audits = F.audits;
+    r = as(fx, "POST", "/v1/templates/" TPL_A "/spawn", "ks-member-a",
+           "{\"name\": \"w\", \"count\": 2}");
+    assert_int_equal(r.status, 202);
+    assert_string_equal(
+        json_string_value(json_object_get(r.json, "template_id")), TPL_A);
+    assert_string_equal(F.last_spawn_template, TPL_A);
+    assert_int_equal(F.last_spawn.count, 2);
+    reply_release(&r);
+    assert_int_equal(F.audits, audits + 1);
+    assert_int_equal(status_as(fx, "POST", "/v1/templates/" TPL_A "/spawn",
+                               "ks-other-a", "{\"name\": \"w\"}"),
+                     403);
+    assert_int_equal(status_as(fx, "POST", "/v1/templates/" TPL_A "/spawn",
+                               "ks-member-a", "{\"count\": 2}"),
+                     400);
+
+    /* delete */
+    assert_int_equal(
+        status_as(fx, "DELETE", "/v1/templates/" TPL_A, "ks-other-a", NULL),
+        403);
+    r = as(fx, "DELETE", "/v1/templates/" TPL_A, "ks-member-a", NULL);
+    assert_int_equal(r.status, 202);
+    assert_string_equal(json_string_value(json_object_get(r.json, "state")),
+                        "deleting");
+    reply_release(&r);
+    assert_int_equal(F.template_removes, 1);
+    assert_non_null(strstr(F.last_audit, " template-delete job vm1"));
 }
 
 /* POST /v1/sets/{id}/restore: validated, authorized on the set and its
@@ -2856,6 +3060,7 @@ main(void)
         K(an_accepted_create_has_a_job_its_owner_can_follow),
         K(a_restore_is_accepted_as_a_job),
         K(spawn_and_volumes_are_accepted_as_jobs),
+        K(templates_are_made_listed_spawned_and_deleted),
         K(ram_states_are_a_domains_sets_with_memory),
         K(sets_of_gone_domains_keep_their_recorded_owner),
         K(default_deny_admins_only_by_role),
