@@ -275,6 +275,22 @@ virt_domedit_origin_template(virt_domedit *d, const char *template_uuid,
 }
 
 bool
+virt_domedit_origin_state(virt_domedit *d, const char *state, const char *why,
+                          snap_error *err)
+{
+    xmlNodePtr md = child(d->root, "metadata"), e;
+
+    for (e = md ? md->children : NULL; e; e = e->next) {
+        if (is_elem(e, "spawn") && e->ns &&
+            strcmp((const char *)e->ns->href, VIRT_DOMEDIT_NS) == 0)
+            return set_prop(e, "state", state, err) &&
+                   (!why || set_prop(e, "error", why, err));
+    }
+    return snap_error_set(err, SNAP_E_INVALID,
+                          "no origin recorded to add the state to");
+}
+
+bool
 virt_domedit_origin_get(virt_domedit *d, char **set_uuid, bool *linked,
                         snap_error *err)
 {

@@ -61,6 +61,11 @@ bool virt_domedit_origin(virt_domedit *d, const char *set_uuid,
 bool virt_domedit_origin_template(virt_domedit *d, const char *template_uuid,
                                   snap_error *err);
 
+/* Adds to the origin the domain's state ("error": a spawn that failed and
+ * was kept for inspection) and why (may be NULL). */
+bool virt_domedit_origin_state(virt_domedit *d, const char *state,
+                               const char *why, snap_error *err);
+
 /* Reads what virt_domedit_origin() recorded; *@set_uuid is a new string
  * (free()) or NULL when the domain has no such record. */
 bool virt_domedit_origin_get(virt_domedit *d, char **set_uuid, bool *linked,

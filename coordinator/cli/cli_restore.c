@@ -86,6 +86,7 @@ cli_cmd_spawn(ops_ctx *ctx, int argc, char **argv)
         {"no-start", no_argument, NULL, 'S'},
         {"dir", required_argument, NULL, 'd'},
         {"count", required_argument, NULL, 'k'},
+        {"keep-failed", no_argument, NULL, 'K'},
         {"template", required_argument, NULL, 'T'},
         {NULL, 0, NULL, 0},
     };
@@ -143,6 +144,9 @@ cli_cmd_spawn(ops_ctx *ctx, int argc, char **argv)
             break;
         case 'T':
             o.template_id = optarg;
+            break;
+        case 'K':
+            o.keep_failed = true;
             break;
         default:
             return cli_usage_error("bad option for 'spawn'");

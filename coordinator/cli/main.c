@@ -40,7 +40,7 @@ static const char usage_text[] =
     "  export --check FILE.ova     verifies a package (order, digests)\n"
     "  restore SET [--start|--no-start] [--shutdown-timeout MS]\n"
     "  spawn SET --name NEW [--vcpus N] [--memory MiB] [--network NET]...\n"
-    "        [--full] [--no-start] [--dir DIR] [--count N]\n"
+    "        [--full] [--no-start] [--dir DIR] [--count N] [--keep-failed]\n"
     "                              N VMs NEW-1..NEW-N, all or none\n"
     "  spawn --template ID --name NEW [...]   linked clones of a template\n"
     "  template create SET [--name NAME]   full copies kept for spawning\n"

@@ -108,6 +108,7 @@ typedef struct http_spawn_req {
     bool full;               /* independent copies, not linked clones */
     bool start;              /* default true */
     unsigned count;          /* 1 to HTTP_SPAWN_MAX_COUNT */
+    bool keep_failed;        /* a VM that fails once defined stays, marked */
     const char *template_id; /* POST /v1/templates/{id}/spawn: the
                                 template; the id given is its, not a set's */
 } http_spawn_req;

@@ -164,10 +164,13 @@ http_spawn_req_parse(const json_t *root, http_spawn_req *req, char *why,
         } else if (strcmp(key, "start") == 0) {
             if (!bool_field(v, "start", &req->start, why, size))
                 return false;
+        } else if (strcmp(key, "keep_failed") == 0) {
+            if (!bool_field(v, "keep_failed", &req->keep_failed, why, size))
+                return false;
         } else {
             snprintf(why, size,
                      "unknown field '%.64s': use name, vcpus, memory_mib, "
-                     "networks, full, start or count",
+                     "networks, full, start, count or keep_failed",
                      key);
             return false;
         }

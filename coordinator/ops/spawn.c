@@ -469,6 +469,34 @@ cleanup:
     return ok;
 }
 
+/* keep_failed: VM @j, defined, failed with @why: shut off and defined
+ * again with its origin marked state="error" and the reason, its disks
+ * and volumes kept. False (nothing kept: roll it back) when that fails. */
+static bool
+spawn_keep(sjob *j, const snap_error *why)
+{
+    ops_ctx *ctx = j->ctx;
+    ops_domain_state state;
+    snap_error e = {0};
+    char *xml = NULL;
+    bool ok;
+
+    if (j->d->state(ctx, j->uuid, &state, NULL) &&
+        state != OPS_DOMAIN_STATE_OFF && !j->d->destroy(ctx, j->uuid, &e)) {
+        snap_warn("cannot stop domain '%s' to keep it: %s", j->name, e.msg);
+        return false;
+    }
+    ok = virt_domedit_origin_state(j->edit, "error", why->msg, &e) &&
+         (xml = virt_domedit_xml(j->edit, &e)) != NULL &&
+         j->d->define(ctx, xml, NULL, &e);
+    free(xml);
+    if (!ok)
+        snap_warn("cannot mark domain '%s' as failed: %s", j->name, e.msg);
+    else
+        ops_event(ctx, "keep", "domain", j->name, j->set, why);
+    return ok;
+}
+
 static void
 sjob_release(sjob *j)
 {
@@ -508,7 +536,7 @@ ops_spawn_many(ops_ctx *ctx, const char *set_id, const ops_spawn_opts *o,
     const char *step = NULL;
     unsigned n = o->count > 1 ? o->count : 1, k, made = 0;
     int lock = -1;
-    bool ok = false;
+    bool ok = false, kept = false;
 
     memset(out, 0, sizeof(*out));
     if (!o->name)
@@ -570,15 +598,26 @@ ops_spawn_many(ops_ctx *ctx, const char *set_id, const ops_spawn_opts *o,
             break;
     }
     if (made < n) {
-        /* All or nothing: the one that failed and every one before it. */
-        for (k = made + 1; k-- > 0;)
-            spawn_rollback(&jobs[k]);
+        /* All or nothing: the one that failed and every one before it;
+         * with keep_failed the one that failed stays, if it was defined. */
+        kept =
+            o->keep_failed && jobs[made].defined && spawn_keep(&jobs[made], &e);
+        for (k = made + 1; k-- > 0;) {
+            if (!(kept && k == made))
+                spawn_rollback(&jobs[k]);
+        }
         if (n > 1)
             snap_error_set(err, e.code,
                            "spawn of '%s' (%u of %u) failed at step '%s' "
                            "(everything the job made, %u VMs before it "
                            "included, was removed): %s",
                            jobs[made].name, made + 1, n, step, made, e.msg);
+        else if (kept)
+            snap_error_set(err, e.code,
+                           "spawn of '%s' failed at step '%s' (kept for "
+                           "inspection: shut off, marked state=\"error\" in "
+                           "its snapset metadata): %s",
+                           jobs[made].name, step, e.msg);
         else
             snap_error_set(err, e.code,
                            "spawn of '%s' failed at step '%s' (everything it "

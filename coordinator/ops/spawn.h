@@ -26,6 +26,9 @@ typedef struct ops_spawn_opts {
                                 the original's first file disk */
     unsigned count;          /* 0 or 1: one VM named @name; N > 1: N VMs named
                                 "name-1" ... "name-N" (ops_spawn_many) */
+    bool keep_failed;        /* a VM that fails once defined stays defined (shut
+                                off, its disks kept), marked state="error" in its
+                                snapset metadata, for inspection */
     const char *template_id; /* from this template (ops/template.h) instead
                                 of a set: the set id is not used */
 } ops_spawn_opts;

@@ -581,6 +581,7 @@ be_spawn(void *impl, const char *id, const http_spawn_req *req,
     j->full = req->full;
     j->start = req->start;
     j->count = req->count;
+    j->keep_failed = req->keep_failed;
     if (!coord_str_set(&j->name, req->name, err) ||
         !snap_strv_copy(&j->networks, &j->nnetworks,
                         (char *const *)req->networks, req->nnetworks, err)) {

@@ -299,6 +299,7 @@ run_spawn(serve_state *st, ops_ctx *ctx, serve_job *j)
     o.start = j->start;
     o.count = j->count;
     o.template_id = j->template_id;
+    o.keep_failed = j->keep_failed;
     /* Under the lock taken at acceptance, as ops_delete(). */
     ops_hold(ctx, j->lock_fd, j->domain_uuid);
     ok = serve_ctx_ready(ctx, &err) &&

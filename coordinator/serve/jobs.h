@@ -46,7 +46,7 @@ struct serve_job {
     uint64_t memory_mib;
     char **networks;
     size_t nnetworks;
-    bool full, start;
+    bool full, start, keep_failed;
     char *disk;   /* SERVE_JOB_VOLUME: the member; name is the volume's */
     char *format; /* SERVE_JOB_VOLUME: local members' */
     /* SERVE_JOB_SPAWN from a template, SERVE_JOB_TEMPLATE_DELETE: the

@@ -349,6 +349,111 @@ check "agent reports thawed" test "$(agent_status)" = thawed
 check "domain is running" test "$(domstate)" = running
 check_num "the server takes new work" "$(backup "$DOM" kill kill 3)" -eq 202
 check "... which completes" test "$(wait_done "$(jq -r .set_id "$SNAP_ITMP/body")")" = available
+
+# ---- templates, and the audit log of it all ------------------------------------------
+begin "templates: a template outlives its set and gives linked VMs; the audit log"
+TDOM=${DOM}-tpl
+tvsh() { virsh -q -c qemu:///system "$@"; }
+tpl_drop() { # tpl_drop NAME: the domain and its files
+    tvsh destroy "$1" >/dev/null 2>&1
+    tvsh undefine "$1" >/dev/null 2>&1
+    rm -f "$SNAP_WORK/img/$1-"* "$SNAP_WORK/img/$1.console.log"
+    ! tvsh domuuid "$1" >/dev/null 2>&1
+}
+at_exit 'tpl_drop "$TDOM-1"; tpl_drop "$TDOM-2"; :'
+# job_end ID: the job's end state (its record in $SNAP_ITMP/body)
+job_end() {
+    _i=0
+    while [ $_i -lt 2400 ]; do
+        [ "$(api GET "/v1/jobs/$1")" = 200 ] || { echo http-error; return; }
+        _s=$(jq -r .job.state "$SNAP_ITMP/body")
+        case $_s in succeeded | failed) echo "$_s"; return ;; esac
+        sleep 0.25
+        _i=$((_i + 1))
+    done
+    echo timeout
+}
+agent_up() { # agent_up NAME SECONDS
+    _i=0
+    while [ $_i -lt $(($2 * 4)) ]; do
+        tvsh qemu-agent-command --timeout 2 "$1" '{"execute":"guest-ping"}' >/dev/null 2>&1 && return 0
+        sleep 0.25
+        _i=$((_i + 1))
+    done
+    return 1
+}
+check_num "a set to make a template of: 202" "$(backup "$DOM" tpl tpl 5)" -eq 202
+tset=$(jq -r .set_id "$SNAP_ITMP/body")
+check "... available" test "$(wait_done "$tset")" = available
+check_num "POST /v1/sets/{id}/template: 202" "$(api POST "/v1/sets/$tset/template" '{"name": "gold"}')" -eq 202
+check "the job succeeded" test "$(job_end "$(jq -r .job_id "$SNAP_ITMP/body")")" = succeeded
+tid=$(jq -r '.job.result.template_id // empty' "$SNAP_ITMP/body")
+at_exit '[ -z "$tid" ] || ss template delete "$tid" >/dev/null 2>&1; :'
+check "its result names the template" test -n "$tid"
+check_num "GET /v1/templates/{id}: 200" "$(api GET "/v1/templates/$tid")" -eq 200
+check "... made of the set" test "$(jq -r .template.set_id "$SNAP_ITMP/body")" = "$tset"
+tvda=$(jq -r '.template.members[] | select(.target == "vda") | .location' "$SNAP_ITMP/body")
+check "its copy of vda is independent (no backing file)" \
+    test "$(qemu-img info -U --output=json "$tvda" | jq -r '."backing-filename" // "none"')" = none
+check "snapset template list shows it" sh -c "'$SNAPSET' --catalog-dir '$SNAP_CATALOG' template list | grep -q '^$tid .* gold\$'"
+check_num "DELETE the set: 202" "$(api DELETE "/v1/sets/$tset")" -eq 202
+i=0
+while [ $i -lt 240 ] && [ "$(api GET "/v1/sets/$tset")" != 404 ]; do sleep 0.25; i=$((i + 1)); done
+check_num "the set is gone" "$(api GET "/v1/sets/$tset")" -eq 404
+check_num "the template is not" "$(api GET "/v1/templates/$tid")" -eq 200
+check "... nor its copy" test -s "$tvda"
+check_num "POST /v1/templates/{id}/spawn count 2: 202" \
+    "$(api POST "/v1/templates/$tid/spawn" "{\"name\": \"$TDOM\", \"count\": 2}")" -eq 202
+check "the spawn job succeeded" test "$(job_end "$(jq -r .job_id "$SNAP_ITMP/body")")" = succeeded
+[ "$(jq -r .job.state "$SNAP_ITMP/body")" = succeeded ] || jq -r .job.error "$SNAP_ITMP/body"
+for k in 1 2; do
+    check "$TDOM-$k runs" test "$(tvsh domstate "$TDOM-$k" 2>/dev/null)" = running
+    check "... its vda is a linked clone of the template's copy" \
+        test "$(qemu-img info -U --output=json "$SNAP_WORK/img/$TDOM-$k-vda.qcow2" | jq -r '."full-backing-filename"')" = "$tvda"
+    tvsh dumpxml --inactive "$TDOM-$k" >"$SNAP_ITMP/tpl-$k.xml" 2>/dev/null
+    check "... records the template" grep -q "template=.$tid." "$SNAP_ITMP/tpl-$k.xml"
+    check "... and the set it was made of" grep -q "set=.$tset." "$SNAP_ITMP/tpl-$k.xml"
+done
+for k in 1 2; do
+    check "$TDOM-$k's agent answers" agent_up "$TDOM-$k" 120
+done
+check_num "DELETE the template while VMs use it: 202" "$(api DELETE "/v1/templates/$tid")" -eq 202
+check "... the job fails" test "$(job_end "$(jq -r .job_id "$SNAP_ITMP/body")")" = failed
+check "... naming a domain that uses it" grep -q "template $tid is in use by domain '$TDOM-" "$SNAP_ITMP/body"
+check "... and the template stays" test -s "$tvda"
+tpl_drop "$TDOM-1" && tpl_drop "$TDOM-2"
+check_num "... the VMs are gone" $? -eq 0
+check_num "DELETE the template: 202" "$(api DELETE "/v1/templates/$tid")" -eq 202
+check "... the job succeeded" test "$(job_end "$(jq -r .job_id "$SNAP_ITMP/body")")" = succeeded
+check_num "... it is gone: 404" "$(api GET "/v1/templates/$tid")" -eq 404
+check "... with its copies" test ! -e "$tvda"
+check_num "an unknown template: 404" "$(api POST "/v1/templates/00000000-0000-0000-0000-000000000000/spawn" '{"name": "x"}')" -eq 404
+
+begin "the audit log: one line per resource made and removed"
+ev=$SNAP_CATALOG/events.jsonl
+# nev ACTION KIND ID: how many lines say so, ok
+nev() { jq -c --arg a "$1" --arg k "$2" --arg i "$3" 'select(.action == $a and .kind == $k and .id == $i and .result == "ok")' "$ev" | wc -l; }
+check "events.jsonl is there, 0600" test "$(stat -c %a "$ev" 2>/dev/null)" = 600
+check_num "the template: made once" "$(nev create template "$tid")" -eq 1
+check_num "... removed once" "$(nev delete template "$tid")" -eq 1
+check_num "... a refused removal, recorded as failed" \
+    "$(jq -c --arg i "$tid" 'select(.action == "delete" and .kind == "template" and .id == $i and .result == "failed")' "$ev" | wc -l)" -eq 1
+check_num "its set: made once" "$(nev create set "$tset")" -eq 1
+check_num "... removed once" "$(nev delete set "$tset")" -eq 1
+# ncopies ACTION: the lines of copies of the set (named by its directory)
+ncopies() { jq -c --arg a "$1" --arg s "$tset" 'select(.action == $a and .kind == "copy" and (.id | contains($s)))' "$ev" | wc -l; }
+ndisks=$(tvsh domblklist "$DOM" | grep -c ' /')
+check_num "... each of its $ndisks copies made once" "$(ncopies create)" -eq "$ndisks"
+check_num "... and removed once" "$(ncopies delete)" -eq "$ndisks"
+for k in 1 2; do
+    check_num "$TDOM-$k: one domain made" "$(nev create domain "$TDOM-$k")" -eq 1
+done
+check "the API calls name the token's project and their job" \
+    sh -c "jq -e -s 'map(select(.kind == \"job\" and .action == \"template\" and .actor == \"-@admin\" and .job != null)) | length == 1' '$ev' >/dev/null"
+check "snapset events --json reads it" \
+    sh -c "'$SNAPSET' --catalog-dir '$SNAP_CATALOG' events --json --kind template | jq -e -s --arg i '$tid' 'map(select(.id == \$i)) | length >= 2' >/dev/null"
+check_num "GET /v1/events?kind=template: 200" "$(api GET "/v1/events?kind=template")" -eq 200
+check "... with the template's events" test "$(jq --arg i "$tid" '[.events[] | select(.id == $i)] | length' "$SNAP_ITMP/body")" -ge 2
 stop_serve
 check_num "serve stops cleanly" "$SRC" -eq 0
 

@@ -239,6 +239,17 @@ if grep -q "fault injected" "$SNAP_ITMP/abody"; then
     check "its error names the 3rd VM and the step" \
         grep -q "spawn of '$A-f-3' (3 of 3) failed at step 'define the domain'" "$SNAP_ITMP/abody"
     check "none of the 3 is left: domains, images, volumes" all_nothing "$A-f-1" "$A-f-2" "$A-f-3"
+    check_num "the same with keep_failed: 202" \
+        "$(aapi POST "/v1/sets/$set_id/spawn" "{\"name\": \"$A-f\", \"count\": 3, \"networks\": [\"$NET\"], \"keep_failed\": true}")" -eq 202
+    check "the job failed" test "$(wait_job "$(jq -r .job_id "$SNAP_ITMP/abody")")" = failed
+    check "... saying the 3rd was kept" grep -q "spawn of '$A-f-3' (3 of 3) failed .*kept for inspection" "$SNAP_ITMP/abody"
+    check "$A-f-3 is defined, shut off" test "$(vsh domstate "$A-f-3" 2>/dev/null)" = "shut off"
+    vsh dumpxml --inactive "$A-f-3" >"$SNAP_ITMP/kept.xml" 2>/dev/null
+    check "... marked state=error in its snapset metadata" grep -q 'state="error"' "$SNAP_ITMP/kept.xml"
+    check "... with its disks kept" test -s "$SNAP_WORK/img/$A-f-3-vda.qcow2"
+    check "the two before it are gone" all_nothing "$A-f-1" "$A-f-2"
+    r_drop_domain "$A-f-3" >/dev/null
+    check "the kept one, dropped, leaves nothing" all_nothing "$A-f-3"
 else
     for k in 1 2 3; do r_drop_domain "$A-f-$k" >/dev/null; done
     ok "skipped: not a -DSNAP_FAULTS=ON build"

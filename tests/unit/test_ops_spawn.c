@@ -521,6 +521,45 @@ template_whose_copy_fails_leaves_nothing(void **state)
     }
 }
 
+/* keep_failed: the VM that failed once defined stays, shut off, marked
+ * state="error" with the reason; the ones before it still go. */
+static void
+spawn_keep_failed_keeps_the_failed_vm_marked(void **state)
+{
+    fixture *fx = *state;
+    ops_spawn_opts o;
+    ops_spawned s;
+    snap_error err = {0};
+    char names[512];
+    const char *xml;
+
+    ops_spawn_opts_init(&o);
+    o.name = "clone";
+    o.count = 2;
+    o.keep_failed = true;
+    fake_domain_fail("start", 2);
+    assert_false(ops_spawn_many(&fx->ctx, fx->set, &o, &s, &err));
+    assert_non_null(strstr(err.msg, "spawn of 'clone-2' (2 of 2) failed at "
+                                    "step 'start the domain'"));
+    assert_false(fake_domain_exists("clone-1"));
+    assert_true(fake_domain_exists("clone-2"));
+    assert_int_equal(fake_domain_state("clone-2"), OPS_DOMAIN_STATE_OFF);
+    xml = fake_domain_xml("clone-2");
+    assert_non_null(strstr(xml, "state=\"error\""));
+    assert_non_null(strstr(xml, "start refused"));
+    list_dir(fx->img, names, sizeof(names));
+    assert_string_equal(names, "clone-2-vda.qcow2");
+
+    /* before the definition there is nothing to keep: all goes */
+    snap_error_clear(&err);
+    o.name = "early";
+    o.count = 1;
+    fake_domain_fail("define", 1);
+    assert_false(ops_spawn_many(&fx->ctx, fx->set, &o, &s, &err));
+    assert_non_null(strstr(err.msg, "everything it made was removed"));
+    assert_false(fake_domain_exists("early"));
+}
+
 int
 main(void)
 {
@@ -552,6 +591,8 @@ main(void)
             teardown),
         cmocka_unit_test_setup_teardown(
             template_whose_copy_fails_leaves_nothing, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            spawn_keep_failed_keeps_the_failed_vm_marked, setup, teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
