@@ -113,6 +113,47 @@ check_states(const json_t *root)
         abort();
 }
 
+/* A name that becomes a domain, a file or a volume: no '/', not ".x". */
+static bool
+name_ok(const char *s)
+{
+    return s && s[0] && s[0] != '.' && !strchr(s, '/') && label_ok(s);
+}
+
+static void
+check_spawn_volume(const json_t *root)
+{
+    http_spawn_req sp;
+    http_volume_req vr;
+    char why[256] = "";
+    size_t i;
+
+    if (!http_spawn_req_parse(root, &sp, why, sizeof(why))) {
+        if (!why[0])
+            abort();
+    } else {
+        if (!name_ok(sp.name) || sp.count < 1 ||
+            sp.count > HTTP_SPAWN_MAX_COUNT ||
+            sp.nnetworks > HTTP_SPAWN_MAX_NETWORKS || sp.vcpus > 4096 ||
+            (sp.memory_mib && sp.memory_mib < 16) || sp.template_id)
+            abort();
+        for (i = 0; i < sp.nnetworks; i++) {
+            if (!name_ok(sp.networks[i]))
+                abort();
+        }
+    }
+    why[0] = '\0';
+    if (!http_volume_req_parse(root, &vr, why, sizeof(why))) {
+        if (!why[0])
+            abort();
+        return;
+    }
+    if (!name_ok(vr.disk) || (vr.name && !name_ok(vr.name)) ||
+        (vr.format && strcmp(vr.format, "qcow2") != 0 &&
+         strcmp(vr.format, "raw") != 0))
+        abort();
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -133,6 +174,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     check_export(root);
     check_restore(root);
     check_states(root);
+    check_spawn_volume(root);
     json_decref(root);
     return 0;
 }
