@@ -528,6 +528,7 @@ ops_delete(ops_ctx *ctx, const char *set_id, unsigned flags, snap_error *err)
         }
         m->state = COORD_MEMBER_DELETED;
         ops_event(ctx, "delete", member_kind(m), m->location, set, NULL);
+        ops_progress(ctx, i + 1, set->nmembers + 1);
     }
     if (set->group_snapshot_id) {
         if (!ops_openstack(ctx, err) ||

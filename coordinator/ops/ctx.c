@@ -58,6 +58,14 @@ ops_unhold(ops_ctx *ctx)
 }
 
 void
+ops_progress(ops_ctx *ctx, size_t done, size_t total)
+{
+    if (ctx->progress && total > 0)
+        ctx->progress(ctx->progress_cls,
+                      (int)(done >= total ? 100 : done * 100 / total));
+}
+
+void
 ops_event(ops_ctx *ctx, const char *action, const char *kind, const char *id,
           const coord_set *set, const snap_error *err)
 {

@@ -36,6 +36,11 @@ typedef struct ops_ctx {
     struct coord_events *events;
     char actor[128];
     char job[SNAP_UUID_LEN];
+    /* Told how far the running operation is, 0-100, where it can tell
+     * (spawn: per VM, template: per disk, delete: per member); NULL: no
+     * one asks. serve records it in the job (GET /v1/jobs/{id}). */
+    void (*progress)(void *cls, int percent);
+    void *progress_cls;
 } ops_ctx;
 
 bool ops_catalog(ops_ctx *ctx, snap_error *err);
@@ -56,6 +61,10 @@ void ops_hold(ops_ctx *ctx, int fd, const char *domain_uuid);
  * gives the domain and the owner (its snapset.owner.* metadata), so the
  * API shows the event to that project. A failure to record is a warning:
  * the operation goes on. */
+/* Reports @done of @total steps of the running operation to
+ * ctx->progress, if set. */
+void ops_progress(ops_ctx *ctx, size_t done, size_t total);
+
 void ops_event(ops_ctx *ctx, const char *action, const char *kind,
                const char *id, const coord_set *set, const snap_error *err);
 void ops_unhold(ops_ctx *ctx);

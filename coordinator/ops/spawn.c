@@ -596,6 +596,7 @@ ops_spawn_many(ops_ctx *ctx, const char *set_id, const ops_spawn_opts *o,
     for (k = 0; k < n; k++, made++) {
         if (!spawn_make(&jobs[k], k, &step, &e))
             break;
+        ops_progress(ctx, k + 1, n);
     }
     if (made < n) {
         /* All or nothing: the one that failed and every one before it;

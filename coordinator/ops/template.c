@@ -179,6 +179,7 @@ ops_template_create(ops_ctx *ctx, const char *set_id, const char *name,
     if (!dst || !snap_file_write_atomic(dst, xml, len, 0600, err))
         goto fail;
     for (i = 0; i < set->nmembers; i++) {
+        ops_progress(ctx, i, set->nmembers);
         if (!template_member(ctx, t, &t->members[i], &set->members[i], &e) ||
             !coord_catalog_save(tcat, t, &e)) {
             snap_error_set(err, e.code,

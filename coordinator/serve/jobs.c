@@ -397,6 +397,19 @@ run_template_delete(serve_state *st, ops_ctx *ctx, serve_job *j)
         err.msg);
 }
 
+/* ops_ctx.progress of a job: its record says how far it is (written only
+ * when the number changes). */
+static void
+job_progress(void *cls, int percent)
+{
+    serve_job *j = cls;
+
+    if (!j->rec || j->rec->progress == percent)
+        return;
+    j->rec->progress = percent;
+    rec_save(j->st, j);
+}
+
 typedef struct worker_arg {
     serve_state *st;
     ops_ctx *ctx;
@@ -434,6 +447,9 @@ worker_main(void *arg)
             rec_save(st, j);
         }
         snprintf(ctx->job, sizeof(ctx->job), "%s", j->rec ? j->rec->id : "");
+        j->st = st;
+        ctx->progress = job_progress;
+        ctx->progress_cls = j;
 
         if (j->kind == SERVE_JOB_CREATE)
             run_create(st, ctx, j);
@@ -452,6 +468,8 @@ worker_main(void *arg)
         else
             run_delete(st, ctx, j);
         ctx->job[0] = '\0';
+        ctx->progress = NULL;
+        ctx->progress_cls = NULL;
 
         pthread_mutex_lock(&st->mu);
         for (pp = &st->jobs; *pp != j; pp = &(*pp)->next)

@@ -57,6 +57,7 @@ struct serve_job {
     int64_t accepted_ms; /* wall clock */
     bool started;
     coord_jobrec *rec; /* its record (GET /v1/jobs/{id}), or NULL */
+    serve_state *st;   /* while it runs: for its progress */
     struct serve_job *next;
 };
 

@@ -301,7 +301,18 @@ spawn_whose_network_is_missing_names_it_and_makes_nothing(void **state)
     assert_false(fake_domain_exists("clone"));
 }
 
-/* count > 1: N VMs "clone-1" ... "clone-N", each with its own overlay. */
+/* ops_ctx.progress of the tests: "33 66 100". */
+static void
+record_progress(void *cls, int percent)
+{
+    char *out = cls;
+
+    snprintf(out + strlen(out), 64 - strlen(out), "%s%d", out[0] ? " " : "",
+             percent);
+}
+
+/* count > 1: N VMs "clone-1" ... "clone-N", each with its own overlay;
+ * the progress says each VM made. */
 static void
 spawn_of_three_makes_three_named_vms(void **state)
 {
@@ -309,12 +320,16 @@ spawn_of_three_makes_three_named_vms(void **state)
     ops_spawn_opts o;
     ops_spawned s;
     snap_error err = {0};
-    char names[512];
+    char names[512], progress[64] = "";
 
     ops_spawn_opts_init(&o);
     o.name = "clone";
     o.count = 3;
+    fx->ctx.progress = record_progress;
+    fx->ctx.progress_cls = progress;
     assert_true(ops_spawn_many(&fx->ctx, fx->set, &o, &s, &err));
+    assert_string_equal(progress, "33 66 100");
+    fx->ctx.progress = NULL;
     assert_int_equal(s.n, 3);
     assert_string_equal(s.names[0], "clone-1");
     assert_string_equal(s.names[2], "clone-3");
