@@ -43,6 +43,7 @@ coord_conf_init(coord_conf *conf, snap_error *err)
     conf->http.validate_timeout_ms = 5000;
     conf->http.validators = 4;
     conf->http.shutdown_timeout_ms = 600000;
+    conf->http.job_retention_days = 30;
     conf->http.schedule = true;
     conf->incremental = true;
     if (!coord_str_set(&conf->libvirt_uri, "qemu:///system", err) ||
@@ -484,6 +485,10 @@ load_http(conf_ctx *c, coord_http_conf *h, const config_setting_t *g)
         } else if (strcmp(name, "shutdown_timeout_ms") == 0) {
             if (!get_ms(c, s, 0, 86400000, &h->shutdown_timeout_ms))
                 return false;
+        } else if (strcmp(name, "job_retention_days") == 0) {
+            if (!get_int(c, s, 0, 3650, &v))
+                return false;
+            h->job_retention_days = (int)v;
         } else if (strcmp(name, "schedule") == 0) {
             if (!get_bool(c, s, &h->schedule))
                 return false;

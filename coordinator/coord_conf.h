@@ -75,6 +75,9 @@ typedef struct coord_http_conf {
                                       long (and never past the token's expiry):
                                       a revoked token works until then */
     int64_t shutdown_timeout_ms;   /* SIGTERM: waiting for running jobs */
+    int job_retention_days;        /* records of jobs that ended are removed
+                                      this long after, when serve starts;
+                                      0: kept */
     bool schedule; /* serve runs policies that have a schedule */
 } coord_http_conf;
 

@@ -383,6 +383,35 @@ coord_jobrec_list(const char *catalog_dir, coord_jobrec ***out, size_t *n,
 }
 
 bool
+coord_jobrec_prune(const char *catalog_dir, int64_t before_ms, size_t *nremoved,
+                   snap_error *err)
+{
+    coord_jobrec **v = NULL;
+    size_t n = 0, i;
+    char *path;
+    bool ok = true;
+
+    *nremoved = 0;
+    if (!coord_jobrec_list(catalog_dir, &v, &n, err))
+        return false;
+    for (i = 0; i < n && ok; i++) {
+        const coord_jobrec *r = v[i];
+
+        if ((r->state != COORD_JOBREC_SUCCEEDED &&
+             r->state != COORD_JOBREC_FAILED) ||
+            r->finished_ms <= 0 || r->finished_ms >= before_ms)
+            continue;
+        path = record_path(catalog_dir, r->id, err);
+        ok = path && snap_path_remove(path, err);
+        free(path);
+        if (ok)
+            (*nremoved)++;
+    }
+    coord_jobrec_list_free(v, n);
+    return ok;
+}
+
+bool
 coord_jobrec_fail_stale(const char *catalog_dir, const char *why,
                         size_t *nfailed, snap_error *err)
 {

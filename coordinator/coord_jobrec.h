@@ -67,6 +67,12 @@ bool coord_jobrec_list(const char *catalog_dir, coord_jobrec ***out, size_t *n,
                        snap_error *err);
 void coord_jobrec_list_free(coord_jobrec **v, size_t n);
 
+/* Removes the records of jobs that ended (succeeded or failed) before
+ * @before_ms (wall clock); how many in *@nremoved. A record that cannot
+ * be read is left alone. */
+bool coord_jobrec_prune(const char *catalog_dir, int64_t before_ms,
+                        size_t *nremoved, snap_error *err);
+
 /* Marks every record still queued or running as failed saying @why; how
  * many in *@nfailed. Run when the server starts, before it accepts work:
  * nothing of an earlier process runs any more. */

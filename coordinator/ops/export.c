@@ -281,6 +281,7 @@ do_glance(ops_export_job *job, json_t *result, snap_error *err)
     json_object_set_new(entry, "sha512", json_string(outcome.sha512));
     if (!ops_exports_put(job->ctx, job->set_dir, entry, err))
         goto cleanup; /* the image stays: it is complete and verified */
+    ops_event(job->ctx, "create", "image", image, job->set, NULL);
     json_object_set_new(result, "image_id", json_string(image));
     json_object_set_new(result, "name", json_string(name));
     json_object_set_new(

@@ -211,7 +211,8 @@ ops_exports_sweep(ops_ctx *ctx, const char *set_dir)
 
 typedef struct drop_arg {
     ops_ctx *ctx;
-    snap_error err; /* the first artefact that could not be removed */
+    const coord_set *set; /* whose exports (the audit log's domain) */
+    snap_error err;       /* the first artefact that could not be removed */
     int removed;
 } drop_arg;
 
@@ -346,9 +347,10 @@ edit_remove_all(json_t *list, void *arg, snap_error *err)
         if (image) {
             gone = ops_openstack(da->ctx, &e) &&
                    glance_image_delete(da->ctx->os.session, image, &e);
-            if (gone)
+            if (gone) {
                 printf("deleted Glance image %s (export of this set)\n", image);
-            else if (e.code == SNAP_E_NOTFOUND) {
+                ops_event(da->ctx, "delete", "image", image, da->set, NULL);
+            } else if (e.code == SNAP_E_NOTFOUND) {
                 gone = true;
                 printf("Glance image %s (export of this set) was already "
                        "gone\n",
@@ -390,6 +392,7 @@ ops_exports_delete(ops_ctx *ctx, const coord_set *set, snap_error *err)
         return true;
     memset(&da, 0, sizeof(da));
     da.ctx = ctx;
+    da.set = set;
     if (!exports_update(ctx, set->dir, edit_remove_all, &da, err))
         return false;
     if (snap_error_isset(&da.err)) {

@@ -155,6 +155,22 @@ start(ops_ctx *ctx, const serve_opts *o, sigset_t *sigs, snap_error *err)
     if (stale)
         serve_log("%zu job%s of an earlier server marked failed", stale,
                   stale == 1 ? "" : "s");
+    if (st->conf.http.job_retention_days > 0) {
+        size_t pruned = 0;
+        snap_error pe = {0};
+
+        /* A failure here is no reason not to serve: said, and tried again
+         * at the next start. */
+        if (!coord_jobrec_prune(coord_catalog_dir(st->catalog),
+                                snap_wall_ms() -
+                                    (int64_t)st->conf.http.job_retention_days *
+                                        86400000,
+                                &pruned, &pe))
+            serve_log("cannot remove old job records: %s", pe.msg);
+        else if (pruned)
+            serve_log("%zu job record%s older than %d days removed", pruned,
+                      pruned == 1 ? "" : "s", st->conf.http.job_retention_days);
+    }
 
     sigemptyset(sigs);
     sigaddset(sigs, SIGTERM);

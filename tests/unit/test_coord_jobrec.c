@@ -209,6 +209,45 @@ jobs_a_dead_server_left_unfinished_are_failed(void **state)
 }
 
 static void
+ended_jobs_older_than_the_bound_are_pruned(void **state)
+{
+    coord_jobrec *old_ok = sample("create", COORD_JOBREC_SUCCEEDED, 1),
+                 *old_bad = sample("delete", COORD_JOBREC_FAILED, 2),
+                 *old_running = sample("export", COORD_JOBREC_RUNNING, 3),
+                 *recent = sample("spawn", COORD_JOBREC_SUCCEEDED, 4), *b;
+    snap_error err = {0};
+    size_t n = 0;
+
+    (void)state;
+    old_ok->finished_ms = 1000;
+    old_bad->finished_ms = 2000;
+    old_running->finished_ms = -1;
+    recent->finished_ms = 9000;
+    assert_true(coord_jobrec_save(dir, old_ok, NULL));
+    assert_true(coord_jobrec_save(dir, old_bad, NULL));
+    assert_true(coord_jobrec_save(dir, old_running, NULL));
+    assert_true(coord_jobrec_save(dir, recent, NULL));
+    assert_true(coord_jobrec_prune(dir, 5000, &n, &err));
+    assert_int_equal(n, 2);
+    assert_null(coord_jobrec_load(dir, old_ok->id, &err));
+    assert_int_equal(err.code, SNAP_E_NOTFOUND);
+    snap_error_clear(&err);
+    assert_null(coord_jobrec_load(dir, old_bad->id, &err));
+    b = coord_jobrec_load(dir, old_running->id, NULL);
+    assert_non_null(b); /* still running: never pruned */
+    coord_jobrec_free(b);
+    b = coord_jobrec_load(dir, recent->id, NULL);
+    assert_non_null(b);
+    coord_jobrec_free(b);
+    assert_true(coord_jobrec_prune(dir, 5000, &n, &err));
+    assert_int_equal(n, 0);
+    coord_jobrec_free(old_ok);
+    coord_jobrec_free(old_bad);
+    coord_jobrec_free(old_running);
+    coord_jobrec_free(recent);
+}
+
+static void
 state_names_parse_back(void **state)
 {
     int i;
@@ -231,6 +270,7 @@ main(void)
         T(unknown_bad_and_broken_ids_are_told_apart),
         T(the_list_is_newest_first_and_skips_what_is_broken),
         T(jobs_a_dead_server_left_unfinished_are_failed),
+        T(ended_jobs_older_than_the_bound_are_pruned),
         T(state_names_parse_back),
     };
 
