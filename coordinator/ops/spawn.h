@@ -1,6 +1,7 @@
 /* coordinator/ops/spawn.h -- new domains and volumes from a set: spawn
- * (linked clones or full copies), volume-from, and the other side of
- * delete: whether a set is still in use, and flatten. */
+ * (linked clones or full copies, one VM or several, from a set or a
+ * template) and volume-from. Whether a set is still in use, and flatten,
+ * are in inuse.h. */
 #ifndef OPS_SPAWN_H
 #define OPS_SPAWN_H
 
@@ -11,6 +12,7 @@
 #include "common/snap_error.h"
 #include "common/snap_uuid.h"
 #include "coordinator/ops/ctx.h"
+#include "coordinator/ops/inuse.h" /* ops_set_in_use, ops_flatten */
 
 /* ---- spawn --------------------------------------------------------------- */
 
@@ -86,29 +88,5 @@ typedef struct ops_volume_from_opts {
 bool ops_volume_from(ops_ctx *ctx, const char *set_id, const char *disk,
                      const ops_volume_from_opts *o, char **made,
                      snap_error *err);
-
-/* ---- sets in use --------------------------------------------------------- */
-
-/* Whether deleting @set would break something: a domain (running or not)
- * with a disk whose backing chain goes through one of the set's local
- * copies (a linked clone spawn made, not flattened), or a Cinder volume
- * made from one of its snapshots (with RBD a clone of it; Cinder refuses
- * to delete such a snapshot). Returns true, with @err set to a message
- * naming the domain or volume and what to do, when the set is in use;
- * also true, with @err set to the cause, when that cannot be told (so a
- * delete refuses rather than guesses). False, @err untouched, when nothing
- * depends on the set. *@domain (optional) receives what uses it, e.g.
- * "domain 'web2' (disk 'vda' is a linked clone)" (new string, free()).
- * For `delete` (and the rotation that calls it):
- *     if (ops_set_in_use(ctx, set, NULL, err))
- *         goto cleanup; */
-bool ops_set_in_use(ops_ctx *ctx, const coord_set *set, char **domain,
-                    snap_error *err);
-
-/* Makes every disk of @domain that is a linked clone of a set's copy
- * independent (a running domain: libvirt block pull; a stopped one:
- * qemu-img rebase onto nothing). *@nflattened counts the disks. */
-bool ops_flatten(ops_ctx *ctx, const char *domain, int *nflattened,
-                 snap_error *err);
 
 #endif

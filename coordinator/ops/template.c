@@ -10,7 +10,7 @@
 #include "common/snap_log.h"
 #include "common/snap_time.h"
 #include "coordinator/ops/images.h"
-#include "coordinator/ops/spawn.h"
+#include "coordinator/ops/inuse.h"
 
 coord_catalog *
 ops_templates(ops_ctx *ctx, snap_error *err)
