@@ -603,7 +603,14 @@ ops_spawn_many(ops_ctx *ctx, const char *set_id, const ops_spawn_opts *o,
             if (!(kept && k == made))
                 spawn_rollback(&jobs[k]);
         }
-        if (n > 1)
+        if (n > 1 && kept)
+            snap_error_set(err, e.code,
+                           "spawn of '%s' (%u of %u) failed at step '%s' "
+                           "(kept for inspection: shut off, marked "
+                           "state=\"error\" in its snapset metadata; the %u "
+                           "VMs before it were removed): %s",
+                           jobs[made].name, made + 1, n, step, made, e.msg);
+        else if (n > 1)
             snap_error_set(err, e.code,
                            "spawn of '%s' (%u of %u) failed at step '%s' "
                            "(everything the job made, %u VMs before it "

@@ -556,6 +556,10 @@ spawn_keep_failed_keeps_the_failed_vm_marked(void **state)
     assert_false(ops_spawn_many(&fx->ctx, fx->set, &o, &s, &err));
     assert_non_null(strstr(err.msg, "spawn of 'clone-2' (2 of 2) failed at "
                                     "step 'start the domain'"));
+    assert_non_null(strstr(err.msg, "(kept for inspection: shut off, marked "
+                                    "state=\"error\" in its snapset "
+                                    "metadata; the 1 VMs before it were "
+                                    "removed)"));
     assert_false(fake_domain_exists("clone-1"));
     assert_true(fake_domain_exists("clone-2"));
     assert_int_equal(fake_domain_state("clone-2"), OPS_DOMAIN_STATE_OFF);
