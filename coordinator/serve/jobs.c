@@ -487,6 +487,7 @@ bool
 serve_job_queue(serve_state *st, serve_job *j, snap_error *err)
 {
     serve_job **pp;
+    bool ok;
 
     pthread_mutex_lock(&st->mu);
     if (atomic_load(&st->stopping)) {
@@ -494,7 +495,7 @@ serve_job_queue(serve_state *st, serve_job *j, snap_error *err)
         serve_job_free(j);
         return snap_error_set_http(err, 503, "snapset is shutting down");
     }
-    if (st->queued >= (size_t)st->conf.http.max_queue) {
+    if (st->queued + st->reserved >= (size_t)st->conf.http.max_queue) {
         pthread_mutex_unlock(&st->mu);
         serve_job_free(j);
         return snap_error_set_http(err, 503,
@@ -502,8 +503,24 @@ serve_job_queue(serve_state *st, serve_job *j, snap_error *err)
                                    "later",
                                    st->conf.http.max_queue);
     }
-    if (j->rec &&
-        !coord_jobrec_save(coord_catalog_dir(st->catalog), j->rec, err)) {
+    /* Its place is kept while its record is written (and fsync'd) without
+     * the lock, which every HTTP thread and worker takes. */
+    st->reserved++;
+    pthread_mutex_unlock(&st->mu);
+    ok = !j->rec ||
+         coord_jobrec_save(coord_catalog_dir(st->catalog), j->rec, err);
+    pthread_mutex_lock(&st->mu);
+    st->reserved--;
+    if (ok && atomic_load(&st->stopping)) {
+        /* stop_all() ran meanwhile: cancelled as it cancels the queue */
+        pthread_mutex_unlock(&st->mu);
+        serve_job_rec_finish(st, j, false, NULL,
+                             "cancelled: snapset serve stopped before the "
+                             "job began");
+        serve_job_free(j);
+        return snap_error_set_http(err, 503, "snapset is shutting down");
+    }
+    if (!ok) {
         pthread_mutex_unlock(&st->mu);
         serve_job_free(j);
         return false;

@@ -53,6 +53,7 @@ typedef struct serve_state {
     pthread_cond_t sched_cv; /* wakes the scheduler on stop */
     serve_job *jobs;         /* queued and running, oldest first */
     size_t queued;
+    size_t reserved; /* places kept for jobs whose records are written */
     size_t running;
     bool sched_running; /* a scheduled policy run is in progress */
     atomic_bool stopping;
