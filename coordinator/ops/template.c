@@ -172,8 +172,12 @@ ops_template_create(ops_ctx *ctx, const char *set_id, const char *name,
             goto cleanup;
     }
     /* The record first: whatever is made after it is named there. */
-    if (!snap_dir_make(t->dir, 0700, err) || !coord_catalog_save(tcat, t, err))
+    if (!snap_dir_make(t->dir, 0700, err))
         goto cleanup;
+    if (!coord_catalog_save(tcat, t, err)) {
+        (void)snap_dir_remove_files(t->dir, NULL); /* made just now, empty */
+        goto cleanup;
+    }
     recorded = true;
     dst = snap_path_join(t->dir, "domain.xml", err);
     if (!dst || !snap_file_write_atomic(dst, xml, len, 0600, err))
