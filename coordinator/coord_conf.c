@@ -227,7 +227,7 @@ static bool
 get_number(conf_ctx *c, const config_setting_t *s, const char *what,
            int64_t min, int64_t max, int64_t *out)
 {
-    long long v;
+    int64_t v;
     char range[64];
 
     if (config_setting_type(s) != CONFIG_TYPE_INT &&
@@ -325,6 +325,7 @@ load_openstack(conf_ctx *c, coord_openstack_conf *o, const config_setting_t *g)
     };
     int i, n = config_setting_length(g);
     size_t k;
+    int64_t v;
 
     if (!config_setting_is_group(g))
         return bad(c, g, "must be", "a group { ... }");
@@ -355,6 +356,10 @@ load_openstack(conf_ctx *c, coord_openstack_conf *o, const config_setting_t *g)
         } else if (strcmp(name, "poll_min_ms") == 0) {
             if (!get_ms(c, s, 1, 10000, &o->poll_min_ms))
                 return false;
+        } else if (strcmp(name, "request_concurrency") == 0) {
+            if (!get_int(c, s, 0, 64, &v))
+                return false;
+            o->request_concurrency = (int)v;
         } else if (strcmp(name, "poll_max_ms") == 0) {
             if (!get_ms(c, s, 1, 60000, &o->poll_max_ms))
                 return false;

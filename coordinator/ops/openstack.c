@@ -152,6 +152,7 @@ ops_os_open(ops_os *os, const coord_openstack_conf *c, snap_error *err)
         return false;
     }
     os->delete_timeout_ms = c->delete_timeout_ms;
+    os->request_concurrency = c->request_concurrency;
     snprintf(os->group_mode, sizeof(os->group_mode), "%s",
              c->group_snapshots ? c->group_snapshots : "auto");
     return true;
@@ -415,7 +416,7 @@ v_request(void *impl, coord_set *set, const size_t *idx, size_t n,
     cinder_snapshot **out = NULL;
     cinder_kv *md = NULL;
     char(*names)[96] = NULL;
-    size_t i;
+    size_t i, batch;
     bool ok = false;
 
     if (os->group_id) {
@@ -456,7 +457,19 @@ v_request(void *impl, coord_set *set, const size_t *idx, size_t n,
         reqs[i].metadata = &md[3 * i];
         reqs[i].nmetadata = 3;
     }
-    ok = cinder_snapshots_create_many(os->cinder, reqs, n, out, NULL, err);
+    /* In batches of request_concurrency: a single cinder-api worker takes
+     * parallel POSTs one at a time anyway, and then the last of many waits
+     * longer than one after the other would. */
+    ok = true;
+    for (i = 0; i < n; i += batch) {
+        batch = os->request_concurrency > 0 &&
+                        (size_t)os->request_concurrency < n - i
+                    ? (size_t)os->request_concurrency
+                    : n - i;
+        if (ok && !cinder_snapshots_create_many(os->cinder, reqs + i, batch,
+                                                out + i, NULL, err))
+            ok = false;
+    }
     for (i = 0; i < n; i++) {
         coord_member *m = &set->members[idx[i]];
 

@@ -18,9 +18,10 @@ typedef struct ops_os {
     cinder_session *session;
     cinder_client *cinder;
     int64_t delete_timeout_ms;
-    char group_mode[8]; /* "auto", "always", "never" */
-    char *group_id;     /* set by ops_os_classify(): take one group
-                           snapshot of this group, or NULL */
+    int request_concurrency; /* snapshot POSTs at once; 0: all */
+    char group_mode[8];      /* "auto", "always", "never" */
+    char *group_id;          /* set by ops_os_classify(): take one group
+                                snapshot of this group, or NULL */
 } ops_os;
 
 /* Fills @o with what a session of @conf authenticates with: each setting

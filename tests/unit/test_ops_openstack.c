@@ -367,11 +367,55 @@ ordinary_serials_raise_no_warning(void **state)
     coord_conf_release(&c);
 }
 
+/* openstack.request_concurrency: the snapshot POSTs go in batches of that
+ * many (a single cinder-api worker takes parallel ones one at a time). */
+static void
+snapshot_requests_go_in_batches_of_request_concurrency(void **state)
+{
+    fixture f;
+    coord_set *set = two_volume_set();
+    coord_member *m;
+    snap_error err = {0};
+    size_t idx[3] = {0, 1, 2}, i, sizes[3], nposts = 0;
+    const fake_http_record *r;
+
+    (void)state;
+    fixture_open(&f);
+    f.os.request_concurrency = 2;
+    m = coord_set_add_member(set, &err);
+    assert_non_null(m);
+    assert_true(coord_str_set(&m->target, "vdd", &err));
+    for (i = 0; i < 3; i++) {
+        assert_true(coord_str_set(&set->members[i].volume_id,
+                                  i == 1 ? VOL_B : VOL_A, &err));
+        fake_http_expect(f.h, "POST", "/snapshots", 202,
+                         i == 1 ? "snapshot_b_create.json"
+                                : "snapshot_a_create.json");
+    }
+    assert_true(ops_os_volume_ops.request(&f.os, set, idx, 3, &err));
+    for (i = 0; i < fake_http_count(f.h); i++) {
+        r = fake_http_request(f.h, i);
+        if (strcmp(r->method, "POST") == 0 && strstr(r->url, "/snapshots") &&
+            nposts < 3)
+            sizes[nposts++] = r->batch_size;
+    }
+    assert_int_equal(nposts, 3);
+    assert_int_equal(sizes[0], 2);
+    assert_int_equal(sizes[1], 2);
+    assert_int_equal(sizes[2], 1);
+    for (i = 0; i < 3; i++)
+        assert_non_null(set->members[i].location);
+    coord_set_free(set);
+    fixture_close(&f);
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(a_failure_after_a_grouped_volume_releases_the_group),
+        cmocka_unit_test(
+            snapshot_requests_go_in_batches_of_request_concurrency),
         cmocka_unit_test(a_quota_failure_releases_the_group),
         cmocka_unit_test_setup_teardown(file_settings_win_over_os_variables,
                                         env_setup, env_teardown),
