@@ -26,6 +26,7 @@ coord_conf_init(coord_conf *conf, snap_error *err)
     conf->openstack.request_timeout_ms = 30000;
     conf->openstack.poll_min_ms = 10;
     conf->openstack.poll_max_ms = 250;
+    conf->openstack.request_concurrency = 4; /* bench/results/concurrency */
     conf->openstack.frozen_poll_max_ms = 20;
     conf->openstack.stall_timeout_ms = 60000;
     conf->openstack.delete_timeout_ms = 120000;

@@ -47,7 +47,7 @@ typedef struct coord_openstack_conf {
     int64_t stall_timeout_ms;   /* a transfer (Glance upload) that stalls */
     char *group_snapshots;      /* "auto", "always", "never" */
     int request_concurrency;    /* snapshot POSTs in flight at once inside
-                                   the freeze; 0: all of them */
+                                   the freeze (4); 0: all of them */
 } coord_openstack_conf;
 
 /* `snapset serve`: the HTTP API (coordinator/http/http_api.h). */
