@@ -295,6 +295,15 @@ check "its result names the volume" test -n "$av"
 check "the new volume is available" test "$("$C/os" cinder GET "/volumes/$av" | jq -r .volume.status)" = available
 check "it holds the member's data" \
     qemu-img compare -q -f raw -F raw "$(rbd_url "$av")" "$(rbd_url "$vol" "$(member vdd location)")"
+# attached to the guest the way Nova attaches one, it shows the member's files
+if VOLUME_ID=$av "$C/attach-volume" "$DOM" >/dev/null 2>"$SNAP_ITMP/av.err"; then
+    ok "it attaches to the guest (tests/cloud/attach-volume)"
+    check "the guest reads the set's file from it" \
+        sh -c "i=0; while [ \$i -lt 120 ]; do [ \"\$('$G/gexec' '$DOM' 'cat /vol/$(echo "$av" | cut -c1-20)/spawn.txt' 2>/dev/null)\" = '$mark' ] && exit 0; sleep 0.5; i=\$((i + 1)); done; exit 1"
+    "$C/detach-volume" "$DOM" "$av" >/dev/null 2>&1 || echo "cannot detach volume $av"
+else
+    bad "it attaches to the guest: $(cat "$SNAP_ITMP/av.err")"
+fi
 check_num "POST volumes of an unknown disk: the job fails" \
     "$(aapi POST "/v1/sets/$set_id/volumes" '{"disk": "vdz"}')" -eq 202
 check "... naming the disk" test "$(wait_job "$(jq -r .job_id "$SNAP_ITMP/abody")")" = failed
