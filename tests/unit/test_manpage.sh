@@ -141,14 +141,14 @@ awk '
         next
     }
     {
-        split("", seen); n = 0; todo[++n] = $2
+        split("", seen); n = 0; queue[++n] = $2
         for (i = 1; i <= n; i++) {
-            f = todo[i]
+            f = queue[i]
             if (f in seen) continue
             seen[f] = 1
             for (k = 1; k <= nf[f]; k++) print $1, fo[f, k]
             for (k = 1; k <= nc[f]; k++)
-                if ((fc[f, k] in def) && !(fc[f, k] in seen)) todo[++n] = fc[f, k]
+                if ((fc[f, k] in def) && !(fc[f, k] in seen)) queue[++n] = fc[f, k]
         }
     }' "$tmp/funcs" - | sort -u >"$tmp/srcopts"
 
