@@ -141,6 +141,20 @@ bool cinder_snapshots_create_many(cinder_client *client,
                                   cinder_snapshot **out, snap_error *errs,
                                   snap_error *err);
 
+/* Asks Cinder to take over a snapshot the backend already holds (POST
+ * /manageable_snapshots, microversion >= 3.8): @req names the volume, the
+ * new snapshot's name, description and metadata; @source_name is the
+ * backend's own name for it (RBD: the snapshot's name on the volume's
+ * image, which Cinder's RBD driver then renames and protects). Returns the
+ * new record (status "creating"; see cinder_snapshots_wait()), or NULL with
+ * @err set: SNAP_E_STATE below 3.8, SNAP_E_HTTP with http_status 403 when
+ * Cinder's policy (snapshot_extension:snapshot_manage, admin-only by
+ * default) refuses the caller. */
+cinder_snapshot *cinder_snapshot_manage(cinder_client *client,
+                                        const cinder_snapshot_req *req,
+                                        const char *source_name,
+                                        snap_error *err);
+
 /* Returns the current record of snapshot @id (free with
  * cinder_snapshot_free()), or NULL with @err set (SNAP_E_NOTFOUND if it
  * does not exist). */

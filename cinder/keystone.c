@@ -681,6 +681,12 @@ cinder_session_project_id(const cinder_session *s)
     return s ? s->project_id : NULL;
 }
 
+bool
+cinder_session_noauth(const cinder_session *s)
+{
+    return s && s->auth_type == CINDER_AUTH_NOAUTH;
+}
+
 int64_t
 cinder_session_expires_ms(const cinder_session *s)
 {

@@ -153,6 +153,9 @@ char *cinder_session_endpoint(cinder_session *session, const char *service_type,
  * until the next call on @session; NULL before the first authentication. */
 const char *cinder_session_project_id(const cinder_session *session);
 
+/* True when @session talks to services deployed with noauth. */
+bool cinder_session_noauth(const cinder_session *session);
+
 /* Wall-clock expiry of the current token in ms since the epoch; 0 when
  * there is none or it never expires (noauth). */
 int64_t cinder_session_expires_ms(const cinder_session *session);

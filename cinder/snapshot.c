@@ -258,6 +258,53 @@ cleanup:
 }
 
 cinder_snapshot *
+cinder_snapshot_manage(cinder_client *c, const cinder_snapshot_req *req,
+                       const char *source_name, snap_error *err)
+{
+    cinder_snapshot *snap = NULL;
+    json_t *body, *inner, *reply;
+    char what[256];
+
+    if (!c) {
+        snap_error_set(err, SNAP_E_INVALID, "no Cinder client");
+        return NULL;
+    }
+    if (!check_req(req, err))
+        return NULL;
+    snprintf(what, sizeof(what),
+             "cannot register snapshot '%.64s' of volume "
+             "'%.64s' with Cinder",
+             source_name ? source_name : "(null)", req->volume_id);
+    if (!source_name || !source_name[0] || strlen(source_name) > 255) {
+        snap_error_set(err, SNAP_E_INVALID, "%s: bad source name", what);
+        return NULL;
+    }
+    if (!cinder_require_mv(c, CINDER_MV(3, 8), what, err))
+        return NULL;
+    body = create_body(c, req);
+    inner = body ? json_object_get(body, "snapshot") : NULL;
+    /* The same fields as a create, without "force", plus the reference. */
+    if (inner)
+        (void)json_object_del(inner, "force");
+    if (!inner ||
+        json_object_set_new(
+            inner, "ref", json_pack("{s:s}", "source-name", source_name)) < 0) {
+        json_decref(body);
+        snap_error_set(err, SNAP_E_NOMEM, "%s: out of memory", what);
+        return NULL;
+    }
+    reply = cinder_call_one(c, CINDER_HTTP_POST, "/manageable_snapshots", body,
+                            what, err);
+    json_decref(body);
+    if (!reply)
+        return NULL;
+    snap = cinder_snapshot_from_json(json_object_get(reply, "snapshot"), what,
+                                     err);
+    json_decref(reply);
+    return snap;
+}
+
+cinder_snapshot *
 cinder_snapshot_show(cinder_client *c, const char *id, snap_error *err)
 {
     cinder_snapshot *snap = NULL;

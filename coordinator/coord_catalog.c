@@ -125,7 +125,16 @@ member_to_json(const coord_member *m)
         add_str(o, "location", m->location) ||
         add_str(o, "copy_format", m->copy_format) ||
         json_object_set_new(o, "size", json_integer((json_int_t)m->size)) ||
-        add_str(o, "state", coord_member_state_name(m->state))) {
+        add_str(o, "state", coord_member_state_name(m->state)) ||
+        (m->protocol && add_str(o, "protocol", m->protocol))) {
+        json_decref(o);
+        return NULL;
+    }
+    if (m->kind == COORD_MEMBER_CINDER && m->snap_path &&
+        (add_str(o, "snap_path", m->snap_path) ||
+         add_str(o, "path_reason", m->path_reason) ||
+         add_str(o, "rbd_image", m->rbd_image) ||
+         add_str(o, "rbd_snap", m->rbd_snap))) {
         json_decref(o);
         return NULL;
     }
@@ -428,6 +437,11 @@ member_from_json(json_t *o, coord_member *m, snap_error *err)
         !get_str(o, "volume_id", &m->volume_id, false, err) ||
         !get_str(o, "location", &m->location, false, err) ||
         !get_str(o, "copy_format", &m->copy_format, false, err) ||
+        !get_str(o, "protocol", &m->protocol, false, err) ||
+        !get_str(o, "snap_path", &m->snap_path, false, err) ||
+        !get_str(o, "path_reason", &m->path_reason, false, err) ||
+        !get_str(o, "rbd_image", &m->rbd_image, false, err) ||
+        !get_str(o, "rbd_snap", &m->rbd_snap, false, err) ||
         !get_int(o, "size", &size, 0, err) ||
         !get_enum(o, "state", coord_member_state_parse, &state, err))
         return false;

@@ -30,6 +30,9 @@ coord_conf_init(coord_conf *conf, snap_error *err)
     conf->openstack.frozen_poll_max_ms = 20;
     conf->openstack.stall_timeout_ms = 60000;
     conf->openstack.delete_timeout_ms = 120000;
+    conf->openstack.ceph_timeout_ms = 10000;
+    conf->openstack.manage_timeout_ms = 120000;
+    conf->openstack.manage_attempts = 3;
     conf->http.port = 8790;
     conf->http.max_body_bytes = 65536;
     conf->http.threads = 4;
@@ -53,6 +56,12 @@ coord_conf_init(coord_conf *conf, snap_error *err)
         !coord_str_set(&conf->http.address, "127.0.0.1", err) ||
         !coord_str_set(&conf->http.tokens_file, "/etc/snapset/api-tokens",
                        err) ||
+        !coord_str_set(&conf->openstack.direct_rbd, "auto", err) ||
+        !coord_str_set(&conf->openstack.ceph_conf, "/etc/ceph/ceph.conf",
+                       err) ||
+        !coord_str_set(&conf->openstack.ceph_user, "cinder", err) ||
+        !snap_strv_append(&conf->openstack.manage_roles,
+                          &conf->openstack.nmanage_roles, "admin", err) ||
         !snap_strv_append(&conf->http.allowed_roles, &conf->http.nallowed_roles,
                           "admin", err)) {
         coord_conf_release(conf);
@@ -86,6 +95,10 @@ conf_strings(coord_conf *conf, char ***out)
                      &o->volume_endpoint,
                      &o->image_endpoint,
                      &o->group_snapshots,
+                     &o->direct_rbd,
+                     &o->ceph_conf,
+                     &o->ceph_user,
+                     &o->ceph_keyring,
                      &conf->http.address,
                      &conf->http.tokens_file};
     size_t i, n = sizeof(strs) / sizeof(strs[0]);
@@ -118,6 +131,7 @@ coord_conf_release(coord_conf *conf)
 
     for (i = 0; i < n; i++)
         free(*strs[i]);
+    snap_strv_free(conf->openstack.manage_roles, conf->openstack.nmanage_roles);
     snap_strv_free(conf->http.allowed_roles, conf->http.nallowed_roles);
     snap_strv_free(conf->http.allowed_projects, conf->http.nallowed_projects);
     coord_policies_free(conf->policies, conf->npolicies);
@@ -132,6 +146,8 @@ coord_conf_copy(coord_conf *dst, const coord_conf *src, snap_error *err)
 
     *dst = *src;
     /* Nothing of @src may stay shared when release runs on failure. */
+    dst->openstack.manage_roles = NULL;
+    dst->openstack.nmanage_roles = 0;
     dst->http.allowed_roles = NULL;
     dst->http.nallowed_roles = 0;
     dst->http.allowed_projects = NULL;
@@ -145,6 +161,12 @@ coord_conf_copy(coord_conf *dst, const coord_conf *src, snap_error *err)
                 *strs[i] = NULL; /* still shared with @src */
             goto nomem;
         }
+    }
+    for (i = 0; i < src->openstack.nmanage_roles; i++) {
+        if (!snap_strv_append(&dst->openstack.manage_roles,
+                              &dst->openstack.nmanage_roles,
+                              src->openstack.manage_roles[i], err))
+            goto error;
     }
     for (i = 0; i < src->http.nallowed_roles; i++) {
         if (!snap_strv_append(&dst->http.allowed_roles,
@@ -298,6 +320,9 @@ load_timeouts(conf_ctx *c, coord_conf *conf, const config_setting_t *g)
     return true;
 }
 
+static bool get_strv(conf_ctx *c, const config_setting_t *s, char ***list,
+                     size_t *n);
+
 static bool
 load_openstack(conf_ctx *c, coord_openstack_conf *o, const config_setting_t *g)
 {
@@ -322,6 +347,10 @@ load_openstack(conf_ctx *c, coord_openstack_conf *o, const config_setting_t *g)
         S(volume_endpoint),
         S(image_endpoint),
         S(group_snapshots),
+        S(direct_rbd),
+        S(ceph_conf),
+        S(ceph_user),
+        S(ceph_keyring),
 #undef S
     };
     int i, n = config_setting_length(g);
@@ -373,6 +402,19 @@ load_openstack(conf_ctx *c, coord_openstack_conf *o, const config_setting_t *g)
         } else if (strcmp(name, "stall_timeout_ms") == 0) {
             if (!get_ms(c, s, 1000, 3600000, &o->stall_timeout_ms))
                 return false;
+        } else if (strcmp(name, "ceph_timeout_ms") == 0) {
+            if (!get_ms(c, s, 100, 600000, &o->ceph_timeout_ms))
+                return false;
+        } else if (strcmp(name, "manage_timeout_ms") == 0) {
+            if (!get_ms(c, s, 1000, 86400000, &o->manage_timeout_ms))
+                return false;
+        } else if (strcmp(name, "manage_attempts") == 0) {
+            if (!get_int(c, s, 1, 10, &v))
+                return false;
+            o->manage_attempts = (int)v;
+        } else if (strcmp(name, "manage_roles") == 0) {
+            if (!get_strv(c, s, &o->manage_roles, &o->nmanage_roles))
+                return false;
         } else {
             return bad(c, s, "is", "not a known setting");
         }
@@ -382,6 +424,15 @@ load_openstack(conf_ctx *c, coord_openstack_conf *o, const config_setting_t *g)
         strcmp(o->group_snapshots, "never") != 0)
         return bad(c, config_setting_get_member(g, "group_snapshots"),
                    "must be", "\"auto\", \"always\" or \"never\"");
+    if (o->direct_rbd && strcmp(o->direct_rbd, "auto") != 0 &&
+        strcmp(o->direct_rbd, "always") != 0 &&
+        strcmp(o->direct_rbd, "never") != 0)
+        return bad(c, config_setting_get_member(g, "direct_rbd"), "must be",
+                   "\"auto\", \"always\" or \"never\"");
+    if (o->ceph_user && (!o->ceph_user[0] || strlen(o->ceph_user) > 47 ||
+                         strchr(o->ceph_user, '.') == o->ceph_user))
+        return bad(c, config_setting_get_member(g, "ceph_user"), "must be",
+                   "a Ceph client id such as \"cinder\" (without \"client.\")");
     if (o->poll_min_ms > o->poll_max_ms)
         return bad(c, g, "has", "poll_min_ms above poll_max_ms");
     if (o->poll_min_ms > o->frozen_poll_max_ms)

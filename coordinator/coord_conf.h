@@ -48,6 +48,21 @@ typedef struct coord_openstack_conf {
     char *group_snapshots;      /* "auto", "always", "never" */
     int request_concurrency;    /* snapshot POSTs in flight at once inside
                                    the freeze (4); 0: all of them */
+    /* Ceph RBD members (ops/openstack.c): snapset makes their RBD
+     * snapshots itself inside the freeze and registers them with Cinder
+     * after the thaw. "auto": when the host can and Cinder lets it;
+     * "always": a set that cannot fails before the freeze; "never". */
+    char *direct_rbd;
+    char *ceph_conf;     /* "/etc/ceph/ceph.conf" */
+    char *ceph_user;     /* client id: "cinder", as Nova's compute nodes */
+    char *ceph_keyring;  /* NULL: the one ceph_conf names */
+    char **manage_roles; /* the token needs one to manage snapshots:
+                            Cinder's snapshot_extension:snapshot_manage
+                            policy (["admin"], Cinder's default) */
+    size_t nmanage_roles;
+    int64_t ceph_timeout_ms;   /* connecting to the cluster (10 s) */
+    int64_t manage_timeout_ms; /* each registration until available */
+    int manage_attempts;       /* registrations tried per snapshot (3) */
 } coord_openstack_conf;
 
 /* `snapset serve`: the HTTP API (coordinator/http/http_api.h). */

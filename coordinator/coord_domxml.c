@@ -84,6 +84,7 @@ parse_disk(xmlNodePtr disk, coord_set *set, snap_error *err)
         src = attr(source, "dev");
     } else if (strcmp(type, "network") == 0) {
         src = attr(source, "name");
+        m->protocol = attr(source, "protocol");
     } else {
         snap_error_set(err, SNAP_E_INVALID,
                        "disk '%s' has source type '%s', which snapset cannot "

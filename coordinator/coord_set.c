@@ -40,6 +40,11 @@ member_release(coord_member *m)
     free(m->base);
     free(m->backing);
     free(m->full_reason);
+    free(m->protocol);
+    free(m->snap_path);
+    free(m->path_reason);
+    free(m->rbd_image);
+    free(m->rbd_snap);
 }
 
 void

@@ -75,6 +75,7 @@ typedef struct coord_member {
     coord_member_kind kind;
     char *source_type; /* "file", "block", "network" */
     char *source;      /* path, device or network name ("pool/image") */
+    char *protocol;    /* a network disk's protocol: "rbd", "nbd", ... */
     char *format;      /* driver type of the source: "qcow2", "raw" */
     char *volume_id;   /* Cinder volume id (COORD_MEMBER_CINDER) */
     char *location;    /* the copy's path, or the Cinder snapshot id */
@@ -94,6 +95,16 @@ typedef struct coord_member {
     uint64_t bytes_copied;
     uint64_t allocated;
     char sha256[COORD_SHA256_HEX];
+    /* Cinder members only: how the point in time is fixed ("cinder": a
+     * snapshot request to Cinder's API inside the freeze; "rbd": an RBD
+     * snapshot snapset makes itself, registered with Cinder after the
+     * thaw; ops/openstack.c), why "cinder" when direct RBD was considered,
+     * and for "rbd" the image and the snapshot's name on it, recorded
+     * before the freeze so that recover and delete find it by name. */
+    char *snap_path;
+    char *path_reason;
+    char *rbd_image; /* "pool/volume-<id>" */
+    char *rbd_snap;  /* "snapset-<set uuid>-<target>" */
 } coord_member;
 
 /* The journal: facts a restarted process needs to undo or finish the job. */

@@ -151,6 +151,10 @@ ops_os_open(ops_os *os, const coord_openstack_conf *c, snap_error *err)
         ops_os_close(os);
         return false;
     }
+    os->rbd.conf = c;
+    os->rbd.session = os->session;
+    os->rbd.cinder = os->cinder;
+    os->rbd.delete_timeout_ms = c->delete_timeout_ms;
     os->delete_timeout_ms = c->delete_timeout_ms;
     os->request_concurrency = c->request_concurrency;
     snprintf(os->group_mode, sizeof(os->group_mode), "%s",
@@ -161,6 +165,7 @@ ops_os_open(ops_os *os, const coord_openstack_conf *c, snap_error *err)
 void
 ops_os_close(ops_os *os)
 {
+    ops_rbd_release(&os->rbd);
     free(os->group_id);
     cinder_client_free(os->cinder);
     cinder_session_free(os->session);
@@ -274,13 +279,19 @@ ops_os_classify(ops_os *os, coord_set *set, const char *domain_uuid,
     }
     free(os->group_id);
     os->group_id = NULL;
-    if (ncinder && one_group && group && strcmp(os->group_mode, "never") != 0 &&
-        !choose_group(os, set, group, ncinder, err))
-        goto out;
     if (ncinder == 0) {
         ok = true;
         goto out;
     }
+    /* Direct RBD first: a group snapshot is one more Cinder request
+     * inside the freeze, so it is only for sets taking the REST path. */
+    if (!ops_rbd_classify(&os->rbd, set, err))
+        goto out;
+    for (i = 0; i < set->nmembers && one_group; i++)
+        one_group = !ops_rbd_member(&set->members[i]);
+    if (one_group && group && strcmp(os->group_mode, "never") != 0 &&
+        !choose_group(os, set, group, ncinder, err))
+        goto out;
     if (!cinder_limits_show(os->cinder, &limits, err))
         goto out;
     if (limits.max_total_snapshots >= 0 &&
@@ -407,11 +418,46 @@ ops_os_snapshot_remove(ops_os *os, const char *snapshot_id, snap_error *err)
 /* ---- volume ops ------------------------------------------------------------
  */
 
+/* The members of @idx that take the REST path, into @out (n entries). */
+static size_t
+rest_members(const coord_set *set, const size_t *idx, size_t n, size_t *out)
+{
+    size_t i, k = 0;
+
+    for (i = 0; i < n; i++) {
+        if (!ops_rbd_member(&set->members[idx[i]]))
+            out[k++] = idx[i];
+    }
+    return k;
+}
+
+static bool v_request_rest(ops_os *os, coord_set *set, const size_t *idx,
+                           size_t n, snap_error *err);
+
+/* Direct RBD snapshots start first: they are the quickest to exist. */
 static bool
 v_request(void *impl, coord_set *set, const size_t *idx, size_t n,
           snap_error *err)
 {
     ops_os *os = impl;
+    size_t *rest = calloc(n ? n : 1, sizeof(*rest));
+    size_t nrest;
+    bool ok;
+
+    if (!rest)
+        return snap_error_set(err, SNAP_E_NOMEM, "out of memory");
+    nrest = rest_members(set, idx, n, rest);
+    ok = ops_rbd_request(&os->rbd, set, idx, n, err);
+    if (ok && (nrest || set->group_snapshot_id || os->group_id))
+        ok = v_request_rest(os, set, rest, nrest, err);
+    free(rest);
+    return ok;
+}
+
+static bool
+v_request_rest(ops_os *os, coord_set *set, const size_t *idx, size_t n,
+               snap_error *err)
+{
     cinder_snapshot_req *reqs = NULL;
     cinder_snapshot **out = NULL;
     cinder_kv *md = NULL;
@@ -491,29 +537,38 @@ cleanup:
 }
 
 static bool
-v_wait(void *impl, coord_set *set, const size_t *idx, size_t n,
+v_wait(void *impl, coord_set *set, const size_t *all, size_t nall,
        int64_t timeout_ms, snap_error *err)
 {
     ops_os *os = impl;
+    int64_t deadline = snap_now_ms() + timeout_ms;
     const char **ids;
     cinder_kv filter = {COORD_MD_SET, set->uuid};
-    size_t i;
+    size_t i, n, *idx;
     bool ok;
 
+    if (!ops_rbd_wait(&os->rbd, set, deadline, err))
+        return false;
     if (set->group_snapshot_id) {
         const char *gids[1] = {set->group_snapshot_id};
 
-        return cinder_group_snapshots_wait(
-            os->cinder, gids, 1, snap_now_ms() + timeout_ms, NULL, err);
+        return cinder_group_snapshots_wait(os->cinder, gids, 1, deadline, NULL,
+                                           err);
     }
-    ids = calloc(n, sizeof(*ids));
-    if (!ids)
+    idx = calloc(nall ? nall : 1, sizeof(*idx));
+    ids = calloc(nall ? nall : 1, sizeof(*ids));
+    if (!idx || !ids) {
+        free(idx);
+        free(ids);
         return snap_error_set(err, SNAP_E_NOMEM, "out of memory");
+    }
+    n = rest_members(set, all, nall, idx);
     for (i = 0; i < n; i++)
         ids[i] = set->members[idx[i]].location;
-    ok = cinder_snapshots_wait(os->cinder, ids, n, &filter,
-                               snap_now_ms() + timeout_ms, NULL, err);
+    ok = n == 0 || cinder_snapshots_wait(os->cinder, ids, n, &filter, deadline,
+                                         NULL, err);
     free(ids);
+    free(idx);
     return ok;
 }
 
@@ -527,6 +582,10 @@ v_finish(void *impl, coord_set *set, const size_t *idx, size_t n,
     cinder_snapshot **snaps = NULL;
     size_t i, k, nsnaps = 0;
 
+    /* Direct members get the metadata, consistency included, with their
+     * registration; the rest below. */
+    if (!ops_rbd_register(&os->rbd, set, idx, n, err))
+        return false;
     if (set->group_snapshot_id) {
         /* The group snapshot's members carry no metadata yet: find them,
          * record their ids, and tag them like per-volume snapshots. */
@@ -563,6 +622,8 @@ v_finish(void *impl, coord_set *set, const size_t *idx, size_t n,
         cinder_snapshots_free(snaps, nsnaps);
     }
     for (i = 0; i < n; i++) {
+        if (ops_rbd_member(&set->members[idx[i]]))
+            continue;
         if (!cinder_snapshot_metadata_update(
                 os->cinder, set->members[idx[i]].location, &kv, 1, false, err))
             return false;
@@ -648,12 +709,14 @@ v_cleanup(void *impl, coord_set *set, snap_error *err)
         set->group_snapshot_id = NULL;
     }
     if (!cinder_snapshot_list(os->cinder, &filter, 1, &snaps, &n, &e)) {
-        if (e.code == SNAP_E_STATE)
-            return true; /* below 3.22: no metadata filter to trust */
-        return snap_error_set(err, e.code,
-                              "cannot look for unrecorded "
-                              "snapshots of the set: %s",
-                              e.msg);
+        /* Below 3.22 there is no metadata filter to trust. Either way
+         * the RBD snapshots Cinder never took over go. */
+        if (e.code != SNAP_E_STATE)
+            ok = snap_error_set(err, e.code,
+                                "cannot look for unrecorded "
+                                "snapshots of the set: %s",
+                                e.msg);
+        return ops_rbd_sweep(&os->rbd, set, ok ? err : NULL) && ok;
     }
     for (i = 0; i < n; i++) {
         if (!snaps[i]->id)
@@ -680,6 +743,11 @@ v_cleanup(void *impl, coord_set *set, snap_error *err)
         }
     }
     cinder_snapshots_free(snaps, n);
+    /* After Cinder's own: a registration a dead process left half done
+     * may have been renamed (and is gone with the Cinder snapshot). */
+    snap_error_clear(&e);
+    if (!ops_rbd_sweep(&os->rbd, set, &e) && ok)
+        ok = snap_error_set(err, e.code, "%s", e.msg);
     return ok;
 }
 

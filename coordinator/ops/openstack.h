@@ -10,6 +10,7 @@
 #include "common/snap_error.h"
 #include "coordinator/coord_conf.h"
 #include "coordinator/coord_job.h"
+#include "coordinator/ops/rbd.h"
 #include "virt/domedit.h"
 
 /* A session and a Cinder client from the configuration (settings in the
@@ -22,6 +23,7 @@ typedef struct ops_os {
     char group_mode[8];      /* "auto", "always", "never" */
     char *group_id;          /* set by ops_os_classify(): take one group
                                 snapshot of this group, or NULL */
+    ops_rbd rbd;             /* the direct RBD members (ops/rbd.h) */
 } ops_os;
 
 /* Fills @o with what a session of @conf authenticates with: each setting

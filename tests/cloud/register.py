@@ -80,7 +80,10 @@ def keystone(state):
     tok, _ = token("admin", ADMIN_PASS, "admin")
     dom = "default"
     roles = {}
-    for r in ("admin", "member", "reader", "service"):
+    # snapset-backup: the role tests/cloud/setup's Cinder policy lets
+    # register (manage) existing RBD snapshots, as an operator grants a
+    # backup role (snapshot_extension:snapshot_manage is admin-only).
+    for r in ("admin", "member", "reader", "service", "snapset-backup"):
         roles[r] = ensure(tok, "roles", "role", {"name": r}, {"name": r})["id"]
     projects = {}
     for p in ("service", "demo"):
@@ -91,7 +94,7 @@ def keystone(state):
     users = {}
     for name, pw, proj, rl in (("glance", SERVICE_PASS, "service", ("admin", "service")),
                                ("cinder", SERVICE_PASS, "service", ("admin", "service")),
-                               ("demo", DEMO_PASS, "demo", ("member", "reader"))):
+                               ("demo", DEMO_PASS, "demo", ("member", "reader", "snapset-backup"))):
         u = ensure(tok, "users", "user", {"name": name},
                    {"name": name, "password": pw, "domain_id": dom,
                     "default_project_id": projects[proj]})

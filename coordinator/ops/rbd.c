@@ -1,0 +1,464 @@
+/* coordinator/ops/rbd.c -- see rbd.h. */
+#include "coordinator/ops/rbd.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "common/snap_fault.h"
+#include "common/snap_log.h"
+#include "common/snap_time.h"
+
+#define WHY_SIZE 400
+
+bool
+ops_rbd_member(const coord_member *m)
+{
+    return m->kind == COORD_MEMBER_CINDER && m->snap_path &&
+           strcmp(m->snap_path, "rbd") == 0;
+}
+
+static void
+rbd_snap_name(const coord_set *set, const coord_member *m, char *buf,
+              size_t size)
+{
+    snprintf(buf, size, "snapset-%s-%s", set->uuid, m->target);
+}
+
+/* True when @m's source is Cinder's RBD image of its volume: POOL/
+ * volume-<id> (the RBD driver's volume_name_template). */
+static bool
+image_of_volume(const coord_member *m)
+{
+    const char *slash = m->source ? strchr(m->source, '/') : NULL;
+
+    return slash && slash > m->source && m->volume_id &&
+           !strchr(slash + 1, '/') && !strchr(m->source, '@') &&
+           strncmp(slash + 1, "volume-", 7) == 0 &&
+           strcmp(slash + 8, m->volume_id) == 0;
+}
+
+static bool
+ceph_open(ops_rbd *r, snap_error *err)
+{
+    const coord_openstack_conf *c = r->conf;
+    ceph_opts o;
+
+    if (r->ceph)
+        return true;
+    memset(&o, 0, sizeof(o));
+    o.conf = c->ceph_conf;
+    o.user = c->ceph_user ? c->ceph_user : "cinder";
+    o.keyring = c->ceph_keyring;
+    o.connect_timeout_ms = c->ceph_timeout_ms;
+    o.op_timeout_ms = c->ceph_timeout_ms;
+    r->ceph = ceph_connect(&o, err);
+    return r->ceph != NULL;
+}
+
+/* Whether the token carries a role Cinder's snapshot_manage policy grants
+ * (openstack.manage_roles); @why says why not. */
+static bool
+token_may_manage(ops_rbd *r, char *why, size_t size)
+{
+    const coord_openstack_conf *c = r->conf;
+    cinder_token_info info;
+    snap_error e = {0};
+    const char *tok;
+    char *copy;
+    size_t i, k;
+    bool found = false;
+
+    if (cinder_session_noauth(r->session))
+        return true; /* no Keystone, no roles: Cinder does not check */
+    tok = cinder_session_token(r->session, &e);
+    copy = tok ? strdup(tok) : NULL;
+    if (!copy) {
+        snprintf(why, size, "cannot read the token's roles: %s",
+                 e.msg[0] ? e.msg : "out of memory");
+        return false;
+    }
+    if (!cinder_session_validate_token(r->session, copy, &info, &e)) {
+        free(copy);
+        snprintf(why, size, "cannot read the token's roles: %s", e.msg);
+        return false;
+    }
+    free(copy);
+    for (i = 0; i < info.nroles && !found; i++) {
+        for (k = 0; k < c->nmanage_roles && !found; k++)
+            found = strcasecmp(info.roles[i], c->manage_roles[k]) == 0;
+    }
+    cinder_token_info_release(&info);
+    if (!found)
+        snprintf(why, size,
+                 "the token has none of the roles openstack.manage_roles "
+                 "names, so Cinder's policy snapshot_extension:"
+                 "snapshot_manage would refuse the registration");
+    return found;
+}
+
+/* The reason shared by every member, once per set: an empty @why when
+ * the direct path is open. */
+static void
+common_reason(ops_rbd *r, char *why, size_t size)
+{
+    snap_error e = {0};
+
+    if (cinder_client_microversion(r->cinder) < CINDER_MV(3, 8)) {
+        snprintf(why, size,
+                 "Cinder's API is below microversion 3.8 "
+                 "(manageable_snapshots)");
+        return;
+    }
+    if (!token_may_manage(r, why, size))
+        return;
+    if (!ceph_open(r, &e))
+        snprintf(why, size, "no Ceph access from this host: %s", e.msg);
+}
+
+/* Sets @m's path; @why NULL or "" means direct. */
+static bool
+member_path(coord_set *set, coord_member *m, const char *why, snap_error *err)
+{
+    char name[128];
+
+    free(m->rbd_image);
+    free(m->rbd_snap);
+    free(m->path_reason);
+    m->rbd_image = m->rbd_snap = m->path_reason = NULL;
+    if (why && why[0])
+        return coord_str_set(&m->snap_path, "cinder", err) &&
+               coord_str_set(&m->path_reason, why, err);
+    rbd_snap_name(set, m, name, sizeof(name));
+    return coord_str_set(&m->snap_path, "rbd", err) &&
+           coord_str_set(&m->rbd_image, m->source, err) &&
+           coord_str_set(&m->rbd_snap, name, err);
+}
+
+/* Opens the images of the direct members: the last thing before the
+ * freeze, so that inside it only the creates remain. */
+static bool
+batch_open(ops_rbd *r, coord_set *set, size_t ndirect, snap_error *err)
+{
+    const char **images = calloc(ndirect, sizeof(*images));
+    const char **snaps = calloc(ndirect, sizeof(*snaps));
+    size_t i, k = 0;
+    bool ok = false;
+
+    r->batch_members = calloc(ndirect, sizeof(*r->batch_members));
+    if (!images || !snaps || !r->batch_members) {
+        snap_error_set(err, SNAP_E_NOMEM, "out of memory");
+        goto out;
+    }
+    for (i = 0; i < set->nmembers; i++) {
+        if (!ops_rbd_member(&set->members[i]))
+            continue;
+        images[k] = set->members[i].rbd_image;
+        snaps[k] = set->members[i].rbd_snap;
+        r->batch_members[k++] = i;
+    }
+    r->nbatch = k;
+    r->batch = ceph_batch_new(r->ceph, images, snaps, k, err);
+    ok = r->batch != NULL;
+
+out:
+    free(images);
+    free(snaps);
+    return ok;
+}
+
+bool
+ops_rbd_classify(ops_rbd *r, coord_set *set, snap_error *err)
+{
+    const coord_openstack_conf *c = r->conf;
+    const char *mode = c && c->direct_rbd ? c->direct_rbd : "never";
+    char common[WHY_SIZE] = "", why[WHY_SIZE];
+    bool checked = false;
+    size_t i, ndirect = 0;
+
+    ops_rbd_release(r);
+    if (strcmp(mode, "never") == 0)
+        snprintf(common, sizeof(common), "openstack.direct_rbd = never");
+    for (i = 0; i < set->nmembers; i++) {
+        coord_member *m = &set->members[i];
+        snap_error e = {0};
+
+        if (m->kind != COORD_MEMBER_CINDER)
+            continue;
+        why[0] = '\0';
+        if (common[0]) {
+            snprintf(why, sizeof(why), "%s", common);
+        } else if (!m->protocol || strcmp(m->protocol, "rbd") != 0) {
+            snprintf(why, sizeof(why),
+                     "not an RBD disk (source type %s, protocol %s)",
+                     m->source_type ? m->source_type : "?",
+                     m->protocol ? m->protocol : "none");
+        } else if (!image_of_volume(m)) {
+            snprintf(why, sizeof(why),
+                     "RBD image '%s' is not Cinder's image of volume %s",
+                     m->source ? m->source : "", m->volume_id);
+        } else {
+            if (!checked) {
+                common_reason(r, common, sizeof(common));
+                checked = true;
+            }
+            if (common[0])
+                snprintf(why, sizeof(why), "%s", common);
+            else if (!ceph_image_check(r->ceph, m->source, &e))
+                snprintf(why, sizeof(why), "%s", e.msg);
+        }
+        if (why[0] && strcmp(mode, "always") == 0)
+            return snap_error_set(err, SNAP_E_STATE,
+                                  "disk %s cannot take the direct RBD path "
+                                  "(openstack.direct_rbd = always): %s",
+                                  m->target, why);
+        if (!member_path(set, m, why, err))
+            return false;
+        if (why[0])
+            snap_info("disk %s: snapshot through Cinder's API: %s", m->target,
+                      why);
+        else
+            ndirect++;
+    }
+    if (ndirect == 0) {
+        ops_rbd_release(r);
+        return true;
+    }
+    return batch_open(r, set, ndirect, err);
+}
+
+bool
+ops_rbd_request(ops_rbd *r, coord_set *set, const size_t *idx, size_t n,
+                snap_error *err)
+{
+    size_t i;
+    bool ok;
+
+    (void)idx;
+    (void)n;
+    if (!r->batch)
+        return true;
+    ok = ceph_batch_start(r->batch, err);
+    for (i = 0; i < r->nbatch; i++) {
+        if (ceph_batch_result(r->batch, i) < 0)
+            set->members[r->batch_members[i]].state = COORD_MEMBER_FAILED;
+    }
+    return ok;
+}
+
+bool
+ops_rbd_wait(ops_rbd *r, coord_set *set, int64_t deadline_ms, snap_error *err)
+{
+    size_t i;
+    bool ok;
+
+    if (!r->batch)
+        return true;
+    ok = ceph_batch_wait(r->batch, deadline_ms, err);
+    for (i = 0; i < r->nbatch; i++) {
+        if (ceph_batch_result(r->batch, i) < 0)
+            set->members[r->batch_members[i]].state = COORD_MEMBER_FAILED;
+    }
+    /* The snapshots exist, Cinder knows nothing yet: recovery finds them
+     * by the names the journal holds. */
+    snap_fault("after-rbd-snapshots");
+    return ok;
+}
+
+/* One registration: the POST, then the wait until available. A snapshot
+ * Cinder put in error is deleted again, so the next attempt starts
+ * clean; one still creating at the deadline keeps its id (rollback
+ * deletes it through Cinder). */
+static bool
+register_one(ops_rbd *r, coord_set *set, coord_member *m, snap_error *err)
+{
+    const coord_openstack_conf *c = r->conf;
+    cinder_kv md[4] = {
+        {COORD_MD_SET, set->uuid},
+        {COORD_MD_DOMAIN, set->domain_name},
+        {COORD_MD_TARGET, m->target},
+        {COORD_MD_CONSISTENCY, coord_consistency_name(set->consistency)}};
+    cinder_snapshot_req req = {0};
+    cinder_snapshot *snap;
+    const char *ids[1];
+    snap_error e = {0};
+    char name[96];
+
+    snprintf(name, sizeof(name), "snapset-%.8s-%s", set->uuid, m->target);
+    req.volume_id = m->volume_id;
+    req.name = name;
+    req.description = "snapset consistent snapshot set member (direct RBD)";
+    req.metadata = md;
+    req.nmetadata = 4;
+    snap = cinder_snapshot_manage(r->cinder, &req, m->rbd_snap, err);
+    if (!snap)
+        return false;
+    if (!coord_str_set(&m->location, snap->id, err)) {
+        cinder_snapshot_free(snap);
+        return false;
+    }
+    cinder_snapshot_free(snap);
+    snap_fault("during-manage");
+    ids[0] = m->location;
+    if (cinder_snapshots_wait(r->cinder, ids, 1, NULL,
+                              snap_now_ms() + c->manage_timeout_ms, NULL, err))
+        return true;
+    if (err->code == SNAP_E_TIMEOUT)
+        return false;
+    /* In error (the reference was refused): make room for a retry. */
+    if (!cinder_snapshot_delete(r->cinder, m->location, &e) &&
+        e.code == SNAP_E_NOTFOUND)
+        snap_error_clear(&e);
+    if (!snap_error_isset(&e) &&
+        cinder_snapshots_wait_deleted(
+            r->cinder, ids, 1, snap_now_ms() + r->delete_timeout_ms, &e)) {
+        free(m->location);
+        m->location = NULL;
+    } else {
+        snap_warn("set %s: cannot delete the failed registration %s: %s",
+                  set->uuid, m->location, e.msg);
+    }
+    return false;
+}
+
+/* A failure another attempt cannot change: Cinder refused the request
+ * itself (policy, unknown volume, bad reference) or gave up waiting. */
+static bool
+final_failure(const snap_error *e)
+{
+    return e->code == SNAP_E_TIMEOUT || e->code == SNAP_E_INVALID ||
+           (e->code == SNAP_E_HTTP && e->http_status >= 400 &&
+            e->http_status < 500 && e->http_status != 409 &&
+            e->http_status != 429);
+}
+
+/* After the last failed attempt: the RBD snapshot goes (unless Cinder has
+ * it under an id, which rollback deletes), the member is failed. */
+static void
+give_up(ops_rbd *r, coord_set *set, coord_member *m, int attempts,
+        const snap_error *why)
+{
+    char text[WHY_SIZE + 64];
+    snap_error e = {0};
+    bool removed = false;
+
+    snprintf(text, sizeof(text),
+             "registering with Cinder failed after %d "
+             "attempt%s: %s",
+             attempts, attempts == 1 ? "" : "s", why->msg);
+    (void)coord_str_set(&m->path_reason, text, NULL);
+    m->state = COORD_MEMBER_FAILED;
+    if (m->location)
+        return;
+    if (ceph_open(r, &e) &&
+        ceph_snap_remove(r->ceph, m->rbd_image, m->rbd_snap, &removed, &e)) {
+        free(m->rbd_snap);
+        m->rbd_snap = NULL;
+        return;
+    }
+    snap_warn("set %s: cannot remove RBD snapshot %s@%s: %s", set->uuid,
+              m->rbd_image, m->rbd_snap, e.msg);
+}
+
+bool
+ops_rbd_register(ops_rbd *r, coord_set *set, const size_t *idx, size_t n,
+                 snap_error *err)
+{
+    int attempts = r->conf->manage_attempts > 0 ? r->conf->manage_attempts : 1;
+    bool ok = true;
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        coord_member *m = &set->members[idx[i]];
+        snap_error e = {0};
+        int k;
+
+        if (!ops_rbd_member(m) || !m->rbd_snap)
+            continue;
+        for (k = 1; k <= attempts; k++) {
+            snap_error_clear(&e);
+            if (register_one(r, set, m, &e))
+                break;
+            snap_warn("set %s: disk %s: registration %d of %d: %s", set->uuid,
+                      m->target, k, attempts, e.msg);
+            if (final_failure(&e) || k == attempts)
+                break;
+            snap_sleep_ms(250 * k);
+        }
+        if (!snap_error_isset(&e)) {
+            /* Cinder renamed it to its own name: nothing of ours left. */
+            free(m->rbd_snap);
+            m->rbd_snap = NULL;
+            continue;
+        }
+        give_up(r, set, m, k, &e);
+        if (ok)
+            ok = snap_error_set(err, e.code,
+                                "disk %s: cannot register its RBD snapshot "
+                                "with Cinder: %s",
+                                m->target, e.msg);
+    }
+    ops_rbd_release(r);
+    return ok;
+}
+
+bool
+ops_rbd_sweep(ops_rbd *r, coord_set *set, snap_error *err)
+{
+    char name[128];
+    bool ok = true;
+    size_t i;
+
+    for (i = 0; i < set->nmembers; i++) {
+        coord_member *m = &set->members[i];
+        snap_error e = {0};
+        bool removed = false;
+
+        if (!ops_rbd_member(m) || !m->rbd_snap)
+            continue;
+        rbd_snap_name(set, m, name, sizeof(name));
+        if (strcmp(m->rbd_snap, name) != 0 || !m->rbd_image || !m->source ||
+            strcmp(m->rbd_image, m->source) != 0 || !image_of_volume(m)) {
+            snap_warn("set %s: leaving RBD snapshot %s@%s alone: it is not "
+                      "a name this set gives its disk %s",
+                      set->uuid, m->rbd_image ? m->rbd_image : "?", m->rbd_snap,
+                      m->target);
+            continue;
+        }
+        if (!ceph_open(r, &e) || !ceph_snap_remove(r->ceph, m->rbd_image,
+                                                   m->rbd_snap, &removed, &e)) {
+            if (ok)
+                ok = snap_error_set(err, e.code,
+                                    "cannot remove RBD snapshot %s@%s: %s",
+                                    m->rbd_image, m->rbd_snap, e.msg);
+            continue;
+        }
+        if (removed)
+            snap_warn("set %s: removed RBD snapshot %s@%s, which Cinder "
+                      "never took over",
+                      set->uuid, m->rbd_image, m->rbd_snap);
+        free(m->rbd_snap);
+        m->rbd_snap = NULL;
+    }
+    ops_rbd_release(r);
+    return ok;
+}
+
+void
+ops_rbd_release(ops_rbd *r)
+{
+    if (r->batch) {
+        /* A create still running would outlive the process's exit. */
+        (void)ceph_batch_wait(
+            r->batch,
+            snap_now_ms() + (r->conf ? r->conf->ceph_timeout_ms : 10000), NULL);
+        ceph_batch_free(r->batch);
+        r->batch = NULL;
+    }
+    free(r->batch_members);
+    r->batch_members = NULL;
+    r->nbatch = 0;
+    ceph_disconnect(r->ceph);
+    r->ceph = NULL;
+}
