@@ -434,7 +434,7 @@ rest_members(const coord_set *set, const size_t *idx, size_t n, size_t *out)
 static bool v_request_rest(ops_os *os, coord_set *set, const size_t *idx,
                            size_t n, snap_error *err);
 
-/* Direct RBD snapshots start first: they are the quickest to exist. */
+/* The REST members' requests; the direct ones start in v_wait(). */
 static bool
 v_request(void *impl, coord_set *set, const size_t *idx, size_t n,
           snap_error *err)
@@ -447,9 +447,8 @@ v_request(void *impl, coord_set *set, const size_t *idx, size_t n,
     if (!rest)
         return snap_error_set(err, SNAP_E_NOMEM, "out of memory");
     nrest = rest_members(set, idx, n, rest);
-    ok = ops_rbd_request(&os->rbd, set, idx, n, err);
-    if (ok && (nrest || set->group_snapshot_id || os->group_id))
-        ok = v_request_rest(os, set, rest, nrest, err);
+    ok = !(nrest || set->group_snapshot_id || os->group_id) ||
+         v_request_rest(os, set, rest, nrest, err);
     free(rest);
     return ok;
 }

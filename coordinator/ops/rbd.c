@@ -228,25 +228,12 @@ ops_rbd_classify(ops_rbd *r, coord_set *set, snap_error *err)
     return batch_open(r, set, ndirect, err);
 }
 
-bool
-ops_rbd_request(ops_rbd *r, coord_set *set, const size_t *idx, size_t n,
-                snap_error *err)
-{
-    size_t i;
-    bool ok;
-
-    (void)idx;
-    (void)n;
-    if (!r->batch)
-        return true;
-    ok = ceph_batch_start(r->batch, err);
-    for (i = 0; i < r->nbatch; i++) {
-        if (ceph_batch_result(r->batch, i) < 0)
-            set->members[r->batch_members[i]].state = COORD_MEMBER_FAILED;
-    }
-    return ok;
-}
-
+/* The creates start here, after the local disks' backup job has begun:
+ * that job begins with a QMP transaction that drains every disk, and an
+ * RBD disk does not drain while a snapshot of it is being made (librbd
+ * holds its writes until the snapshot exists). Started first, a slow
+ * snapshot (a monitor that does not answer) would hold QEMU's main loop,
+ * and with it the agent that has to thaw the guest at the deadline. */
 bool
 ops_rbd_wait(ops_rbd *r, coord_set *set, int64_t deadline_ms, snap_error *err)
 {
@@ -255,7 +242,8 @@ ops_rbd_wait(ops_rbd *r, coord_set *set, int64_t deadline_ms, snap_error *err)
 
     if (!r->batch)
         return true;
-    ok = ceph_batch_wait(r->batch, deadline_ms, err);
+    ok = ceph_batch_start(r->batch, err);
+    ok = ceph_batch_wait(r->batch, deadline_ms, ok ? err : NULL) && ok;
     for (i = 0; i < r->nbatch; i++) {
         if (ceph_batch_result(r->batch, i) < 0)
             set->members[r->batch_members[i]].state = COORD_MEMBER_FAILED;
@@ -434,10 +422,12 @@ ops_rbd_sweep(ops_rbd *r, coord_set *set, snap_error *err)
                                     m->rbd_image, m->rbd_snap, e.msg);
             continue;
         }
-        if (removed)
-            snap_warn("set %s: removed RBD snapshot %s@%s, which Cinder "
-                      "never took over",
-                      set->uuid, m->rbd_image, m->rbd_snap);
+        if (!removed)
+            continue; /* not there (yet: a create cut short by its deadline
+                         may still be carried out): the name stays */
+        snap_warn("set %s: removed RBD snapshot %s@%s, which Cinder never "
+                  "took over",
+                  set->uuid, m->rbd_image, m->rbd_snap);
         free(m->rbd_snap);
         m->rbd_snap = NULL;
     }

@@ -54,12 +54,8 @@ bool ops_rbd_member(const coord_member *m);
  * just a reason to take the REST path). */
 bool ops_rbd_classify(ops_rbd *r, coord_set *set, snap_error *err);
 
-/* Inside the freeze: starts the RBD snapshots of the direct members among
- * the @n members @idx. */
-bool ops_rbd_request(ops_rbd *r, coord_set *set, const size_t *idx, size_t n,
-                     snap_error *err);
-
-/* Inside the freeze: waits until every started snapshot exists, under
+/* Inside the freeze, once the local disks' points are fixed: starts
+ * every RBD snapshot at once and waits until each exists, under
  * monotonic @deadline_ms. A member whose snapshot failed is marked
  * COORD_MEMBER_FAILED; one still being made stays REQUESTED (found by
  * name later). */
