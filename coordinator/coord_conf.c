@@ -429,8 +429,9 @@ load_openstack(conf_ctx *c, coord_openstack_conf *o, const config_setting_t *g)
         strcmp(o->direct_rbd, "never") != 0)
         return bad(c, config_setting_get_member(g, "direct_rbd"), "must be",
                    "\"auto\", \"always\" or \"never\"");
-    if (o->ceph_user && (!o->ceph_user[0] || strlen(o->ceph_user) > 47 ||
-                         strchr(o->ceph_user, '.') == o->ceph_user))
+    if (o->ceph_user &&
+        (!o->ceph_user[0] || strlen(o->ceph_user) > 47 ||
+         o->ceph_user[0] == '.' || strncmp(o->ceph_user, "client.", 7) == 0))
         return bad(c, config_setting_get_member(g, "ceph_user"), "must be",
                    "a Ceph client id such as \"cinder\" (without \"client.\")");
     if (o->poll_min_ms > o->poll_max_ms)

@@ -820,11 +820,124 @@ test_snapshot_claimed_only_for_our_volumes(void **state)
     assert_false(cinder_snapshot_claimed(NULL, claims, 2));
 }
 
+/* ---- manageable snapshots (direct RBD members) ----------------------------
+ */
+
+static void
+test_manage_sends_the_reference_and_metadata_without_force(void **state)
+{
+    cinder_kv meta[] = {{"snapset_set", SET}, {"snapset_target", "vdb"}};
+    cinder_snapshot_req req = {0};
+    snap_error err = {0};
+    cinder_snapshot *snap;
+    json_t *body, *inner;
+    fixture f;
+
+    (void)state;
+    req.volume_id = VOL_A;
+    req.name = "snapset-a";
+    req.description = "set " SET;
+    req.metadata = meta;
+    req.nmetadata = 2;
+    /* 3.60 would send force on a create: a manage never does. */
+    fixture_open(&f, "keystone_token_password.json",
+                 "cinder_versions_3_60.json", 0);
+    fake_http_expect(f.h, "POST", ENDPOINT "/manageable_snapshots", 202,
+                     "snapshot_a_create.json");
+    snap = cinder_snapshot_manage(f.c, &req, "snapset-" SET "-vdb", &err);
+    if (!snap)
+        fail_msg("manage: %s", err.msg);
+    assert_string_equal(snap->id, SNAP_A);
+    cinder_snapshot_free(snap);
+    body = request_json(f.h, 2);
+    inner = json_object_get(body, "snapshot");
+    assert_null(json_object_get(inner, "force"));
+    assert_string_equal(json_string_value(json_object_get(inner, "volume_id")),
+                        VOL_A);
+    assert_string_equal(json_string_value(json_object_get(inner, "name")),
+                        "snapset-a");
+    assert_string_equal(json_string_value(json_object_get(
+                            json_object_get(inner, "ref"), "source-name")),
+                        "snapset-" SET "-vdb");
+    assert_string_equal(
+        json_string_value(json_object_get(json_object_get(inner, "metadata"),
+                                          "snapset_target")),
+        "vdb");
+    json_decref(body);
+    fixture_close(&f);
+}
+
+static void
+test_manage_refused_by_policy_is_http_403_on_one_line(void **state)
+{
+    cinder_snapshot_req req = {0};
+    snap_error err = {0};
+    fixture f;
+
+    (void)state;
+    req.volume_id = VOL_B;
+    fixture_open(&f, "keystone_token_password.json", "cinder_versions.json", 0);
+    fake_http_expect(f.h, "POST", ENDPOINT "/manageable_snapshots", 403,
+                     "error_policy_manage.json");
+    assert_null(cinder_snapshot_manage(f.c, &req, "snapset-x-vdb", &err));
+    assert_int_equal(err.code, SNAP_E_HTTP);
+    assert_int_equal(err.http_status, 403);
+    assert_string_equal(
+        err.msg, "cannot register snapshot 'snapset-x-vdb' of volume '" VOL_B
+                 "' with Cinder: HTTP 403: Policy doesn't allow "
+                 "snapshot_extension:snapshot_manage to be performed.");
+    assert_null(strchr(err.msg, '\n'));
+    fixture_close(&f);
+}
+
+static void
+test_manage_is_refused_below_3_8_and_bad_names_before_any_request(void **state)
+{
+    cinder_snapshot_req req = {0};
+    snap_error err = {0};
+    char longname[300];
+    fixture f;
+
+    (void)state;
+    req.volume_id = VOL_A;
+    fixture_open(&f, "keystone_token_password.json",
+                 "cinder_versions_no_mv.json", 0);
+    assert_null(cinder_snapshot_manage(f.c, &req, "snapset-x-vdb", &err));
+    assert_int_equal(err.code, SNAP_E_STATE);
+    assert_non_null(strstr(err.msg, "3.8"));
+    assert_int_equal(fake_http_count(f.h), 2);
+    fixture_close(&f);
+
+    fixture_open(&f, "keystone_token_password.json", "cinder_versions.json", 0);
+    snap_error_clear(&err);
+    memset(longname, 'a', sizeof(longname) - 1);
+    longname[sizeof(longname) - 1] = '\0';
+    assert_null(cinder_snapshot_manage(f.c, &req, "", &err));
+    assert_int_equal(err.code, SNAP_E_INVALID);
+    snap_error_clear(&err);
+    assert_null(cinder_snapshot_manage(f.c, &req, NULL, &err));
+    assert_int_equal(err.code, SNAP_E_INVALID);
+    snap_error_clear(&err);
+    assert_null(cinder_snapshot_manage(f.c, &req, longname, &err));
+    assert_int_equal(err.code, SNAP_E_INVALID);
+    assert_non_null(strstr(err.msg, "bad source name"));
+    req.volume_id = "../volumes";
+    assert_null(cinder_snapshot_manage(f.c, &req, "snapset-x-vdb", &err));
+    assert_int_equal(err.code, SNAP_E_INVALID);
+    assert_int_equal(fake_http_count(f.h), 2);
+    fixture_close(&f);
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_microversion_is_the_lower_of_server_and_ours),
+        cmocka_unit_test(
+            test_manage_sends_the_reference_and_metadata_without_force),
+        cmocka_unit_test(test_manage_refused_by_policy_is_http_403_on_one_line),
+        cmocka_unit_test(
+            test_manage_is_refused_below_3_8_and_bad_names_before_any_request),
         cmocka_unit_test(test_server_minimum_above_ours_is_refused),
         cmocka_unit_test(test_version_document_falls_back_to_the_root),
         cmocka_unit_test(test_microversion_helpers),

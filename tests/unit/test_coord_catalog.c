@@ -361,6 +361,61 @@ incremental_fields_round_trip(void **state)
     coord_catalog_free(cat);
 }
 
+/* A direct-RBD member keeps the path it took and the names recover and
+ * delete look for; a REST member records why it was not direct. */
+static void
+direct_rbd_fields_round_trip(void **state)
+{
+    coord_catalog *cat = coord_catalog_open(dir, NULL);
+    coord_set *set = sample_set(), *back;
+    coord_member *m;
+    char *a, *b;
+    snap_error err = {0};
+
+    (void)state;
+    assert_non_null(cat);
+    m = &set->members[1];
+    m->state = COORD_MEMBER_AVAILABLE;
+    coord_str_set(&m->protocol, "rbd", NULL);
+    coord_str_set(&m->snap_path, "rbd", NULL);
+    coord_str_set(&m->rbd_image,
+                  "volumes/volume-44fdc8b9-1f7c-41f5-b317-e30f243b4505", NULL);
+    coord_str_set(&m->rbd_snap, "snapset-x-vdb", NULL);
+    m = coord_set_add_member(set, NULL);
+    coord_str_set(&m->target, "vdc", NULL);
+    m->kind = COORD_MEMBER_CINDER;
+    coord_str_set(&m->volume_id, "55fdc8b9-1f7c-41f5-b317-e30f243b4505", NULL);
+    coord_str_set(&m->snap_path, "cinder", NULL);
+    coord_str_set(&m->path_reason, "no Ceph key for pool 'volumes'", NULL);
+    m->state = COORD_MEMBER_AVAILABLE;
+    assert_true(coord_catalog_save(cat, set, &err));
+    back = coord_catalog_load(cat, set->uuid, &err);
+    if (!back)
+        fail_msg("%s", err.msg);
+    a = coord_set_to_json(set, NULL);
+    b = coord_set_to_json(back, NULL);
+    assert_string_equal(a, b);
+    m = &back->members[1];
+    assert_string_equal(m->protocol, "rbd");
+    assert_string_equal(m->snap_path, "rbd");
+    assert_null(m->path_reason);
+    assert_string_equal(m->rbd_image,
+                        "volumes/volume-44fdc8b9-1f7c-41f5-b317-e30f243b4505");
+    assert_string_equal(m->rbd_snap, "snapset-x-vdb");
+    m = &back->members[2];
+    assert_string_equal(m->snap_path, "cinder");
+    assert_string_equal(m->path_reason, "no Ceph key for pool 'volumes'");
+    assert_null(m->rbd_snap);
+    /* local members carry none of them */
+    assert_null(back->members[0].snap_path);
+    assert_true(strstr(a, "\"snap_path\"") > strstr(a, "\"kind\": \"cinder\""));
+    free(a);
+    free(b);
+    coord_set_free(back);
+    coord_set_free(set);
+    coord_catalog_free(cat);
+}
+
 /* The catalog is read as root: a backing path leading anywhere but to a
  * file of a sibling set directory is refused. */
 static void
@@ -584,6 +639,8 @@ main(void)
             teardown),
         cmocka_unit_test_setup_teardown(one_operation_per_domain_at_a_time,
                                         setup, teardown),
+        cmocka_unit_test_setup_teardown(direct_rbd_fields_round_trip, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(incremental_fields_round_trip, setup,
                                         teardown),
         cmocka_unit_test(a_backing_path_out_of_the_catalog_is_refused),

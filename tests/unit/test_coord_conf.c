@@ -619,6 +619,88 @@ file_settings_stay_beside_the_environment(void **state)
     coord_conf_release(&c);
 }
 
+static void
+direct_rbd_settings_are_read_and_checked(void **state)
+{
+    static const struct {
+        const char *text;
+        const char *suffix; /* after "<path>:" */
+    } bad[] = {
+        {"openstack = { direct_rbd = \"yes\"; };\n",
+         "1: openstack.direct_rbd must be \"auto\", \"always\" or \"never\""},
+        {"openstack = { ceph_user = \"client.cinder\"; };\n",
+         "1: openstack.ceph_user must be a Ceph client id such as \"cinder\" "
+         "(without \"client.\")"},
+        {"openstack = { ceph_user = \"\"; };\n",
+         "1: openstack.ceph_user must not be empty"},
+        {"openstack = { ceph_timeout_ms = 5; };\n",
+         "1: openstack.ceph_timeout_ms must be between 100 and 600000"},
+        {"openstack = { manage_timeout_ms = 10; };\n",
+         "1: openstack.manage_timeout_ms must be between 1000 and 86400000"},
+        {"openstack = { manage_attempts = 0; };\n",
+         "1: openstack.manage_attempts must be between 1 and 10"},
+        {"openstack = { manage_roles = \"admin\"; };\n",
+         "1: openstack.manage_roles must be a list of strings [\"...\", ...]"},
+    };
+    coord_conf c, copy;
+    snap_error err = {0};
+    char want[512];
+    size_t i;
+
+    (void)state;
+    /* defaults: auto, the compute node's usual client and file */
+    assert_true(coord_conf_init(&c, NULL));
+    assert_string_equal(c.openstack.direct_rbd, "auto");
+    assert_string_equal(c.openstack.ceph_conf, "/etc/ceph/ceph.conf");
+    assert_string_equal(c.openstack.ceph_user, "cinder");
+    assert_null(c.openstack.ceph_keyring);
+    assert_int_equal(c.openstack.nmanage_roles, 1);
+    assert_string_equal(c.openstack.manage_roles[0], "admin");
+    assert_int_equal(c.openstack.ceph_timeout_ms, 10000);
+    assert_int_equal(c.openstack.manage_timeout_ms, 120000);
+    assert_int_equal(c.openstack.manage_attempts, 3);
+    coord_conf_release(&c);
+
+    write_conf(
+        "openstack = { direct_rbd = \"always\";\n"
+        "  ceph_conf = \"/srv/ceph/ceph.conf\"; ceph_user = \"snapset\";\n"
+        "  ceph_keyring = \"/srv/ceph/k\";\n"
+        "  manage_roles = [ \"snapset-backup\", \"admin\" ];\n"
+        "  ceph_timeout_ms = 3000; manage_timeout_ms = 9000;\n"
+        "  manage_attempts = 2; };\n");
+    assert_true(coord_conf_init(&c, NULL));
+    if (!coord_conf_load(&c, path, &err))
+        fail_msg("%s", err.msg);
+    assert_string_equal(c.openstack.direct_rbd, "always");
+    assert_string_equal(c.openstack.ceph_conf, "/srv/ceph/ceph.conf");
+    assert_string_equal(c.openstack.ceph_user, "snapset");
+    assert_string_equal(c.openstack.ceph_keyring, "/srv/ceph/k");
+    assert_int_equal(c.openstack.nmanage_roles, 2);
+    assert_string_equal(c.openstack.manage_roles[0], "snapset-backup");
+    assert_string_equal(c.openstack.manage_roles[1], "admin");
+    assert_int_equal(c.openstack.ceph_timeout_ms, 3000);
+    assert_int_equal(c.openstack.manage_timeout_ms, 9000);
+    assert_int_equal(c.openstack.manage_attempts, 2);
+    /* a copy owns its own strings */
+    if (!coord_conf_copy(&copy, &c, &err))
+        fail_msg("%s", err.msg);
+    coord_conf_release(&c);
+    assert_string_equal(copy.openstack.manage_roles[0], "snapset-backup");
+    assert_string_equal(copy.openstack.ceph_keyring, "/srv/ceph/k");
+    assert_string_equal(copy.openstack.direct_rbd, "always");
+    coord_conf_release(&copy);
+
+    for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        snap_error_clear(&err);
+        write_conf(bad[i].text);
+        assert_true(coord_conf_init(&c, NULL));
+        assert_false(coord_conf_load(&c, path, &err));
+        snprintf(want, sizeof(want), "%s:%s", path, bad[i].suffix);
+        assert_string_equal(err.msg, want);
+        coord_conf_release(&c);
+    }
+}
+
 int
 main(void)
 {
@@ -627,6 +709,7 @@ main(void)
         cmocka_unit_test(the_sample_configuration_is_valid),
         cmocka_unit_test(every_setting_is_read),
         cmocka_unit_test(openstack_polling_is_read_and_checked),
+        cmocka_unit_test(direct_rbd_settings_are_read_and_checked),
         cmocka_unit_test(bad_settings_name_the_line),
         cmocka_unit_test(a_missing_file_is_an_error),
         cmocka_unit_test(http_and_policies_are_read),
