@@ -1020,6 +1020,99 @@ restore_whose_revert_and_its_fallback_fail_puts_the_old_volume_back(
     ops_restore_result_release(&res);
 }
 
+/* Step 'revert the Cinder volumes', the revert done and VOL_OLD not
+ * attachable again: a revert cannot be undone (restore.c says so), so
+ * the error says the restore was undone except the revert; vda goes back
+ * and VOL_OLD, reverted, is attached to the domain again. */
+static void
+restore_whose_reverted_volume_cannot_be_attached_says_the_revert_stays(
+    void **state)
+{
+    fixture *fx = *state;
+    ops_restore_opts o = {OPS_RESTORE_START_AS_BEFORE, 1000};
+    ops_restore_result res;
+    snap_error err = {0};
+    char want[512];
+    long revert, reserve, attach_old;
+
+    expect_revert_until_revert(fx->h);
+    fake_http_expect(fx->h, "POST", "/volumes/" VOL_OLD "/action", 202, NULL);
+    fake_http_expect(fx->h, "GET", "/volumes/" VOL_OLD, 200,
+                     "restore_vol_old_available.json");
+    fake_http_expect(fx->h, "POST", "/volumes/" VOL_OLD "/action", 500,
+                     "error_server.json");
+    expect_attach_old(fx->h);
+
+    assert_false(ops_restore(&fx->ctx, fx->set, &o, &res, &err));
+    snprintf(want, sizeof(want),
+             "restore of set %s failed at step 'revert the Cinder volumes' "
+             "and was undone (except the Cinder reverts, see above): cannot "
+             "os-reserve volume '" VOL_OLD
+             "': HTTP 500: The server has either erred",
+             fx->set);
+    assert_memory_equal(err.msg, want, strlen(want));
+    assert_int_equal(fake_domain_calls("define"), 0);
+    assert_int_equal(fake_domain_calls("start"), 1);
+    assert_as_before(fx);
+
+    fake_http_verify(fx->h);
+    revert = find_request(fx->h, "POST", "/volumes/" VOL_OLD "/action",
+                          "\"revert\"", 0);
+    reserve = find_request(fx->h, "POST", "/volumes/" VOL_OLD "/action",
+                           "\"os-reserve\"", revert);
+    assert_true(revert >= 0 && reserve > revert);
+    attach_old = find_request(fx->h, "POST", "/volumes/" VOL_OLD "/action",
+                              "\"os-attach\"", 0);
+    assert_true(attach_old > reserve);
+    /* No new volume was made, none deleted. */
+    assert_true(find_request(fx->h, "POST", "/volumes", "\"volume\"", 0) < 0);
+    assert_int_equal(fake_http_count_matching(fx->h, "DELETE", "/volumes/"), 0);
+    ops_restore_result_release(&res);
+}
+
+/* Step 'start the domain' after a revert: every disk is at the set's
+ * point and the revert cannot be undone, so restore keeps it all rather
+ * than mix two times (restore.c): vda stays the set's, VOL_OLD reverted
+ * and attached, the domain off, and the error says so. */
+static void
+restore_with_a_reverted_volume_whose_start_fails_keeps_the_restore(void **state)
+{
+    fixture *fx = *state;
+    ops_restore_opts o = {OPS_RESTORE_START_AS_BEFORE, 1000};
+    ops_restore_result res;
+    snap_error err = {0};
+    char want[512], names[512], img[128];
+
+    expect_revert_until_revert(fx->h);
+    fake_http_expect(fx->h, "POST", "/volumes/" VOL_OLD "/action", 202, NULL);
+    fake_http_expect(fx->h, "GET", "/volumes/" VOL_OLD, 200,
+                     "restore_vol_old_available.json");
+    expect_attach_old(fx->h);
+
+    fake_domain_fail("start", 1);
+    assert_false(ops_restore(&fx->ctx, fx->set, &o, &res, &err));
+    snprintf(want, sizeof(want),
+             "set %s restored, but the domain did not start: cannot start "
+             "the domain: fake: start refused",
+             fx->set);
+    assert_string_equal(err.msg, want);
+    assert_int_equal(fake_domain_calls("start"), 1); /* no second try */
+    assert_int_equal(fake_domain_state(DOM_UUID), OPS_DOMAIN_STATE_OFF);
+    assert_string_equal(fake_domain_xml(DOM_UUID), fx->xml);
+    assert_true(has_pattern(fx->disk, 'S'));
+    snprintf(img, sizeof(img), "%s/img", fx->root);
+    list_dir(img, names, sizeof(names));
+    assert_string_equal(names, "vda.raw"); /* the old image went */
+    assert_int_equal(res.nlines, 2);
+    assert_string_equal(res.lines[1], "vdb: Cinder volume " VOL_OLD
+                                      " reverted to snapshot " SNAP_ID);
+    fake_http_verify(fx->h);
+    assert_int_equal(
+        fake_http_count_matching(fx->h, "POST", "/volumes/" VOL_OLD "/action"),
+        6); /* terminate, os-detach, revert, reserve, connect, os-attach */
+    ops_restore_result_release(&res);
+}
+
 int
 main(void)
 {
@@ -1069,6 +1162,12 @@ main(void)
             setup_cinder, teardown),
         cmocka_unit_test_setup_teardown(
             restore_whose_revert_and_its_fallback_fail_puts_the_old_volume_back,
+            setup_cinder_revert, teardown),
+        cmocka_unit_test_setup_teardown(
+            restore_whose_reverted_volume_cannot_be_attached_says_the_revert_stays,
+            setup_cinder_revert, teardown),
+        cmocka_unit_test_setup_teardown(
+            restore_with_a_reverted_volume_whose_start_fails_keeps_the_restore,
             setup_cinder_revert, teardown),
     };
 
