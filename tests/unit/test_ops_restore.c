@@ -731,6 +731,57 @@ restore_whose_block_device_write_fails_puts_the_file_disk_back(void **state)
     ops_restore_result_release(&res);
 }
 
+/* The name restore keeps vda's old image under, beside it. */
+static void
+old_image_name(const fixture *fx, char *out, size_t size)
+{
+    snprintf(out, size, "%s/img/.vda.raw.snapset-restore.old", fx->root);
+}
+
+/* A fake_domain_on() hook: while the domain stops, someone puts a file
+ * of their own ('I' bytes) under the name of vda's old image. */
+static void
+take_the_old_image_name(void *arg)
+{
+    char path[160];
+
+    old_image_name(arg, path, sizeof(path));
+    write_pattern(path, 'I');
+}
+
+/* Step 'put the local disks back', the file disk: the name vda's old
+ * image was to be kept under appears while the domain stops. Restore
+ * replaces nothing: vda keeps its image, the other file is left as it
+ * is, the new image is removed, and the domain runs again. */
+static void
+restore_whose_old_image_name_is_taken_meanwhile_replaces_nothing(void **state)
+{
+    fixture *fx = *state;
+    ops_restore_opts o = {OPS_RESTORE_START_AS_BEFORE, 1000};
+    ops_restore_result res;
+    snap_error err = {0};
+    char want[512], old[160], names[512], img[128];
+
+    old_image_name(fx, old, sizeof(old));
+    fake_domain_on("shutdown", take_the_old_image_name, fx);
+    assert_false(ops_restore(&fx->ctx, fx->set, &o, &res, &err));
+    snprintf(want, sizeof(want),
+             "restore of set %s failed at step 'put the local disks back' "
+             "and was undone: '%s' appeared during the restore: not "
+             "replacing it",
+             fx->set, old);
+    assert_string_equal(err.msg, want);
+    assert_int_equal(err.code, SNAP_E_STATE);
+    assert_int_equal(fake_domain_calls("start"), 1); /* the rollback's */
+    assert_true(has_pattern(old, 'I'));
+    snprintf(img, sizeof(img), "%s/img", fx->root);
+    list_dir(img, names, sizeof(names));
+    assert_null(strstr(names, "snapset-restore-")); /* the new image */
+    assert_int_equal(unlink(old), 0);
+    assert_as_before(fx);
+    ops_restore_result_release(&res);
+}
+
 /* A block device restored, then the start fails: the device's content
  * from before is written back over the set's, like a file renamed back. */
 static void
@@ -1141,6 +1192,9 @@ main(void)
             setup_cinder, teardown),
         cmocka_unit_test_setup_teardown(
             restore_whose_block_device_write_fails_puts_the_file_disk_back,
+            setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            restore_whose_old_image_name_is_taken_meanwhile_replaces_nothing,
             setup, teardown),
         cmocka_unit_test_setup_teardown(
             restore_whose_start_fails_writes_the_block_device_back, setup,
