@@ -1003,12 +1003,16 @@ restore_swap(rjob *j, snap_error *err)
         return false;
     j->step = RSTEP_REVERT;
     for (i = 0; i < j->n; i++) {
+        bool ok;
+
         if (j->rm[i].kind != RKIND_REVERT)
             continue;
-        if (!revert_or_swap(j, &j->rm[i], err))
-            return false;
+        ok = revert_or_swap(j, &j->rm[i], err);
+        /* Reverted is reverted, even when what follows failed. */
         if (j->rm[i].reverted)
             j->irreversible = true;
+        if (!ok)
+            return false;
     }
     /* A managed save holds memory of disks that are gone: starting from
      * it would corrupt them. */

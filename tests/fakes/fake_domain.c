@@ -23,6 +23,8 @@ static struct {
     const char *op; /* a string literal of this file */
     int calls;
     int fail_at; /* the call number that fails, 0: none */
+    void (*hook)(void *arg);
+    void *hook_arg;
 } ops[FAKE_MAX_OPS];
 
 static const char *const op_names[] = {
@@ -58,6 +60,8 @@ call(const char *op, snap_error *err)
     int i = op_index(op);
 
     ops[i].calls++;
+    if (ops[i].hook)
+        ops[i].hook(ops[i].hook_arg);
     if (ops[i].fail_at && ops[i].calls == ops[i].fail_at) {
         snap_error_set(err, SNAP_E_VIRT, "fake: %s refused", op);
         return true;
@@ -155,6 +159,33 @@ int
 fake_domain_calls(const char *op)
 {
     return ops[op_index(op)].calls;
+}
+
+void
+fake_domain_on(const char *op, void (*fn)(void *arg), void *arg)
+{
+    int i = op_index(op);
+
+    ops[i].hook = fn;
+    ops[i].hook_arg = arg;
+}
+
+void
+fake_domain_set_managed_save(const char *id, bool saved)
+{
+    fdom *d = lookup(id);
+
+    if (!d)
+        abort();
+    d->managed_save = saved;
+}
+
+bool
+fake_domain_managed_save(const char *id)
+{
+    fdom *d = lookup(id);
+
+    return d && d->managed_save;
 }
 
 bool

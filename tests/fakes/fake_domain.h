@@ -22,7 +22,7 @@
 
 extern const ops_domain_ops fake_domain_ops;
 
-/* Forgets every domain, call count and planned failure. */
+/* Forgets every domain, call count, planned failure and hook. */
 void fake_domain_reset(void);
 
 /* Adds a persistent domain with definition @xml (copied). */
@@ -35,6 +35,15 @@ void fake_domain_fail(const char *op, int nth);
 
 /* How many times @op was called. */
 int fake_domain_calls(const char *op);
+
+/* Calls @fn(@arg) at every call of @op, before the call does anything:
+ * the moment a test changes the world under the code (NULL: no more). */
+void fake_domain_on(const char *op, void (*fn)(void *arg), void *arg);
+
+/* Gives domain @id a managed save image (libvirt keeps one for a domain
+ * that is off), or takes it away; start() discards it, like libvirt. */
+void fake_domain_set_managed_save(const char *id, bool saved);
+bool fake_domain_managed_save(const char *id);
 
 /* Domain @id (UUID or name): whether it is defined, its definition
  * (borrowed; NULL when undefined) and its state. */

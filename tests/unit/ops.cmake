@@ -7,12 +7,12 @@ snap_add_test(test_ops_openstack snap_ops snap_fake_http)
 
 # restore, spawn
 # The domains through a scripted ops_domain_ops; images are real files
-# written by qemu-img.
+# written by qemu-img; Cinder volumes behind a scripted Cinder.
 add_library(snap_fake_domain STATIC ${PROJECT_SOURCE_DIR}/tests/fakes/fake_domain.c)
 target_include_directories(snap_fake_domain PUBLIC ${PROJECT_SOURCE_DIR}/tests)
 target_link_libraries(snap_fake_domain PUBLIC snap_ops PRIVATE snap_build_flags)
 snap_add_test(test_ops_restore snap_fake_domain snap_ops snap_fake_http)
-snap_add_test(test_ops_spawn snap_fake_domain snap_ops)
+snap_add_test(test_ops_spawn snap_fake_domain snap_ops snap_fake_http)
 
 # export
 # Recording a written package (the first error wins), the exports.json

@@ -2,7 +2,9 @@
  * (tests/fakes/fake_domain.c) and real files: a name in use or a set that
  * cannot be spawned is refused before anything is made; a spawn that
  * fails later removes what it made (the clone's overlays, its definition);
- * the first error is the one reported. */
+ * the first error is the one reported. A second fixture adds a Cinder
+ * volume behind a scripted Cinder (tests/fakes/fake_http.c): the volumes a
+ * failed spawn made are detached and deleted. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,12 +16,21 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cinder/cinder.h"
+#include "cinder/keystone.h"
 #include "common/snap_fs.h"
 #include "coordinator/ops/spawn.h"
 #include "coordinator/ops/template.h"
 #include "fakes/fake_domain.h"
+#include "fakes/fake_http.h"
 
 #define DOM_UUID "6f1c2a4e-0d55-4c1b-9a65-3f0e7c9b2d11"
+/* The Cinder fixture: the original's disk vdb is volume VOL_OLD, the set
+ * holds its snapshot SNAP_ID, and spawn makes VOL_NEW from it (the ids of
+ * tests/data/cinder/restore_*.json). */
+#define VOL_OLD "b0b0b0b0-0000-4000-8000-000000000001"
+#define VOL_NEW "b0b0b0b0-0000-4000-8000-000000000002"
+#define SNAP_ID "5b5b5b5b-0000-4000-8000-000000000001"
 
 typedef struct fixture {
     char root[64];
@@ -28,6 +39,7 @@ typedef struct fixture {
     char set[SNAP_UUID_LEN];
     char set_dir[256];
     ops_ctx ctx;
+    cinder_http *h; /* the scripted Cinder, or NULL */
 } fixture;
 
 /* Names in directory @dir, except . and .., as "a b c". */
@@ -147,11 +159,115 @@ teardown(void **state)
     char cmd[128];
 
     fake_domain_reset();
-    ops_ctx_release(&fx->ctx);
+    ops_ctx_release(&fx->ctx); /* closes the session before its transport */
+    cinder_http_free(fx->h);
     snprintf(cmd, sizeof(cmd), "rm -rf '%s'", fx->root);
     assert_int_equal(system(cmd), 0);
     free(fx->xml);
     free(fx);
+    return 0;
+}
+
+/* ctx->os over the scripted Cinder, as ops_openstack() would open it:
+ * Keystone, then the version document. */
+static void
+open_cinder(fixture *fx)
+{
+    cinder_auth_opts o;
+    cinder_client_opts co;
+    snap_error err = {0};
+
+    memset(&o, 0, sizeof(o));
+    memset(&co, 0, sizeof(co));
+    o.auth_url = "http://keystone.test:5000/v3";
+    o.username = "demo";
+    o.password = "demopass";
+    o.project_name = "demo";
+    co.max_microversion = CINDER_MV(3, 39);
+    fx->h = fake_http_new();
+    fake_http_expect_token(fx->h, "keystone_token_password.json", "tok");
+    fake_http_expect(fx->h, "GET", "http://cinder.test:8776/v3/", 200,
+                     "cinder_versions.json");
+    fx->ctx.os.session = cinder_session_new_with_http(fx->h, &o, &err);
+    assert_non_null(fx->ctx.os.session);
+    fx->ctx.os.cinder = cinder_client_new(fx->ctx.os.session, &co, &err);
+    if (!fx->ctx.os.cinder)
+        fail_msg("cinder_client_new: %s", err.msg);
+    fx->ctx.os.delete_timeout_ms = 30000;
+    strcpy(fx->ctx.os.group_mode, "auto");
+    fx->ctx.os_open = true; /* ops_ctx_release() closes it */
+}
+
+/* The original with a second disk besides vda, vdb, and its member in the
+ * set: with @cinder the rbd volume VOL_OLD (the set holds its snapshot
+ * SNAP_ID), else a local qcow2 file whose copy in the set is no image at
+ * all (qemu-img cannot make an overlay of it). */
+static void
+add_disk(fixture *fx, bool cinder)
+{
+    char disk[512], path[160], cmd[400];
+    coord_set *set;
+    coord_member *m;
+
+    snprintf(path, sizeof(path), "%s/copy-vdb.qcow2", fx->root);
+    if (cinder) {
+        snprintf(
+            disk, sizeof(disk), "%s",
+            "<disk type='network' device='disk'><driver name='qemu' "
+            "type='raw'/><source protocol='rbd' name='volumes/volume-" VOL_OLD
+            "'><host name='10.0.0.1' port='6789'/></source><target "
+            "dev='vdb' bus='virtio'/><serial>" VOL_OLD "</serial></disk>");
+    } else {
+        snprintf(disk, sizeof(disk),
+                 "<disk type='file' device='disk'><driver name='qemu' "
+                 "type='qcow2'/><source file='%s/vdb.qcow2'/><target "
+                 "dev='vdb' bus='virtio'/></disk>",
+                 fx->img);
+        snprintf(cmd, sizeof(cmd), "echo garbage >'%s'", path);
+        assert_int_equal(system(cmd), 0);
+    }
+    make_xml(fx, disk);
+    write_set_xml(fx);
+    fake_domain_reset();
+    fake_domain_add(DOM_UUID, "web", fx->xml, OPS_DOMAIN_STATE_RUNNING);
+
+    set = coord_catalog_load(fx->ctx.catalog, fx->set, NULL);
+    assert_non_null(set);
+    m = coord_set_add_member(set, NULL);
+    assert_non_null(m);
+    m->state = COORD_MEMBER_AVAILABLE;
+    assert_true(coord_str_set(&m->target, "vdb", NULL));
+    if (cinder) {
+        m->kind = COORD_MEMBER_CINDER;
+        assert_true(coord_str_set(&m->serial, VOL_OLD, NULL));
+        assert_true(coord_str_set(&m->source_type, "network", NULL));
+        assert_true(coord_str_set(&m->source, "volumes/volume-" VOL_OLD, NULL));
+        assert_true(coord_str_set(&m->format, "raw", NULL));
+        assert_true(coord_str_set(&m->volume_id, VOL_OLD, NULL));
+        assert_true(coord_str_set(&m->location, SNAP_ID, NULL));
+    } else {
+        m->kind = COORD_MEMBER_LOCAL;
+        assert_true(coord_str_set(&m->source_type, "file", NULL));
+        snprintf(cmd, sizeof(cmd), "%s/vdb.qcow2", fx->img);
+        assert_true(coord_str_set(&m->source, cmd, NULL));
+        assert_true(coord_str_set(&m->format, "qcow2", NULL));
+        assert_true(coord_str_set(&m->location, path, NULL));
+        assert_true(coord_str_set(&m->copy_format, "qcow2", NULL));
+    }
+    assert_true(coord_catalog_save(fx->ctx.catalog, set, NULL));
+    coord_set_free(set);
+}
+
+/* The original with local disk vda and Cinder volume vdb. */
+static int
+setup_cinder(void **state)
+{
+    fixture *fx;
+
+    setup(state);
+    fx = *state;
+    add_disk(fx, true);
+    open_cinder(fx);
     return 0;
 }
 
@@ -579,6 +695,236 @@ spawn_keep_failed_keeps_the_failed_vm_marked(void **state)
     assert_false(fake_domain_exists("early"));
 }
 
+/* The index of the first request whose method is @method, URL contains
+ * @url_part and body contains @body_part (NULL: any), or -1. */
+static long
+find_request(cinder_http *h, const char *method, const char *url_part,
+             const char *body_part)
+{
+    size_t i;
+
+    for (i = 0; i < fake_http_count(h); i++) {
+        const fake_http_record *r = fake_http_request(h, i);
+
+        if (strcmp(r->method, method) == 0 && strstr(r->url, url_part) &&
+            (!body_part || strstr(r->body, body_part)))
+            return (long)i;
+    }
+    return -1;
+}
+
+/* Step 'create the disk images': vda's overlay is made, vdb's cannot be
+ * (its copy in the set is no image). Both files go, vdb's partly made one
+ * too; nothing is defined. */
+static void
+spawn_whose_second_overlay_fails_removes_the_first(void **state)
+{
+    fixture *fx = *state;
+    ops_spawn_opts o;
+    snap_error err = {0};
+    char want[512];
+
+    add_disk(fx, false);
+    ops_spawn_opts_init(&o);
+    o.name = "clone";
+    assert_false(ops_spawn(&fx->ctx, fx->set, &o, NULL, &err));
+    snprintf(want, sizeof(want),
+             "spawn of 'clone' failed at step 'create the disk images' "
+             "(everything it made was removed): cannot create overlay "
+             "'%s/clone-vdb.qcow2'",
+             fx->img);
+    assert_memory_equal(err.msg, want, strlen(want));
+    assert_int_equal(fake_domain_calls("define"), 0);
+    assert_int_equal(fake_domain_calls("undefine"), 0);
+    assert_nothing_made(fx);
+}
+
+/* What Cinder answers for vdb up to its new volume: the snapshot is
+ * usable (spawn_validate), VOL_NEW is made from it (one poll "creating"). */
+static void
+expect_volume_made(cinder_http *h)
+{
+    fake_http_expect(h, "GET", "/snapshots/" SNAP_ID, 200,
+                     "restore_snapshot_available.json");
+    fake_http_expect(h, "POST", "/volumes", 202,
+                     "restore_vol_new_creating.json");
+    fake_http_expect(h, "GET", "/volumes/" VOL_NEW, 200,
+                     "restore_vol_new_creating.json");
+    fake_http_expect(h, "GET", "/volumes/" VOL_NEW, 200,
+                     "restore_vol_new_available.json");
+}
+
+/* VOL_NEW, not attached, deleted: one poll "deleting", then gone. */
+static void
+expect_volume_deleted(cinder_http *h)
+{
+    fake_http_expect(h, "DELETE", "/volumes/" VOL_NEW, 202, NULL);
+    fake_http_expect(h, "GET", "/volumes/" VOL_NEW, 200,
+                     "restore_vol_new_deleting.json");
+    fake_http_expect(h, "GET", "/volumes/" VOL_NEW, 404,
+                     "error_item_not_found.json");
+}
+
+/* Step 'create the volumes from the snapshots': Cinder makes VOL_NEW but
+ * it ends in "error". That volume is deleted, vda's overlay goes, nothing
+ * is attached or defined. */
+static void
+spawn_whose_volume_ends_in_error_deletes_it_and_the_overlay(void **state)
+{
+    fixture *fx = *state;
+    ops_spawn_opts o;
+    snap_error err = {0};
+
+    fake_http_expect(fx->h, "GET", "/snapshots/" SNAP_ID, 200,
+                     "restore_snapshot_available.json");
+    fake_http_expect(fx->h, "POST", "/volumes", 202,
+                     "restore_vol_new_creating.json");
+    fake_http_expect_body(fx->h, "GET", "/volumes/" VOL_NEW, 200,
+                          "{\"volume\": {\"id\": \"" VOL_NEW "\", \"status\": "
+                          "\"error\", \"size\": 1, \"attachments\": []}}");
+    expect_volume_deleted(fx->h);
+
+    ops_spawn_opts_init(&o);
+    o.name = "clone";
+    assert_false(ops_spawn(&fx->ctx, fx->set, &o, NULL, &err));
+    assert_string_equal(err.msg, "spawn of 'clone' failed at step 'create the "
+                                 "volumes from the snapshots' (everything it "
+                                 "made was removed): volume '" VOL_NEW
+                                 "' failed: status 'error'");
+    assert_int_equal(err.code, SNAP_E_STATE);
+    assert_int_equal(fake_domain_calls("define"), 0);
+    assert_nothing_made(fx);
+    fake_http_verify(fx->h);
+    assert_true(find_request(fx->h, "POST", "/volumes",
+                             "\"snapshot_id\":\"" SNAP_ID "\"") >= 0);
+    assert_int_equal(
+        fake_http_count_matching(fx->h, "DELETE", "/volumes/" VOL_NEW), 1);
+    assert_int_equal(fake_http_count_matching(fx->h, "POST", "/action"), 0);
+}
+
+/* Step 'attach the volumes': VOL_NEW is made and Cinder refuses to
+ * reserve it for the clone. VOL_NEW is deleted (never attached: nothing
+ * to detach), vda's overlay goes, nothing is defined. */
+static void
+spawn_whose_volume_cannot_be_attached_deletes_it_and_the_overlay(void **state)
+{
+    fixture *fx = *state;
+    ops_spawn_opts o;
+    snap_error err = {0};
+    const char *want = "spawn of 'clone' failed at step 'attach the volumes' "
+                       "(everything it made was removed): cannot os-reserve "
+                       "volume '" VOL_NEW "': HTTP 500: ";
+
+    expect_volume_made(fx->h);
+    fake_http_expect(fx->h, "POST", "/volumes/" VOL_NEW "/action", 500,
+                     "error_server.json");
+    expect_volume_deleted(fx->h);
+
+    ops_spawn_opts_init(&o);
+    o.name = "clone";
+    assert_false(ops_spawn(&fx->ctx, fx->set, &o, NULL, &err));
+    assert_memory_equal(err.msg, want, strlen(want));
+    assert_int_equal(err.code, SNAP_E_HTTP);
+    assert_int_equal(fake_domain_calls("define"), 0);
+    assert_nothing_made(fx);
+    fake_http_verify(fx->h);
+    assert_int_equal(
+        fake_http_count_matching(fx->h, "POST", "/volumes/" VOL_NEW "/action"),
+        1);
+    assert_int_equal(
+        fake_http_count_matching(fx->h, "DELETE", "/volumes/" VOL_NEW), 1);
+    /* The original's volume is the snapshot's source only: untouched. */
+    assert_int_equal(fake_http_count_matching(fx->h, "POST", VOL_OLD), 0);
+    assert_int_equal(fake_http_count_matching(fx->h, "DELETE", VOL_OLD), 0);
+}
+
+/* Cinder's connection for VOL_NEW with cephx on, naming a libvirt secret. */
+#define CONNECTION_CEPHX                                                       \
+    "{\"connection_info\": {\"driver_volume_type\": \"rbd\", \"data\": "       \
+    "{\"name\": \"volumes/volume-" VOL_NEW "\", \"hosts\": [\"10.0.0.1\"], "   \
+    "\"ports\": [\"6789\"], \"auth_enabled\": true, \"auth_username\": "       \
+    "\"cinder\", \"secret_type\": \"ceph\", \"secret_uuid\": "                 \
+    "\"5ec5ec5e-0000-4000-8000-000000000001\"}}}"
+
+/* When libvirt is asked for the secret, VOL_NEW is attached to the clone,
+ * whose UUID only now is known (spawn made it up): Cinder's answers for
+ * the rollback, which ends that attachment, name it. */
+static void
+script_detach_of_the_clones_volume(void *arg)
+{
+    fixture *fx = arg;
+    const char *key = "\"instance_uuid\":\"";
+    char uuid[SNAP_UUID_LEN], body[1024];
+    const char *p;
+    long at;
+
+    at = find_request(fx->h, "POST", "/volumes/" VOL_NEW "/action",
+                      "\"os-attach\"");
+    assert_true(at >= 0);
+    p = strstr(fake_http_request(fx->h, (size_t)at)->body, key);
+    assert_non_null(p);
+    snprintf(uuid, sizeof(uuid), "%.36s", p + strlen(key));
+    snprintf(body, sizeof(body),
+             "{\"volume\": {\"id\": \"" VOL_NEW "\", \"status\": \"in-use\", "
+             "\"size\": 1, \"attachments\": [{\"id\": \"" VOL_NEW "\", "
+             "\"attachment_id\": \"a77a77a7-0000-4000-8000-0000000000c1\", "
+             "\"volume_id\": \"" VOL_NEW "\", \"server_id\": \"%s\", "
+             "\"device\": \"/dev/vdb\"}]}}",
+             uuid);
+    fake_http_expect_body(fx->h, "GET", "/volumes/" VOL_NEW, 200, body);
+    fake_http_expect(fx->h, "POST", "/volumes/" VOL_NEW "/action", 202, NULL);
+    fake_http_expect(fx->h, "POST", "/volumes/" VOL_NEW "/action", 202, NULL);
+    fake_http_expect(fx->h, "GET", "/volumes/" VOL_NEW, 200,
+                     "restore_vol_new_available.json");
+    expect_volume_deleted(fx->h);
+}
+
+/* Step 'attach the volumes', after Cinder attached VOL_NEW: libvirt has no
+ * secret for the Ceph user Cinder's connection names. The attachment is
+ * ended (os-detach of the clone's attachment), then VOL_NEW is deleted;
+ * vda's overlay goes, nothing is defined. */
+static void
+spawn_without_the_ceph_secret_detaches_and_deletes_the_volume(void **state)
+{
+    fixture *fx = *state;
+    ops_spawn_opts o;
+    snap_error err = {0};
+    long attach, detach, del;
+
+    expect_volume_made(fx->h);
+    fake_http_expect(fx->h, "POST", "/volumes/" VOL_NEW "/action", 202, NULL);
+    fake_http_expect_body(fx->h, "POST", "/volumes/" VOL_NEW "/action", 200,
+                          CONNECTION_CEPHX);
+    fake_http_expect(fx->h, "POST", "/volumes/" VOL_NEW "/action", 202, NULL);
+    fake_http_expect(fx->h, "GET", "/volumes/" VOL_NEW, 200,
+                     "restore_vol_new_in_use.json");
+    fake_domain_on("secret_exists", script_detach_of_the_clones_volume, fx);
+    fake_domain_fail("secret_exists", 1);
+
+    ops_spawn_opts_init(&o);
+    o.name = "clone";
+    assert_false(ops_spawn(&fx->ctx, fx->set, &o, NULL, &err));
+    assert_string_equal(err.msg,
+                        "spawn of 'clone' failed at step 'attach the volumes' "
+                        "(everything it made was removed): libvirt has no "
+                        "secret 5ec5ec5e-0000-4000-8000-000000000001 for Ceph "
+                        "user 'cinder' (the one Cinder's connection names)");
+    assert_int_equal(err.code, SNAP_E_STATE);
+    assert_int_equal(fake_domain_calls("secret_exists"), 1);
+    assert_int_equal(fake_domain_calls("define"), 0);
+    assert_nothing_made(fx);
+    fake_http_verify(fx->h);
+    attach = find_request(fx->h, "POST", "/volumes/" VOL_NEW "/action",
+                          "\"os-attach\"");
+    detach = find_request(fx->h, "POST", "/volumes/" VOL_NEW "/action",
+                          "\"os-detach\"");
+    del = find_request(fx->h, "DELETE", "/volumes/" VOL_NEW, NULL);
+    assert_true(attach >= 0 && detach > attach && del > detach);
+    assert_non_null(strstr(fake_http_request(fx->h, (size_t)detach)->body,
+                           "a77a77a7-0000-4000-8000-0000000000c1"));
+    assert_int_equal(fake_http_count_matching(fx->h, "DELETE", "/volumes/"), 1);
+}
+
 int
 main(void)
 {
@@ -612,6 +958,18 @@ main(void)
             template_whose_copy_fails_leaves_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(
             spawn_keep_failed_keeps_the_failed_vm_marked, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            spawn_whose_second_overlay_fails_removes_the_first, setup,
+            teardown),
+        cmocka_unit_test_setup_teardown(
+            spawn_whose_volume_ends_in_error_deletes_it_and_the_overlay,
+            setup_cinder, teardown),
+        cmocka_unit_test_setup_teardown(
+            spawn_whose_volume_cannot_be_attached_deletes_it_and_the_overlay,
+            setup_cinder, teardown),
+        cmocka_unit_test_setup_teardown(
+            spawn_without_the_ceph_secret_detaches_and_deletes_the_volume,
+            setup_cinder, teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
