@@ -254,14 +254,11 @@ ops_rbd_wait(ops_rbd *r, coord_set *set, int64_t deadline_ms, snap_error *err)
     return ok;
 }
 
-/* One registration: the POST, then the wait until available. A snapshot
- * Cinder put in error is deleted again, so the next attempt starts
- * clean; one still creating at the deadline keeps its id (rollback
- * deletes it through Cinder). */
+/* One registration request. On success the member's location is the new
+ * Cinder snapshot (status "creating"; the round's wait follows). */
 static bool
-register_one(ops_rbd *r, coord_set *set, coord_member *m, snap_error *err)
+register_post(ops_rbd *r, coord_set *set, coord_member *m, snap_error *err)
 {
-    const coord_openstack_conf *c = r->conf;
     cinder_kv md[4] = {
         {COORD_MD_SET, set->uuid},
         {COORD_MD_DOMAIN, set->domain_name},
@@ -269,9 +266,8 @@ register_one(ops_rbd *r, coord_set *set, coord_member *m, snap_error *err)
         {COORD_MD_CONSISTENCY, coord_consistency_name(set->consistency)}};
     cinder_snapshot_req req = {0};
     cinder_snapshot *snap;
-    const char *ids[1];
-    snap_error e = {0};
     char name[96];
+    bool ok;
 
     snprintf(name, sizeof(name), "snapset-%.8s-%s", set->uuid, m->target);
     req.volume_id = m->volume_id;
@@ -282,19 +278,19 @@ register_one(ops_rbd *r, coord_set *set, coord_member *m, snap_error *err)
     snap = cinder_snapshot_manage(r->cinder, &req, m->rbd_snap, err);
     if (!snap)
         return false;
-    if (!coord_str_set(&m->location, snap->id, err)) {
-        cinder_snapshot_free(snap);
-        return false;
-    }
+    ok = coord_str_set(&m->location, snap->id, err);
     cinder_snapshot_free(snap);
-    snap_fault("during-manage");
-    ids[0] = m->location;
-    if (cinder_snapshots_wait(r->cinder, ids, 1, NULL,
-                              snap_now_ms() + c->manage_timeout_ms, NULL, err))
-        return true;
-    if (err->code == SNAP_E_TIMEOUT)
-        return false;
-    /* In error (the reference was refused): make room for a retry. */
+    return ok;
+}
+
+/* A registration Cinder put in error (the reference was refused) is
+ * deleted again, so that the next attempt starts clean. */
+static void
+register_undo(ops_rbd *r, coord_set *set, coord_member *m)
+{
+    const char *ids[1] = {m->location};
+    snap_error e = {0};
+
     if (!cinder_snapshot_delete(r->cinder, m->location, &e) &&
         e.code == SNAP_E_NOTFOUND)
         snap_error_clear(&e);
@@ -303,11 +299,10 @@ register_one(ops_rbd *r, coord_set *set, coord_member *m, snap_error *err)
             r->cinder, ids, 1, snap_now_ms() + r->delete_timeout_ms, &e)) {
         free(m->location);
         m->location = NULL;
-    } else {
-        snap_warn("set %s: cannot delete the failed registration %s: %s",
-                  set->uuid, m->location, e.msg);
+        return;
     }
-    return false;
+    snap_warn("set %s: cannot delete the failed registration %s: %s", set->uuid,
+              m->location, e.msg);
 }
 
 /* A failure another attempt cannot change: Cinder refused the request
@@ -349,44 +344,171 @@ give_up(ops_rbd *r, coord_set *set, coord_member *m, int attempts,
               m->rbd_image, m->rbd_snap, e.msg);
 }
 
+/* What one registration is at: being tried, done, or given up (final
+ * failure, or the last attempt spent). */
+enum { REG_PENDING, REG_DONE, REG_FAILED };
+
+typedef struct reg {
+    size_t member;
+    int state;
+    int attempts; /* made so far */
+    snap_error err;
+} reg;
+
+/* Whether the end of a wait concerns every snapshot in it. */
+static bool
+all_fail(const snap_error *e)
+{
+    return e->code != SNAP_E_STATE && e->code != SNAP_E_NOTFOUND;
+}
+
+/* Waits for the registrations of @regs posted in this round (location
+ * set, still pending) under one deadline, one poller for all; marks each
+ * done, or records why not. A wait that ends early on one snapshot's
+ * error goes on for the others. */
+static void
+register_wait(ops_rbd *r, coord_set *set, reg *regs, size_t n,
+              int64_t deadline_ms)
+{
+    const cinder_kv filter = {COORD_MD_SET, set->uuid};
+    cinder_wait_result *res = calloc(n, sizeof(*res));
+    const char **ids = calloc(n, sizeof(*ids));
+    size_t *which = calloc(n, sizeof(*which));
+    bool progress;
+    size_t i, k;
+
+    if (!res || !ids || !which) {
+        for (i = 0; i < n; i++)
+            if (regs[i].state == REG_PENDING)
+                snap_error_set(&regs[i].err, SNAP_E_NOMEM, "out of memory");
+        goto out;
+    }
+    for (;;) {
+        snap_error e = {0};
+
+        for (i = k = 0; i < n; i++) {
+            coord_member *m = &set->members[regs[i].member];
+
+            if (regs[i].state == REG_PENDING && m->location &&
+                !snap_error_isset(&regs[i].err)) {
+                ids[k] = m->location;
+                which[k++] = i;
+            }
+        }
+        if (k == 0)
+            break;
+        memset(res, 0, n * sizeof(*res));
+        if (cinder_snapshots_wait(r->cinder, ids, k, &filter, deadline_ms, res,
+                                  &e)) {
+            for (i = 0; i < k; i++)
+                regs[which[i]].state = REG_DONE;
+            break;
+        }
+        for (i = 0, progress = false; i < k; i++) {
+            reg *g = &regs[which[i]];
+            const char *st = res[i].status;
+
+            if (strcmp(st, "available") == 0) {
+                g->state = REG_DONE;
+            } else if (all_fail(&e) || strstr(e.msg, ids[i])) {
+                /* one for all (the deadline, a refused poll), or the
+                 * snapshot the wait stopped on */
+                snap_error_set(&g->err, e.code, "%s", e.msg);
+            } else if (st[0] && strcmp(st, "creating") != 0) {
+                snap_error_set(&g->err, SNAP_E_STATE,
+                               "Cinder snapshot '%s' is in '%s'", ids[i], st);
+            } else {
+                continue;
+            }
+            progress = true;
+        }
+        if (!progress) { /* a failure naming none of them: all share it */
+            for (i = 0; i < k; i++)
+                snap_error_set(&regs[which[i]].err, e.code, "%s", e.msg);
+        }
+    }
+out:
+    free(res);
+    free(ids);
+    free(which);
+}
+
+/* After the thaw: every direct member's RBD snapshot is registered with
+ * Cinder. A round sends the registrations still to do, one request each,
+ * then waits for all of them at once (their time to available overlaps);
+ * what failed and may succeed on another attempt goes into the next round,
+ * up to manage_attempts. */
 bool
 ops_rbd_register(ops_rbd *r, coord_set *set, const size_t *idx, size_t n,
                  snap_error *err)
 {
     int attempts = r->conf->manage_attempts > 0 ? r->conf->manage_attempts : 1;
+    reg *regs = calloc(n ? n : 1, sizeof(*regs));
+    size_t i, nregs = 0, todo;
     bool ok = true;
-    size_t i;
+    int round;
 
+    if (!regs) {
+        ops_rbd_release(r);
+        return snap_error_set(err, SNAP_E_NOMEM, "out of memory");
+    }
     for (i = 0; i < n; i++) {
-        coord_member *m = &set->members[idx[i]];
-        snap_error e = {0};
-        int k;
+        if (ops_rbd_member(&set->members[idx[i]]) &&
+            set->members[idx[i]].rbd_snap)
+            regs[nregs++].member = idx[i];
+    }
+    for (round = 1, todo = nregs; todo > 0 && round <= attempts; round++) {
+        if (round > 1)
+            snap_sleep_ms(250 * (round - 1));
+        for (i = 0; i < nregs; i++) {
+            reg *g = &regs[i];
 
-        if (!ops_rbd_member(m) || !m->rbd_snap)
-            continue;
-        for (k = 1; k <= attempts; k++) {
-            snap_error_clear(&e);
-            if (register_one(r, set, m, &e))
-                break;
-            snap_warn("set %s: disk %s: registration %d of %d: %s", set->uuid,
-                      m->target, k, attempts, e.msg);
-            if (final_failure(&e) || k == attempts)
-                break;
-            snap_sleep_ms(250 * k);
+            if (g->state != REG_PENDING)
+                continue;
+            snap_error_clear(&g->err);
+            g->attempts = round;
+            if (register_post(r, set, &set->members[g->member], &g->err))
+                snap_fault("during-manage");
         }
-        if (!snap_error_isset(&e)) {
+        register_wait(r, set, regs, nregs,
+                      snap_now_ms() + r->conf->manage_timeout_ms);
+        for (i = 0, todo = 0; i < nregs; i++) {
+            reg *g = &regs[i];
+            coord_member *m = &set->members[g->member];
+
+            if (g->state != REG_PENDING)
+                continue;
+            snap_warn("set %s: disk %s: registration %d of %d: %s", set->uuid,
+                      m->target, round, attempts, g->err.msg);
+            if (final_failure(&g->err) || round == attempts) {
+                g->state = REG_FAILED;
+                continue;
+            }
+            if (m->location)
+                register_undo(r, set, m); /* in error: make room */
+            todo++;
+        }
+    }
+    for (i = 0; i < nregs; i++) {
+        reg *g = &regs[i];
+        coord_member *m = &set->members[g->member];
+
+        if (g->state == REG_DONE) {
             /* Cinder renamed it to its own name: nothing of ours left. */
             free(m->rbd_snap);
             m->rbd_snap = NULL;
             continue;
         }
-        give_up(r, set, m, k, &e);
+        if (m->location && g->err.code != SNAP_E_TIMEOUT)
+            register_undo(r, set, m);
+        give_up(r, set, m, g->attempts, &g->err);
         if (ok)
-            ok = snap_error_set(err, e.code,
+            ok = snap_error_set(err, g->err.code,
                                 "disk %s: cannot register its RBD snapshot "
                                 "with Cinder: %s",
-                                m->target, e.msg);
+                                m->target, g->err.msg);
     }
+    free(regs);
     ops_rbd_release(r);
     return ok;
 }

@@ -5,6 +5,9 @@
 # openstack
 snap_add_test(test_ops_openstack snap_ops snap_fake_http)
 
+# rbd: the direct RBD path's decisions and registrations (no Ceph)
+snap_add_test(test_ops_rbd snap_ops snap_fake_http)
+
 # restore, spawn
 # The domains through a scripted ops_domain_ops; images are real files
 # written by qemu-img; Cinder volumes behind a scripted Cinder.

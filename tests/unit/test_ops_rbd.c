@@ -1,0 +1,321 @@
+/* tests/unit/test_ops_rbd.c -- ops/rbd.c against a scripted Cinder, with
+ * no Ceph: the path each Cinder member takes and why (decided before the
+ * freeze, never reaching Ceph when a reason is already known), and the
+ * registrations after the thaw: all sent before one wait, a snapshot
+ * Cinder put in error deleted and registered again, a wait that runs out
+ * keeping the Cinder id for the rollback. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "cinder/cinder.h"
+#include "cinder/keystone.h"
+#include "coordinator/coord_conf.h"
+#include "coordinator/coord_set.h"
+#include "coordinator/ops/rbd.h"
+#include "fakes/fake_http.h"
+
+#define VOL_A "aaaaaaaa-0000-4000-8000-000000000001"
+#define VOL_B "aaaaaaaa-0000-4000-8000-000000000002"
+#define SNAP_A "5a5a5a5a-0000-4000-8000-00000000000a"
+#define SNAP_B "5a5a5a5a-0000-4000-8000-00000000000b"
+
+typedef struct fixture {
+    cinder_http *h;
+    cinder_session *s;
+    coord_conf conf;
+    ops_rbd r;
+    coord_set *set;
+} fixture;
+
+static void
+fixture_open(fixture *f, const char *versions)
+{
+    cinder_auth_opts o;
+    cinder_client_opts co;
+    snap_error err = {0};
+
+    memset(f, 0, sizeof(*f));
+    memset(&o, 0, sizeof(o));
+    memset(&co, 0, sizeof(co));
+    o.auth_url = "http://keystone.test:5000/v3";
+    o.username = "demo";
+    o.password = "demopass";
+    o.project_name = "demo";
+    f->h = fake_http_new();
+    fake_http_expect_token(f->h, "keystone_token_password.json", "tok");
+    fake_http_expect(f->h, "GET", "http://cinder.test:8776/v3/", 200, versions);
+    f->s = cinder_session_new_with_http(f->h, &o, &err);
+    assert_non_null(f->s);
+    assert_true(coord_conf_init(&f->conf, NULL));
+    f->r.conf = &f->conf.openstack;
+    f->r.session = f->s;
+    f->r.cinder = cinder_client_new(f->s, &co, &err);
+    if (!f->r.cinder)
+        fail_msg("cinder_client_new: %s", err.msg);
+    f->r.delete_timeout_ms = 5000;
+    f->set = coord_set_new(&err);
+    assert_non_null(f->set);
+    assert_true(coord_str_set(&f->set->domain_name, "web1", &err));
+}
+
+static void
+fixture_close(fixture *f)
+{
+    fake_http_verify(f->h);
+    ops_rbd_release(&f->r);
+    coord_set_free(f->set);
+    cinder_client_free(f->r.cinder);
+    cinder_session_free(f->s);
+    cinder_http_free(f->h);
+    coord_conf_release(&f->conf);
+}
+
+/* A Cinder member of @f's set: disk @target of volume @vol, its source
+ * @protocol/@source as the domain XML gave them. */
+static coord_member *
+add_volume(fixture *f, const char *target, const char *vol,
+           const char *protocol, const char *source)
+{
+    coord_member *m = coord_set_add_member(f->set, NULL);
+
+    assert_non_null(m);
+    m->kind = COORD_MEMBER_CINDER;
+    assert_true(coord_str_set(&m->target, target, NULL));
+    assert_true(coord_str_set(&m->volume_id, vol, NULL));
+    assert_true(coord_str_set(&m->protocol, protocol, NULL));
+    assert_true(coord_str_set(&m->source, source, NULL));
+    return m;
+}
+
+/* A direct member whose RBD snapshot exists, as after the thaw. */
+static coord_member *
+add_direct(fixture *f, const char *target, const char *vol)
+{
+    char image[128], snap[128];
+    coord_member *m;
+
+    snprintf(image, sizeof(image), "volumes/volume-%s", vol);
+    snprintf(snap, sizeof(snap), "snapset-%s-%s", f->set->uuid, target);
+    m = add_volume(f, target, vol, "rbd", image);
+    assert_true(coord_str_set(&m->snap_path, "rbd", NULL));
+    assert_true(coord_str_set(&m->rbd_image, image, NULL));
+    assert_true(coord_str_set(&m->rbd_snap, snap, NULL));
+    m->state = COORD_MEMBER_REQUESTED;
+    return m;
+}
+
+static void
+assert_path(const coord_member *m, const char *path, const char *reason)
+{
+    assert_string_equal(m->snap_path, path);
+    if (!reason) {
+        assert_null(m->path_reason);
+        return;
+    }
+    assert_non_null(m->path_reason);
+    if (!strstr(m->path_reason, reason))
+        fail_msg("disk %s: reason '%s' lacks '%s'", m->target, m->path_reason,
+                 reason);
+    assert_null(m->rbd_snap);
+}
+
+/* ---- the path, before the freeze ---------------------------------------- */
+
+/* The reasons that need neither Cinder nor Ceph come first, per disk. */
+static void
+a_disk_not_on_cinders_rbd_image_takes_the_rest_path(void **state)
+{
+    fixture f;
+    snap_error err = {0};
+
+    (void)state;
+    fixture_open(&f, "cinder_versions_no_mv.json");
+    add_volume(&f, "vdb", VOL_A, NULL, "/dev/sdb");
+    add_volume(&f, "vdc", VOL_B, "rbd", "volumes/other-" VOL_B);
+    if (!ops_rbd_classify(&f.r, f.set, &err))
+        fail_msg("%s", err.msg);
+    assert_path(&f.set->members[0], "cinder", "not an RBD disk");
+    assert_path(&f.set->members[1], "cinder", "is not Cinder's image");
+    fixture_close(&f);
+}
+
+/* Below 3.8 Cinder cannot take a snapshot over: no token check, no Ceph. */
+static void
+cinder_below_3_8_takes_the_rest_path_before_any_check(void **state)
+{
+    fixture f;
+    snap_error err = {0};
+
+    (void)state;
+    fixture_open(&f, "cinder_versions_no_mv.json");
+    add_volume(&f, "vdb", VOL_A, "rbd", "volumes/volume-" VOL_A);
+    if (!ops_rbd_classify(&f.r, f.set, &err))
+        fail_msg("%s", err.msg);
+    assert_path(&f.set->members[0], "cinder", "below microversion 3.8");
+    assert_int_equal(fake_http_count(f.h), 2);
+    fixture_close(&f);
+}
+
+/* A token without one of manage_roles: Cinder's policy would refuse the
+ * registration after the thaw, so the member goes through Cinder's API;
+ * Ceph is never asked. */
+static void
+a_token_without_a_manage_role_takes_the_rest_path(void **state)
+{
+    fixture f;
+    snap_error err = {0};
+
+    (void)state;
+    fixture_open(&f, "cinder_versions.json");
+    fake_http_expect(f.h, "GET", "/v3/auth/tokens?nocatalog", 200,
+                     "keystone_validate.json");
+    add_volume(&f, "vdb", VOL_A, "rbd", "volumes/volume-" VOL_A);
+    add_volume(&f, "vdc", VOL_B, "rbd", "volumes/volume-" VOL_B);
+    if (!ops_rbd_classify(&f.r, f.set, &err))
+        fail_msg("%s", err.msg);
+    /* one validation for the set */
+    assert_int_equal(fake_http_count(f.h), 3);
+    assert_path(&f.set->members[0], "cinder", "openstack.manage_roles");
+    assert_path(&f.set->members[1], "cinder", "openstack.manage_roles");
+    assert_null(f.r.batch);
+    fixture_close(&f);
+}
+
+/* "always": the set is refused, naming the disk and why, before anything
+ * is recorded on the member. */
+static void
+always_refuses_a_member_that_cannot_go_direct(void **state)
+{
+    fixture f;
+    snap_error err = {0};
+
+    (void)state;
+    fixture_open(&f, "cinder_versions.json");
+    assert_true(coord_str_set(&f.conf.openstack.direct_rbd, "always", NULL));
+    add_volume(&f, "vdb", VOL_A, "rbd", "volumes/other-image");
+    assert_false(ops_rbd_classify(&f.r, f.set, &err));
+    assert_int_equal(err.code, SNAP_E_STATE);
+    assert_non_null(strstr(err.msg, "disk vdb cannot take the direct RBD path "
+                                    "(openstack.direct_rbd = always)"));
+    assert_null(f.set->members[0].snap_path);
+    fixture_close(&f);
+}
+
+static void
+never_records_the_setting_as_the_reason(void **state)
+{
+    fixture f;
+    snap_error err = {0};
+
+    (void)state;
+    fixture_open(&f, "cinder_versions.json");
+    assert_true(coord_str_set(&f.conf.openstack.direct_rbd, "never", NULL));
+    add_volume(&f, "vdb", VOL_A, "rbd", "volumes/volume-" VOL_A);
+    if (!ops_rbd_classify(&f.r, f.set, &err))
+        fail_msg("%s", err.msg);
+    assert_path(&f.set->members[0], "cinder", "openstack.direct_rbd = never");
+    assert_int_equal(fake_http_count(f.h), 2);
+    fixture_close(&f);
+}
+
+/* ---- the registrations, after the thaw ---------------------------------- */
+
+/* Both registrations are sent before the one wait; B ends in error: it
+ * is deleted in Cinder, registered again in a second round, and ends
+ * available. Nothing of snapset's own names is left on either. */
+static void
+registrations_are_sent_together_and_an_error_is_tried_again(void **state)
+{
+    size_t idx[] = {0, 1};
+    snap_error err = {0};
+    fixture f;
+
+    (void)state;
+    fixture_open(&f, "cinder_versions.json");
+    f.conf.openstack.manage_attempts = 2;
+    add_direct(&f, "vdb", VOL_A);
+    add_direct(&f, "vdc", VOL_B);
+    fake_http_expect(f.h, "POST", "/manageable_snapshots", 202,
+                     "snapshot_a_create.json");
+    fake_http_expect(f.h, "POST", "/manageable_snapshots", 202,
+                     "snapshot_b_create.json");
+    fake_http_expect(f.h, "GET", "/snapshots/detail", 200,
+                     "snapshots_detail_b_error.json");
+    fake_http_expect(f.h, "DELETE", "/snapshots/" SNAP_B, 202, NULL);
+    fake_http_expect(f.h, "GET", "/snapshots/" SNAP_B, 404,
+                     "error_item_not_found.json");
+    fake_http_expect(f.h, "POST", "/manageable_snapshots", 202,
+                     "snapshot_b_create.json");
+    fake_http_expect(f.h, "GET", "/snapshots/detail", 200,
+                     "snapshots_detail_all_available.json");
+    if (!ops_rbd_register(&f.r, f.set, idx, 2, &err))
+        fail_msg("%s", err.msg);
+    assert_string_equal(fake_http_request(f.h, 2)->method, "POST");
+    assert_string_equal(fake_http_request(f.h, 3)->method, "POST");
+    assert_non_null(strstr(fake_http_request(f.h, 2)->body, "source-name"));
+    assert_non_null(strstr(fake_http_request(f.h, 2)->body, f.set->uuid));
+    assert_string_equal(f.set->members[0].location, SNAP_A);
+    assert_string_equal(f.set->members[1].location, SNAP_B);
+    assert_null(f.set->members[0].rbd_snap);
+    assert_null(f.set->members[1].rbd_snap);
+    assert_int_not_equal(f.set->members[1].state, COORD_MEMBER_FAILED);
+    fixture_close(&f);
+}
+
+/* The wait runs out: the member fails with the reason, and keeps its
+ * Cinder id (Cinder holds the snapshot now; the rollback deletes it
+ * through Cinder) without another attempt: Ceph is never needed. */
+static void
+a_registration_that_stays_creating_fails_and_keeps_its_id(void **state)
+{
+    size_t idx[] = {0};
+    snap_error err = {0};
+    fixture f;
+
+    (void)state;
+    fixture_open(&f, "cinder_versions.json");
+    f.conf.openstack.manage_attempts = 3;
+    f.conf.openstack.manage_timeout_ms = 60;
+    add_direct(&f, "vdb", VOL_A);
+    fake_http_expect(f.h, "POST", "/manageable_snapshots", 202,
+                     "snapshot_a_create.json");
+    fake_http_expect(f.h, "GET", "/snapshots/detail", 200,
+                     "snapshots_detail_all_creating.json");
+    fake_http_repeat(f.h);
+    assert_false(ops_rbd_register(&f.r, f.set, idx, 1, &err));
+    assert_int_equal(err.code, SNAP_E_TIMEOUT);
+    assert_non_null(strstr(err.msg,
+                           "disk vdb: cannot register its RBD snapshot with "
+                           "Cinder"));
+    assert_int_equal(fake_http_count_matching(f.h, "POST", "/manageable"), 1);
+    assert_int_equal(f.set->members[0].state, COORD_MEMBER_FAILED);
+    assert_string_equal(f.set->members[0].location, SNAP_A);
+    assert_non_null(strstr(f.set->members[0].path_reason,
+                           "registering with Cinder failed after 1 attempt"));
+    fixture_close(&f);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(a_disk_not_on_cinders_rbd_image_takes_the_rest_path),
+        cmocka_unit_test(cinder_below_3_8_takes_the_rest_path_before_any_check),
+        cmocka_unit_test(a_token_without_a_manage_role_takes_the_rest_path),
+        cmocka_unit_test(always_refuses_a_member_that_cannot_go_direct),
+        cmocka_unit_test(never_records_the_setting_as_the_reason),
+        cmocka_unit_test(
+            registrations_are_sent_together_and_an_error_is_tried_again),
+        cmocka_unit_test(
+            a_registration_that_stays_creating_fails_and_keeps_its_id),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
