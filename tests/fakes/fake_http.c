@@ -419,3 +419,28 @@ fake_http_verify(cinder_http *h)
                      f->exps[i].method, f->exps[i].url_part);
     }
 }
+
+cinder_client *
+fake_http_cinder(cinder_http *h, const char *versions_file,
+                 const cinder_client_opts *co, cinder_session **session)
+{
+    cinder_auth_opts o;
+    snap_error err = {0};
+    cinder_client *c;
+
+    memset(&o, 0, sizeof(o));
+    o.auth_url = "http://keystone.test:5000/v3";
+    o.username = "demo";
+    o.password = "demopass";
+    o.project_name = "demo";
+    fake_http_expect_token(h, "keystone_token_password.json", "tok");
+    fake_http_expect(h, "GET", "http://cinder.test:8776/v3/", 200,
+                     versions_file);
+    *session = cinder_session_new_with_http(h, &o, &err);
+    if (!*session)
+        fail_msg("cinder_session_new_with_http: %s", err.msg);
+    c = cinder_client_new(*session, co, &err);
+    if (!c)
+        fail_msg("cinder_client_new: %s", err.msg);
+    return c;
+}

@@ -27,7 +27,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "cinder/cinder.h"
 #include "cinder/cinder_http.h"
+#include "cinder/keystone.h"
 #include "common/snap_error.h"
 
 /* What the code under test sent. */
@@ -88,6 +90,15 @@ size_t fake_http_count_matching(cinder_http *h, const char *method,
 /* Asserts (cmocka) that no unexpected request came and every expectation
  * that is not repeatable was used. */
 void fake_http_verify(cinder_http *h);
+
+/* The Keystone session and Cinder client most tests start from, over @h:
+ * demo's password token ("tok", keystone_token_password.json), then
+ * @versions_file as Cinder's version document, both expected here. @co:
+ * the client's options (NULL: its defaults). Sets *@session and returns
+ * the client; fails the test (cmocka) when either cannot be made. */
+cinder_client *fake_http_cinder(cinder_http *h, const char *versions_file,
+                                const cinder_client_opts *co,
+                                cinder_session **session);
 
 /* Reads tests/data/cinder/@file; returns a new string (free()). */
 char *fake_http_data(const char *file);

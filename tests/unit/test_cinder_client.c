@@ -35,29 +35,14 @@ typedef struct fixture {
 } fixture;
 
 static void
-fixture_open(fixture *f, const char *token_file, const char *versions_file,
-             int cap)
+fixture_open(fixture *f, const char *versions_file, int cap)
 {
-    cinder_auth_opts o;
     cinder_client_opts co;
-    snap_error err = {0};
 
-    memset(&o, 0, sizeof(o));
     memset(&co, 0, sizeof(co));
-    o.auth_url = "http://keystone.test:5000/v3";
-    o.username = "demo";
-    o.password = "demopass";
-    o.project_name = "demo";
     co.max_microversion = cap;
     f->h = fake_http_new();
-    fake_http_expect_token(f->h, token_file, "tok");
-    fake_http_expect(f->h, "GET", "http://cinder.test:8776/v3/", 200,
-                     versions_file);
-    f->s = cinder_session_new_with_http(f->h, &o, &err);
-    assert_non_null(f->s);
-    f->c = cinder_client_new(f->s, &co, &err);
-    if (!f->c)
-        fail_msg("cinder_client_new: %s", err.msg);
+    f->c = fake_http_cinder(f->h, versions_file, &co, &f->s);
 }
 
 static void
@@ -112,8 +97,7 @@ test_microversion_is_the_lower_of_server_and_ours(void **state)
 
     (void)state;
     for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        fixture_open(&f, "keystone_token_password.json", cases[i].file,
-                     cases[i].cap);
+        fixture_open(&f, cases[i].file, cases[i].cap);
         assert_int_equal(cinder_client_microversion(f.c), cases[i].want);
         assert_string_equal(cinder_client_endpoint(f.c), ENDPOINT);
         assert_string_equal(fake_http_request(f.h, 1)->url,
@@ -232,8 +216,7 @@ test_force_is_true_below_3_66_and_never_sent_from_3_66(void **state)
     req.metadata = meta;
     req.nmetadata = 2;
 
-    fixture_open(&f, "keystone_token_password.json",
-                 "cinder_versions_3_60.json", 0);
+    fixture_open(&f, "cinder_versions_3_60.json", 0);
     fake_http_expect(f.h, "POST", ENDPOINT "/snapshots", 202,
                      "snapshot_a_create.json");
     snap = cinder_snapshot_create(f.c, &req, &err);
@@ -256,7 +239,7 @@ test_force_is_true_below_3_66_and_never_sent_from_3_66(void **state)
     json_decref(body);
     fixture_close(&f);
 
-    fixture_open(&f, "keystone_token_password.json", "cinder_versions.json", 0);
+    fixture_open(&f, "cinder_versions.json", 0);
     fake_http_expect(f.h, "POST", ENDPOINT "/snapshots", 202,
                      "snapshot_a_create.json");
     snap = cinder_snapshot_create(f.c, &req, &err);
@@ -277,8 +260,7 @@ test_create_error_names_the_volume_on_one_line(void **state)
 
     (void)state;
     req.volume_id = VOL_B;
-    fixture_open(&f, "keystone_token_password.json",
-                 "cinder_versions_3_60.json", 0);
+    fixture_open(&f, "cinder_versions_3_60.json", 0);
     fake_http_expect(f.h, "POST", "/snapshots", 400, "error_in_use.json");
     assert_null(cinder_snapshot_create(f.c, &req, &err));
     assert_int_equal(err.code, SNAP_E_HTTP);
@@ -302,8 +284,7 @@ test_metadata_list_is_refused_below_3_22(void **state)
     fixture f;
 
     (void)state;
-    fixture_open(&f, "keystone_token_password.json",
-                 "cinder_versions_3_21.json", 0);
+    fixture_open(&f, "cinder_versions_3_21.json", 0);
     before = fake_http_count(f.h);
     assert_false(cinder_snapshot_list(f.c, &filter, 1, &snaps, &n, &err));
     assert_int_equal(err.code, SNAP_E_STATE);
@@ -337,7 +318,7 @@ test_metadata_list_sends_the_filter_and_follows_pages_on_our_endpoint(
     fixture f;
 
     (void)state;
-    fixture_open(&f, "keystone_token_password.json", "cinder_versions.json", 0);
+    fixture_open(&f, "cinder_versions.json", 0);
     fake_http_expect(f.h, "GET", "/snapshots/detail?metadata=", 200,
                      "snapshots_detail_page1.json");
     fake_http_expect(f.h, "GET", "/snapshots/detail?limit=2&marker=" SNAP_B,
@@ -369,7 +350,7 @@ test_snapshot_show_delete_and_metadata_update(void **state)
     fixture f;
 
     (void)state;
-    fixture_open(&f, "keystone_token_password.json", "cinder_versions.json", 0);
+    fixture_open(&f, "cinder_versions.json", 0);
     fake_http_expect(f.h, "GET", ENDPOINT "/snapshots/" SNAP_B, 200,
                      "snapshot_b_available.json");
     fake_http_expect(f.h, "POST", ENDPOINT "/snapshots/" SNAP_B "/metadata",
@@ -416,7 +397,7 @@ test_limits_are_read(void **state)
     fixture f;
 
     (void)state;
-    fixture_open(&f, "keystone_token_password.json", "cinder_versions.json", 0);
+    fixture_open(&f, "cinder_versions.json", 0);
     fake_http_expect(f.h, "GET", "/limits", 200, "limits.json");
     fake_http_expect(f.h, "GET", "/limits", 200, "limits_unlimited.json");
     fake_http_expect(f.h, "GET", "/limits", 200, "malformed_array.json");
@@ -448,7 +429,7 @@ test_volume_show_reads_attachments_group_and_bootable(void **state)
     fixture f;
 
     (void)state;
-    fixture_open(&f, "keystone_token_password.json", "cinder_versions.json", 0);
+    fixture_open(&f, "cinder_versions.json", 0);
     fake_http_expect(f.h, "GET", "/volumes/" VOL_A, 200,
                      "volume_a_in_use.json");
     fake_http_expect(f.h, "GET", "/volumes/detail", 200, "volumes_detail.json");
@@ -489,7 +470,7 @@ test_volume_create_delete_and_revert(void **state)
     fixture f;
 
     (void)state;
-    fixture_open(&f, "keystone_token_password.json", "cinder_versions.json", 0);
+    fixture_open(&f, "cinder_versions.json", 0);
     fake_http_expect(f.h, "POST", ENDPOINT "/volumes", 202,
                      "volume_create.json");
     fake_http_expect(f.h, "POST", ENDPOINT "/volumes/" VOL_C "/action", 202,
@@ -521,8 +502,7 @@ test_volume_create_delete_and_revert(void **state)
     fixture_close(&f);
 
     /* revert needs 3.40 */
-    fixture_open(&f, "keystone_token_password.json", "cinder_versions.json",
-                 CINDER_MV(3, 39));
+    fixture_open(&f, "cinder_versions.json", CINDER_MV(3, 39));
     assert_false(cinder_volume_revert(f.c, VOL_C, SNAP_C, &err));
     assert_int_equal(err.code, SNAP_E_STATE);
     assert_non_null(strstr(err.msg, "needs Cinder API microversion 3.40"));
@@ -544,7 +524,7 @@ test_groups_group_types_and_group_snapshots(void **state)
     fixture f;
 
     (void)state;
-    fixture_open(&f, "keystone_token_password.json", "cinder_versions.json", 0);
+    fixture_open(&f, "cinder_versions.json", 0);
     fake_http_expect(f.h, "GET", "/groups/" GROUP "?list_volume=True", 200,
                      "group.json");
     fake_http_expect(f.h, "GET", "/group_types/" GTYPE, 200,
@@ -601,8 +581,7 @@ test_groups_group_types_and_group_snapshots(void **state)
     fixture_close(&f);
 
     /* groups need 3.13, group snapshots 3.14 */
-    fixture_open(&f, "keystone_token_password.json", "cinder_versions.json",
-                 CINDER_MV(3, 12));
+    fixture_open(&f, "cinder_versions.json", CINDER_MV(3, 12));
     assert_null(cinder_group_show(f.c, GROUP, &err));
     assert_int_equal(err.code, SNAP_E_STATE);
     snap_error_clear(&err);
@@ -621,7 +600,7 @@ test_error_bodies_become_one_line_messages(void **state)
     fixture f;
 
     (void)state;
-    fixture_open(&f, "keystone_token_password.json", "cinder_versions.json", 0);
+    fixture_open(&f, "cinder_versions.json", 0);
     fake_http_expect(f.h, "GET", "/snapshots/" SNAP_A, 404,
                      "error_item_not_found.json");
     fake_http_expect(f.h, "GET", "/snapshots/" SNAP_A, 413,
@@ -707,7 +686,7 @@ test_malformed_replies_give_clear_errors_without_crashing(void **state)
     size_t i;
 
     (void)state;
-    fixture_open(&f, "keystone_token_password.json", "cinder_versions.json", 0);
+    fixture_open(&f, "cinder_versions.json", 0);
     for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
         fake_http_expect(f.h, "GET", "/snapshots/" SNAP_A, 200, cases[i].file);
     fake_http_expect_body(f.h, "GET", "/snapshots/" SNAP_A, 200, "");
@@ -739,7 +718,7 @@ test_bad_ids_are_refused_before_any_request(void **state)
     size_t i, before;
 
     (void)state;
-    fixture_open(&f, "keystone_token_password.json", "cinder_versions.json", 0);
+    fixture_open(&f, "cinder_versions.json", 0);
     before = fake_http_count(f.h);
     for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         memset(&err, 0, sizeof(err));
@@ -765,7 +744,7 @@ test_transport_failure_names_the_object(void **state)
     fixture f;
 
     (void)state;
-    fixture_open(&f, "keystone_token_password.json", "cinder_versions.json", 0);
+    fixture_open(&f, "cinder_versions.json", 0);
     fake_http_expect_fail(
         f.h, "GET", "/volumes/" VOL_A, SNAP_E_TIMEOUT,
         "GET 'http://cinder.test:8776/...' timed out after 30000 ms");
@@ -840,8 +819,7 @@ test_manage_sends_the_reference_and_metadata_without_force(void **state)
     req.metadata = meta;
     req.nmetadata = 2;
     /* 3.60 would send force on a create: a manage never does. */
-    fixture_open(&f, "keystone_token_password.json",
-                 "cinder_versions_3_60.json", 0);
+    fixture_open(&f, "cinder_versions_3_60.json", 0);
     fake_http_expect(f.h, "POST", ENDPOINT "/manageable_snapshots", 202,
                      "snapshot_a_create.json");
     snap = cinder_snapshot_manage(f.c, &req, "snapset-" SET "-vdb", &err);
@@ -876,7 +854,7 @@ test_manage_refused_by_policy_is_http_403_on_one_line(void **state)
 
     (void)state;
     req.volume_id = VOL_B;
-    fixture_open(&f, "keystone_token_password.json", "cinder_versions.json", 0);
+    fixture_open(&f, "cinder_versions.json", 0);
     fake_http_expect(f.h, "POST", ENDPOINT "/manageable_snapshots", 403,
                      "error_policy_manage.json");
     assert_null(cinder_snapshot_manage(f.c, &req, "snapset-x-vdb", &err));
@@ -900,15 +878,14 @@ test_manage_is_refused_below_3_8_and_bad_names_before_any_request(void **state)
 
     (void)state;
     req.volume_id = VOL_A;
-    fixture_open(&f, "keystone_token_password.json",
-                 "cinder_versions_no_mv.json", 0);
+    fixture_open(&f, "cinder_versions_no_mv.json", 0);
     assert_null(cinder_snapshot_manage(f.c, &req, "snapset-x-vdb", &err));
     assert_int_equal(err.code, SNAP_E_STATE);
     assert_non_null(strstr(err.msg, "3.8"));
     assert_int_equal(fake_http_count(f.h), 2);
     fixture_close(&f);
 
-    fixture_open(&f, "keystone_token_password.json", "cinder_versions.json", 0);
+    fixture_open(&f, "cinder_versions.json", 0);
     snap_error_clear(&err);
     memset(longname, 'a', sizeof(longname) - 1);
     longname[sizeof(longname) - 1] = '\0';

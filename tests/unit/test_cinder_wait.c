@@ -42,27 +42,14 @@ static void
 fixture_open_caps(fixture *f, const char *versions_file, int64_t poll_min,
                   int64_t poll_max, int64_t frozen_max)
 {
-    cinder_auth_opts o;
     cinder_client_opts co;
-    snap_error err = {0};
 
-    memset(&o, 0, sizeof(o));
     memset(&co, 0, sizeof(co));
-    o.auth_url = "http://keystone.test:5000/v3";
-    o.username = "demo";
-    o.password = "demopass";
-    o.project_name = "demo";
     co.poll_min_ms = poll_min;
     co.poll_max_ms = poll_max;
     co.frozen_poll_max_ms = frozen_max;
     f->h = fake_http_new();
-    fake_http_expect_token(f->h, "keystone_token_password.json", "tok");
-    fake_http_expect(f->h, "GET", "http://cinder.test:8776/v3/", 200,
-                     versions_file);
-    f->s = cinder_session_new_with_http(f->h, &o, &err);
-    f->c = cinder_client_new(f->s, &co, &err);
-    if (!f->c)
-        fail_msg("cinder_client_new: %s", err.msg);
+    f->c = fake_http_cinder(f->h, versions_file, &co, &f->s);
     f->base = fake_http_count(f->h);
 }
 

@@ -33,26 +33,10 @@ typedef struct fixture {
 static void
 fixture_open(fixture *f)
 {
-    cinder_auth_opts o;
-    cinder_client_opts co;
-    snap_error err = {0};
-
     memset(f, 0, sizeof(*f));
-    memset(&o, 0, sizeof(o));
-    memset(&co, 0, sizeof(co));
-    o.auth_url = "http://keystone.test:5000/v3";
-    o.username = "demo";
-    o.password = "demopass";
-    o.project_name = "demo";
     f->h = fake_http_new();
-    fake_http_expect_token(f->h, "keystone_token_password.json", "tok");
-    fake_http_expect(f->h, "GET", "http://cinder.test:8776/v3/", 200,
-                     "cinder_versions.json");
-    f->os.session = cinder_session_new_with_http(f->h, &o, &err);
-    assert_non_null(f->os.session);
-    f->os.cinder = cinder_client_new(f->os.session, &co, &err);
-    if (!f->os.cinder)
-        fail_msg("cinder_client_new: %s", err.msg);
+    f->os.cinder =
+        fake_http_cinder(f->h, "cinder_versions.json", NULL, &f->os.session);
     strcpy(f->os.group_mode, "auto");
 }
 

@@ -37,28 +37,14 @@ typedef struct fixture {
 static void
 fixture_open(fixture *f, const char *versions)
 {
-    cinder_auth_opts o;
-    cinder_client_opts co;
     snap_error err = {0};
 
     memset(f, 0, sizeof(*f));
-    memset(&o, 0, sizeof(o));
-    memset(&co, 0, sizeof(co));
-    o.auth_url = "http://keystone.test:5000/v3";
-    o.username = "demo";
-    o.password = "demopass";
-    o.project_name = "demo";
     f->h = fake_http_new();
-    fake_http_expect_token(f->h, "keystone_token_password.json", "tok");
-    fake_http_expect(f->h, "GET", "http://cinder.test:8776/v3/", 200, versions);
-    f->s = cinder_session_new_with_http(f->h, &o, &err);
-    assert_non_null(f->s);
+    f->r.cinder = fake_http_cinder(f->h, versions, NULL, &f->s);
     assert_true(coord_conf_init(&f->conf, NULL));
     f->r.conf = &f->conf.openstack;
     f->r.session = f->s;
-    f->r.cinder = cinder_client_new(f->s, &co, &err);
-    if (!f->r.cinder)
-        fail_msg("cinder_client_new: %s", err.msg);
     f->r.delete_timeout_ms = 5000;
     f->set = coord_set_new(&err);
     assert_non_null(f->set);

@@ -95,26 +95,13 @@ list_dir(const char *dir, char *out, size_t size)
 static void
 open_cinder(fixture *fx, int mv)
 {
-    cinder_auth_opts o;
     cinder_client_opts co;
-    snap_error err = {0};
 
-    memset(&o, 0, sizeof(o));
     memset(&co, 0, sizeof(co));
-    o.auth_url = "http://keystone.test:5000/v3";
-    o.username = "demo";
-    o.password = "demopass";
-    o.project_name = "demo";
     co.max_microversion = mv;
     fx->h = fake_http_new();
-    fake_http_expect_token(fx->h, "keystone_token_password.json", "tok");
-    fake_http_expect(fx->h, "GET", "http://cinder.test:8776/v3/", 200,
-                     "cinder_versions.json");
-    fx->ctx.os.session = cinder_session_new_with_http(fx->h, &o, &err);
-    assert_non_null(fx->ctx.os.session);
-    fx->ctx.os.cinder = cinder_client_new(fx->ctx.os.session, &co, &err);
-    if (!fx->ctx.os.cinder)
-        fail_msg("cinder_client_new: %s", err.msg);
+    fx->ctx.os.cinder = fake_http_cinder(fx->h, "cinder_versions.json", &co,
+                                         &fx->ctx.os.session);
     fx->ctx.os.delete_timeout_ms = 30000;
     strcpy(fx->ctx.os.group_mode, "auto");
     fx->ctx.os_open = true; /* ops_ctx_release() closes it */
