@@ -39,12 +39,13 @@ from datetime import datetime
 LINE = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}) \d+ (\w+) (\S+) \[([^\]]*)\] (.*)$")
 REQ = re.compile(r"req-[0-9a-f-]{36}")
 
-VARIANT_ORDER = ["nova", "snapset", "snapset-group", "snapset-poll50", "snapset-poll20",
+VARIANT_ORDER = ["nova", "snapset", "snapset-direct", "snapset-group", "snapset-poll50", "snapset-poll20",
                  "snapset-poll250", "snapset-pause"]
 LABEL = {
     "nova": "Nova-style baseline",
     "snapset": "snapset",
     "snapset-group": "snapset, group snapshot",
+    "snapset-direct": "snapset, direct RBD",
     "snapset-pause": "snapset --pause",
     "snapset-local": "snapset",
     "nova-local": "virDomainBackupBegin alone",
@@ -236,7 +237,12 @@ def main():
         p.update(phase=rec["phase"], variant=rec["variant"], n=rec["n"], rep=rec["rep"],
                  disk=rec.get("disk_size"), total=rec["wall_t1_ms"] - rec["wall_t0_ms"],
                  loadavg=rec.get("loadavg"))
-        if rec["phase"] == "cinder":
+        if rec["phase"] == "cinder" and rec["variant"] == "snapset-direct":
+            # Cinder only sees the set after the thaw: inside the window
+            # the backend is librbd, and its time is the wait.
+            p["backend"] = p["wait"]
+            p["overhead"] = p["window"] - p["freeze"] - p["thaw"] - p["wait"]
+        elif rec["phase"] == "cinder":
             c = cinder_times(rec)
             if c:
                 p.update(c)
@@ -267,7 +273,7 @@ def main():
         LABEL.setdefault(v, v)
     keys = ["window", "pause", "freeze", "request", "wait", "thaw", "cinder_ms", "api_first_ms",
             "api_all_ms", "backend_after_accept_ms", "overhead", "overhead_from_first_202",
-            "reaction_ms", "pre_ms", "frozen_fs", "post", "backup_begin", "polls", "total"]
+            "reaction_ms", "pre_ms", "frozen_fs", "post", "backup_begin", "polls", "total", "backend"]
     for v in variants:
         summary["cinder"][v] = {}
         for n in ns:
@@ -328,6 +334,36 @@ def main():
                 head[5] = "pause+resume+thaw"
                 head += ["pause window"]
             md.append("### %s: parts, ms: median (min–max)\n\n%s" % (LABEL[v], table(head, rows)))
+
+    # ---- the direct RBD path against the baseline and the REST path
+    if ns and "snapset-direct" in variants and "nova" in variants:
+        rows = []
+        d1 = med("snapset-direct", ns[0], "window")
+        own1 = None
+        if d1 is not None:
+            own1 = d1 - med("snapset-direct", ns[0], "freeze") - med("snapset-direct", ns[0], "thaw")
+        for n in ns:
+            dw, bw, rw = med("snapset-direct", n, "window"), med("nova", n, "window"), med("snapset", n, "window")
+            if dw is None or bw is None:
+                continue
+            own = dw - med("snapset-direct", n, "freeze") - med("snapset-direct", n, "thaw")
+            dt, rt = med("snapset-direct", n, "total"), med("snapset", n, "total")
+            r = {"direct_over_baseline": dw / bw, "direct_less_freeze_thaw": own,
+                 "direct_less_freeze_thaw_over_n1": own / own1 if own1 else None,
+                 "direct_total_over_rest_total": dt / rt if dt and rt else None,
+                 "direct_over_baseline_paired": paired("snapset-direct", "nova", n)}
+            summary["ratios"].setdefault(str(n), {})["direct"] = r
+            num = lambda x: "%.0f" % x if x is not None else "–"
+            rows.append([n, num(bw), num(rw), num(dw), "%.2f" % r["direct_over_baseline"],
+                         fmt(r["direct_over_baseline_paired"], True), "%.0f" % own,
+                         "%.2f" % r["direct_less_freeze_thaw_over_n1"] if own1 else "–",
+                         num(med("snapset-direct", n, "backend")), num(dt), num(rt),
+                         "%.2f" % r["direct_total_over_rest_total"] if r["direct_total_over_rest_total"] else "–"])
+        head = ["N", "baseline window", "REST window", "direct window", "direct/baseline (of medians)",
+                "direct/baseline (per round)", "direct window − freeze − thaw",
+                "that / same at N=%d" % ns[0], "RBD creates (first start → last done)",
+                "direct: create until every member available", "REST: same", "direct/REST (time to available)"]
+        md.append("### Direct RBD, ms (medians)\n\n" + table(head, rows))
 
     # ---- local disks
     sizes = []
