@@ -91,6 +91,55 @@ agent_status() {
         '{"execute":"guest-fsfreeze-status"}' 2>&1 | jq -r '.return' 2>/dev/null
 }
 domstate() { virsh -c qemu:///system domstate "$DOM" 2>&1 | head -n1; }
+# Is the guest released? Running and its agent says thawed, retried for
+# 10 s: the agent may still be answering the watchdog's thaw.
+released() {
+    i=0
+    while [ $i -lt 20 ]; do
+        [ "$(domstate)" = running ] && [ "$(agent_status)" = thawed ] && return 0
+        sleep 0.5; i=$((i + 1))
+    done
+    return 1
+}
+# attach_volumes NAME N: attaches N new Cinder volumes to $DOM the way Nova
+# does (named NAME-1 ... NAME-N), adds their ids to $vols, and waits until
+# the guest's writer writes to each (it formats and mounts a new disk on
+# /vol/<the first 20 characters of the volume id>, the serial the guest
+# sees). The volumes are released in the guest, detached and deleted at
+# exit. A volume that cannot be attached ends the suite.
+vols=""
+detach_all() {
+    for v in $vols; do
+        p=$(echo "$v" | cut -c1-20)
+        # Unmounted and its mountpoint gone: a stale /vol entry would be
+        # taken for a disk by the next run.
+        "$G/gexec" "$DOM" "volrelease $p" >/dev/null 2>&1 || :
+        "$C/detach-volume" "$DOM" "$v" --delete >/dev/null 2>&1 || echo "cannot detach $v"
+    done
+}
+attach_volumes() {
+    [ -n "${_detach_hooked:-}" ] || { at_exit detach_all; _detach_hooked=1; }
+    begin "attach $2 volumes like Nova"
+    _i=1
+    while [ "$_i" -le "$2" ]; do
+        _v=$("$C/attach-volume" "$DOM" 1 "$1-$_i" 2>"$SNAP_ITMP/attach.err" | tail -n1)
+        if [ -z "$_v" ]; then cat "$SNAP_ITMP/attach.err"; bad "attach volume $_i"; summary; exit 1; fi
+        vols="$vols $_v"
+        _i=$((_i + 1))
+    done
+    ok "attached$vols"
+    _i=0
+    while [ $_i -lt 60 ]; do
+        _n=0
+        for _v in $vols; do
+            "$G/gexec" "$DOM" "test -s /vol/$(echo "$_v" | cut -c1-20)/writer.log" >/dev/null 2>&1 &&
+                _n=$((_n + 1))
+        done
+        [ "$_n" -eq "$2" ] && break
+        sleep 1; _i=$((_i + 1))
+    done
+    check_num "the guest writes to every volume" "$_n" -eq "$2"
+}
 blklist() { virsh -c qemu:///system domblklist "$DOM" --details | awk 'NF' ; }
 
 # Guest uptime in centiseconds-free seconds ("123.45").

@@ -12,43 +12,13 @@ set -u
 need_cloud
 conf=$SNAP_ITMP/snapset.conf
 cloud_conf "$conf" "delete_timeout_ms = 20000"
-vols=""
-detach_all() {
-    for v in $vols; do
-        p=$(echo "$v" | cut -c1-20)
-        # Unmounted and its mountpoint gone: a stale /vol entry would be
-        # taken for a disk by the next run.
-        "$G/gexec" "$DOM" "volrelease $p" >/dev/null 2>&1 || :
-        "$C/detach-volume" "$DOM" "$v" --delete >/dev/null 2>&1 || echo "cannot detach $v"
-    done
-}
 OWNER_NS=urn:snapset:owner
 drop_owner() {
     virsh -q -c qemu:///system metadata "$DOM" --uri "$OWNER_NS" --remove >/dev/null 2>&1 || :
 }
 at_exit drop_owner
-at_exit detach_all
 
-begin "attach two volumes like Nova"
-for i in 1 2; do
-    v=$("$C/attach-volume" "$DOM" 1 "snapset-it-$i" 2>"$SNAP_ITMP/attach.err" | tail -n1)
-    if [ -z "$v" ]; then cat "$SNAP_ITMP/attach.err"; bad "attach volume $i"; summary; exit 1; fi
-    vols="$vols $v"
-done
-ok "attached$vols"
-# The guest formats and mounts new disks on /vol/<serial as the guest sees
-# it: the first 20 characters of the volume id.
-i=0
-while [ $i -lt 60 ]; do
-    n=0
-    for v in $vols; do
-        p=$(echo "$v" | cut -c1-20)
-        "$G/gexec" "$DOM" "test -s /vol/$p/writer.log" >/dev/null 2>&1 && n=$((n + 1))
-    done
-    [ $n -eq 2 ] && break
-    sleep 1; i=$((i + 1))
-done
-check_num "the guest writes to both volumes" "$n" -eq 2
+attach_volumes snapset-it 2
 
 begin "a mixed set in one freeze"
 mark="MARK-$$-$(date +%s%N)"

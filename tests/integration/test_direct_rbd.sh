@@ -46,28 +46,11 @@ dconf() {
     cloud_conf "$_f" "$@"
 }
 dconf "$conf" always
-vols=""
-detach_all() {
-    for v in $vols; do
-        p=$(echo "$v" | cut -c1-20)
-        "$G/gexec" "$DOM" "volrelease $p" >/dev/null 2>&1 || :
-        "$C/detach-volume" "$DOM" "$v" --delete >/dev/null 2>&1 || echo "cannot detach $v"
-    done
-}
-at_exit detach_all
 stopped=""
 svc_pid() { read -r p _ <"$OS_STATE/run/$1.pid" && echo "$p"; }
 cont_all() { for s in $stopped; do /bin/kill -s CONT -- "-$(svc_pid "$s")" 2>/dev/null; done; }
 at_exit cont_all
 
-released() { # running and thawed, within 10 s
-    i=0
-    while [ $i -lt 20 ]; do
-        [ "$(domstate)" = running ] && [ "$(agent_status)" = thawed ] && return 0
-        sleep 0.5; i=$((i + 1))
-    done
-    return 1
-}
 # What Ceph and Cinder hold of set $1: RBD snapshots named for it (ours,
 # never registered) or registered from it, and Cinder snapshots tagged
 # with it.
@@ -86,24 +69,7 @@ cinder_of() {
 }
 last_set() { sso list --json | jq -r 'sort_by(.created) | last | .uuid'; }
 
-begin "attach two volumes like Nova"
-for i in 1 2; do
-    v=$("$C/attach-volume" "$DOM" 1 "snapset-drbd-$i" 2>"$SNAP_ITMP/attach.err" | tail -n1)
-    if [ -z "$v" ]; then cat "$SNAP_ITMP/attach.err"; bad "attach volume $i"; summary; exit 1; fi
-    vols="$vols $v"
-done
-ok "attached$vols"
-i=0
-while [ $i -lt 60 ]; do
-    n=0
-    for v in $vols; do
-        p=$(echo "$v" | cut -c1-20)
-        "$G/gexec" "$DOM" "test -s /vol/$p/writer.log" >/dev/null 2>&1 && n=$((n + 1))
-    done
-    [ $n -eq 2 ] && break
-    sleep 1; i=$((i + 1))
-done
-check_num "the guest writes to both volumes" "$n" -eq 2
+attach_volumes snapset-drbd 2
 
 # cut_of JSON MARK: reads every member of the set back (local copies from
 # the catalog, RBD snapshots straight from Ceph) and checks the marker

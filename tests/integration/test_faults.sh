@@ -60,7 +60,7 @@ cleanup() {
     fi
     "$G/gexec" "$DOM" 'rm -f /.fzprobe /run/fz.*' >/dev/null 2>&1
     if [ -n "$vol" ]; then
-        "$G/gexec" "$DOM" "umount /vol/$(echo "$vol" | cut -c1-20)" >/dev/null 2>&1 || :
+        "$G/gexec" "$DOM" "volrelease $vol" >/dev/null 2>&1 || :
         "$C/detach-volume" "$DOM" "$vol" --delete >/dev/null 2>&1 || echo "cannot detach $vol"
     fi
 }
@@ -74,16 +74,6 @@ if [ -r "$OS_STATE/openrc-demo" ]; then
     done
 fi
 
-# Is the guest released? Retried briefly: the agent may still be answering
-# the watchdog's thaw.
-released() {
-    i=0
-    while [ $i -lt 20 ]; do
-        [ "$(domstate)" = running ] && [ "$(agent_status)" = thawed ] && return 0
-        sleep 0.5; i=$((i + 1))
-    done
-    return 1
-}
 
 cinder_left() { # snapshots in Cinder of sets the catalog says failed
     [ -n "$vol" ] || { echo 0; return; }

@@ -31,7 +31,7 @@ stop_all() {
         done
     fi
     for v in $vols; do
-        "$G/gexec" "$DOM" "umount /vol/$(echo "$v" | cut -c1-20)" >/dev/null 2>&1 || :
+        "$G/gexec" "$DOM" "volrelease $v" >/dev/null 2>&1 || :
         "$C/detach-volume" "$DOM" "$v" --delete >/dev/null 2>&1 || echo "cannot detach $v"
     done
     # the owner given to the guest for the Keystone part
