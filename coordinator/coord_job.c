@@ -420,23 +420,27 @@ unfreeze:
     if (!fixed || snap_error_isset(err))
         goto record;
 
-    /* The guest runs again; now the copies may take their time. */
-    if (nlocal && !job->disks->finish(job->disks_impl, set, local, nlocal,
-                                      job->opts.copy_timeout_ms, err))
-        goto record;
-    members_mark(set, local, nlocal, COORD_MEMBER_TAKEN,
-                 COORD_MEMBER_AVAILABLE);
-    members_mark(set, cinder, ncinder, COORD_MEMBER_TAKEN,
-                 COORD_MEMBER_AVAILABLE);
+    /* The guest runs again; now the copies may take their time. The
+     * volumes are finished first (their consistency recorded, snapshots
+     * made by the host registered with their backend), so that their
+     * backend's work overlaps the local copies instead of following them;
+     * a copy that fails afterwards still rolls them back. */
     if (!froze)
         set->consistency = COORD_CONSISTENCY_CRASH;
     else if (job->opts.app_hooks)
         set->consistency = COORD_CONSISTENCY_APPLICATION;
     else
         set->consistency = COORD_CONSISTENCY_FILESYSTEM;
+    members_mark(set, cinder, ncinder, COORD_MEMBER_TAKEN,
+                 COORD_MEMBER_AVAILABLE);
     if (ncinder && job->volumes->finish &&
         !job->volumes->finish(job->volumes_impl, set, cinder, ncinder, err))
         goto record;
+    if (nlocal && !job->disks->finish(job->disks_impl, set, local, nlocal,
+                                      job->opts.copy_timeout_ms, err))
+        goto record;
+    members_mark(set, local, nlocal, COORD_MEMBER_TAKEN,
+                 COORD_MEMBER_AVAILABLE);
     set->state = COORD_SET_AVAILABLE;
     set->finished_ms = snap_wall_ms();
     if (journal_save(job, err)) {

@@ -96,7 +96,7 @@ the_happy_path_freezes_snapshots_everything_and_thaws(void **state)
 
     assert_true(coord_job_run(&f->job, &f->err));
     assert_string_equal(f->w.log, "ping freeze request begin wait thaw "
-                                  "status finish vfinish");
+                                  "status vfinish finish");
     assert_int_equal(f->set->state, COORD_SET_AVAILABLE);
     assert_int_equal(f->set->consistency, COORD_CONSISTENCY_FILESYSTEM);
     assert_int_equal(f->set->frozen_count, 3);
@@ -117,7 +117,7 @@ pausing_happens_after_the_freeze_and_resume_before_the_thaw(void **state)
     f->job.opts.pause = true;
     assert_true(coord_job_run(&f->job, &f->err));
     assert_string_equal(f->w.log, "ping freeze pause request begin wait "
-                                  "resume thaw status finish vfinish");
+                                  "resume thaw status vfinish finish");
     assert_true(f->set->pause_ms >= 0);
     assert_true(f->w.last_journal.resumed);
     assert_guest_released(f);
@@ -148,7 +148,7 @@ an_absent_agent_gives_a_paused_crash_consistent_set_when_preferred(void **state)
     f->job.opts.quiesce = COORD_QUIESCE_PREFERRED;
     assert_true(coord_job_run(&f->job, &f->err));
     assert_string_equal(f->w.log, "ping pause request begin wait resume "
-                                  "finish vfinish");
+                                  "vfinish finish");
     assert_int_equal(f->set->consistency, COORD_CONSISTENCY_CRASH);
     assert_int_equal(f->set->freeze_ms, -1);
     assert_true(f->set->pause_ms >= 0);
@@ -162,7 +162,7 @@ quiesce_off_never_asks_the_agent(void **state)
 
     f->job.opts.quiesce = COORD_QUIESCE_OFF;
     assert_true(coord_job_run(&f->job, &f->err));
-    assert_string_equal(f->w.log, "request begin wait finish vfinish");
+    assert_string_equal(f->w.log, "request begin wait vfinish finish");
     assert_int_equal(f->set->consistency, COORD_CONSISTENCY_CRASH);
 }
 
@@ -494,8 +494,8 @@ the_watchdog_is_armed_before_the_freeze_and_disarmed_after_the_thaw(
     f->job.opts.pause = true;
     assert_true(coord_job_run(&f->job, &f->err));
     assert_string_equal(f->w.log, "ping arm freeze wpause pause request begin "
-                                  "wait resume thaw status disarm finish "
-                                  "vfinish");
+                                  "wait resume thaw status disarm vfinish "
+                                  "finish");
     assert_false(f->w.watchdog_armed);
 }
 
@@ -554,7 +554,7 @@ a_memory_set_pauses_saves_ram_then_fixes_the_disks(void **state)
     coord_str_set(&f->set->memory, "/sets/x/memory.state", NULL);
     assert_true(coord_job_run(&f->job, &f->err));
     assert_string_equal(f->w.log, "pause memory request begin wait copied "
-                                  "resume finish vfinish");
+                                  "resume vfinish finish");
     assert_true(f->w.copy_saw_paused);
     assert_true(f->w.copy_timeout_seen <= f->job.opts.frozen_timeout_ms);
     assert_true(f->w.memory_saw_paused);
@@ -716,7 +716,7 @@ targets_are_prepared_and_journaled_before_the_freeze(void **state)
     f->job.disks = &fake_disk_prepare_ops;
     assert_true(coord_job_run(&f->job, &f->err));
     assert_string_equal(f->w.log, "prepare ping freeze request begin wait "
-                                  "thaw status finish vfinish");
+                                  "thaw status vfinish finish");
     assert_int_equal(f->set->state, COORD_SET_AVAILABLE);
     assert_string_equal(f->set->members[0].location, "/sets/vda.qcow2");
     assert_guest_released(f);
