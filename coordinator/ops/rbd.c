@@ -284,8 +284,9 @@ register_post(ops_rbd *r, coord_set *set, coord_member *m, snap_error *err)
 }
 
 /* A registration Cinder put in error (the reference was refused) is
- * deleted again, so that the next attempt starts clean. */
-static void
+ * deleted again, so that the next attempt starts clean. False when it
+ * could not be: the member keeps its id (the rollback deletes it). */
+static bool
 register_undo(ops_rbd *r, coord_set *set, coord_member *m)
 {
     const char *ids[1] = {m->location};
@@ -299,10 +300,11 @@ register_undo(ops_rbd *r, coord_set *set, coord_member *m)
             r->cinder, ids, 1, snap_now_ms() + r->delete_timeout_ms, &e)) {
         free(m->location);
         m->location = NULL;
-        return;
+        return true;
     }
     snap_warn("set %s: cannot delete the failed registration %s: %s", set->uuid,
               m->location, e.msg);
+    return false;
 }
 
 /* A failure another attempt cannot change: Cinder refused the request
@@ -352,6 +354,7 @@ typedef struct reg {
     size_t member;
     int state;
     int attempts; /* made so far */
+    bool kept;    /* in error in Cinder and could not be deleted */
     snap_error err;
 } reg;
 
@@ -484,8 +487,11 @@ ops_rbd_register(ops_rbd *r, coord_set *set, const size_t *idx, size_t n,
                 g->state = REG_FAILED;
                 continue;
             }
-            if (m->location)
-                register_undo(r, set, m); /* in error: make room */
+            if (m->location && !register_undo(r, set, m)) {
+                g->state = REG_FAILED; /* in error, and still there */
+                g->kept = true;
+                continue;
+            }
             todo++;
         }
     }
@@ -499,8 +505,8 @@ ops_rbd_register(ops_rbd *r, coord_set *set, const size_t *idx, size_t n,
             m->rbd_snap = NULL;
             continue;
         }
-        if (m->location && g->err.code != SNAP_E_TIMEOUT)
-            register_undo(r, set, m);
+        if (m->location && !g->kept && g->err.code != SNAP_E_TIMEOUT)
+            (void)register_undo(r, set, m);
         give_up(r, set, m, g->attempts, &g->err);
         if (ok)
             ok = snap_error_set(err, g->err.code,

@@ -288,6 +288,40 @@ a_registration_that_stays_creating_fails_and_keeps_its_id(void **state)
     fixture_close(&f);
 }
 
+/* B ends in error and Cinder refuses to delete it: no second attempt
+ * (it would leave two registrations of one RBD snapshot); B fails and
+ * keeps its id, which the rollback deletes, and A is done. */
+static void
+a_registration_in_error_that_cannot_be_deleted_is_not_tried_again(void **state)
+{
+    size_t idx[] = {0, 1};
+    snap_error err = {0};
+    fixture f;
+
+    (void)state;
+    fixture_open(&f, "cinder_versions.json");
+    f.conf.openstack.manage_attempts = 3;
+    add_direct(&f, "vdb", VOL_A);
+    add_direct(&f, "vdc", VOL_B);
+    fake_http_expect(f.h, "POST", "/manageable_snapshots", 202,
+                     "snapshot_a_create.json");
+    fake_http_expect(f.h, "POST", "/manageable_snapshots", 202,
+                     "snapshot_b_create.json");
+    fake_http_expect(f.h, "GET", "/snapshots/detail", 200,
+                     "snapshots_detail_b_error.json");
+    fake_http_expect(f.h, "DELETE", "/snapshots/" SNAP_B, 403,
+                     "error_policy_manage.json");
+    assert_false(ops_rbd_register(&f.r, f.set, idx, 2, &err));
+    assert_non_null(strstr(err.msg, "disk vdc: cannot register"));
+    assert_int_equal(fake_http_count_matching(f.h, "POST", "/manageable"), 2);
+    assert_int_equal(fake_http_count_matching(f.h, "DELETE", "/snapshots/"), 1);
+    assert_null(f.set->members[0].rbd_snap);
+    assert_int_not_equal(f.set->members[0].state, COORD_MEMBER_FAILED);
+    assert_int_equal(f.set->members[1].state, COORD_MEMBER_FAILED);
+    assert_string_equal(f.set->members[1].location, SNAP_B);
+    fixture_close(&f);
+}
+
 int
 main(void)
 {
@@ -301,6 +335,8 @@ main(void)
             registrations_are_sent_together_and_an_error_is_tried_again),
         cmocka_unit_test(
             a_registration_that_stays_creating_fails_and_keeps_its_id),
+        cmocka_unit_test(
+            a_registration_in_error_that_cannot_be_deleted_is_not_tried_again),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
