@@ -447,7 +447,7 @@ ops_rbd_register(ops_rbd *r, coord_set *set, const size_t *idx, size_t n,
 {
     int attempts = r->conf->manage_attempts > 0 ? r->conf->manage_attempts : 1;
     reg *regs = calloc(n ? n : 1, sizeof(*regs));
-    size_t i, nregs = 0, todo;
+    size_t i, nregs = 0, again;
     bool ok = true;
     int round;
 
@@ -460,7 +460,7 @@ ops_rbd_register(ops_rbd *r, coord_set *set, const size_t *idx, size_t n,
             set->members[idx[i]].rbd_snap)
             regs[nregs++].member = idx[i];
     }
-    for (round = 1, todo = nregs; todo > 0 && round <= attempts; round++) {
+    for (round = 1, again = nregs; again > 0 && round <= attempts; round++) {
         if (round > 1)
             snap_sleep_ms(250 * (round - 1));
         for (i = 0; i < nregs; i++) {
@@ -475,7 +475,7 @@ ops_rbd_register(ops_rbd *r, coord_set *set, const size_t *idx, size_t n,
         }
         register_wait(r, set, regs, nregs,
                       snap_now_ms() + r->conf->manage_timeout_ms);
-        for (i = 0, todo = 0; i < nregs; i++) {
+        for (i = 0, again = 0; i < nregs; i++) {
             reg *g = &regs[i];
             coord_member *m = &set->members[g->member];
 
@@ -492,7 +492,7 @@ ops_rbd_register(ops_rbd *r, coord_set *set, const size_t *idx, size_t n,
                 g->kept = true;
                 continue;
             }
-            todo++;
+            again++; /* sent again next round */
         }
     }
     for (i = 0; i < nregs; i++) {

@@ -64,10 +64,13 @@ bool ops_rbd_wait(ops_rbd *r, coord_set *set, int64_t deadline_ms,
 
 /* After the thaw: registers each direct member's snapshot with Cinder
  * (with the set's metadata and consistency) and waits until it is
- * available; member->location becomes the Cinder snapshot's id. A
- * registration that fails is retried (openstack.manage_attempts); then
- * the RBD snapshot is removed, the member marked failed with the reason,
- * and false returned. */
+ * available; member->location becomes the Cinder snapshot's id. In
+ * rounds: every registration still to do is sent, then one wait covers
+ * them all. One Cinder put in error is deleted and sent again, up to
+ * openstack.manage_attempts rounds (never when it could not be deleted:
+ * the member keeps that id for the rollback). A member given up on has
+ * its RBD snapshot removed (unless Cinder holds it under an id), is
+ * marked failed with the reason, and false is returned. */
 bool ops_rbd_register(ops_rbd *r, coord_set *set, const size_t *idx, size_t n,
                       snap_error *err);
 

@@ -213,6 +213,23 @@ never_records_the_setting_as_the_reason(void **state)
 
 /* ---- the registrations, after the thaw ---------------------------------- */
 
+/* Two direct members, vdb (VOL_A) and vdc (VOL_B), whose registrations
+ * Cinder accepts; the first wait shows A available and B in error. */
+static void
+open_two_direct(fixture *f, int attempts)
+{
+    fixture_open(f, "cinder_versions.json");
+    f->conf.openstack.manage_attempts = attempts;
+    add_direct(f, "vdb", VOL_A);
+    add_direct(f, "vdc", VOL_B);
+    fake_http_expect(f->h, "POST", "/manageable_snapshots", 202,
+                     "snapshot_a_create.json");
+    fake_http_expect(f->h, "POST", "/manageable_snapshots", 202,
+                     "snapshot_b_create.json");
+    fake_http_expect(f->h, "GET", "/snapshots/detail", 200,
+                     "snapshots_detail_b_error.json");
+}
+
 /* Both registrations are sent before the one wait; B ends in error: it
  * is deleted in Cinder, registered again in a second round, and ends
  * available. Nothing of snapset's own names is left on either. */
@@ -224,16 +241,7 @@ registrations_are_sent_together_and_an_error_is_tried_again(void **state)
     fixture f;
 
     (void)state;
-    fixture_open(&f, "cinder_versions.json");
-    f.conf.openstack.manage_attempts = 2;
-    add_direct(&f, "vdb", VOL_A);
-    add_direct(&f, "vdc", VOL_B);
-    fake_http_expect(f.h, "POST", "/manageable_snapshots", 202,
-                     "snapshot_a_create.json");
-    fake_http_expect(f.h, "POST", "/manageable_snapshots", 202,
-                     "snapshot_b_create.json");
-    fake_http_expect(f.h, "GET", "/snapshots/detail", 200,
-                     "snapshots_detail_b_error.json");
+    open_two_direct(&f, 2);
     fake_http_expect(f.h, "DELETE", "/snapshots/" SNAP_B, 202, NULL);
     fake_http_expect(f.h, "GET", "/snapshots/" SNAP_B, 404,
                      "error_item_not_found.json");
@@ -299,16 +307,7 @@ a_registration_in_error_that_cannot_be_deleted_is_not_tried_again(void **state)
     fixture f;
 
     (void)state;
-    fixture_open(&f, "cinder_versions.json");
-    f.conf.openstack.manage_attempts = 3;
-    add_direct(&f, "vdb", VOL_A);
-    add_direct(&f, "vdc", VOL_B);
-    fake_http_expect(f.h, "POST", "/manageable_snapshots", 202,
-                     "snapshot_a_create.json");
-    fake_http_expect(f.h, "POST", "/manageable_snapshots", 202,
-                     "snapshot_b_create.json");
-    fake_http_expect(f.h, "GET", "/snapshots/detail", 200,
-                     "snapshots_detail_b_error.json");
+    open_two_direct(&f, 3);
     fake_http_expect(f.h, "DELETE", "/snapshots/" SNAP_B, 403,
                      "error_policy_manage.json");
     assert_false(ops_rbd_register(&f.r, f.set, idx, 2, &err));
