@@ -226,6 +226,16 @@ bool cinder_snapshots_wait(cinder_client *client, const char *const *ids,
                            int64_t deadline_ms, cinder_wait_result *results,
                            snap_error *err);
 
+/* Like cinder_snapshots_wait() for snapshots nobody is frozen for (taken
+ * over after the thaw, say): the interval grows to poll_max_ms instead of
+ * frozen_poll_max_ms, so that the polls leave Cinder's API worker to the
+ * requests being waited for. */
+bool cinder_snapshots_wait_settled(cinder_client *client,
+                                   const char *const *ids, size_t n,
+                                   const cinder_kv *filter, int64_t deadline_ms,
+                                   cinder_wait_result *results,
+                                   snap_error *err);
+
 /* Polls until the @n snapshots @ids are gone (404), under one deadline.
  * Fails with SNAP_E_STATE on one in "error_deleting", SNAP_E_TIMEOUT. */
 bool cinder_snapshots_wait_deleted(cinder_client *client,
@@ -240,6 +250,22 @@ typedef struct cinder_attachment {
     char *host_name;
     char *device; /* e.g. "/dev/vdb" */
 } cinder_attachment;
+
+/* One attachment as Cinder itself records it (the attachments API, 3.27).
+ * Nova's new-style attachments, made through that API, keep the connection
+ * Cinder handed out; legacy os-attach ones (and reserved ones not yet
+ * connected) have none, so has_connection is false for them. Strings are
+ * owned by the record; release with cinder_attachment_info_release(). */
+typedef struct cinder_attachment_info {
+    char *id;
+    char *status;   /* attached, attaching, reserved, detached... */
+    char *instance; /* the Nova server, or NULL */
+    char *volume_id;
+    char *attach_mode;        /* "rw", "ro", or NULL */
+    bool has_connection;      /* connection_info present (not null) */
+    char *driver_volume_type; /* connection_info.driver_volume_type, or NULL */
+    char *name; /* connection_info.name: rbd "pool/volume-<id>", or NULL */
+} cinder_attachment_info;
 
 typedef struct cinder_volume {
     char *id;
@@ -271,6 +297,26 @@ void cinder_volumes_free(cinder_volume **vols, size_t n);
  * with @err set (SNAP_E_NOTFOUND if it does not exist). */
 cinder_volume *cinder_volume_show(cinder_client *client, const char *id,
                                   snap_error *err);
+
+/* Reads attachment @attachment_id (a UUID, checked before any request) with
+ * GET /attachments/<id> into @out (caller-owned storage, overwritten: it
+ * need not be initialised), so that a caller can confirm a disk's backend
+ * from Cinder's own record. connection_info is Cinder's flattened driver
+ * data ({"driver_volume_type": "rbd", "name": "volumes/volume-<id>",
+ * "hosts": [...], ...}); when it is absent or null, has_connection is false
+ * and both connection strings are NULL. A null driver_volume_type or name
+ * inside it gives NULL for that string.
+ * Returns true on success; false with @err set and *@out zeroed:
+ * SNAP_E_INVALID for a bad id or a reply that is not an attachment (not an
+ * object, no id, status or volume_id, another attachment's id,
+ * connection_info neither an object nor null, driver_volume_type or name
+ * not a string); SNAP_E_STATE below microversion 3.27 (nothing is sent);
+ * SNAP_E_NOTFOUND when Cinder has no such attachment. */
+bool cinder_attachment_show(cinder_client *client, const char *attachment_id,
+                            cinder_attachment_info *out, snap_error *err);
+
+/* Frees what @info holds and zeroes it; NULL is allowed. */
+void cinder_attachment_info_release(cinder_attachment_info *info);
 
 /* Lists the project's volumes with details (following pagination), keeping
  * those whose metadata contains every pair of @filter (optional; needs

@@ -1,11 +1,14 @@
-/* cinder/volume.c -- Cinder volumes and absolute limits; see cinder.h. */
+/* cinder/volume.c -- Cinder volumes, their attachments and absolute
+ * limits; see cinder.h. */
 #include "cinder/cinder.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "cinder/cinder_json.h"
+#include "common/snap_uuid.h"
 
 static void
 attachments_free(cinder_attachment *a, size_t n)
@@ -166,6 +169,134 @@ cinder_volume_show(cinder_client *c, const char *id, snap_error *err)
     vol = cinder_volume_from_json(json_object_get(reply, "volume"), what, err);
     json_decref(reply);
     return vol;
+}
+
+void
+cinder_attachment_info_release(cinder_attachment_info *info)
+{
+    if (!info)
+        return;
+    free(info->id);
+    free(info->status);
+    free(info->instance);
+    free(info->volume_id);
+    free(info->attach_mode);
+    free(info->driver_volume_type);
+    free(info->name);
+    memset(info, 0, sizeof(*info));
+}
+
+/* Copies the member @key of connection_info @ci into *@out, NULL when
+ * absent or null. Stricter than cinder_json_string(): these name the
+ * backend a caller confirms, so a number is not converted. (A "\u0000"
+ * that would cut the copy short never gets here: the reply parser refuses
+ * it.) */
+static bool
+connection_string(json_t *ci, const char *key, char **out, const char *what,
+                  snap_error *err)
+{
+    json_t *val = json_object_get(ci, key);
+
+    *out = NULL;
+    if (!val || json_is_null(val))
+        return true;
+    if (!json_is_string(val))
+        return snap_error_set(err, SNAP_E_INVALID,
+                              "%s: malformed reply: 'connection_info.%s' is "
+                              "not a string",
+                              what, key);
+    *out = strdup(json_string_value(val));
+    if (!*out)
+        return snap_error_set(err, SNAP_E_NOMEM, "%s: out of memory", what);
+    return true;
+}
+
+/* Fills @info from the "attachment" object @att of the reply for @id. */
+static bool
+attachment_from_json(json_t *att, const char *id, cinder_attachment_info *info,
+                     const char *what, snap_error *err)
+{
+    json_t *ci;
+
+    if (!att || json_is_null(att))
+        return snap_error_set(err, SNAP_E_INVALID,
+                              "%s: malformed reply: no attachment", what);
+    if (!json_is_object(att))
+        return snap_error_set(err, SNAP_E_INVALID,
+                              "%s: malformed reply: 'attachment' is not an "
+                              "object",
+                              what);
+    if (!cinder_json_string(att, "id", true, &info->id, what, err) ||
+        !cinder_json_string(att, "status", true, &info->status, what, err) ||
+        !cinder_json_string(att, "volume_id", true, &info->volume_id, what,
+                            err) ||
+        !cinder_json_string(att, "instance", false, &info->instance, what,
+                            err) ||
+        !cinder_json_string(att, "attach_mode", false, &info->attach_mode, what,
+                            err))
+        return false;
+    /* The caller takes this record as the truth about @id: a reply about
+     * another attachment (a proxy's cache, a confused server) must not
+     * pass for it. UUIDs compare without regard to case. */
+    if (strcasecmp(info->id, id) != 0)
+        return snap_error_set(err, SNAP_E_INVALID,
+                              "%s: malformed reply: it is attachment '%.64s'",
+                              what, info->id);
+    if (!cinder_id_valid(info->volume_id))
+        return snap_error_set(err, SNAP_E_INVALID,
+                              "%s: malformed reply: bad volume id", what);
+    /* Legacy os-attach attachments (and reserved ones) have none: null. */
+    ci = json_object_get(att, "connection_info");
+    if (!ci || json_is_null(ci))
+        return true;
+    if (!json_is_object(ci))
+        return snap_error_set(err, SNAP_E_INVALID,
+                              "%s: malformed reply: 'connection_info' is "
+                              "neither an object nor null",
+                              what);
+    info->has_connection = true;
+    return connection_string(ci, "driver_volume_type",
+                             &info->driver_volume_type, what, err) &&
+           connection_string(ci, "name", &info->name, what, err);
+}
+
+bool
+cinder_attachment_show(cinder_client *c, const char *attachment_id,
+                       cinder_attachment_info *out, snap_error *err)
+{
+    json_t *reply = NULL;
+    char what[128], path[300];
+    bool ok = false;
+
+    if (!out)
+        return snap_error_set(err, SNAP_E_INVALID,
+                              "invalid attachment request");
+    memset(out, 0, sizeof(*out));
+    if (!c)
+        return snap_error_set(err, SNAP_E_INVALID, "no Cinder client");
+    /* Stricter than cinder_check_id(): Cinder's attachment ids are UUIDs,
+     * and the id goes into the URL path. */
+    if (!snap_uuid_valid(attachment_id))
+        return snap_error_set(err, SNAP_E_INVALID,
+                              "invalid attachment id '%.64s'",
+                              attachment_id ? attachment_id : "(null)");
+    snprintf(what, sizeof(what), "cannot show attachment '%s'", attachment_id);
+    if (!cinder_require_mv(c, CINDER_MV(3, 27), what, err))
+        return false;
+    snprintf(path, sizeof(path), "/attachments/%s", attachment_id);
+    reply = cinder_call_one(c, CINDER_HTTP_GET, path, NULL, what, err);
+    if (!reply)
+        goto cleanup;
+    if (!attachment_from_json(json_object_get(reply, "attachment"),
+                              attachment_id, out, what, err))
+        goto cleanup;
+    ok = true;
+
+cleanup:
+    if (!ok)
+        cinder_attachment_info_release(out);
+    json_decref(reply);
+    return ok;
 }
 
 typedef struct volume_list {

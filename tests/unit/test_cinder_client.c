@@ -1,6 +1,6 @@
 /* tests/unit/test_cinder_client.c -- the Cinder client through fake_http:
  * microversion negotiation, the force rule, metadata lists, volumes,
- * limits, groups, error bodies and malformed replies. */
+ * attachments, limits, groups, error bodies and malformed replies. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -27,6 +27,9 @@
 #define GROUP "60606060-0000-4000-8000-000000000001"
 #define GTYPE "67676767-0000-4000-8000-000000000001"
 #define GSNAP "9e9e9e9e-0000-4000-8000-000000000001"
+#define ATT "a77ac4ed-0000-4000-8000-000000000001"
+#define ATT_OTHER "a77ac4ed-0000-4000-8000-000000000002"
+#define SERVER "5e5e5e5e-0000-4000-8000-000000000001"
 
 typedef struct fixture {
     cinder_http *h;
@@ -799,6 +802,336 @@ test_snapshot_claimed_only_for_our_volumes(void **state)
     assert_false(cinder_snapshot_claimed(NULL, claims, 2));
 }
 
+/* ---- attachments (GET /attachments/<id>, 3.27) ----------------------------
+ */
+
+/* The head of an attachment as Cinder 21 shows it
+ * (cinder/api/v3/views/attachments.py); each test adds connection_info. */
+#define ATT_HEAD(id)                                                           \
+    "{\"attachment\": {\"id\": \"" id "\", \"status\": \"attached\", "         \
+    "\"instance\": \"" SERVER "\", \"volume_id\": \"" VOL_A "\", "             \
+    "\"attached_at\": \"2026-01-12T09:14:03.000000\", \"detached_at\": \"\", " \
+    "\"attach_mode\": \"rw\""
+
+/* What a Nova attachment made through the attachments API keeps: the
+ * RBD driver's data, flattened, with driver_volume_type beside it. */
+#define ATT_RBD_REPLY                                                          \
+    ATT_HEAD(ATT)                                                              \
+    ", \"connection_info\": {\"name\": \"volumes/volume-" VOL_A "\", "         \
+    "\"hosts\": [\"192.0.2.10\", \"192.0.2.11\"], \"ports\": [\"6789\", "      \
+    "\"6789\"], \"cluster_name\": \"ceph\", \"auth_enabled\": true, "          \
+    "\"auth_username\": \"cinder\", \"secret_type\": \"ceph\", "               \
+    "\"secret_uuid\": \"5ec0e7a1-0000-4000-8000-000000000001\", "              \
+    "\"volume_id\": \"" VOL_A "\", \"discard\": true, \"qos_specs\": null, "   \
+    "\"access_mode\": \"rw\", \"encrypted\": false, \"cacheable\": false, "    \
+    "\"driver_volume_type\": \"rbd\", \"attachment_id\": \"" ATT "\", "        \
+    "\"enforce_multipath\": false}}}"
+
+static void
+assert_attachment_info_zeroed(const cinder_attachment_info *info)
+{
+    assert_null(info->id);
+    assert_null(info->status);
+    assert_null(info->instance);
+    assert_null(info->volume_id);
+    assert_null(info->attach_mode);
+    assert_false(info->has_connection);
+    assert_null(info->driver_volume_type);
+    assert_null(info->name);
+}
+
+/* The request the fake saw last: GET of exactly our attachment's URL, at
+ * microversion @mv. */
+static void
+assert_attachment_request(cinder_http *h, const char *mv)
+{
+    const fake_http_record *r = last_request(h);
+
+    assert_string_equal(r->method, "GET");
+    assert_string_equal(r->url, ENDPOINT "/attachments/" ATT);
+    assert_string_equal(fake_http_record_header(r, "OpenStack-API-Version"),
+                        mv);
+}
+
+static void
+test_attachment_show_reads_the_rbd_connection_of_a_new_style_attachment(
+    void **state)
+{
+    cinder_attachment_info info;
+    snap_error err = {0};
+    fixture f;
+
+    (void)state;
+    fixture_open(&f, "cinder_versions.json", 0);
+    fake_http_expect_body(f.h, "GET", ENDPOINT "/attachments/" ATT, 200,
+                          ATT_RBD_REPLY);
+    if (!cinder_attachment_show(f.c, ATT, &info, &err))
+        fail_msg("attachment show: %s", err.msg);
+    assert_false(snap_error_isset(&err));
+    assert_int_equal(fake_http_count(f.h), 3);
+    assert_attachment_request(f.h, "volume 3.70");
+    assert_string_equal(info.id, ATT);
+    assert_string_equal(info.status, "attached");
+    assert_string_equal(info.instance, SERVER);
+    assert_string_equal(info.volume_id, VOL_A);
+    assert_string_equal(info.attach_mode, "rw");
+    assert_true(info.has_connection);
+    assert_string_equal(info.driver_volume_type, "rbd");
+    assert_string_equal(info.name, "volumes/volume-" VOL_A);
+    cinder_attachment_info_release(&info);
+    assert_attachment_info_zeroed(&info);
+    cinder_attachment_info_release(NULL);
+    fixture_close(&f);
+
+    /* 3.27 itself is enough, and is what is sent; an upper-case id is the
+     * same UUID as the lower-case one Cinder answers with. */
+    fixture_open(&f, "cinder_versions.json", CINDER_MV(3, 27));
+    fake_http_expect_body(f.h, "GET", "/attachments/", 200, ATT_RBD_REPLY);
+    if (!cinder_attachment_show(f.c, "A77AC4ED-0000-4000-8000-000000000001",
+                                &info, &err))
+        fail_msg("attachment show at 3.27: %s", err.msg);
+    assert_string_equal(
+        fake_http_record_header(last_request(f.h), "OpenStack-API-Version"),
+        "volume 3.27");
+    assert_string_equal(info.name, "volumes/volume-" VOL_A);
+    cinder_attachment_info_release(&info);
+    fixture_close(&f);
+}
+
+static void
+test_attachment_show_of_a_legacy_attachment_has_no_connection(void **state)
+{
+    static const char *const replies[] = {
+        /* os-attach: Cinder keeps no connection_info for it */
+        ATT_HEAD(ATT) ", \"connection_info\": null}}",
+        /* no member at all (a trimmed view): the same */
+        ATT_HEAD(ATT) "}}",
+        /* reserved, not yet connected: no instance or mode either */
+        "{\"attachment\": {\"id\": \"" ATT "\", \"status\": \"reserved\", "
+        "\"instance\": null, \"volume_id\": \"" VOL_A "\", "
+        "\"attached_at\": \"\", \"detached_at\": \"\", "
+        "\"attach_mode\": null, \"connection_info\": null}}",
+    };
+    cinder_attachment_info info;
+    snap_error err = {0};
+    fixture f;
+    size_t i;
+
+    (void)state;
+    fixture_open(&f, "cinder_versions.json", 0);
+    for (i = 0; i < sizeof(replies) / sizeof(replies[0]); i++)
+        fake_http_expect_body(f.h, "GET", ENDPOINT "/attachments/" ATT, 200,
+                              replies[i]);
+    for (i = 0; i < sizeof(replies) / sizeof(replies[0]); i++) {
+        if (!cinder_attachment_show(f.c, ATT, &info, &err))
+            fail_msg("reply %zu: %s", i, err.msg);
+        assert_attachment_request(f.h, "volume 3.70");
+        assert_string_equal(info.id, ATT);
+        assert_string_equal(info.volume_id, VOL_A);
+        assert_false(info.has_connection);
+        assert_null(info.driver_volume_type);
+        assert_null(info.name);
+        if (i < 2) {
+            assert_string_equal(info.status, "attached");
+            assert_string_equal(info.instance, SERVER);
+            assert_string_equal(info.attach_mode, "rw");
+        } else {
+            assert_string_equal(info.status, "reserved");
+            assert_null(info.instance);
+            assert_null(info.attach_mode);
+        }
+        cinder_attachment_info_release(&info);
+    }
+    assert_int_equal(fake_http_count(f.h), 2 + i);
+    fixture_close(&f);
+}
+
+static void
+test_attachment_show_is_refused_below_3_27_without_a_request(void **state)
+{
+    static const struct {
+        const char *file;
+        int cap;
+        const char *have;
+    } cases[] = {
+        {"cinder_versions.json", CINDER_MV(3, 26), "3.26"},
+        {"cinder_versions_3_21.json", 0, "3.21"},
+        {"cinder_versions_no_mv.json", 0, "3.0"},
+    };
+    cinder_attachment_info info;
+    snap_error err;
+    char want[200];
+    fixture f;
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        fixture_open(&f, cases[i].file, cases[i].cap);
+        memset(&err, 0, sizeof(err));
+        /* Whatever the caller's storage held, it comes back zeroed. */
+        memset(&info, 0xa5, sizeof(info));
+        assert_false(cinder_attachment_show(f.c, ATT, &info, &err));
+        assert_int_equal(err.code, SNAP_E_STATE);
+        snprintf(want, sizeof(want),
+                 "cannot show attachment '" ATT "': needs Cinder API "
+                 "microversion 3.27, but only %s was negotiated",
+                 cases[i].have);
+        assert_string_equal(err.msg, want);
+        assert_attachment_info_zeroed(&info);
+        assert_int_equal(fake_http_count(f.h), 2); /* token, versions */
+        fixture_close(&f);
+    }
+}
+
+static void
+test_attachment_show_refuses_ids_that_are_not_uuids_before_any_request(
+    void **state)
+{
+    static const char *const bad[] = {
+        "",
+        "..",
+        "../x",
+        "att-1", /* fine for cinder_id_valid(), not a UUID */
+        "a77ac4ed-0000-4000-8000-00000000000",   /* 35 characters */
+        "a77ac4ed-0000-4000-8000-0000000000011", /* 37 */
+        "a77ac4ed-0000-4000-8000-00000000000g",
+        "a77ac4ed-0000-4000-8000/000000000001",
+        "a77ac4ed-0000-4000-8000?000000000001",
+        "a77ac4ed-0000-4000-8000%2f0000000001",
+        "a77ac4ed00000-4000-8000-000000000001",
+        "a77ac4ed-0000-4000-8000-00000000000\n",
+    };
+    cinder_attachment_info info;
+    snap_error err;
+    fixture f;
+    size_t i, before;
+
+    (void)state;
+    fixture_open(&f, "cinder_versions.json", 0);
+    before = fake_http_count(f.h);
+    for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        memset(&err, 0, sizeof(err));
+        assert_false(cinder_attachment_show(f.c, bad[i], &info, &err));
+        assert_int_equal(err.code, SNAP_E_INVALID);
+        assert_non_null(strstr(err.msg, "invalid attachment id '"));
+        assert_attachment_info_zeroed(&info);
+    }
+    memset(&err, 0, sizeof(err));
+    assert_false(cinder_attachment_show(f.c, NULL, &info, &err));
+    assert_string_equal(err.msg, "invalid attachment id '(null)'");
+    memset(&err, 0, sizeof(err));
+    assert_false(cinder_attachment_show(f.c, ATT, NULL, &err));
+    assert_int_equal(err.code, SNAP_E_INVALID);
+    memset(&err, 0, sizeof(err));
+    assert_false(cinder_attachment_show(NULL, ATT, &info, &err));
+    assert_string_equal(err.msg, "no Cinder client");
+    assert_int_equal(fake_http_count(f.h), before);
+    fixture_close(&f);
+}
+
+static void
+test_attachment_show_refuses_replies_that_are_not_an_attachment(void **state)
+{
+#define WHAT "cannot show attachment '" ATT "': malformed reply: "
+    static const struct {
+        const char *body;
+        const char *msg; /* NULL: only "malformed reply" is checked */
+    } cases[] = {
+        {"{}", WHAT "no attachment"},
+        {"{\"attachment\": null}", WHAT "no attachment"},
+        {"{\"attachment\": \"" ATT "\"}", WHAT "'attachment' is not an object"},
+        {"{\"attachment\": [{\"id\": \"" ATT "\"}]}",
+         WHAT "'attachment' is not an object"},
+        {"[]", NULL},
+        {"{\"attachment\": {", NULL},
+        {"{\"attachment\": {\"id\": \"" ATT "\", \"volume_id\": \"" VOL_A
+         "\"}}",
+         WHAT "no 'status'"},
+        {"{\"attachment\": {\"id\": \"" ATT "\", \"status\": \"attached\"}}",
+         WHAT "no 'volume_id'"},
+        {"{\"attachment\": {\"id\": \"" ATT "\", \"status\": [], "
+         "\"volume_id\": \"" VOL_A "\"}}",
+         WHAT "'status' is not a string"},
+        {ATT_HEAD(ATT_OTHER) ", \"connection_info\": null}}",
+         WHAT "it is attachment '" ATT_OTHER "'"},
+        {"{\"attachment\": {\"id\": \"" ATT "\", \"status\": \"attached\", "
+         "\"volume_id\": \"../" VOL_A "\"}}",
+         WHAT "bad volume id"},
+        {ATT_HEAD(ATT) ", \"connection_info\": \"rbd\"}}",
+         WHAT "'connection_info' is neither an object nor null"},
+        {ATT_HEAD(ATT) ", \"connection_info\": []}}",
+         WHAT "'connection_info' is neither an object nor null"},
+        {ATT_HEAD(ATT) ", \"connection_info\": false}}",
+         WHAT "'connection_info' is neither an object nor null"},
+        {ATT_HEAD(ATT) ", \"connection_info\": {\"driver_volume_type\": 7, "
+                       "\"name\": \"volumes/volume-" VOL_A "\"}}}",
+         WHAT "'connection_info.driver_volume_type' is not a string"},
+        {ATT_HEAD(ATT) ", \"connection_info\": {\"driver_volume_type\": "
+                       "{\"rbd\": true}}}}",
+         WHAT "'connection_info.driver_volume_type' is not a string"},
+        /* driver_volume_type already copied when name fails: no leak */
+        {ATT_HEAD(ATT) ", \"connection_info\": {\"driver_volume_type\": "
+                       "\"rbd\", \"name\": true}}}",
+         WHAT "'connection_info.name' is not a string"},
+        {ATT_HEAD(ATT) ", \"connection_info\": {\"driver_volume_type\": "
+                       "\"rbd\", \"name\": [\"volumes\", \"volume-x\"]}}}",
+         WHAT "'connection_info.name' is not a string"},
+        {ATT_HEAD(ATT) ", \"connection_info\": {\"driver_volume_type\": "
+                       "\"rbd\", \"name\": \"volumes/volume-" VOL_A
+                       "\\u0000x\"}}}",
+         NULL}, /* jansson refuses the NUL: the name is never cut short */
+    };
+#undef WHAT
+    cinder_attachment_info info;
+    snap_error err;
+    fixture f;
+    size_t i;
+
+    (void)state;
+    fixture_open(&f, "cinder_versions.json", 0);
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+        fake_http_expect_body(f.h, "GET", ENDPOINT "/attachments/" ATT, 200,
+                              cases[i].body);
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        memset(&err, 0, sizeof(err));
+        if (cinder_attachment_show(f.c, ATT, &info, &err))
+            fail_msg("reply %zu was taken: %s", i, cases[i].body);
+        assert_attachment_request(f.h, "volume 3.70");
+        assert_int_equal(err.code, SNAP_E_INVALID);
+        if (cases[i].msg)
+            assert_string_equal(err.msg, cases[i].msg);
+        else
+            assert_non_null(strstr(err.msg, "cannot show attachment '" ATT
+                                            "': malformed reply"));
+        assert_null(strchr(err.msg, '\n'));
+        assert_attachment_info_zeroed(&info);
+    }
+    assert_int_equal(fake_http_count(f.h), 2 + i);
+    fixture_close(&f);
+}
+
+static void
+test_attachment_show_of_a_missing_attachment_is_notfound(void **state)
+{
+    cinder_attachment_info info;
+    snap_error err = {0};
+    fixture f;
+
+    (void)state;
+    fixture_open(&f, "cinder_versions.json", 0);
+    fake_http_expect_body(f.h, "GET", ENDPOINT "/attachments/" ATT, 404,
+                          "{\"itemNotFound\": {\"code\": 404, \"message\": "
+                          "\"VolumeAttachment " ATT " could not be found.\"}}");
+    assert_false(cinder_attachment_show(f.c, ATT, &info, &err));
+    assert_attachment_request(f.h, "volume 3.70");
+    assert_int_equal(err.code, SNAP_E_NOTFOUND);
+    assert_string_equal(err.msg, "cannot show attachment '" ATT
+                                 "': HTTP 404: VolumeAttachment " ATT
+                                 " could not be found.");
+    assert_attachment_info_zeroed(&info);
+    fixture_close(&f);
+}
+
 /* ---- manageable snapshots (direct RBD members) ----------------------------
  */
 
@@ -936,6 +1269,18 @@ main(void)
         cmocka_unit_test(test_bad_ids_are_refused_before_any_request),
         cmocka_unit_test(test_transport_failure_names_the_object),
         cmocka_unit_test(test_snapshot_claimed_only_for_our_volumes),
+        cmocka_unit_test(
+            test_attachment_show_reads_the_rbd_connection_of_a_new_style_attachment),
+        cmocka_unit_test(
+            test_attachment_show_of_a_legacy_attachment_has_no_connection),
+        cmocka_unit_test(
+            test_attachment_show_is_refused_below_3_27_without_a_request),
+        cmocka_unit_test(
+            test_attachment_show_refuses_ids_that_are_not_uuids_before_any_request),
+        cmocka_unit_test(
+            test_attachment_show_refuses_replies_that_are_not_an_attachment),
+        cmocka_unit_test(
+            test_attachment_show_of_a_missing_attachment_is_notfound),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
