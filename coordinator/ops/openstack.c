@@ -234,9 +234,15 @@ ops_os_classify(ops_os *os, coord_set *set, const char *domain_uuid,
 {
     cinder_limits limits;
     size_t i, k, ncinder = 0;
-    char *group = NULL;
+    char *group = NULL, **attachments;
     bool one_group = true, ok = false;
 
+    /* Each Cinder member's attachment to this domain, for the direct RBD
+     * path to read the connection Cinder handed out. */
+    attachments =
+        calloc(set->nmembers ? set->nmembers : 1, sizeof(*attachments));
+    if (!attachments)
+        return snap_error_set(err, SNAP_E_NOMEM, "out of memory");
     for (i = 0; i < set->nmembers; i++) {
         coord_member *m = &set->members[i];
         cinder_volume *vol;
@@ -254,8 +260,16 @@ ops_os_classify(ops_os *os, coord_set *set, const char *domain_uuid,
         }
         for (k = 0; k < vol->nattachments; k++) {
             if (vol->attachments[k].server_id &&
-                strcmp(vol->attachments[k].server_id, domain_uuid) == 0)
+                strcmp(vol->attachments[k].server_id, domain_uuid) == 0 &&
+                !attached) {
                 attached = true;
+                if (vol->attachments[k].id &&
+                    !coord_str_set(&attachments[i], vol->attachments[k].id,
+                                   err)) {
+                    cinder_volume_free(vol);
+                    goto out;
+                }
+            }
         }
         if (!attached) {
             snap_warn("disk '%s': Cinder volume %s is not attached to this "
@@ -285,7 +299,7 @@ ops_os_classify(ops_os *os, coord_set *set, const char *domain_uuid,
     }
     /* Direct RBD first: a group snapshot is one more Cinder request
      * inside the freeze, so it is only for sets taking the REST path. */
-    if (!ops_rbd_classify(&os->rbd, set, err))
+    if (!ops_rbd_classify(&os->rbd, set, (const char *const *)attachments, err))
         goto out;
     for (i = 0; i < set->nmembers && one_group; i++)
         one_group = !ops_rbd_member(&set->members[i]);
@@ -306,6 +320,9 @@ ops_os_classify(ops_os *os, coord_set *set, const char *domain_uuid,
     }
     ok = true;
 out:
+    for (i = 0; i < set->nmembers; i++)
+        free(attachments[i]);
+    free(attachments);
     free(group);
     return ok;
 }

@@ -98,28 +98,78 @@ token_may_manage(ops_rbd *r, char *why, size_t size)
     return found;
 }
 
-/* The reason shared by every member, once per set: an empty @why when
- * the direct path is open. */
+/* The reason shared by every member, once per set, that needs a request
+ * (the token's roles) or Ceph: an empty @why when the direct path is
+ * open. Asked only for a member that passed every check of its own. */
 static void
 common_reason(ops_rbd *r, char *why, size_t size)
 {
     snap_error e = {0};
 
-    if (cinder_client_microversion(r->cinder) < CINDER_MV(3, 8)) {
-        snprintf(why, size,
-                 "Cinder's API is below microversion 3.8 "
-                 "(manageable_snapshots)");
-        return;
-    }
     if (!token_may_manage(r, why, size))
         return;
     if (!ceph_open(r, &e))
         snprintf(why, size, "no Ceph access from this host: %s", e.msg);
 }
 
-/* Sets @m's path; @why NULL or "" means direct. */
+/* Confirms from Cinder's own record that @m's disk is the RBD image
+ * Cinder connected for @attachment (the volume's attachment to this
+ * domain): Nova's attachments (the attachments API, since Queens) keep
+ * the connection_info, whose driver_volume_type and name must be rbd and
+ * the disk's source. A legacy attachment (os-attach) keeps none, and
+ * Cinder below 3.27 shows none: the domain's disk then decides alone.
+ * Sets @why when the member must take the REST path, else @how says what
+ * confirmed it. */
+static void
+attachment_check(ops_rbd *r, const coord_member *m, const char *attachment,
+                 char *why, char *how, size_t size)
+{
+    cinder_attachment_info info;
+    snap_error e = {0};
+
+    if (!attachment) {
+        snprintf(how, size,
+                 "the domain's RBD disk (Cinder names no attachment)");
+        return;
+    }
+    if (cinder_client_microversion(r->cinder) < CINDER_MV(3, 27)) {
+        snprintf(how, size,
+                 "the domain's RBD disk (Cinder below microversion 3.27 "
+                 "shows no attachment)");
+        return;
+    }
+    if (!cinder_attachment_show(r->cinder, attachment, &info, &e)) {
+        snprintf(why, size, "cannot read attachment %s: %s", attachment, e.msg);
+        return;
+    }
+    if (!info.has_connection)
+        snprintf(how, size,
+                 "the domain's RBD disk (attachment %s is a legacy one: "
+                 "Cinder keeps no connection_info)",
+                 attachment);
+    else if (!info.driver_volume_type ||
+             strcmp(info.driver_volume_type, "rbd") != 0)
+        snprintf(why, size,
+                 "attachment %s's connection_info has driver_volume_type "
+                 "'%s', not rbd",
+                 attachment,
+                 info.driver_volume_type ? info.driver_volume_type : "");
+    else if (!info.name || strcmp(info.name, m->source) != 0)
+        snprintf(why, size,
+                 "attachment %s's connection_info names RBD image '%s', "
+                 "the domain's disk '%s'",
+                 attachment, info.name ? info.name : "", m->source);
+    else
+        snprintf(how, size, "attachment %s's connection_info (rbd %s)",
+                 attachment, info.name);
+    cinder_attachment_info_release(&info);
+}
+
+/* Sets @m's path: with @why (not empty) the REST path, else direct,
+ * confirmed as @how says. */
 static bool
-member_path(coord_set *set, coord_member *m, const char *why, snap_error *err)
+member_path(coord_set *set, coord_member *m, const char *why, const char *how,
+            snap_error *err)
 {
     char name[128];
 
@@ -127,13 +177,14 @@ member_path(coord_set *set, coord_member *m, const char *why, snap_error *err)
     free(m->rbd_snap);
     free(m->path_reason);
     m->rbd_image = m->rbd_snap = m->path_reason = NULL;
-    if (why && why[0])
+    if (why[0])
         return coord_str_set(&m->snap_path, "cinder", err) &&
                coord_str_set(&m->path_reason, why, err);
     rbd_snap_name(set, m, name, sizeof(name));
     return coord_str_set(&m->snap_path, "rbd", err) &&
            coord_str_set(&m->rbd_image, m->source, err) &&
-           coord_str_set(&m->rbd_snap, name, err);
+           coord_str_set(&m->rbd_snap, name, err) &&
+           (!how[0] || coord_str_set(&m->path_reason, how, err));
 }
 
 /* Opens the images of the direct members: the last thing before the
@@ -169,11 +220,12 @@ out:
 }
 
 bool
-ops_rbd_classify(ops_rbd *r, coord_set *set, snap_error *err)
+ops_rbd_classify(ops_rbd *r, coord_set *set, const char *const *attachments,
+                 snap_error *err)
 {
     const coord_openstack_conf *c = r->conf;
     const char *mode = c && c->direct_rbd ? c->direct_rbd : "never";
-    char common[WHY_SIZE] = "", why[WHY_SIZE];
+    char common[WHY_SIZE] = "", why[WHY_SIZE], how[WHY_SIZE];
     bool checked = false;
     size_t i, ndirect = 0;
 
@@ -186,7 +238,7 @@ ops_rbd_classify(ops_rbd *r, coord_set *set, snap_error *err)
 
         if (m->kind != COORD_MEMBER_CINDER)
             continue;
-        why[0] = '\0';
+        why[0] = how[0] = '\0';
         if (common[0]) {
             snprintf(why, sizeof(why), "%s", common);
         } else if (!m->protocol || strcmp(m->protocol, "rbd") != 0) {
@@ -198,14 +250,20 @@ ops_rbd_classify(ops_rbd *r, coord_set *set, snap_error *err)
             snprintf(why, sizeof(why),
                      "RBD image '%s' is not Cinder's image of volume %s",
                      m->source ? m->source : "", m->volume_id);
+        } else if (cinder_client_microversion(r->cinder) < CINDER_MV(3, 8)) {
+            snprintf(why, sizeof(why),
+                     "Cinder's API is below microversion 3.8 "
+                     "(manageable_snapshots)");
         } else {
-            if (!checked) {
+            attachment_check(r, m, attachments ? attachments[i] : NULL, why,
+                             how, sizeof(why));
+            if (!why[0] && !checked) {
                 common_reason(r, common, sizeof(common));
                 checked = true;
             }
-            if (common[0])
+            if (!why[0] && common[0])
                 snprintf(why, sizeof(why), "%s", common);
-            else if (!ceph_image_check(r->ceph, m->source, &e))
+            else if (!why[0] && !ceph_image_check(r->ceph, m->source, &e))
                 snprintf(why, sizeof(why), "%s", e.msg);
         }
         if (why[0] && strcmp(mode, "always") == 0)
@@ -213,13 +271,16 @@ ops_rbd_classify(ops_rbd *r, coord_set *set, snap_error *err)
                                   "disk %s cannot take the direct RBD path "
                                   "(openstack.direct_rbd = always): %s",
                                   m->target, why);
-        if (!member_path(set, m, why, err))
+        if (!member_path(set, m, why, how, err))
             return false;
-        if (why[0])
+        if (why[0]) {
             snap_info("disk %s: snapshot through Cinder's API: %s", m->target,
                       why);
-        else
+        } else {
+            snap_info("disk %s: direct RBD snapshot of %s, confirmed by %s",
+                      m->target, m->source, how);
             ndirect++;
+        }
     }
     if (ndirect == 0) {
         ops_rbd_release(r);
@@ -401,8 +462,8 @@ register_wait(ops_rbd *r, coord_set *set, reg *regs, size_t n,
         if (k == 0)
             break;
         memset(res, 0, n * sizeof(*res));
-        if (cinder_snapshots_wait(r->cinder, ids, k, &filter, deadline_ms, res,
-                                  &e)) {
+        if (cinder_snapshots_wait_settled(r->cinder, ids, k, &filter,
+                                          deadline_ms, res, &e)) {
             for (i = 0; i < k; i++)
                 regs[which[i]].state = REG_DONE;
             break;

@@ -13,8 +13,9 @@
  * The choice is made per member before the freeze (never inside it) and
  * recorded (coord_member.snap_path, path_reason): direct when the disk is
  * Cinder's RBD image of the volume (<source protocol='rbd'
- * name='POOL/volume-ID'>), the host's Ceph key opens it, Cinder speaks
- * 3.8 and the token carries a role of openstack.manage_roles; otherwise
+ * name='POOL/volume-ID'>, and the attachment's connection_info, where
+ * Cinder keeps one, says the same), the host's Ceph key opens it, Cinder
+ * speaks 3.8 and the token carries a role of openstack.manage_roles; otherwise
  * the REST path of ops/openstack.c. The RBD snapshot's name,
  * "snapset-<set uuid>-<target>", is journaled before the freeze, so that
  * recover and delete find one that Cinder never took over. */
@@ -48,11 +49,16 @@ typedef struct ops_rbd {
 bool ops_rbd_member(const coord_member *m);
 
 /* Decides the path of every Cinder member of @set, records it, and for
- * the direct ones opens their images. False with @err when the set
+ * the direct ones opens their images. @attachments (optional) holds, per
+ * member index, the id of the volume's attachment to this domain: its
+ * connection_info, when Cinder keeps one, must say rbd and name the
+ * disk's image (path_reason of a direct member says what confirmed it).
+ * False with @err when the set
  * cannot be made as asked (openstack.direct_rbd = "always" and a member
  * cannot go direct, or a failure talking to Cinder or Ceph that is not
  * just a reason to take the REST path). */
-bool ops_rbd_classify(ops_rbd *r, coord_set *set, snap_error *err);
+bool ops_rbd_classify(ops_rbd *r, coord_set *set,
+                      const char *const *attachments, snap_error *err);
 
 /* Inside the freeze, once the local disks' points are fixed: starts
  * every RBD snapshot at once and waits until each exists, under

@@ -209,7 +209,8 @@ os_endpoint() {
 # os_call SERVICE METHOD PATH [BODY|@FILE]: prints the response body. On
 # HTTP >= 400 prints a one-line error and returns 1, or 2 for a 404. A 401
 # (expired token) is retried once with a new token.
-# Cinder requests carry OpenStack-API-Version: volume $OS_VOLUME_MV (3.70).
+# Cinder requests carry OpenStack-API-Version: volume $OS_VOLUME_MV (3.70), and
+# X-Service-Token: $OS_SERVICE_TOKEN when that is set.
 os_call() {
     local rc=0
     os_call_once "$@" || rc=$?
@@ -235,6 +236,7 @@ os_call_once() {
     case "$svc" in
     cinder | volume | volumev3) args+=(-H "OpenStack-API-Version: volume ${OS_VOLUME_MV:-3.70}") ;;
     esac
+    [ -z "${OS_SERVICE_TOKEN:-}" ] || args+=(-H "X-Service-Token: $OS_SERVICE_TOKEN")
     ctype=application/json
     case "$svc:$method:$path" in
     glance:PUT:*/file | glance:PUT:*/stage | image:PUT:*/file) ctype=application/octet-stream ;;

@@ -106,7 +106,10 @@ released() {
 # the guest's writer writes to each (it formats and mounts a new disk on
 # /vol/<the first 20 characters of the volume id>, the serial the guest
 # sees). The volumes are released in the guest, detached and deleted at
-# exit. A volume that cannot be attached ends the suite.
+# exit. A volume that cannot be attached ends the suite. ATTACH_APIS (a
+# list: the i-th volume takes the i-th word, the last one repeats; default
+# legacy) picks the attach flow of each: legacy or attachments (see
+# tests/cloud/attach-volume).
 vols=""
 detach_all() {
     for v in $vols; do
@@ -119,10 +122,12 @@ detach_all() {
 }
 attach_volumes() {
     [ -n "${_detach_hooked:-}" ] || { at_exit detach_all; _detach_hooked=1; }
-    begin "attach $2 volumes like Nova"
+    begin "attach $2 volumes like Nova (${ATTACH_APIS:-legacy})"
     _i=1
     while [ "$_i" -le "$2" ]; do
-        _v=$("$C/attach-volume" "$DOM" 1 "$1-$_i" 2>"$SNAP_ITMP/attach.err" | tail -n1)
+        # shellcheck disable=SC2086
+        _api=$(set -- ${ATTACH_APIS:-legacy}; [ "$_i" -le $# ] && shift $((_i - 1)) || shift $(($# - 1)); echo "$1")
+        _v=$(ATTACH_API=$_api "$C/attach-volume" "$DOM" 1 "$1-$_i" 2>"$SNAP_ITMP/attach.err" | tail -n1)
         if [ -z "$_v" ]; then cat "$SNAP_ITMP/attach.err"; bad "attach volume $_i"; summary; exit 1; fi
         vols="$vols $_v"
         _i=$((_i + 1))

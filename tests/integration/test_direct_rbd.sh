@@ -11,6 +11,8 @@
 #     Cinder snapshots with the set's metadata, `list --source cinder`
 #     finds it, delete removes them; the same check without the freeze
 #     fails (negative control);
+#   - one volume attached the legacy way, one through the attachments API:
+#     the latter's connection_info confirms its RBD image (recorded);
 #   - every fallback is chosen before the freeze and recorded;
 #   - fault rows: SIGKILL after the RBD creates and during the
 #     registrations, cinder-api stopped after the thaw, Ceph's monitor
@@ -69,7 +71,11 @@ cinder_of() {
 }
 last_set() { sso list --json | jq -r 'sort_by(.created) | last | .uuid'; }
 
-attach_volumes snapset-drbd 2
+# The first the way Nova's legacy flow attaches, the second through the
+# attachments API (Nova since Queens), whose connection_info Cinder keeps.
+ATTACH_APIS="legacy attachments" attach_volumes snapset-drbd 2
+vol_legacy=$(echo $vols | cut -d' ' -f1)
+vol_new=$(echo $vols | cut -d' ' -f2)
 
 # cut_of JSON MARK: reads every member of the set back (local copies from
 # the catalog, RBD snapshots straight from Ceph) and checks the marker
@@ -115,6 +121,15 @@ check "set is available, consistency filesystem" \
     test "$(jq -r '.state + " " + .consistency' "$SNAP_ITMP/set.json")" = "available filesystem"
 check "both Cinder members took the direct path (recorded)" \
     test "$(jq '[.members[] | select(.kind == "cinder" and .snap_path == "rbd")] | length' "$SNAP_ITMP/set.json")" = 2
+# reason_has VOLUME TEXT: the member of VOLUME records TEXT as its path's reason.
+reason_has() {
+    jq -r --arg v "$1" '.members[] | select(.volume_id == $v) | .path_reason' "$SNAP_ITMP/set.json" |
+        grep -qF "$2" || { echo "     $1: $(jq -r --arg v "$1" '.members[] | select(.volume_id == $v) | .path_reason' "$SNAP_ITMP/set.json")" >&2; false; }
+}
+check "the volume attached through the attachments API: confirmed by its connection_info (recorded)" \
+    reason_has "$vol_new" "connection_info (rbd volumes/volume-$vol_new)"
+check "the legacy attachment keeps none: the domain's disk decides (recorded)" \
+    reason_has "$vol_legacy" "is a legacy one: Cinder keeps no connection_info"
 check "agent reports thawed" test "$(agent_status)" = thawed
 direct_ms=$(jq .freeze_window_ms "$SNAP_ITMP/set.json")
 echo "     freeze window $direct_ms ms"

@@ -6,6 +6,7 @@
  * keeping the Cinder id for the rollback. */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -125,7 +126,7 @@ a_disk_not_on_cinders_rbd_image_takes_the_rest_path(void **state)
     fixture_open(&f, "cinder_versions_no_mv.json");
     add_volume(&f, "vdb", VOL_A, NULL, "/dev/sdb");
     add_volume(&f, "vdc", VOL_B, "rbd", "volumes/other-" VOL_B);
-    if (!ops_rbd_classify(&f.r, f.set, &err))
+    if (!ops_rbd_classify(&f.r, f.set, NULL, &err))
         fail_msg("%s", err.msg);
     assert_path(&f.set->members[0], "cinder", "not an RBD disk");
     assert_path(&f.set->members[1], "cinder", "is not Cinder's image");
@@ -142,7 +143,7 @@ cinder_below_3_8_takes_the_rest_path_before_any_check(void **state)
     (void)state;
     fixture_open(&f, "cinder_versions_no_mv.json");
     add_volume(&f, "vdb", VOL_A, "rbd", "volumes/volume-" VOL_A);
-    if (!ops_rbd_classify(&f.r, f.set, &err))
+    if (!ops_rbd_classify(&f.r, f.set, NULL, &err))
         fail_msg("%s", err.msg);
     assert_path(&f.set->members[0], "cinder", "below microversion 3.8");
     assert_int_equal(fake_http_count(f.h), 2);
@@ -164,7 +165,7 @@ a_token_without_a_manage_role_takes_the_rest_path(void **state)
                      "keystone_validate.json");
     add_volume(&f, "vdb", VOL_A, "rbd", "volumes/volume-" VOL_A);
     add_volume(&f, "vdc", VOL_B, "rbd", "volumes/volume-" VOL_B);
-    if (!ops_rbd_classify(&f.r, f.set, &err))
+    if (!ops_rbd_classify(&f.r, f.set, NULL, &err))
         fail_msg("%s", err.msg);
     /* one validation for the set */
     assert_int_equal(fake_http_count(f.h), 3);
@@ -186,7 +187,7 @@ always_refuses_a_member_that_cannot_go_direct(void **state)
     fixture_open(&f, "cinder_versions.json");
     assert_true(coord_str_set(&f.conf.openstack.direct_rbd, "always", NULL));
     add_volume(&f, "vdb", VOL_A, "rbd", "volumes/other-image");
-    assert_false(ops_rbd_classify(&f.r, f.set, &err));
+    assert_false(ops_rbd_classify(&f.r, f.set, NULL, &err));
     assert_int_equal(err.code, SNAP_E_STATE);
     assert_non_null(strstr(err.msg, "disk vdb cannot take the direct RBD path "
                                     "(openstack.direct_rbd = always)"));
@@ -204,11 +205,130 @@ never_records_the_setting_as_the_reason(void **state)
     fixture_open(&f, "cinder_versions.json");
     assert_true(coord_str_set(&f.conf.openstack.direct_rbd, "never", NULL));
     add_volume(&f, "vdb", VOL_A, "rbd", "volumes/volume-" VOL_A);
-    if (!ops_rbd_classify(&f.r, f.set, &err))
+    if (!ops_rbd_classify(&f.r, f.set, NULL, &err))
         fail_msg("%s", err.msg);
     assert_path(&f.set->members[0], "cinder", "openstack.direct_rbd = never");
     assert_int_equal(fake_http_count(f.h), 2);
     fixture_close(&f);
+}
+
+/* ---- the attachment's connection_info ------------------------------------ */
+
+#define ATT "a77ac4e0-0000-4000-8000-0000000000a1"
+#define ATT_URL "/attachments/" ATT
+#define ATT_REPLY(conn)                                                        \
+    "{\"attachment\": {\"id\": \"" ATT "\", \"status\": \"attached\", "        \
+    "\"instance\": \"11111111-0000-4000-8000-000000000001\", "                 \
+    "\"volume_id\": \"" VOL_A "\", \"attach_mode\": \"rw\", "                  \
+    "\"connection_info\": " conn "}}"
+
+/* Member vdb of VOL_A on volumes/volume-VOL_A, attached as ATT, whose
+ * attachment Cinder shows as @status/@reply (then, with @token, the
+ * token's validation); classified. */
+static void
+classify_attached(fixture *f, long status, const char *reply, bool token)
+{
+    const char *atts[1] = {ATT};
+    snap_error err = {0};
+
+    fixture_open(f, "cinder_versions.json");
+    add_volume(f, "vdb", VOL_A, "rbd", "volumes/volume-" VOL_A);
+    fake_http_expect_body(f->h, "GET", ATT_URL, status, reply);
+    if (token)
+        fake_http_expect(f->h, "GET", "/v3/auth/tokens?nocatalog", 200,
+                         "keystone_validate.json");
+    if (!ops_rbd_classify(&f->r, f->set, atts, &err))
+        fail_msg("%s", err.msg);
+    assert_int_equal(fake_http_count_matching(f->h, "GET", ATT_URL), 1);
+    assert_string_equal(fake_http_record_header(fake_http_request(f->h, 2),
+                                                "OpenStack-API-Version"),
+                        "volume 3.70");
+}
+
+static void
+classify_with_attachment(fixture *f, long status, const char *reply)
+{
+    classify_attached(f, status, reply, false);
+}
+
+static void
+classify_with_attachment_then_token(fixture *f, const char *reply)
+{
+    classify_attached(f, 200, reply, true);
+}
+
+/* Cinder connected the volume some other way than RBD: whatever the
+ * domain's disk says, the member goes through Cinder's API, before the
+ * token or Ceph is asked. */
+static void
+an_attachment_that_is_not_rbd_takes_the_rest_path(void **state)
+{
+    fixture f;
+
+    (void)state;
+    classify_with_attachment(
+        &f, 200,
+        ATT_REPLY("{\"driver_volume_type\": \"iscsi\", \"target_lun\": 1}"));
+    assert_path(&f.set->members[0], "cinder",
+                "driver_volume_type 'iscsi', not rbd");
+    assert_int_equal(fake_http_count_matching(f.h, "GET", "/auth/tokens"), 0);
+    fixture_close(&f);
+}
+
+/* The connection names another image than the domain's disk (another
+ * pool): snapset would snapshot an image Cinder does not attach. */
+static void
+an_attachment_naming_another_image_takes_the_rest_path(void **state)
+{
+    fixture f;
+
+    (void)state;
+    classify_with_attachment(
+        &f, 200,
+        ATT_REPLY("{\"driver_volume_type\": \"rbd\", \"name\": "
+                  "\"volumes-b/volume-" VOL_A "\"}"));
+    assert_path(&f.set->members[0], "cinder",
+                "names RBD image 'volumes-b/volume-" VOL_A
+                "', the domain's disk 'volumes/volume-" VOL_A "'");
+    fixture_close(&f);
+}
+
+/* An attachment Cinder will not show is a reason, not an error. */
+static void
+an_attachment_cinder_refuses_to_show_takes_the_rest_path(void **state)
+{
+    fixture f;
+
+    (void)state;
+    classify_with_attachment(&f, 403,
+                             "{\"forbidden\": {\"code\": 403, "
+                             "\"message\": \"Policy doesn't allow "
+                             "volume:attachment_show\"}}");
+    assert_path(&f.set->members[0], "cinder", "cannot read attachment " ATT);
+    fixture_close(&f);
+}
+
+/* A connection that says rbd and names the disk's image, and a legacy
+ * attachment that keeps none, both pass on to the token's roles (which
+ * here lack openstack.manage_roles' "admin": the REST path, so that Ceph
+ * is never asked). */
+static void
+a_matching_or_legacy_attachment_goes_on_to_the_next_check(void **state)
+{
+    const char *replies[] = {
+        ATT_REPLY("{\"driver_volume_type\": \"rbd\", \"name\": "
+                  "\"volumes/volume-" VOL_A "\", \"hosts\": [\"127.0.0.1\"]}"),
+        ATT_REPLY("null")};
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < 2; i++) {
+        fixture f;
+
+        classify_with_attachment_then_token(&f, replies[i]);
+        assert_path(&f.set->members[0], "cinder", "openstack.manage_roles");
+        fixture_close(&f);
+    }
 }
 
 /* ---- the registrations, after the thaw ---------------------------------- */
@@ -328,6 +448,13 @@ main(void)
         cmocka_unit_test(a_disk_not_on_cinders_rbd_image_takes_the_rest_path),
         cmocka_unit_test(cinder_below_3_8_takes_the_rest_path_before_any_check),
         cmocka_unit_test(a_token_without_a_manage_role_takes_the_rest_path),
+        cmocka_unit_test(an_attachment_that_is_not_rbd_takes_the_rest_path),
+        cmocka_unit_test(
+            an_attachment_naming_another_image_takes_the_rest_path),
+        cmocka_unit_test(
+            an_attachment_cinder_refuses_to_show_takes_the_rest_path),
+        cmocka_unit_test(
+            a_matching_or_legacy_attachment_goes_on_to_the_next_check),
         cmocka_unit_test(always_refuses_a_member_that_cannot_go_direct),
         cmocka_unit_test(never_records_the_setting_as_the_reason),
         cmocka_unit_test(
