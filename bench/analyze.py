@@ -237,7 +237,7 @@ def main():
         p.update(phase=rec["phase"], variant=rec["variant"], n=rec["n"], rep=rec["rep"],
                  disk=rec.get("disk_size"), total=rec["wall_t1_ms"] - rec["wall_t0_ms"],
                  loadavg=rec.get("loadavg"))
-        if rec["phase"] == "cinder" and rec["variant"] == "snapset-direct":
+        if rec["phase"] == "cinder" and rec["variant"].startswith("snapset-direct"):
             # Cinder only sees the set after the thaw: inside the window
             # the backend is librbd, and its time is the wait.
             p["backend"] = p["wait"]
@@ -364,6 +364,23 @@ def main():
                 "that / same at N=%d" % ns[0], "RBD creates (first start → last done)",
                 "direct: create until every member available", "REST: same", "direct/REST (time to available)"]
         md.append("### Direct RBD, ms (medians)\n\n" + table(head, rows))
+
+    # ---- the direct path's variants (snapset-direct-pollMS): time to available
+    dvs = [v for v in variants if v.startswith("snapset-direct-")]
+    if ns and dvs and "snapset" in variants:
+        rows = []
+        for n in ns:
+            rt = med("snapset", n, "total")
+            row = [n, "%.0f" % rt if rt else "–"]
+            for v in ["snapset-direct"] + dvs:
+                dt = med(v, n, "total")
+                row += ["%.0f" % dt if dt else "–", "%.2f" % (dt / rt) if dt and rt else "–"]
+            rows.append(row)
+        head = ["N", "REST: create until every member available"]
+        for v in ["snapset-direct"] + dvs:
+            head += [v, "%s/REST" % v]
+        md.append("### Direct RBD variants: create until every member available, ms (medians)\n\n" +
+                  table(head, rows))
 
     # ---- local disks
     sizes = []
