@@ -174,7 +174,16 @@ def snapset_parts(res):
         "thaw": w - f - rq - wt,
         "thaw_recorded": tm.get("thaw_ms"),
         "frozen_fs": res.get("frozen_filesystems"),
+        # the set's own record: created (journal) -> finished (available)
+        "set_ms": span_ms(res.get("created"), res.get("finished")),
     }
+
+
+def span_ms(a, b):
+    if not a or not b:
+        return None
+    f = "%Y-%m-%dT%H:%M:%S.%fZ"
+    return (datetime.strptime(b, f) - datetime.strptime(a, f)).total_seconds() * 1000.0
 
 
 def nova_parts(res):
@@ -273,7 +282,7 @@ def main():
         LABEL.setdefault(v, v)
     keys = ["window", "pause", "freeze", "request", "wait", "thaw", "cinder_ms", "api_first_ms",
             "api_all_ms", "backend_after_accept_ms", "overhead", "overhead_from_first_202",
-            "reaction_ms", "pre_ms", "frozen_fs", "post", "backup_begin", "polls", "total", "backend"]
+            "reaction_ms", "pre_ms", "frozen_fs", "post", "backup_begin", "polls", "total", "backend", "set_ms"]
     for v in variants:
         summary["cinder"][v] = {}
         for n in ns:
@@ -381,6 +390,17 @@ def main():
             head += [v, "%s/REST" % v]
         md.append("### Direct RBD variants: create until every member available, ms (medians)\n\n" +
                   table(head, rows))
+
+    # ---- the set's own record: created (journal written) -> finished
+    if ns and "snapset-direct" in variants and "snapset" in variants and med("snapset", ns[0], "set_ms"):
+        rows = []
+        for n in ns:
+            d, r = med("snapset-direct", n, "set_ms"), med("snapset", n, "set_ms")
+            if d and r:
+                summary["ratios"].setdefault(str(n), {}).setdefault("direct", {})["set_direct_over_rest"] = d / r
+                rows.append([n, "%.0f" % d, "%.0f" % r, "%.2f" % (d / r)])
+        md.append("### The set's record, created → finished (available), ms (medians)\n\n" + table(
+            ["N", "direct", "REST", "direct/REST"], rows))
 
     # ---- local disks
     sizes = []

@@ -226,16 +226,6 @@ bool cinder_snapshots_wait(cinder_client *client, const char *const *ids,
                            int64_t deadline_ms, cinder_wait_result *results,
                            snap_error *err);
 
-/* Like cinder_snapshots_wait() for snapshots nobody is frozen for (taken
- * over after the thaw, say): the interval grows to poll_max_ms instead of
- * frozen_poll_max_ms, so that the polls leave Cinder's API worker to the
- * requests being waited for. */
-bool cinder_snapshots_wait_settled(cinder_client *client,
-                                   const char *const *ids, size_t n,
-                                   const cinder_kv *filter, int64_t deadline_ms,
-                                   cinder_wait_result *results,
-                                   snap_error *err);
-
 /* Polls until the @n snapshots @ids are gone (404), under one deadline.
  * Fails with SNAP_E_STATE on one in "error_deleting", SNAP_E_TIMEOUT. */
 bool cinder_snapshots_wait_deleted(cinder_client *client,

@@ -108,7 +108,6 @@ cinder_volume *cinder_volume_from_json(json_t *obj, const char *what,
 /* Polling engine (poll.c). */
 typedef enum cinder_poll_mode {
     CINDER_POLL_LEAVE = 0, /* until not "creating"; success = "available" */
-    CINDER_POLL_SETTLE,    /* the same, nobody frozen: paced by poll_max_ms */
     CINDER_POLL_REACH,     /* until status == target */
     CINDER_POLL_GONE,      /* until 404 */
 } cinder_poll_mode;

@@ -3,11 +3,11 @@
  * Used while the guest is frozen, so it aims at noticing quickly that every
  * snapshot has been taken while costing Cinder little: the first rounds come
  * fast (poll_min_ms, ~10 ms) and the interval grows by half each round up to
- * frozen_poll_max_ms (20 ms) for snapshots being taken while the guest is
- * frozen, poll_max_ms (~250 ms) for every other wait. bench/ measured the cap:
- * at 250 ms the last poll came 34-123 ms after the last snapshot was done, at
- * 20 ms 24-35 ms, and Cinder did not get slower for the extra list requests.
- * With a shared metadata pair and microversion
+ * frozen_poll_max_ms (20 ms) for snapshots being taken, poll_max_ms (~250 ms)
+ * for every other wait. bench/ measured the cap: at 250 ms the last poll came
+ * 34-123 ms after the last snapshot was done, at 20 ms 24-35 ms, and Cinder
+ * did not get slower for the extra list requests. With a shared metadata pair
+ * and microversion
  * >= 3.22 a round is one list request whatever the number of snapshots;
  * otherwise the per-id GETs of a round go out at once (perform-many). Every
  * request is bounded by what is left of the deadline.
@@ -71,7 +71,6 @@ judge(const poll_item *it, cinder_poll_mode mode, const char *target)
 {
     switch (mode) {
     case CINDER_POLL_LEAVE:
-    case CINDER_POLL_SETTLE:
         if (it->gone)
             return VERDICT_FAIL;
         if (strcmp(it->status, "creating") == 0)
@@ -102,9 +101,7 @@ report_failure(const cinder_poll_kind *kind, const poll_item *it,
         return snap_error_set(
             err, SNAP_E_NOTFOUND, "%s '%s'%s vanished while %s", kind->noun,
             it->id, of,
-            mode == CINDER_POLL_LEAVE || mode == CINDER_POLL_SETTLE
-                ? "being created"
-                : "waited for");
+            mode == CINDER_POLL_LEAVE ? "being created" : "waited for");
     if (mode == CINDER_POLL_GONE)
         return snap_error_set(err, SNAP_E_STATE,
                               "%s '%s'%s could not be deleted: status '%s'",
@@ -271,7 +268,6 @@ mode_goal(cinder_poll_mode mode, const char *target, char *buf, size_t size)
 {
     switch (mode) {
     case CINDER_POLL_LEAVE:
-    case CINDER_POLL_SETTLE:
         return "to leave 'creating'";
     case CINDER_POLL_REACH:
         snprintf(buf, size, "to become '%.32s'", target);
@@ -348,9 +344,10 @@ cinder_poll(cinder_client *c, const cinder_poll_kind *kind,
     }
 
     /* A snapshot leaving "creating" is what a frozen guest waits for: a
-     * poll late by the whole interval is added to the frozen window. Any
-     * other wait (CINDER_POLL_SETTLE after the thaw) leaves Cinder's single
-     * API worker, and the host's CPUs, to the work being waited for. */
+     * poll late by the whole interval is added to the frozen window. (The
+     * direct RBD registrations after the thaw are waited for the same way:
+     * paced at poll_max_ms they were available later, not sooner:
+     * bench/results/direct-settle.) */
     cap = mode == CINDER_POLL_LEAVE ? c->frozen_poll_max_ms : c->poll_max_ms;
     interval = c->poll_min_ms;
     for (;;) {

@@ -484,16 +484,6 @@ cinder_snapshots_wait(cinder_client *c, const char *const *ids, size_t n,
 }
 
 bool
-cinder_snapshots_wait_settled(cinder_client *c, const char *const *ids,
-                              size_t n, const cinder_kv *filter,
-                              int64_t deadline_ms, cinder_wait_result *results,
-                              snap_error *err)
-{
-    return cinder_poll(c, &cinder_poll_snapshot, ids, n, CINDER_POLL_SETTLE,
-                       NULL, filter, deadline_ms, results, err);
-}
-
-bool
 cinder_snapshots_wait_deleted(cinder_client *c, const char *const *ids,
                               size_t n, int64_t deadline_ms, snap_error *err)
 {

@@ -462,8 +462,8 @@ register_wait(ops_rbd *r, coord_set *set, reg *regs, size_t n,
         if (k == 0)
             break;
         memset(res, 0, n * sizeof(*res));
-        if (cinder_snapshots_wait_settled(r->cinder, ids, k, &filter,
-                                          deadline_ms, res, &e)) {
+        if (cinder_snapshots_wait(r->cinder, ids, k, &filter, deadline_ms, res,
+                                  &e)) {
             for (i = 0; i < k; i++)
                 regs[which[i]].state = REG_DONE;
             break;

@@ -485,11 +485,9 @@ test_poll_interval_grows_from_min_to_max(void **state)
     fixture_close(&f);
 }
 
-enum { WAIT_TAKEN, WAIT_DELETED, WAIT_SETTLED };
-
-/* Rounds of a wait (@kind) on one snapshot that never changes, for @ms. */
+/* Rounds of a wait on one snapshot that never changes, for @ms. */
 static size_t
-rounds_of(int kind, int64_t frozen_cap, int64_t ms)
+rounds_of(bool taken, int64_t frozen_cap, int64_t ms)
 {
     const char *ids[1] = {SNAP_A};
     snap_error err = {0};
@@ -500,12 +498,9 @@ rounds_of(int kind, int64_t frozen_cap, int64_t ms)
     fake_http_expect(f.h, "GET", "/snapshots/" SNAP_A, 200,
                      "snapshot_a_creating.json");
     fake_http_repeat(f.h);
-    if (kind == WAIT_TAKEN)
+    if (taken)
         assert_false(cinder_snapshots_wait(f.c, ids, 1, NULL,
                                            snap_now_ms() + ms, NULL, &err));
-    else if (kind == WAIT_SETTLED)
-        assert_false(cinder_snapshots_wait_settled(
-            f.c, ids, 1, NULL, snap_now_ms() + ms, NULL, &err));
     else
         assert_false(cinder_snapshots_wait_deleted(f.c, ids, 1,
                                                    snap_now_ms() + ms, &err));
@@ -524,38 +519,13 @@ test_frozen_waits_poll_with_their_own_cap(void **state)
     /* Waiting for snapshots to be taken (the guest is frozen meanwhile):
      * 10, 16, 20, 20, ... ms, about 30 rounds in 600 ms. Waiting for a
      * deletion backs off to 250: 10, 16, 25, 38, 58, 88, 133, 200: 8. */
-    taken = rounds_of(WAIT_TAKEN, 0, 600); /* 0: the default, 20 ms */
-    deleted = rounds_of(WAIT_DELETED, 0, 600);
+    taken = rounds_of(true, 0, 600); /* 0: the default, 20 ms */
+    deleted = rounds_of(false, 0, 600);
     assert_true(taken >= 14);
     assert_true(deleted <= 10);
     assert_true(taken > deleted);
     /* frozen_poll_max_ms is the knob: at 250 both back off alike. */
-    assert_true(rounds_of(WAIT_TAKEN, 250, 600) <= 10);
-}
-
-/* Snapshots waited for after the thaw (registrations) leave "creating"
- * like those being taken, but nobody is frozen: the wait backs off to
- * poll_max_ms like a deletion's, whatever frozen_poll_max_ms says. */
-static void
-test_settled_waits_back_off_to_poll_max(void **state)
-{
-    const char *ids[1] = {SNAP_A};
-    snap_error err = {0};
-    fixture f;
-
-    (void)state;
-    assert_true(rounds_of(WAIT_SETTLED, 0, 600) <= 10);
-    assert_true(rounds_of(WAIT_TAKEN, 0, 600) >
-                rounds_of(WAIT_SETTLED, 0, 600));
-    /* and it ends like the frozen wait: available is success */
-    fixture_open(&f, "cinder_versions.json", 10, 250);
-    fake_http_expect(f.h, "GET", "/snapshots/" SNAP_A, 200,
-                     "snapshot_a_creating.json");
-    fake_http_expect(f.h, "GET", "/snapshots/" SNAP_A, 200,
-                     "snapshot_a_available.json");
-    assert_true(cinder_snapshots_wait_settled(
-        f.c, ids, 1, NULL, snap_now_ms() + 5000, NULL, &err));
-    fixture_close(&f);
+    assert_true(rounds_of(true, 250, 600) <= 10);
 }
 
 int
@@ -580,7 +550,6 @@ main(void)
         cmocka_unit_test(test_wait_deleted_and_volume_wait),
         cmocka_unit_test(test_poll_interval_grows_from_min_to_max),
         cmocka_unit_test(test_frozen_waits_poll_with_their_own_cap),
-        cmocka_unit_test(test_settled_waits_back_off_to_poll_max),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
