@@ -9,8 +9,8 @@
 #   - a set of the root disk + 2 volumes is one consistent cut (the RBD
 #     snapshots read back from Ceph), its members are ordinary available
 #     Cinder snapshots with the set's metadata, `list --source cinder`
-#     finds it, delete removes them; the same check without the freeze
-#     fails (negative control);
+#     finds it, volume-from one of them gives its content, delete removes
+#     them; the same check without the freeze fails (negative control);
 #   - one volume attached the legacy way, one through the attachments API:
 #     the latter's connection_info confirms its RBD image (recorded);
 #   - every fallback is chosen before the freeze and recorded;
@@ -155,6 +155,21 @@ check_num "an unfrozen direct set is made" $? -eq 0
 nbad=$(cut_of "$SNAP_ITMP/nf.json" "$mark2")
 check_num "the check finds it inconsistent" "$nbad" -gt 0
 sso delete "$(jq -r .uuid "$SNAP_ITMP/nf.json")" >/dev/null 2>&1 || bad "delete the unfrozen set"
+
+begin "volume-from a direct member: Cinder clones it like any snapshot of its own"
+t_new=$(jq -r --arg v "$vol_new" '.members[] | select(.volume_id == $v) | .target' "$SNAP_ITMP/set.json")
+sid_new=$(jq -r --arg v "$vol_new" '.members[] | select(.volume_id == $v) | .location' "$SNAP_ITMP/set.json")
+nv=$(sso volume-from "$set_id" "$t_new" --name snapset-drbd-vf 2>"$SNAP_ITMP/vf.err")
+check_num "volume-from exits 0" $? -eq 0
+[ -n "$nv" ] || cat "$SNAP_ITMP/vf.err"
+check "the new volume is available" test "$("$C/os" cinder GET "/volumes/$nv" | jq -r .volume.status)" = available
+check "its content is the member's (the RBD snapshot read back)" \
+    qemu-img compare -q -f raw -F raw "rbd:volumes/volume-$nv:id=admin:conf=$CEPH_CONF" \
+    "rbd:volumes/volume-$vol_new@snapshot-$sid_new:id=admin:conf=$CEPH_CONF"
+"$C/os" cinder DELETE "/volumes/$nv" >/dev/null || bad "delete the volume made from the member"
+_i=0
+while [ $_i -lt 120 ] && "$C/os" cinder GET "/volumes/$nv" >/dev/null 2>&1; do sleep 0.5; _i=$((_i + 1)); done
+check "the volume made from the member is gone" test $_i -lt 120
 
 begin "list --source cinder, delete"
 sso list --source cinder --json >"$SNAP_ITMP/fromcinder.json"
