@@ -155,6 +155,16 @@ cinder_snapshot *cinder_snapshot_manage(cinder_client *client,
                                         const char *source_name,
                                         snap_error *err);
 
+/* cinder_snapshot_manage() for @n snapshots at once (one batch of parallel
+ * POSTs, like cinder_snapshots_create_many(), whose @out, @errs and return
+ * it shares): @reqs[i] registers the backend's snapshot @sources[i]. A bad
+ * source name or a microversion below 3.8 fails before anything is sent. */
+bool cinder_snapshots_manage_many(cinder_client *client,
+                                  const cinder_snapshot_req *reqs,
+                                  const char *const *sources, size_t n,
+                                  cinder_snapshot **out, snap_error *errs,
+                                  snap_error *err);
+
 /* Returns the current record of snapshot @id (free with
  * cinder_snapshot_free()), or NULL with @err set (SNAP_E_NOTFOUND if it
  * does not exist). */

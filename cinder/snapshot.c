@@ -131,11 +131,41 @@ check_req(const cinder_snapshot_req *req, snap_error *err)
     return true;
 }
 
+/* What a failure of the request for @req says first: a create, or (with
+ * @source) a registration of the backend's snapshot @source. */
 static void
-create_what(const cinder_snapshot_req *req, char *buf, size_t size)
+create_what(const cinder_snapshot_req *req, const char *source, char *buf,
+            size_t size)
 {
-    snprintf(buf, size, "cannot create snapshot of volume '%.64s'",
-             req && req->volume_id ? req->volume_id : "(null)");
+    const char *vol = req && req->volume_id ? req->volume_id : "(null)";
+
+    if (source)
+        snprintf(buf, size,
+                 "cannot register snapshot '%.64s' of volume '%.64s' with "
+                 "Cinder",
+                 source, vol);
+    else
+        snprintf(buf, size, "cannot create snapshot of volume '%.64s'", vol);
+}
+
+/* The POST /manageable_snapshots body: a create's fields without "force",
+ * plus the reference to the backend's snapshot @source. */
+static json_t *
+manage_body(const cinder_client *c, const cinder_snapshot_req *req,
+            const char *source)
+{
+    json_t *body = create_body(c, req);
+    json_t *inner = body ? json_object_get(body, "snapshot") : NULL;
+
+    if (inner)
+        (void)json_object_del(inner, "force");
+    if (!inner ||
+        json_object_set_new(inner, "ref",
+                            json_pack("{s:s}", "source-name", source)) < 0) {
+        json_decref(body);
+        return NULL;
+    }
+    return body;
 }
 
 /* Turns the reply to a create into a record. */
@@ -171,10 +201,12 @@ cinder_snapshot_create(cinder_client *c, const cinder_snapshot_req *req,
     return snap;
 }
 
-bool
-cinder_snapshots_create_many(cinder_client *c, const cinder_snapshot_req *reqs,
-                             size_t n, cinder_snapshot **out, snap_error *errs,
-                             snap_error *err)
+/* Sends the @n creates (@sources NULL) or registrations of @sources[i]
+ * at once; see cinder_snapshots_create_many(). */
+static bool
+post_many(cinder_client *c, const cinder_snapshot_req *reqs,
+          const char *const *sources, size_t n, cinder_snapshot **out,
+          snap_error *errs, snap_error *err)
 {
     cinder_call *calls = NULL;
     cinder_http_request *hreqs = NULL;
@@ -183,7 +215,7 @@ cinder_snapshots_create_many(cinder_client *c, const cinder_snapshot_req *reqs,
     json_t *body;
     bool *oks = NULL;
     bool ret = false, all = true;
-    char what[160];
+    char what[256];
     size_t i;
 
     if (!c || (n > 0 && (!reqs || !out)))
@@ -209,13 +241,16 @@ cinder_snapshots_create_many(cinder_client *c, const cinder_snapshot_req *reqs,
         goto cleanup;
     }
     for (i = 0; i < n; i++) {
-        create_what(&reqs[i], what, sizeof(what));
-        body = create_body(c, &reqs[i]);
+        const char *src = sources ? sources[i] : NULL;
+
+        create_what(&reqs[i], src, what, sizeof(what));
+        body = src ? manage_body(c, &reqs[i], src) : create_body(c, &reqs[i]);
         if (!body) {
             snap_error_set(err, SNAP_E_NOMEM, "%s: out of memory", what);
             goto cleanup;
         }
-        if (!cinder_call_init(c, &calls[i], CINDER_HTTP_POST, "/snapshots",
+        if (!cinder_call_init(c, &calls[i], CINDER_HTTP_POST,
+                              src ? "/manageable_snapshots" : "/snapshots",
                               body, 0, err)) {
             json_decref(body);
             goto cleanup;
@@ -227,7 +262,7 @@ cinder_snapshots_create_many(cinder_client *c, const cinder_snapshot_req *reqs,
                                      err))
         goto cleanup;
     for (i = 0; i < n; i++) {
-        create_what(&reqs[i], what, sizeof(what));
+        create_what(&reqs[i], sources ? sources[i] : NULL, what, sizeof(what));
         out[i] = create_result(&resps[i], oks[i], &terrs[i], what, &rerrs[i]);
         if (!out[i]) {
             if (all)
@@ -257,13 +292,47 @@ cleanup:
     return ret;
 }
 
+bool
+cinder_snapshots_create_many(cinder_client *c, const cinder_snapshot_req *reqs,
+                             size_t n, cinder_snapshot **out, snap_error *errs,
+                             snap_error *err)
+{
+    return post_many(c, reqs, NULL, n, out, errs, err);
+}
+
+bool
+cinder_snapshots_manage_many(cinder_client *c, const cinder_snapshot_req *reqs,
+                             const char *const *sources, size_t n,
+                             cinder_snapshot **out, snap_error *errs,
+                             snap_error *err)
+{
+    char what[256];
+    size_t i;
+
+    if (!c || (n > 0 && (!reqs || !sources || !out)))
+        return snap_error_set(err, SNAP_E_INVALID,
+                              "invalid snapshot registrations");
+    for (i = 0; i < n; i++)
+        out[i] = NULL;
+    /* Nothing is sent unless everything is right: a registration refused
+     * here leaves its RBD snapshot to the caller, not half to Cinder. */
+    for (i = 0; i < n; i++) {
+        create_what(&reqs[i], sources[i] ? sources[i] : "(null)", what,
+                    sizeof(what));
+        if (!sources[i] || !sources[i][0] || strlen(sources[i]) > 255)
+            return snap_error_set(err, SNAP_E_INVALID, "%s: bad source name",
+                                  what);
+        if (i == 0 && !cinder_require_mv(c, CINDER_MV(3, 8), what, err))
+            return false;
+    }
+    return post_many(c, reqs, sources, n, out, errs, err);
+}
+
 cinder_snapshot *
 cinder_snapshot_manage(cinder_client *c, const cinder_snapshot_req *req,
                        const char *source_name, snap_error *err)
 {
-    cinder_snapshot *snap = NULL;
-    json_t *body, *inner, *reply;
-    char what[256];
+    cinder_snapshot *one[1] = {NULL};
 
     if (!c) {
         snap_error_set(err, SNAP_E_INVALID, "no Cinder client");
@@ -271,37 +340,9 @@ cinder_snapshot_manage(cinder_client *c, const cinder_snapshot_req *req,
     }
     if (!check_req(req, err))
         return NULL;
-    snprintf(what, sizeof(what),
-             "cannot register snapshot '%.64s' of volume "
-             "'%.64s' with Cinder",
-             source_name ? source_name : "(null)", req->volume_id);
-    if (!source_name || !source_name[0] || strlen(source_name) > 255) {
-        snap_error_set(err, SNAP_E_INVALID, "%s: bad source name", what);
-        return NULL;
-    }
-    if (!cinder_require_mv(c, CINDER_MV(3, 8), what, err))
-        return NULL;
-    body = create_body(c, req);
-    inner = body ? json_object_get(body, "snapshot") : NULL;
-    /* The same fields as a create, without "force", plus the reference. */
-    if (inner)
-        (void)json_object_del(inner, "force");
-    if (!inner ||
-        json_object_set_new(
-            inner, "ref", json_pack("{s:s}", "source-name", source_name)) < 0) {
-        json_decref(body);
-        snap_error_set(err, SNAP_E_NOMEM, "%s: out of memory", what);
-        return NULL;
-    }
-    reply = cinder_call_one(c, CINDER_HTTP_POST, "/manageable_snapshots", body,
-                            what, err);
-    json_decref(body);
-    if (!reply)
-        return NULL;
-    snap = cinder_snapshot_from_json(json_object_get(reply, "snapshot"), what,
-                                     err);
-    json_decref(reply);
-    return snap;
+    return cinder_snapshots_manage_many(c, req, &source_name, 1, one, NULL, err)
+               ? one[0]
+               : NULL;
 }
 
 cinder_snapshot *

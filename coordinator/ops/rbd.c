@@ -315,35 +315,6 @@ ops_rbd_wait(ops_rbd *r, coord_set *set, int64_t deadline_ms, snap_error *err)
     return ok;
 }
 
-/* One registration request. On success the member's location is the new
- * Cinder snapshot (status "creating"; the round's wait follows). */
-static bool
-register_post(ops_rbd *r, coord_set *set, coord_member *m, snap_error *err)
-{
-    cinder_kv md[4] = {
-        {COORD_MD_SET, set->uuid},
-        {COORD_MD_DOMAIN, set->domain_name},
-        {COORD_MD_TARGET, m->target},
-        {COORD_MD_CONSISTENCY, coord_consistency_name(set->consistency)}};
-    cinder_snapshot_req req = {0};
-    cinder_snapshot *snap;
-    char name[96];
-    bool ok;
-
-    snprintf(name, sizeof(name), "snapset-%.8s-%s", set->uuid, m->target);
-    req.volume_id = m->volume_id;
-    req.name = name;
-    req.description = "snapset consistent snapshot set member (direct RBD)";
-    req.metadata = md;
-    req.nmetadata = 4;
-    snap = cinder_snapshot_manage(r->cinder, &req, m->rbd_snap, err);
-    if (!snap)
-        return false;
-    ok = coord_str_set(&m->location, snap->id, err);
-    cinder_snapshot_free(snap);
-    return ok;
-}
-
 /* A registration Cinder put in error (the reference was refused) is
  * deleted again, so that the next attempt starts clean. False when it
  * could not be: the member keeps its id (the rollback deletes it). */
@@ -418,6 +389,72 @@ typedef struct reg {
     bool kept;    /* in error in Cinder and could not be deleted */
     snap_error err;
 } reg;
+
+/* The registrations of @regs[@which[0..@n-1]] as one batch of requests
+ * sent at once. Each one Cinder accepted gives its member's location
+ * (the new Cinder snapshot, status "creating"; the round's wait follows);
+ * each refused one its reg's err. */
+static void
+register_post(ops_rbd *r, coord_set *set, reg *regs, const size_t *which,
+              size_t n)
+{
+    cinder_snapshot_req *reqs = calloc(n, sizeof(*reqs));
+    cinder_kv *md = calloc(4 * n, sizeof(*md));
+    const char **sources = calloc(n, sizeof(*sources));
+    cinder_snapshot **out = calloc(n, sizeof(*out));
+    snap_error *errs = calloc(n, sizeof(*errs));
+    char(*names)[96] = calloc(n, sizeof(*names));
+    snap_error e = {0};
+    size_t i;
+
+    if (!reqs || !md || !sources || !out || !errs || !names) {
+        for (i = 0; i < n; i++)
+            snap_error_set(&regs[which[i]].err, SNAP_E_NOMEM, "out of memory");
+        goto cleanup;
+    }
+    for (i = 0; i < n; i++) {
+        coord_member *m = &set->members[regs[which[i]].member];
+
+        snprintf(names[i], sizeof(names[i]), "snapset-%.8s-%s", set->uuid,
+                 m->target);
+        md[4 * i] = (cinder_kv){COORD_MD_SET, set->uuid};
+        md[4 * i + 1] = (cinder_kv){COORD_MD_DOMAIN, set->domain_name};
+        md[4 * i + 2] = (cinder_kv){COORD_MD_TARGET, m->target};
+        md[4 * i + 3] = (cinder_kv){COORD_MD_CONSISTENCY,
+                                    coord_consistency_name(set->consistency)};
+        reqs[i].volume_id = m->volume_id;
+        reqs[i].name = names[i];
+        reqs[i].description =
+            "snapset consistent snapshot set member (direct RBD)";
+        reqs[i].metadata = &md[4 * i];
+        reqs[i].nmetadata = 4;
+        sources[i] = m->rbd_snap;
+    }
+    (void)cinder_snapshots_manage_many(r->cinder, reqs, sources, n, out, errs,
+                                       &e);
+    for (i = 0; i < n; i++) {
+        reg *g = &regs[which[i]];
+        coord_member *m = &set->members[g->member];
+
+        if (!out[i]) {
+            /* its own failure, or (refused before anything was sent) the
+             * batch's */
+            g->err = errs[i].code ? errs[i] : e;
+            continue;
+        }
+        if (!coord_str_set(&m->location, out[i]->id, &g->err))
+            continue;
+        snap_fault("during-manage");
+    }
+cleanup:
+    if (out)
+        cinder_snapshots_free(out, n);
+    free(reqs);
+    free(md);
+    free(sources);
+    free(errs);
+    free(names);
+}
 
 /* Whether the end of a wait concerns every snapshot in it. */
 static bool
@@ -499,7 +536,8 @@ out:
 
 /* After the thaw: every direct member's RBD snapshot is registered with
  * Cinder. A round sends the registrations still to do, one request each,
- * then waits for all of them at once (their time to available overlaps);
+ * request_concurrency at a time, then waits for all of them at once
+ * (their time to available overlaps);
  * what failed and may succeed on another attempt goes into the next round,
  * up to manage_attempts. */
 bool
@@ -508,11 +546,14 @@ ops_rbd_register(ops_rbd *r, coord_set *set, const size_t *idx, size_t n,
 {
     int attempts = r->conf->manage_attempts > 0 ? r->conf->manage_attempts : 1;
     reg *regs = calloc(n ? n : 1, sizeof(*regs));
-    size_t i, nregs = 0, again;
+    size_t *which = calloc(n ? n : 1, sizeof(*which));
+    size_t i, k, batch, nregs = 0, again;
     bool ok = true;
     int round;
 
-    if (!regs) {
+    if (!regs || !which) {
+        free(regs);
+        free(which);
         ops_rbd_release(r);
         return snap_error_set(err, SNAP_E_NOMEM, "out of memory");
     }
@@ -524,15 +565,23 @@ ops_rbd_register(ops_rbd *r, coord_set *set, const size_t *idx, size_t n,
     for (round = 1, again = nregs; again > 0 && round <= attempts; round++) {
         if (round > 1)
             snap_sleep_ms(250 * (round - 1));
-        for (i = 0; i < nregs; i++) {
+        /* K at a time (openstack.request_concurrency, 0: all), as the
+         * REST path's creates go. */
+        for (i = k = 0; i < nregs; i++) {
             reg *g = &regs[i];
 
             if (g->state != REG_PENDING)
                 continue;
             snap_error_clear(&g->err);
             g->attempts = round;
-            if (register_post(r, set, &set->members[g->member], &g->err))
-                snap_fault("during-manage");
+            which[k++] = i;
+        }
+        for (i = 0; i < k; i += batch) {
+            batch = r->conf->request_concurrency > 0 &&
+                            (size_t)r->conf->request_concurrency < k - i
+                        ? (size_t)r->conf->request_concurrency
+                        : k - i;
+            register_post(r, set, regs, which + i, batch);
         }
         register_wait(r, set, regs, nregs,
                       snap_now_ms() + r->conf->manage_timeout_ms);
@@ -576,6 +625,7 @@ ops_rbd_register(ops_rbd *r, coord_set *set, const size_t *idx, size_t n,
                                 m->target, g->err.msg);
     }
     free(regs);
+    free(which);
     ops_rbd_release(r);
     return ok;
 }

@@ -85,6 +85,92 @@ three_requests(cinder_snapshot_req reqs[3], cinder_kv meta[3][1])
     }
 }
 
+/* ---- parallel registration (manageable_snapshots) ------------------------ */
+
+/* Three registrations go out in one batch of parallel POSTs, each with its
+ * own reference; the one Cinder's policy refuses keeps its error, the
+ * others their records. */
+static void
+test_manage_many_sends_all_in_one_batch_and_keeps_each_outcome(void **state)
+{
+    static const char *const sources[3] = {"snapset-x-vdb", "snapset-x-vdc",
+                                           "snapset-x-vdd"};
+    cinder_snapshot_req reqs[3];
+    cinder_kv meta[3][1];
+    cinder_snapshot *out[3];
+    snap_error err = {0}, errs[3];
+    const fake_http_record *r;
+    fixture f;
+    size_t i;
+
+    (void)state;
+    memset(errs, 0, sizeof(errs));
+    three_requests(reqs, meta);
+    fixture_open(&f, "cinder_versions.json", 1, 5);
+    fake_http_expect(f.h, "POST", ENDPOINT "/manageable_snapshots", 202,
+                     "snapshot_a_create.json");
+    fake_http_expect(f.h, "POST", ENDPOINT "/manageable_snapshots", 403,
+                     "error_policy_manage.json");
+    fake_http_expect(f.h, "POST", ENDPOINT "/manageable_snapshots", 202,
+                     "snapshot_c_create.json");
+    assert_false(
+        cinder_snapshots_manage_many(f.c, reqs, sources, 3, out, errs, &err));
+    assert_int_equal(err.http_status, 403);
+    assert_non_null(
+        strstr(err.msg, "cannot register snapshot 'snapset-x-vdc'"));
+    for (i = 0; i < 3; i++) {
+        r = fake_http_request(f.h, f.base + i);
+        assert_int_equal(r->batch_size, 3);
+        assert_non_null(strstr(r->body, sources[i]));
+        assert_null(strstr(r->body, "force"));
+    }
+    assert_string_equal(out[0]->id, snap_ids[0]);
+    assert_null(out[1]);
+    assert_int_equal(errs[1].http_status, 403);
+    assert_string_equal(out[2]->id, snap_ids[2]);
+    assert_false(snap_error_isset(&errs[0]));
+    cinder_snapshot_free(out[0]);
+    cinder_snapshot_free(out[2]);
+    fixture_close(&f);
+}
+
+/* A bad reference anywhere, or Cinder below 3.8, sends nothing. */
+static void
+test_manage_many_validates_everything_before_sending(void **state)
+{
+    const char *sources[3] = {"snapset-x-vdb", "", "snapset-x-vdd"};
+    cinder_snapshot_req reqs[3];
+    cinder_kv meta[3][1];
+    cinder_snapshot *out[3];
+    snap_error err = {0};
+    fixture f;
+
+    (void)state;
+    three_requests(reqs, meta);
+    fixture_open(&f, "cinder_versions.json", 1, 5);
+    assert_false(
+        cinder_snapshots_manage_many(f.c, reqs, sources, 3, out, NULL, &err));
+    assert_int_equal(err.code, SNAP_E_INVALID);
+    assert_non_null(strstr(err.msg, "bad source name"));
+    sources[1] = NULL;
+    memset(&err, 0, sizeof(err));
+    assert_false(
+        cinder_snapshots_manage_many(f.c, reqs, sources, 3, out, NULL, &err));
+    assert_int_equal(err.code, SNAP_E_INVALID);
+    assert_int_equal(fake_http_count(f.h), f.base);
+    assert_null(out[0]);
+    fixture_close(&f);
+
+    sources[1] = "snapset-x-vdc";
+    fixture_open(&f, "cinder_versions_no_mv.json", 1, 5);
+    memset(&err, 0, sizeof(err));
+    assert_false(
+        cinder_snapshots_manage_many(f.c, reqs, sources, 3, out, NULL, &err));
+    assert_int_equal(err.code, SNAP_E_STATE);
+    assert_int_equal(fake_http_count(f.h), f.base);
+    fixture_close(&f);
+}
+
 /* ---- parallel create --------------------------------------------------------
  */
 
@@ -532,6 +618,9 @@ int
 main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(
+            test_manage_many_sends_all_in_one_batch_and_keeps_each_outcome),
+        cmocka_unit_test(test_manage_many_validates_everything_before_sending),
         cmocka_unit_test(test_create_many_sends_all_posts_in_one_batch),
         cmocka_unit_test(
             test_create_many_keeps_the_created_ones_when_one_fails),

@@ -373,6 +373,10 @@ registrations_are_sent_together_and_an_error_is_tried_again(void **state)
         fail_msg("%s", err.msg);
     assert_string_equal(fake_http_request(f.h, 2)->method, "POST");
     assert_string_equal(fake_http_request(f.h, 3)->method, "POST");
+    /* request_concurrency (4 by default) at once: one batch of two */
+    assert_int_equal(fake_http_request(f.h, 2)->batch_size, 2);
+    assert_int_equal(fake_http_request(f.h, 3)->batch,
+                     fake_http_request(f.h, 2)->batch);
     assert_non_null(strstr(fake_http_request(f.h, 2)->body, "source-name"));
     assert_non_null(strstr(fake_http_request(f.h, 2)->body, f.set->uuid));
     assert_string_equal(f.set->members[0].location, SNAP_A);
@@ -380,6 +384,37 @@ registrations_are_sent_together_and_an_error_is_tried_again(void **state)
     assert_null(f.set->members[0].rbd_snap);
     assert_null(f.set->members[1].rbd_snap);
     assert_int_not_equal(f.set->members[1].state, COORD_MEMBER_FAILED);
+    fixture_close(&f);
+}
+
+/* request_concurrency 1: the registrations go one after the other, each
+ * a batch of its own, and still one wait covers both. */
+static void
+request_concurrency_bounds_the_registrations_at_once(void **state)
+{
+    size_t idx[] = {0, 1};
+    snap_error err = {0};
+    fixture f;
+
+    (void)state;
+    fixture_open(&f, "cinder_versions.json");
+    f.conf.openstack.request_concurrency = 1;
+    add_direct(&f, "vdb", VOL_A);
+    add_direct(&f, "vdc", VOL_B);
+    fake_http_expect(f.h, "POST", "/manageable_snapshots", 202,
+                     "snapshot_a_create.json");
+    fake_http_expect(f.h, "POST", "/manageable_snapshots", 202,
+                     "snapshot_b_create.json");
+    fake_http_expect(f.h, "GET", "/snapshots/detail", 200,
+                     "snapshots_detail_all_available.json");
+    if (!ops_rbd_register(&f.r, f.set, idx, 2, &err))
+        fail_msg("%s", err.msg);
+    assert_int_equal(fake_http_request(f.h, 2)->batch_size, 1);
+    assert_int_equal(fake_http_request(f.h, 3)->batch_size, 1);
+    assert_int_not_equal(fake_http_request(f.h, 3)->batch,
+                         fake_http_request(f.h, 2)->batch);
+    assert_int_equal(fake_http_count_matching(f.h, "GET", "/snapshots/detail"),
+                     1);
     fixture_close(&f);
 }
 
@@ -459,6 +494,7 @@ main(void)
         cmocka_unit_test(never_records_the_setting_as_the_reason),
         cmocka_unit_test(
             registrations_are_sent_together_and_an_error_is_tried_again),
+        cmocka_unit_test(request_concurrency_bounds_the_registrations_at_once),
         cmocka_unit_test(
             a_registration_that_stays_creating_fails_and_keeps_its_id),
         cmocka_unit_test(
