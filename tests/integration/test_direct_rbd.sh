@@ -265,11 +265,29 @@ k1=$(last_set)
 check_num "the RBD snapshots exist under the journaled names" "$(rbd_left "$k1")" -eq 2
 after_row "$k1"
 
-begin "SIGKILL during the registrations"
-SNAPSET_FAULT=during-manage:kill sso create "$DOM" >/dev/null 2>"$SNAP_ITMP/err"
+# One registration at a time (request_concurrency = 1), so that the kill
+# after the first leaves one snapshot Cinder holds and one only Ceph does;
+# then the same with both sent at once (the default), both in Cinder.
+begin "SIGKILL during the registrations, one at a time"
+dconf "$SNAP_ITMP/seq.conf" always "request_concurrency = 1"
+SNAPSET_FAULT=during-manage:kill ss -c "$SNAP_ITMP/seq.conf" create "$DOM" >/dev/null 2>"$SNAP_ITMP/err"
 check_num "killed" $? -eq 137
 k2=$(last_set)
 check_num "Cinder holds the first registration" "$(cinder_of "$k2")" -eq 1
+# Cinder renames the first once its manage flow ran.
+_i=0
+while [ $_i -lt 60 ] && "$C/os" cinder GET /snapshots/detail | jq -e --arg s "$k2" \
+    'any(.snapshots[]; .metadata.snapset_set == $s and .status == "creating")' >/dev/null; do
+    sleep 0.5; _i=$((_i + 1))
+done
+check_num "Ceph alone holds the second RBD snapshot" "$(rbd_left "$k2")" -eq 1
+after_row "$k2"
+
+begin "SIGKILL during the registrations, all at once"
+SNAPSET_FAULT=during-manage:kill sso create "$DOM" >/dev/null 2>"$SNAP_ITMP/err"
+check_num "killed" $? -eq 137
+k2=$(last_set)
+check_num "Cinder holds both registrations" "$(cinder_of "$k2")" -eq 2
 after_row "$k2"
 
 begin "cinder-api stopped after the thaw: the registrations fail"
