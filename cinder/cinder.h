@@ -318,6 +318,20 @@ bool cinder_attachment_show(cinder_client *client, const char *attachment_id,
 /* Frees what @info holds and zeroes it; NULL is allowed. */
 void cinder_attachment_info_release(cinder_attachment_info *info);
 
+/* Lists every attachment of instance @instance_id (a UUID: the Nova server,
+ * or the libvirt domain a volume was attached to) with GET
+ * /attachments/detail?instance_id=<id> (3.27), one request whatever their
+ * number, into *@out (free with cinder_attachment_infos_free()) and
+ * *@nout. Each record as cinder_attachment_show() reads it; one naming
+ * another instance, or not that shape, fails the whole list
+ * (SNAP_E_INVALID), as below 3.27 (SNAP_E_STATE, nothing sent). */
+bool cinder_attachment_list(cinder_client *client, const char *instance_id,
+                            cinder_attachment_info **out, size_t *nout,
+                            snap_error *err);
+
+/* Releases the @n records of @infos and the array; NULL is allowed. */
+void cinder_attachment_infos_free(cinder_attachment_info *infos, size_t n);
+
 /* Lists the project's volumes with details (following pagination), keeping
  * those whose metadata contains every pair of @filter (optional; needs
  * 3.22 like cinder_snapshot_list()). *@vols: new array, free with

@@ -211,10 +211,12 @@ connection_string(json_t *ci, const char *key, char **out, const char *what,
     return true;
 }
 
-/* Fills @info from the "attachment" object @att of the reply for @id. */
+/* Fills @info from the "attachment" object @att of the reply for @id (or,
+ * @id NULL, for one attachment of instance @instance). */
 static bool
-attachment_from_json(json_t *att, const char *id, cinder_attachment_info *info,
-                     const char *what, snap_error *err)
+attachment_from_json(json_t *att, const char *id, const char *instance,
+                     cinder_attachment_info *info, const char *what,
+                     snap_error *err)
 {
     json_t *ci;
 
@@ -238,10 +240,19 @@ attachment_from_json(json_t *att, const char *id, cinder_attachment_info *info,
     /* The caller takes this record as the truth about @id: a reply about
      * another attachment (a proxy's cache, a confused server) must not
      * pass for it. UUIDs compare without regard to case. */
-    if (strcasecmp(info->id, id) != 0)
+    if (id && strcasecmp(info->id, id) != 0)
         return snap_error_set(err, SNAP_E_INVALID,
                               "%s: malformed reply: it is attachment '%.64s'",
                               what, info->id);
+    if (instance &&
+        (!info->instance || strcasecmp(info->instance, instance) != 0))
+        return snap_error_set(err, SNAP_E_INVALID,
+                              "%s: malformed reply: attachment '%.64s' is "
+                              "another instance's",
+                              what, info->id);
+    if (!snap_uuid_valid(info->id))
+        return snap_error_set(err, SNAP_E_INVALID,
+                              "%s: malformed reply: bad attachment id", what);
     if (!cinder_id_valid(info->volume_id))
         return snap_error_set(err, SNAP_E_INVALID,
                               "%s: malformed reply: bad volume id", what);
@@ -288,13 +299,84 @@ cinder_attachment_show(cinder_client *c, const char *attachment_id,
     if (!reply)
         goto cleanup;
     if (!attachment_from_json(json_object_get(reply, "attachment"),
-                              attachment_id, out, what, err))
+                              attachment_id, NULL, out, what, err))
         goto cleanup;
     ok = true;
 
 cleanup:
     if (!ok)
         cinder_attachment_info_release(out);
+    json_decref(reply);
+    return ok;
+}
+
+void
+cinder_attachment_infos_free(cinder_attachment_info *infos, size_t n)
+{
+    size_t i;
+
+    for (i = 0; infos && i < n; i++)
+        cinder_attachment_info_release(&infos[i]);
+    free(infos);
+}
+
+bool
+cinder_attachment_list(cinder_client *c, const char *instance_id,
+                       cinder_attachment_info **out, size_t *nout,
+                       snap_error *err)
+{
+    cinder_attachment_info *infos = NULL;
+    json_t *reply = NULL, *arr;
+    char what[128], path[300];
+    size_t i, n = 0;
+    bool ok = false;
+
+    if (!out || !nout)
+        return snap_error_set(err, SNAP_E_INVALID,
+                              "invalid attachment list request");
+    *out = NULL;
+    *nout = 0;
+    if (!c)
+        return snap_error_set(err, SNAP_E_INVALID, "no Cinder client");
+    if (!snap_uuid_valid(instance_id))
+        return snap_error_set(err, SNAP_E_INVALID,
+                              "invalid instance id '%.64s'",
+                              instance_id ? instance_id : "(null)");
+    snprintf(what, sizeof(what), "cannot list the attachments of '%s'",
+             instance_id);
+    if (!cinder_require_mv(c, CINDER_MV(3, 27), what, err))
+        return false;
+    snprintf(path, sizeof(path), "/attachments/detail?instance_id=%s",
+             instance_id);
+    reply = cinder_call_one(c, CINDER_HTTP_GET, path, NULL, what, err);
+    if (!reply)
+        goto cleanup;
+    arr = json_object_get(reply, "attachments");
+    if (!json_is_array(arr)) {
+        snap_error_set(err, SNAP_E_INVALID,
+                       "%s: malformed reply: no attachments array", what);
+        goto cleanup;
+    }
+    infos =
+        calloc(json_array_size(arr) ? json_array_size(arr) : 1, sizeof(*infos));
+    if (!infos) {
+        snap_error_set(err, SNAP_E_NOMEM, "%s: out of memory", what);
+        goto cleanup;
+    }
+    for (i = 0; i < json_array_size(arr); i++, n++) {
+        if (!attachment_from_json(json_array_get(arr, i), NULL, instance_id,
+                                  &infos[i], what, err))
+            goto cleanup;
+    }
+    ok = true;
+
+cleanup:
+    if (ok) {
+        *out = infos;
+        *nout = n;
+    } else {
+        cinder_attachment_infos_free(infos, n + 1);
+    }
     json_decref(reply);
     return ok;
 }

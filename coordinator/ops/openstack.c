@@ -299,7 +299,8 @@ ops_os_classify(ops_os *os, coord_set *set, const char *domain_uuid,
     }
     /* Direct RBD first: a group snapshot is one more Cinder request
      * inside the freeze, so it is only for sets taking the REST path. */
-    if (!ops_rbd_classify(&os->rbd, set, (const char *const *)attachments, err))
+    if (!ops_rbd_classify(&os->rbd, set, domain_uuid,
+                          (const char *const *)attachments, err))
         goto out;
     for (i = 0; i < set->nmembers && one_group; i++)
         one_group = !ops_rbd_member(&set->members[i]);

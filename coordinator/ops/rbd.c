@@ -112,6 +112,16 @@ common_reason(ops_rbd *r, char *why, size_t size)
         snprintf(why, size, "no Ceph access from this host: %s", e.msg);
 }
 
+/* The domain's attachments as Cinder records them, read once per set
+ * (one request for all the members) when the first member needs them. */
+typedef struct att_cache {
+    const char *domain_uuid;
+    bool read;
+    cinder_attachment_info *infos;
+    size_t n;
+    snap_error err; /* why they could not be read */
+} att_cache;
+
 /* Confirms from Cinder's own record that @m's disk is the RBD image
  * Cinder connected for @attachment (the volume's attachment to this
  * domain): Nova's attachments (the attachments API, since Queens) keep
@@ -121,13 +131,13 @@ common_reason(ops_rbd *r, char *why, size_t size)
  * Sets @why when the member must take the REST path, else @how says what
  * confirmed it. */
 static void
-attachment_check(ops_rbd *r, const coord_member *m, const char *attachment,
-                 char *why, char *how, size_t size)
+attachment_check(ops_rbd *r, att_cache *ac, const coord_member *m,
+                 const char *attachment, char *why, char *how, size_t size)
 {
-    cinder_attachment_info info;
-    snap_error e = {0};
+    const cinder_attachment_info *info = NULL;
+    size_t i;
 
-    if (!attachment) {
+    if (!attachment || !ac->domain_uuid) {
         snprintf(how, size,
                  "the domain's RBD disk (Cinder names no attachment)");
         return;
@@ -138,31 +148,48 @@ attachment_check(ops_rbd *r, const coord_member *m, const char *attachment,
                  "shows no attachment)");
         return;
     }
-    if (!cinder_attachment_show(r->cinder, attachment, &info, &e)) {
-        snprintf(why, size, "cannot read attachment %s: %s", attachment, e.msg);
+    if (!ac->read) {
+        ac->read = true;
+        (void)cinder_attachment_list(r->cinder, ac->domain_uuid, &ac->infos,
+                                     &ac->n, &ac->err);
+    }
+    if (snap_error_isset(&ac->err)) {
+        snprintf(why, size, "cannot read attachment %s: %s", attachment,
+                 ac->err.msg);
         return;
     }
-    if (!info.has_connection)
+    for (i = 0; i < ac->n && !info; i++) {
+        if (strcasecmp(ac->infos[i].id, attachment) == 0)
+            info = &ac->infos[i];
+    }
+    if (!info)
+        snprintf(why, size,
+                 "attachment %s is not among the domain's attachments in "
+                 "Cinder",
+                 attachment);
+    else if (!m->volume_id || strcasecmp(info->volume_id, m->volume_id) != 0)
+        snprintf(why, size, "attachment %s is of volume %s, not this disk's",
+                 attachment, info->volume_id);
+    else if (!info->has_connection)
         snprintf(how, size,
                  "the domain's RBD disk (attachment %s is a legacy one: "
                  "Cinder keeps no connection_info)",
                  attachment);
-    else if (!info.driver_volume_type ||
-             strcmp(info.driver_volume_type, "rbd") != 0)
+    else if (!info->driver_volume_type ||
+             strcmp(info->driver_volume_type, "rbd") != 0)
         snprintf(why, size,
                  "attachment %s's connection_info has driver_volume_type "
                  "'%s', not rbd",
                  attachment,
-                 info.driver_volume_type ? info.driver_volume_type : "");
-    else if (!info.name || strcmp(info.name, m->source) != 0)
+                 info->driver_volume_type ? info->driver_volume_type : "");
+    else if (!info->name || strcmp(info->name, m->source) != 0)
         snprintf(why, size,
                  "attachment %s's connection_info names RBD image '%s', "
                  "the domain's disk '%s'",
-                 attachment, info.name ? info.name : "", m->source);
+                 attachment, info->name ? info->name : "", m->source);
     else
         snprintf(how, size, "attachment %s's connection_info (rbd %s)",
-                 attachment, info.name);
-    cinder_attachment_info_release(&info);
+                 attachment, info->name);
 }
 
 /* Sets @m's path: with @why (not empty) the REST path, else direct,
@@ -220,13 +247,14 @@ out:
 }
 
 bool
-ops_rbd_classify(ops_rbd *r, coord_set *set, const char *const *attachments,
-                 snap_error *err)
+ops_rbd_classify(ops_rbd *r, coord_set *set, const char *domain_uuid,
+                 const char *const *attachments, snap_error *err)
 {
     const coord_openstack_conf *c = r->conf;
     const char *mode = c && c->direct_rbd ? c->direct_rbd : "never";
     char common[WHY_SIZE] = "", why[WHY_SIZE], how[WHY_SIZE];
-    bool checked = false;
+    att_cache ac = {domain_uuid, false, NULL, 0, {0}};
+    bool checked = false, ok = false;
     size_t i, ndirect = 0;
 
     ops_rbd_release(r);
@@ -255,8 +283,8 @@ ops_rbd_classify(ops_rbd *r, coord_set *set, const char *const *attachments,
                      "Cinder's API is below microversion 3.8 "
                      "(manageable_snapshots)");
         } else {
-            attachment_check(r, m, attachments ? attachments[i] : NULL, why,
-                             how, sizeof(why));
+            attachment_check(r, &ac, m, attachments ? attachments[i] : NULL,
+                             why, how, sizeof(why));
             if (!why[0] && !checked) {
                 common_reason(r, common, sizeof(common));
                 checked = true;
@@ -266,13 +294,15 @@ ops_rbd_classify(ops_rbd *r, coord_set *set, const char *const *attachments,
             else if (!why[0] && !ceph_image_check(r->ceph, m->source, &e))
                 snprintf(why, sizeof(why), "%s", e.msg);
         }
-        if (why[0] && strcmp(mode, "always") == 0)
-            return snap_error_set(err, SNAP_E_STATE,
-                                  "disk %s cannot take the direct RBD path "
-                                  "(openstack.direct_rbd = always): %s",
-                                  m->target, why);
+        if (why[0] && strcmp(mode, "always") == 0) {
+            snap_error_set(err, SNAP_E_STATE,
+                           "disk %s cannot take the direct RBD path "
+                           "(openstack.direct_rbd = always): %s",
+                           m->target, why);
+            goto out;
+        }
         if (!member_path(set, m, why, how, err))
-            return false;
+            goto out;
         if (why[0]) {
             snap_info("disk %s: snapshot through Cinder's API: %s", m->target,
                       why);
@@ -284,9 +314,13 @@ ops_rbd_classify(ops_rbd *r, coord_set *set, const char *const *attachments,
     }
     if (ndirect == 0) {
         ops_rbd_release(r);
-        return true;
+        ok = true;
+        goto out;
     }
-    return batch_open(r, set, ndirect, err);
+    ok = batch_open(r, set, ndirect, err);
+out:
+    cinder_attachment_infos_free(ac.infos, ac.n);
+    return ok;
 }
 
 /* The creates start here, after the local disks' backup job has begun:

@@ -50,14 +50,15 @@ bool ops_rbd_member(const coord_member *m);
 
 /* Decides the path of every Cinder member of @set, records it, and for
  * the direct ones opens their images. @attachments (optional) holds, per
- * member index, the id of the volume's attachment to this domain: its
- * connection_info, when Cinder keeps one, must say rbd and name the
- * disk's image (path_reason of a direct member says what confirmed it).
+ * member index, the id of the volume's attachment to domain @domain_uuid:
+ * its connection_info, when Cinder keeps one, must say rbd and name the
+ * disk's image (the domain's attachments are read in one request; a
+ * direct member's path_reason says what confirmed it).
  * False with @err when the set
  * cannot be made as asked (openstack.direct_rbd = "always" and a member
  * cannot go direct, or a failure talking to Cinder or Ceph that is not
  * just a reason to take the REST path). */
-bool ops_rbd_classify(ops_rbd *r, coord_set *set,
+bool ops_rbd_classify(ops_rbd *r, coord_set *set, const char *domain_uuid,
                       const char *const *attachments, snap_error *err);
 
 /* Inside the freeze, once the local disks' points are fixed: starts

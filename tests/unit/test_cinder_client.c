@@ -1238,6 +1238,93 @@ test_manage_is_refused_below_3_8_and_bad_names_before_any_request(void **state)
     fixture_close(&f);
 }
 
+/* ---- attachments of an instance (GET /attachments/detail?instance_id=) -- */
+
+#define ATT_LIST_URL ENDPOINT "/attachments/detail?instance_id=" SERVER
+#define ATT_ITEM(id, instance, conn)                                           \
+    "{\"id\": \"" id "\", \"status\": \"attached\", \"instance\": \"" instance \
+    "\", \"volume_id\": \"" VOL_A "\", \"attach_mode\": \"rw\", "              \
+    "\"connection_info\": " conn "}"
+
+/* One request lists them all, each read like a show: a new-style one with
+ * its connection, a legacy one without. */
+static void
+test_attachment_list_reads_every_attachment_of_the_instance(void **state)
+{
+    cinder_attachment_info *infos = NULL;
+    snap_error err = {0};
+    size_t n = 0;
+    fixture f;
+
+    (void)state;
+    fixture_open(&f, "cinder_versions.json", 0);
+    fake_http_expect_body(
+        f.h, "GET", ATT_LIST_URL, 200,
+        "{\"attachments\": [" ATT_ITEM(
+            ATT, SERVER,
+            "{\"driver_volume_type\": \"rbd\", "
+            "\"name\": \"volumes/volume-" VOL_A
+            "\"}") ", " ATT_ITEM("a77ac4ed-0000-4000-8000-000000000002", SERVER,
+                                 "null") "]}");
+    if (!cinder_attachment_list(f.c, SERVER, &infos, &n, &err))
+        fail_msg("attachment list: %s", err.msg);
+    assert_string_equal(last_request(f.h)->url, ATT_LIST_URL);
+    assert_int_equal(n, 2);
+    assert_true(infos[0].has_connection);
+    assert_string_equal(infos[0].driver_volume_type, "rbd");
+    assert_string_equal(infos[0].name, "volumes/volume-" VOL_A);
+    assert_false(infos[1].has_connection);
+    assert_null(infos[1].name);
+    cinder_attachment_infos_free(infos, n);
+    fixture_close(&f);
+}
+
+/* Another instance's attachment in the reply, a reply without the array,
+ * a bad instance id (before any request), Cinder below 3.27: all refused,
+ * nothing returned. */
+static void
+test_attachment_list_refuses_what_is_not_this_instances(void **state)
+{
+    static const char *const replies[] = {
+        "{\"attachments\": [" ATT_ITEM(
+            ATT, "5e5e5e5e-0000-4000-8000-000000000002", "null") "]}",
+        "{\"attachments\": {}}",
+        "{}",
+        "{\"attachments\": [" ATT_ITEM("not-an-id", SERVER, "null") "]}",
+    };
+    cinder_attachment_info *infos = NULL;
+    snap_error err;
+    size_t i, n = 7, before;
+    fixture f;
+
+    (void)state;
+    fixture_open(&f, "cinder_versions.json", 0);
+    for (i = 0; i < sizeof(replies) / sizeof(replies[0]); i++) {
+        memset(&err, 0, sizeof(err));
+        fake_http_expect_body(f.h, "GET", ATT_LIST_URL, 200, replies[i]);
+        assert_false(cinder_attachment_list(f.c, SERVER, &infos, &n, &err));
+        assert_int_equal(err.code, SNAP_E_INVALID);
+        assert_non_null(strstr(err.msg, "malformed reply"));
+        assert_null(infos);
+        assert_int_equal(n, 0);
+    }
+    before = fake_http_count(f.h);
+    memset(&err, 0, sizeof(err));
+    assert_false(
+        cinder_attachment_list(f.c, "x&all_tenants=1", &infos, &n, &err));
+    assert_int_equal(err.code, SNAP_E_INVALID);
+    assert_int_equal(fake_http_count(f.h), before);
+    fixture_close(&f);
+
+    fixture_open(&f, "cinder_versions_no_mv.json", 0);
+    before = fake_http_count(f.h);
+    memset(&err, 0, sizeof(err));
+    assert_false(cinder_attachment_list(f.c, SERVER, &infos, &n, &err));
+    assert_int_equal(err.code, SNAP_E_STATE);
+    assert_int_equal(fake_http_count(f.h), before);
+    fixture_close(&f);
+}
+
 int
 main(void)
 {
@@ -1281,6 +1368,10 @@ main(void)
             test_attachment_show_refuses_replies_that_are_not_an_attachment),
         cmocka_unit_test(
             test_attachment_show_of_a_missing_attachment_is_notfound),
+        cmocka_unit_test(
+            test_attachment_list_reads_every_attachment_of_the_instance),
+        cmocka_unit_test(
+            test_attachment_list_refuses_what_is_not_this_instances),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -126,7 +126,7 @@ a_disk_not_on_cinders_rbd_image_takes_the_rest_path(void **state)
     fixture_open(&f, "cinder_versions_no_mv.json");
     add_volume(&f, "vdb", VOL_A, NULL, "/dev/sdb");
     add_volume(&f, "vdc", VOL_B, "rbd", "volumes/other-" VOL_B);
-    if (!ops_rbd_classify(&f.r, f.set, NULL, &err))
+    if (!ops_rbd_classify(&f.r, f.set, NULL, NULL, &err))
         fail_msg("%s", err.msg);
     assert_path(&f.set->members[0], "cinder", "not an RBD disk");
     assert_path(&f.set->members[1], "cinder", "is not Cinder's image");
@@ -143,7 +143,7 @@ cinder_below_3_8_takes_the_rest_path_before_any_check(void **state)
     (void)state;
     fixture_open(&f, "cinder_versions_no_mv.json");
     add_volume(&f, "vdb", VOL_A, "rbd", "volumes/volume-" VOL_A);
-    if (!ops_rbd_classify(&f.r, f.set, NULL, &err))
+    if (!ops_rbd_classify(&f.r, f.set, NULL, NULL, &err))
         fail_msg("%s", err.msg);
     assert_path(&f.set->members[0], "cinder", "below microversion 3.8");
     assert_int_equal(fake_http_count(f.h), 2);
@@ -165,7 +165,7 @@ a_token_without_a_manage_role_takes_the_rest_path(void **state)
                      "keystone_validate.json");
     add_volume(&f, "vdb", VOL_A, "rbd", "volumes/volume-" VOL_A);
     add_volume(&f, "vdc", VOL_B, "rbd", "volumes/volume-" VOL_B);
-    if (!ops_rbd_classify(&f.r, f.set, NULL, &err))
+    if (!ops_rbd_classify(&f.r, f.set, NULL, NULL, &err))
         fail_msg("%s", err.msg);
     /* one validation for the set */
     assert_int_equal(fake_http_count(f.h), 3);
@@ -187,7 +187,7 @@ always_refuses_a_member_that_cannot_go_direct(void **state)
     fixture_open(&f, "cinder_versions.json");
     assert_true(coord_str_set(&f.conf.openstack.direct_rbd, "always", NULL));
     add_volume(&f, "vdb", VOL_A, "rbd", "volumes/other-image");
-    assert_false(ops_rbd_classify(&f.r, f.set, NULL, &err));
+    assert_false(ops_rbd_classify(&f.r, f.set, NULL, NULL, &err));
     assert_int_equal(err.code, SNAP_E_STATE);
     assert_non_null(strstr(err.msg, "disk vdb cannot take the direct RBD path "
                                     "(openstack.direct_rbd = always)"));
@@ -205,7 +205,7 @@ never_records_the_setting_as_the_reason(void **state)
     fixture_open(&f, "cinder_versions.json");
     assert_true(coord_str_set(&f.conf.openstack.direct_rbd, "never", NULL));
     add_volume(&f, "vdb", VOL_A, "rbd", "volumes/volume-" VOL_A);
-    if (!ops_rbd_classify(&f.r, f.set, NULL, &err))
+    if (!ops_rbd_classify(&f.r, f.set, NULL, NULL, &err))
         fail_msg("%s", err.msg);
     assert_path(&f.set->members[0], "cinder", "openstack.direct_rbd = never");
     assert_int_equal(fake_http_count(f.h), 2);
@@ -215,12 +215,16 @@ never_records_the_setting_as_the_reason(void **state)
 /* ---- the attachment's connection_info ------------------------------------ */
 
 #define ATT "a77ac4e0-0000-4000-8000-0000000000a1"
-#define ATT_URL "/attachments/" ATT
-#define ATT_REPLY(conn)                                                        \
-    "{\"attachment\": {\"id\": \"" ATT "\", \"status\": \"attached\", "        \
-    "\"instance\": \"11111111-0000-4000-8000-000000000001\", "                 \
-    "\"volume_id\": \"" VOL_A "\", \"attach_mode\": \"rw\", "                  \
-    "\"connection_info\": " conn "}}"
+#define ATT_B "a77ac4e0-0000-4000-8000-0000000000b2"
+#define DOM_UUID "11111111-0000-4000-8000-000000000001"
+#define ATT_URL "/attachments/detail?instance_id=" DOM_UUID
+#define ATT_OBJ(id, vol, conn)                                                 \
+    "{\"id\": \"" id "\", \"status\": \"attached\", \"instance\": \"" DOM_UUID \
+    "\", \"volume_id\": \"" vol "\", \"attach_mode\": \"rw\", "                \
+    "\"connection_info\": " conn "}"
+#define ATT_REPLY(conn) "{\"attachments\": [" ATT_OBJ(ATT, VOL_A, conn) "]}"
+#define RBD_CONN(vol)                                                          \
+    "{\"driver_volume_type\": \"rbd\", \"name\": \"volumes/volume-" vol "\"}"
 
 /* Member vdb of VOL_A on volumes/volume-VOL_A, attached as ATT, whose
  * attachment Cinder shows as @status/@reply (then, with @token, the
@@ -237,7 +241,7 @@ classify_attached(fixture *f, long status, const char *reply, bool token)
     if (token)
         fake_http_expect(f->h, "GET", "/v3/auth/tokens?nocatalog", 200,
                          "keystone_validate.json");
-    if (!ops_rbd_classify(&f->r, f->set, atts, &err))
+    if (!ops_rbd_classify(&f->r, f->set, DOM_UUID, atts, &err))
         fail_msg("%s", err.msg);
     assert_int_equal(fake_http_count_matching(f->h, "GET", ATT_URL), 1);
     assert_string_equal(fake_http_record_header(fake_http_request(f->h, 2),
@@ -305,6 +309,51 @@ an_attachment_cinder_refuses_to_show_takes_the_rest_path(void **state)
                              "\"message\": \"Policy doesn't allow "
                              "volume:attachment_show\"}}");
     assert_path(&f.set->members[0], "cinder", "cannot read attachment " ATT);
+    fixture_close(&f);
+}
+
+/* Two members, one list request: the first one's attachment is not in
+ * Cinder's list for this domain (a record that does not say what the
+ * domain's XML does), the second is confirmed by its connection. */
+static void
+the_domains_attachments_are_read_once_for_all_members(void **state)
+{
+    const char *atts[2] = {ATT_B, ATT};
+    snap_error err = {0};
+    fixture f;
+
+    (void)state;
+    fixture_open(&f, "cinder_versions.json");
+    add_volume(&f, "vdb", VOL_B, "rbd", "volumes/volume-" VOL_B);
+    add_volume(&f, "vdc", VOL_A, "rbd", "volumes/volume-" VOL_A);
+    fake_http_expect_body(
+        f.h, "GET", ATT_URL, 200,
+        "{\"attachments\": [" ATT_OBJ(ATT, VOL_A, RBD_CONN(VOL_A)) "]}");
+    fake_http_expect(f.h, "GET", "/v3/auth/tokens?nocatalog", 200,
+                     "keystone_validate.json");
+    if (!ops_rbd_classify(&f.r, f.set, DOM_UUID, atts, &err))
+        fail_msg("%s", err.msg);
+    assert_int_equal(fake_http_count_matching(f.h, "GET", "/attachments"), 1);
+    /* vdb stopped at its attachment; vdc passed on to the token's roles */
+    assert_path(&f.set->members[0], "cinder",
+                "attachment " ATT_B " is not among the domain's attachments");
+    assert_path(&f.set->members[1], "cinder", "openstack.manage_roles");
+    fixture_close(&f);
+}
+
+/* An attachment of another volume given for this disk is not taken as its
+ * confirmation. */
+static void
+an_attachment_of_another_volume_takes_the_rest_path(void **state)
+{
+    fixture f;
+
+    (void)state;
+    classify_with_attachment(
+        &f, 200,
+        "{\"attachments\": [" ATT_OBJ(ATT, VOL_B, RBD_CONN(VOL_A)) "]}");
+    assert_path(&f.set->members[0], "cinder",
+                "attachment " ATT " is of volume " VOL_B);
     fixture_close(&f);
 }
 
@@ -490,6 +539,8 @@ main(void)
             an_attachment_cinder_refuses_to_show_takes_the_rest_path),
         cmocka_unit_test(
             a_matching_or_legacy_attachment_goes_on_to_the_next_check),
+        cmocka_unit_test(the_domains_attachments_are_read_once_for_all_members),
+        cmocka_unit_test(an_attachment_of_another_volume_takes_the_rest_path),
         cmocka_unit_test(always_refuses_a_member_that_cannot_go_direct),
         cmocka_unit_test(never_records_the_setting_as_the_reason),
         cmocka_unit_test(
