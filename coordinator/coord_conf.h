@@ -47,7 +47,8 @@ typedef struct coord_openstack_conf {
     int64_t stall_timeout_ms;   /* a transfer (Glance upload) that stalls */
     char *group_snapshots;      /* "auto", "always", "never" */
     int request_concurrency;    /* snapshot POSTs in flight at once inside
-                                   the freeze (4); 0: all of them */
+                                   the freeze, and direct RBD registrations
+                                   after it (4); 0: all of them */
     /* Ceph RBD members (ops/openstack.c): snapset makes their RBD
      * snapshots itself inside the freeze and registers them with Cinder
      * after the thaw. "auto": when the host can and Cinder lets it;
